@@ -1,0 +1,33 @@
+# cxreport developer commands. `make demo` and `make test` work on a fresh Debian machine.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+OUT    ?= out/demo
+
+.PHONY: setup system demo test bench docs clean
+
+system:
+	@bash .ci/system-packages.sh
+
+$(BIN)/cxreport: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $@
+
+setup: system $(BIN)/cxreport
+
+## Build the bundled Harbour Bank sample: HTML and PDF reports, paths printed at the end.
+demo: setup
+	$(BIN)/cxreport demo -o $(OUT)
+
+## The whole test suite (what CI runs).
+test: setup
+	$(BIN)/python -m pytest -q
+
+## Benchmarks (figures go into docs/performance.md by hand).
+bench: setup
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf out build dist .pytest_cache *.egg-info

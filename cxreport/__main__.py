@@ -1,0 +1,3 @@
+from cxreport.cli import main
+
+main()

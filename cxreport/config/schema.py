@@ -1,0 +1,388 @@
+"""The project file schema (``cxreport.yaml``), as pydantic v2 models.
+
+Every model forbids unknown keys, so a misspelt key is reported (with a "did you mean"
+hint added by the loader) instead of being silently ignored. Paths are resolved relative
+to the project file and must stay inside the project folder; the loader passes the
+folder in the validation context.
+
+Each field's ``description`` is the reference documentation of the setting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from cxreport.config.paths import resolve_in_project
+from cxreport.images import check_image
+from cxreport.util import did_you_mean
+
+#: Font families a report can use. They are installed by the set-up (Debian packages
+#: fonts-lato, fonts-open-sans, fonts-noto-core, fonts-roboto-unhinted,
+#: fonts-dejavu-core, fonts-liberation2) and known to render in HTML, PDF and charts.
+SUPPORTED_FONTS = ("Lato", "Open Sans", "Noto Sans", "Roboto", "DejaVu Sans", "Liberation Sans")
+
+#: Report languages. English now; the strings go through gettext so more can follow.
+LANGUAGES = ("en",)
+
+#: Report sections, in the order they appear.
+SECTIONS = (
+    "executive_summary",
+    "scorecard",
+    "nps_distribution",
+    "trend",
+    "segments",
+    "attributes",
+    "comments",
+    "recommendations",
+    "methodology",
+    "appendix",
+)
+
+_HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+
+
+def _hex_colour(value: str) -> str:
+    if not isinstance(value, str) or not _HEX.match(value.strip()):
+        raise ValueError(f"'{value}' is not a hex colour like #0B3C5D")
+    value = value.strip().upper()
+    if len(value) == 4:
+        value = "#" + "".join(c * 2 for c in value[1:])
+    return value
+
+
+HexColour = Annotated[str, AfterValidator(_hex_colour)]
+
+
+def _project_file(value: Any, info: ValidationInfo) -> Path:
+    return resolve_in_project(value, info.context, what="file")
+
+
+def _logo_file(value: Any, info: ValidationInfo) -> Path:
+    path = resolve_in_project(value, info.context, what="logo file")
+    check_image(path)
+    return path
+
+
+ProjectFile = Annotated[Path, AfterValidator(_project_file)]
+LogoFile = Annotated[Path, AfterValidator(_logo_file)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --------------------------------------------------------------------------- brand
+
+
+class Client(Model):
+    name: str = Field(min_length=1, description="Client name, shown on the cover and in the running header.")
+    logo: LogoFile | None = Field(None, description="Logo image (PNG, JPEG or SVG), relative to the project file.")
+
+
+class Brand(Model):
+    primary: HexColour = Field("#1F3A5F", description="Primary colour (hex): headings, table headers, cover, charts.")
+    accent: HexColour = Field("#E07A1F", description="Accent colour (hex): highlights and the second chart series.")
+    font: Literal[SUPPORTED_FONTS] = Field(  # type: ignore[valid-type]
+        "Lato", description=f"Font family, one of: {', '.join(SUPPORTED_FONTS)}.")
+
+
+# --------------------------------------------------------------------------- survey
+
+
+class Survey(Model):
+    file: ProjectFile = Field(description="Survey data file, CSV or XLSX (format from the extension).")
+    encoding: str = Field(
+        "auto",
+        description="Text encoding of a CSV file: 'auto' (UTF-8 with or without BOM) or a codec name such as cp1252.")
+    sheet: str | int | None = Field(None, description="Worksheet name or 0-based index for XLSX files (default: the first).")
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_codec(cls, value: str) -> str:
+        if value.lower() == "auto":
+            return "auto"
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding '{value}'") from None
+        return value
+
+    @model_validator(mode="after")
+    def _format(self) -> Survey:
+        if self.file.suffix.lower() not in (".csv", ".txt", ".xlsx", ".xlsm"):
+            raise ValueError(f"unsupported survey file type '{self.file.suffix}' (use .csv or .xlsx)")
+        return self
+
+
+Code = float | int
+
+
+class Item(Model):
+    column: str = Field(min_length=1, description="Column holding the answers.")
+    label: str | None = Field(None, description="Label used in the report (default: the KPI's name).")
+    na_codes: list[Code] = Field(
+        default_factory=list,
+        description="Codes meaning 'not applicable' for this item: removed from its base and reported as N/A.")
+
+
+class NPSItem(Item):
+    pass
+
+
+class CSATItem(Item):
+    scale: Literal[5, 10] = Field(5, description="Top of the scale: 5 (1–5) or 10 (1–10). Top-2-box is 4–5 or 9–10.")
+
+
+class CESItem(Item):
+    scale: Literal[7] = Field(7, description="CES 2.0 is asked on 1–7.")
+    reverse: bool = Field(False, description="True when 1 means 'very easy': answers are reflected (8 − x) first.")
+    headline: Literal["mean", "index"] = Field(
+        "mean", description="Headline CES figure: the mean (1–7) or the CES index (% 6–7 − % 1–3).")
+
+
+def _scale_pair(value: Any) -> tuple[int, int]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (1, value)
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*[-–]\s*\d+\s*", value):
+        low, high = re.split(r"[-–]", value.strip(), maxsplit=1)
+        return (int(low), int(high))
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return (int(value[0]), int(value[1]))
+    raise ValueError(f"scale must be a top value (5), a range '1-5' or a pair [1, 5], not {value!r}")
+
+
+def _check_scale(value: tuple[int, int]) -> tuple[int, int]:
+    low, high = value
+    if high - low < 1:
+        raise ValueError(f"scale {low}-{high} must go from a lower to a higher number")
+    return value
+
+
+ScaleRange = Annotated[tuple[int, int], AfterValidator(_check_scale)]
+
+
+class Attribute(Item):
+    scale: ScaleRange = Field((1, 5), description="Rating scale: '1-5', '1-10', '0-10' or [low, high]. Top-2-box is the top two points.")
+
+    @field_validator("scale", mode="before")
+    @classmethod
+    def _parse_scale(cls, value: Any) -> tuple[int, int]:
+        return _scale_pair(value)
+
+
+class Columns(Model):
+    respondent_id: str | None = Field(None, description="Respondent id column; duplicates are reported and later copies excluded.")
+    date: str | None = Field(None, description="Response date column; periods are derived from it.")
+    date_format: str | None = Field(None, description="strftime format of the date column (default: ISO dates, or day-first when `dayfirst`).")
+    dayfirst: bool = Field(False, description="Read ambiguous dates such as 03/04/2026 as day first.")
+    weight: str | None = Field(None, description="Weight column; when set every figure is weighted and intervals use Kish effective n.")
+    comment: str | None = Field(None, description="Free-text comment column.")
+    nps: NPSItem | None = Field(None, description="The 0–10 likelihood-to-recommend item.")
+    csat: CSATItem | None = Field(None, description="The overall satisfaction item.")
+    ces: CESItem | None = Field(None, description="The customer effort item (CES 2.0, 1–7).")
+    attributes: dict[str, Attribute] = Field(
+        default_factory=dict,
+        description="Attribute ratings: report name → {column, scale, na_codes} (or just the column name for a 1–5 item).")
+    segments: dict[str, str] = Field(
+        default_factory=dict,
+        description="Segment columns for breakdowns: report name → column (or a list of column names).")
+
+    @field_validator("nps", "csat", "ces", mode="before")
+    @classmethod
+    def _item_shorthand(cls, value: Any) -> Any:
+        return {"column": value} if isinstance(value, str) else value
+
+    @field_validator("attributes", mode="before")
+    @classmethod
+    def _attribute_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: ({"column": v} if isinstance(v, str) else v) for k, v in value.items()}
+        return value
+
+    @field_validator("segments", mode="before")
+    @classmethod
+    def _segment_list(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            if not all(isinstance(v, str) for v in value):
+                raise ValueError("segments must be a list of column names or a mapping name → column")
+            return {v.replace("_", " ").strip().capitalize(): v for v in value}
+        return value
+
+    @model_validator(mode="after")
+    def _something_to_score(self) -> Columns:
+        if not (self.nps or self.csat or self.ces or self.attributes):
+            raise ValueError("map at least one of nps, csat, ces or attributes to a column")
+        return self
+
+
+# --------------------------------------------------------------------------- periods
+
+_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december"]
+
+
+class Periods(Model):
+    unit: Literal["quarter", "month", "year"] = Field("quarter", description="Reporting period derived from the response date.")
+    fiscal_year_start: int = Field(
+        1, ge=1, le=12,
+        description="First month of the (fiscal) year, 1–12 or a month name; quarters and years count from it.")
+
+    @field_validator("fiscal_year_start", mode="before")
+    @classmethod
+    def _month_name(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() in _MONTHS:
+            return _MONTHS.index(value.strip().lower()) + 1
+        return value
+
+
+# --------------------------------------------------------------------------- targets
+
+
+class Target(Model):
+    value: float = Field(description="Target on the KPI's headline scale (NPS points, CSAT top-2-box %, CES mean or index).")
+    tolerance: float | None = Field(
+        None, ge=0,
+        description="Amber band below the target; default 5 % of the KPI's scale (10 NPS points, 5 % points, 0.3 on a 1–7 mean).")
+    segments: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="Per-segment targets: segment name → {segment value → target}.")
+
+
+def _target_shorthand(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"value": value}
+    return value
+
+
+class Targets(Model):
+    nps: Target | None = None
+    csat: Target | None = None
+    ces: Target | None = None
+    attributes: dict[str, Target] = Field(default_factory=dict, description="Targets on attribute means, by attribute name.")
+
+    @field_validator("nps", "csat", "ces", mode="before")
+    @classmethod
+    def _short(cls, value: Any) -> Any:
+        return _target_shorthand(value)
+
+    @field_validator("attributes", mode="before")
+    @classmethod
+    def _short_attrs(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: _target_shorthand(v) for k, v in value.items()}
+        return value
+
+
+# --------------------------------------------------------------------------- rules
+
+
+class Bases(Model):
+    suppress_below: int = Field(30, ge=1, description="Figures on fewer respondents are not shown ('—' with a footnote).")
+    flag_below: int = Field(50, ge=1, description="Figures on fewer respondents are shown but marked as a small base.")
+
+    @model_validator(mode="after")
+    def _order(self) -> Bases:
+        if self.flag_below < self.suppress_below:
+            raise ValueError("flag_below must not be lower than suppress_below")
+        return self
+
+
+class Significance(Model):
+    alpha: Literal[0.10, 0.05, 0.01] = Field(0.05, description="Two-sided significance level for rises, falls and segment differences.")
+
+
+# --------------------------------------------------------------------------- report
+
+
+class Fieldwork(Model):
+    start: dt.date | None = Field(None, description="First fieldwork day (default: the earliest response date).")
+    end: dt.date | None = Field(None, description="Last fieldwork day (default: the latest response date).")
+
+
+class Narrative(Model):
+    executive_summary: ProjectFile | None = Field(None, description="Markdown file merged after the generated key findings.")
+    recommendations: ProjectFile | None = Field(None, description="Markdown file for the recommendations section.")
+
+
+class Report(Model):
+    title: str = Field("Customer Experience Report", description="Report title.")
+    subtitle: str | None = Field(None, description="Subtitle on the cover.")
+    fieldwork: Fieldwork = Field(default_factory=Fieldwork)
+    prepared_by: str | None = Field(None, description="Who prepared the report (consultancy, team).")
+    prepared_for: str | None = Field(None, description="Who the report is for (default: the client name).")
+    date: dt.date | None = Field(None, description="Report date on the cover (default: the build date).")
+    confidentiality: str | None = Field(None, description="Confidentiality line in the footer of every page.")
+    sections: list[Literal[SECTIONS]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: list(SECTIONS),
+        description=f"Sections to include, any of: {', '.join(SECTIONS)}.")
+    narrative: Narrative = Field(default_factory=Narrative)
+    comments_shown: int = Field(8, ge=0, le=50, description="How many customer comments the comments section quotes.")
+    output_name: str = Field("report", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                             description="File name (without extension) of the rendered reports.")
+
+
+# --------------------------------------------------------------------------- project
+
+
+class Project(Model):
+    """One study: who it is for, where the data is, how to read it and what to report."""
+
+    client: Client
+    brand: Brand = Field(default_factory=Brand)
+    language: Literal[LANGUAGES] = Field("en", description="Report language.")  # type: ignore[valid-type]
+    survey: Survey
+    columns: Columns
+    missing_codes: list[Code] = Field(default_factory=list, description="Codes meaning 'missing' in every item (for example 99, -99).")
+    periods: Periods = Field(default_factory=Periods)
+    targets: Targets = Field(default_factory=Targets)
+    bases: Bases = Field(default_factory=Bases)
+    significance: Significance = Field(default_factory=Significance)
+    report: Report = Field(default_factory=Report)
+
+    # Set by the loader, not by the user.
+    path: Path | None = Field(None, exclude=True, json_schema_extra={"internal": True})
+
+    def cross_reference_problems(self) -> list[tuple[tuple[str, ...], str]]:
+        """Problems between settings (a target naming an attribute that is not mapped…)."""
+        problems: list[tuple[tuple[str, ...], str]] = []
+        attrs = list(self.columns.attributes)
+        segs = list(self.columns.segments)
+        for name in self.targets.attributes:
+            if name not in attrs:
+                problems.append((("targets", "attributes", name),
+                                 "no attribute of that name in columns.attributes" + did_you_mean(name, attrs)))
+        for kpi in ("nps", "csat", "ces"):
+            target = getattr(self.targets, kpi)
+            if target is None:
+                continue
+            if getattr(self.columns, kpi) is None:
+                problems.append((("targets", kpi), f"a target is set but columns.{kpi} is not mapped"))
+            for seg in target.segments:
+                if seg not in segs:
+                    problems.append((("targets", kpi, "segments", seg),
+                                     "no segment of that name in columns.segments" + did_you_mean(seg, segs)))
+        return problems
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+    @property
+    def weighted(self) -> bool:
+        return self.columns.weight is not None
+
