@@ -1,0 +1,64 @@
+"""Reporting periods derived from response dates: months, quarters or (fiscal) years."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Period:
+    key: int           # sortable: year*100 + number within the year
+    label: str         # "2026 Q1", "FY2027 Q1", "2026-03", "FY2027"
+    start: pd.Timestamp
+    end: pd.Timestamp  # last day
+
+
+def assign_periods(dates: pd.Series, unit: str = "quarter", fiscal_year_start: int = 1
+                   ) -> tuple[np.ndarray, list[Period]]:
+    """Period code per row (-1 where the date is missing) and the periods in date order.
+
+    Fiscal years are named by the calendar year in which they end (FY2027 runs from
+    April 2026 to March 2027 when ``fiscal_year_start`` is 4).
+    """
+    valid = dates.notna().to_numpy()
+    years = dates.dt.year.to_numpy(dtype=float, na_value=np.nan)
+    months = dates.dt.month.to_numpy(dtype=float, na_value=np.nan)
+    fy_shift = 0 if fiscal_year_start == 1 else 1
+    fiscal_year = years + np.where(months >= fiscal_year_start, fy_shift, fy_shift - 1 if fy_shift else 0)
+    month_in_year = (months - fiscal_year_start) % 12  # 0-based month within the fiscal year
+    if unit == "month":
+        keys = years * 100 + months
+    elif unit == "quarter":
+        keys = fiscal_year * 100 + (month_in_year // 3 + 1)
+    elif unit == "year":
+        keys = fiscal_year * 100
+    else:  # pragma: no cover - the schema allows only the three
+        raise ValueError(unit)
+    keys = np.where(valid, keys, np.nan)
+    unique = np.unique(keys[valid]).astype(int) if valid.any() else np.array([], dtype=int)
+    codes = np.full(len(dates), -1, dtype=np.int64)
+    codes[valid] = np.searchsorted(unique, keys[valid].astype(int))
+    periods = [_period(int(k), unit, fiscal_year_start) for k in unique]
+    return codes, periods
+
+
+def _period(key: int, unit: str, fy_start: int) -> Period:
+    year, number = divmod(key, 100)
+    fiscal = fy_start != 1
+    if unit == "month":
+        start = pd.Timestamp(year=year, month=number, day=1)
+        return Period(key, f"{calendar.month_abbr[number]} {year}", start, start + pd.offsets.MonthEnd(0))
+    first_year = year - 1 if fiscal else year
+    if unit == "quarter":
+        month0 = (fy_start - 1 + 3 * (number - 1)) % 12 + 1
+        start_year = first_year if month0 >= fy_start else first_year + 1
+        start = pd.Timestamp(year=start_year, month=month0, day=1)
+        label = f"FY{year} Q{number}" if fiscal else f"{year} Q{number}"
+        return Period(key, label, start, start + pd.offsets.MonthEnd(3))
+    start = pd.Timestamp(year=first_year, month=fy_start, day=1)
+    label = f"FY{year}" if fiscal else str(year)
+    return Period(key, label, start, start + pd.offsets.MonthEnd(12))

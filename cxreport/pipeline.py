@@ -1,0 +1,54 @@
+"""The pipeline: load → validate → score → benchmark. Presentation takes its result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cxreport.benchmark.targets import TargetReport, evaluate_targets
+from cxreport.config import Project, load_project
+from cxreport.config.paths import display_path
+from cxreport.errors import DataError
+from cxreport.load.tabular import Table, read_table
+from cxreport.scoring.kpis import BaseRules
+from cxreport.scoring.survey import SurveyResults, score_survey
+from cxreport.validate import SurveyData, ValidationReport, prepare
+
+
+@dataclass
+class Study:
+    """Everything computed for one project: the inputs' report and the results."""
+
+    project: Project
+    table: Table
+    data: SurveyData
+    results: SurveyResults
+    targets: TargetReport
+
+    @property
+    def validation(self) -> ValidationReport:
+        return self.data.report
+
+
+def load_survey(project: Project) -> Table:
+    survey = project.survey
+    return read_table(survey.file, name=display_path(survey.file, project.base_dir),
+                      encoding=survey.encoding, sheet=survey.sheet)
+
+
+def validate_project(project: Project, *, strict: bool = False) -> tuple[Table, SurveyData]:
+    table = load_survey(project)
+    data = prepare(project, table)
+    if strict and not data.report.clean:
+        raise DataError(f"{table.name}: invalid data (--strict)", data.report.warnings())
+    return table, data
+
+
+def run(project: Project | str | Path, *, strict: bool = False, allow_outside: bool = False) -> Study:
+    if not isinstance(project, Project):
+        project = load_project(project, allow_outside=allow_outside)
+    table, data = validate_project(project, strict=strict)
+    rules = BaseRules(project.bases.suppress_below, project.bases.flag_below)
+    results = score_survey(data, rules, project.significance.alpha)
+    targets = evaluate_targets(project, results)
+    return Study(project, table, data, results, targets)

@@ -1,0 +1,330 @@
+"""Survey KPIs (METHODS.md §1): NPS, CSAT, CES and attribute ratings.
+
+Scoring works on *sufficient statistics*: for every item and group the weighted sums
+Σw, Σw², Σw·x, Σw·x² and the weighted counts of the top and bottom categories. They are
+computed for all groups at once with ``numpy.bincount`` (fast on a million rows), a
+complement group is the total minus the group, and every KPI, interval and test is a
+function of them. ``score_item`` is the plain entry point for one set of values.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from cxreport.scoring import stats
+from cxreport.scoring.stats import TestResult
+
+Kind = Literal["nps", "csat", "ces", "rating"]
+BaseFlag = Literal["ok", "small", "suppressed"]
+
+
+@dataclass(frozen=True)
+class BaseRules:
+    """Small-base rules: suppress n < ``suppress_below``, flag n < ``flag_below``."""
+
+    suppress_below: int = 30
+    flag_below: int = 50
+
+    def classify(self, n: int) -> BaseFlag:
+        if n < self.suppress_below:
+            return "suppressed"
+        if n < self.flag_below:
+            return "small"
+        return "ok"
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    """What an item is: its key, label, kind, scale and headline figure."""
+
+    key: str
+    label: str
+    kind: Kind
+    low: int
+    high: int
+    column: str = ""
+    headline: Literal["nps", "top2", "mean", "index"] = "mean"
+
+    @classmethod
+    def nps(cls, column: str = "", label: str = "NPS") -> ItemSpec:
+        return cls("nps", label, "nps", 0, 10, column, "nps")
+
+    @classmethod
+    def csat(cls, column: str = "", scale: int = 5, label: str = "CSAT") -> ItemSpec:
+        return cls("csat", label, "csat", 1, scale, column, "top2")
+
+    @classmethod
+    def ces(cls, column: str = "", label: str = "CES", headline: str = "mean") -> ItemSpec:
+        return cls("ces", label, "ces", 1, 7, column, headline)  # type: ignore[arg-type]
+
+    @classmethod
+    def rating(cls, key: str, label: str, low: int = 1, high: int = 5, column: str = "") -> ItemSpec:
+        return cls(key, label, "rating", low, high, column, "mean")
+
+    # Category bounds (inclusive) of the "high" and "low" groups.
+    @property
+    def hi_range(self) -> tuple[int, int]:
+        if self.kind == "nps":
+            return (9, 10)
+        if self.kind == "ces":
+            return (6, 7)
+        return (self.high - 1, self.high)
+
+    @property
+    def lo_range(self) -> tuple[int, int]:
+        if self.kind == "nps":
+            return (0, 6)
+        if self.kind == "ces":
+            return (1, 3)
+        return (self.low, self.low + 1)
+
+    @property
+    def hi_label(self) -> str:
+        return {"nps": "Promoters", "ces": "Easy (6–7)"}.get(self.kind, f"Top 2 box ({self.high - 1}–{self.high})")
+
+    @property
+    def lo_label(self) -> str:
+        return {"nps": "Detractors", "ces": "Difficult (1–3)"}.get(self.kind, f"Bottom 2 box ({self.low}–{self.low + 1})")
+
+    @property
+    def mid_label(self) -> str:
+        return {"nps": "Passives", "ces": "Neutral (4–5)"}.get(self.kind, "Middle")
+
+    @property
+    def headline_unit(self) -> str:
+        return {"nps": "points", "index": "points", "top2": "percent", "mean": "mean"}[self.headline]
+
+    @property
+    def headline_scale(self) -> tuple[float, float]:
+        """The range of the headline figure (for tolerances and charts)."""
+        if self.headline in ("nps", "index"):
+            return (-100.0, 100.0)
+        if self.headline == "top2":
+            return (0.0, 100.0)
+        return (float(self.low), float(self.high))
+
+
+# --------------------------------------------------------------------------- sums
+
+SUM_FIELDS = ("n", "sw", "sw2", "swx", "swx2", "n_hi", "sw_hi", "n_lo", "sw_lo")
+
+
+@dataclass
+class Sums:
+    """Sufficient statistics of one item for G groups (arrays of length G)."""
+
+    n: np.ndarray
+    sw: np.ndarray
+    sw2: np.ndarray
+    swx: np.ndarray
+    swx2: np.ndarray
+    n_hi: np.ndarray
+    sw_hi: np.ndarray
+    n_lo: np.ndarray
+    sw_lo: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.n)
+
+    def total(self) -> Sums:
+        return Sums(*(np.array([getattr(self, f).sum()]) for f in SUM_FIELDS))
+
+    def complement(self, total: Sums) -> Sums:
+        """Everyone not in each group: the total minus the group."""
+        return Sums(*(getattr(total, f)[0] - getattr(self, f) for f in SUM_FIELDS))
+
+
+class ItemColumns:
+    """An item's per-row arrays, prepared once and reused for every grouping.
+
+    ``x`` holds valid answers and NaN elsewhere (missing, N/A and invalid values).
+    """
+
+    def __init__(self, spec: ItemSpec, x: np.ndarray, w: np.ndarray | None = None):
+        self.spec = spec
+        x = np.asarray(x, dtype=float)
+        valid = ~np.isnan(x)
+        w = np.ones(len(x)) if w is None else np.asarray(w, dtype=float)
+        wv = np.where(valid, w, 0.0)
+        xv = np.where(valid, x, 0.0)
+        lo_a, lo_b = spec.lo_range
+        hi_a, hi_b = spec.hi_range
+        hi = valid & (xv >= hi_a) & (xv <= hi_b)
+        lo = valid & (xv >= lo_a) & (xv <= lo_b)
+        self.columns = {
+            "n": valid.astype(float),
+            "sw": wv,
+            "sw2": wv * wv,
+            "swx": wv * xv,
+            "swx2": wv * xv * xv,
+            "n_hi": hi.astype(float),
+            "sw_hi": np.where(hi, wv, 0.0),
+            "n_lo": lo.astype(float),
+            "sw_lo": np.where(lo, wv, 0.0),
+        }
+        self.x = np.where(valid, x, np.nan)
+        self.w = wv
+
+    def sums(self, codes: np.ndarray | None = None, n_groups: int = 1) -> Sums:
+        if codes is None:
+            return Sums(*(np.array([self.columns[f].sum()]) for f in SUM_FIELDS))
+        return Sums(*(np.bincount(codes, weights=self.columns[f], minlength=n_groups)[:n_groups]
+                      for f in SUM_FIELDS))
+
+    def distribution(self) -> list[tuple[int, int, float]]:
+        """(value, count, weighted %) for every scale point; the % add up to 100."""
+        valid = ~np.isnan(self.x)
+        values = self.x[valid].astype(int)
+        weights = self.w[valid]
+        points = range(self.spec.low, self.spec.high + 1)
+        offset = values - self.spec.low
+        size = self.spec.high - self.spec.low + 1
+        counts = np.bincount(offset, minlength=size)
+        wsum = np.bincount(offset, weights=weights, minlength=size)
+        total = wsum.sum()
+        return [(p, int(counts[i]), float(100 * wsum[i] / total) if total > 0 else math.nan)
+                for i, p in enumerate(points)]
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One figure with its 95 % interval and base.
+
+    ``value`` is in display units: NPS and index points, percent, or a mean on the item's
+    scale. ``share`` (0–1) is set for proportions and ``sd`` for means; tests use them.
+    """
+
+    value: float
+    low: float
+    high: float
+    se: float
+    n: int
+    n_eff: float
+    base: BaseFlag
+    unit: Literal["points", "percent", "mean"]
+    share: float | None = None
+    sd: float | None = None
+
+    @property
+    def shown(self) -> bool:
+        return self.base != "suppressed" and math.isfinite(self.value)
+
+    @property
+    def half_width(self) -> float:
+        return (self.high - self.low) / 2
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """Every figure for one item in one group."""
+
+    spec: ItemSpec
+    n: int
+    n_eff: float
+    weighted_base: float
+    base: BaseFlag
+    mean: Estimate
+    share_hi: float  # weighted % in the top category (promoters, top 2, easy)
+    share_mid: float
+    share_lo: float
+    count_hi: int
+    count_mid: int
+    count_lo: int
+    top2: Estimate | None = None
+    nps: Estimate | None = None
+    nps_adjusted: Estimate | None = None
+    index: Estimate | None = None
+    distribution: list[tuple[int, int, float]] = field(default_factory=list)
+
+    @property
+    def headline(self) -> Estimate:
+        return {"nps": self.nps, "top2": self.top2, "index": self.index, "mean": self.mean}[self.spec.headline]
+
+
+def _nan_estimate(unit: str, n: int, n_eff: float, base: BaseFlag) -> Estimate:
+    return Estimate(math.nan, math.nan, math.nan, math.nan, n, n_eff, base, unit)  # type: ignore[arg-type]
+
+
+def result_from_sums(spec: ItemSpec, s: Sums, i: int = 0, rules: BaseRules = BaseRules(),
+                     distribution: list[tuple[int, int, float]] | None = None) -> ItemResult:
+    """Build the figures of group ``i`` from its sufficient statistics."""
+    n = int(round(s.n[i]))
+    sw, sw2 = float(s.sw[i]), float(s.sw2[i])
+    n_eff = stats.neff_from_sums(sw, sw2)
+    base = rules.classify(n)
+    if n == 0 or sw <= 0:
+        empty = _nan_estimate("mean", n, n_eff, base)
+        return ItemResult(spec, n, n_eff, sw, base, empty, math.nan, math.nan, math.nan, 0, 0, 0,
+                          top2=_nan_estimate("percent", n, n_eff, base) if spec.kind in ("csat", "rating") else None,
+                          nps=_nan_estimate("points", n, n_eff, base) if spec.kind == "nps" else None,
+                          nps_adjusted=_nan_estimate("points", n, n_eff, base) if spec.kind == "nps" else None,
+                          index=_nan_estimate("points", n, n_eff, base) if spec.kind == "ces" else None,
+                          distribution=distribution or [])
+    p_hi = float(s.sw_hi[i]) / sw
+    p_lo = float(s.sw_lo[i]) / sw
+    p_mid = max(0.0, 1.0 - p_hi - p_lo)
+    n_hi, n_lo = int(round(s.n_hi[i])), int(round(s.n_lo[i]))
+
+    mean = float(s.swx[i]) / sw
+    sd = stats.weighted_sd(sw, float(s.swx[i]), float(s.swx2[i]), n_eff)
+    low, high = stats.t_interval(mean, sd, n_eff)
+    se = sd / math.sqrt(n_eff) if n_eff > 0 and math.isfinite(sd) else math.nan
+    mean_est = Estimate(mean, low, high, se, n, n_eff, base, "mean", sd=sd)
+
+    top2 = nps = nps_adj = index = None
+    if spec.kind in ("csat", "rating"):
+        lo_p, hi_p = stats.wilson(p_hi, n_eff)
+        se_p = math.sqrt(p_hi * (1 - p_hi) / n_eff) if n_eff > 0 else math.nan
+        top2 = Estimate(100 * p_hi, 100 * lo_p, 100 * hi_p, 100 * se_p, n, n_eff, base, "percent", share=p_hi)
+    if spec.kind in ("nps", "ces"):
+        score, se_s, lo_s, hi_s = stats.nps_wald(p_hi, p_lo, n_eff)
+        est = Estimate(score, lo_s, hi_s, se_s, n, n_eff, base, "points")
+        if spec.kind == "nps":
+            nps = est
+            a_score, a_se, a_lo, a_hi = stats.nps_adjusted_wald(p_hi * n_eff, p_mid * n_eff, p_lo * n_eff)
+            nps_adj = Estimate(a_score, a_lo, a_hi, a_se, n, n_eff, base, "points")
+        else:
+            index = est
+    return ItemResult(spec, n, n_eff, sw, base, mean_est, 100 * p_hi, 100 * p_mid, 100 * p_lo,
+                      n_hi, n - n_hi - n_lo, n_lo, top2=top2, nps=nps, nps_adjusted=nps_adj, index=index,
+                      distribution=distribution or [])
+
+
+def score_item(spec: ItemSpec, values, weights=None, rules: BaseRules = BaseRules()) -> ItemResult:
+    """Score one item from its valid values (NaN = not a valid answer) and optional weights."""
+    cols = ItemColumns(spec, np.asarray(values, dtype=float), weights)
+    return result_from_sums(spec, cols.sums(), 0, rules, cols.distribution())
+
+
+def nps(values, weights=None, rules: BaseRules = BaseRules()) -> ItemResult:
+    """NPS of 0–10 answers (convenience wrapper)."""
+    return score_item(ItemSpec.nps(), values, weights, rules)
+
+
+# --------------------------------------------------------------------------- comparisons
+
+
+def compare(a: ItemResult, b: ItemResult) -> TestResult | None:
+    """Test ``a``'s headline against ``b``'s; ``None`` when either base is suppressed.
+
+    NPS and the CES index: difference z-test with SE = √(SE₁² + SE₂²); proportions:
+    two-sample z-test with pooled proportion; means: Welch's t. Effective n throughout.
+    """
+    ea, eb = a.headline, b.headline
+    if not (ea.shown and eb.shown):
+        return None
+    headline = a.spec.headline
+    if headline in ("nps", "index"):
+        return stats.diff_test_se(ea.value, ea.se, eb.value, eb.se,
+                                  "NPS difference z-test" if headline == "nps" else "index difference z-test")
+    if headline == "top2":
+        result = stats.two_proportion_ztest(ea.share * ea.n_eff, ea.n_eff, eb.share * eb.n_eff, eb.n_eff)
+        return TestResult(100 * result.diff, result.statistic, result.p_value, result.method)
+    return stats.welch_ttest(ea.value, ea.sd, ea.n_eff, eb.value, eb.sd, eb.n_eff)

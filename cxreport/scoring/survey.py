@@ -1,0 +1,142 @@
+"""Score a validated survey: overall KPIs, breakdowns by segment and by period.
+
+Segments are tested against the rest of the sample (complement test), periods against
+the previous period (METHODS.md §2). Significance marks are decided here, once, so that
+tables, charts and sentences agree; nothing is marked where a base is suppressed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from cxreport.scoring.kpis import BaseFlag, BaseRules, ItemColumns, ItemResult, ItemSpec, compare, result_from_sums
+from cxreport.scoring.stats import TestResult, neff_from_sums
+from cxreport.validate import SurveyData
+
+
+@dataclass(frozen=True)
+class Change:
+    """A tested difference of one headline figure (against the complement or the previous period)."""
+
+    test: TestResult
+    mark: int  # +1 significant rise (▲), −1 significant fall (▼), 0 not significant
+
+
+@dataclass
+class GroupResult:
+    label: str
+    base: int                  # respondents in the group
+    weighted_base: float
+    base_flag: BaseFlag
+    items: dict[str, ItemResult]
+    changes: dict[str, Change] = field(default_factory=dict)   # item key → test against the reference
+
+
+@dataclass
+class Breakdown:
+    name: str
+    column: str
+    kind: Literal["segment", "period"]
+    groups: list[GroupResult]
+    reference: str            # what each group is tested against
+
+    @property
+    def n_tests(self) -> int:
+        return sum(len(g.changes) for g in self.groups)
+
+    @property
+    def total_base(self) -> int:
+        return sum(g.base for g in self.groups)
+
+
+@dataclass
+class SurveyResults:
+    items: list[ItemSpec]
+    overall: dict[str, ItemResult]
+    base: int
+    weighted_base: float
+    n_eff: float
+    weighted: bool
+    rules: BaseRules
+    alpha: float
+    segments: list[Breakdown]
+    periods: Breakdown | None
+    period_info: list = field(default_factory=list)   # Period objects, in order
+
+    @property
+    def weighting_efficiency(self) -> float:
+        return 100.0 * self.n_eff / self.base if self.base else float("nan")
+
+    def item(self, key: str) -> ItemSpec:
+        return next(s for s in self.items if s.key == key)
+
+    @property
+    def kpis(self) -> list[ItemSpec]:
+        return [s for s in self.items if s.kind != "rating"]
+
+    @property
+    def attributes(self) -> list[ItemSpec]:
+        return [s for s in self.items if s.kind == "rating"]
+
+
+def _mark(test: TestResult | None, alpha: float) -> Change | None:
+    if test is None:
+        return None
+    return Change(test, test.direction if test.significant(alpha) else 0)
+
+
+def _breakdown(name: str, column: str, kind: str, codes: np.ndarray, labels: list[str],
+               columns: list[ItemColumns], weights: np.ndarray, rules: BaseRules, alpha: float,
+               overall_sums: dict) -> Breakdown:
+    size = len(labels)
+    in_group = codes >= 0
+    safe = np.where(in_group, codes, size)   # rows without a group go to an extra bin, then dropped
+    counts = np.bincount(safe, minlength=size + 1)[:size]
+    wbase = np.bincount(safe, weights=weights, minlength=size + 1)[:size]
+    per_item = {c.spec.key: c.sums(safe, size + 1) for c in columns}
+    groups = []
+    for g, label in enumerate(labels):
+        items = {key: result_from_sums(c.spec, per_item[key], g, rules) for key, c in
+                 ((c.spec.key, c) for c in columns)}
+        groups.append(GroupResult(label, int(counts[g]), float(wbase[g]), rules.classify(int(counts[g])), items))
+    if kind == "segment":
+        for g, group in enumerate(groups):
+            for c in columns:
+                key = c.spec.key
+                sums = per_item[key]
+                rest = sums.complement(overall_sums[key])
+                other = result_from_sums(c.spec, rest, g, rules)
+                change = _mark(compare(group.items[key], other), alpha)
+                if change is not None:
+                    group.changes[key] = change
+        reference = "rest of sample"
+    else:
+        for g in range(1, len(groups)):
+            for c in columns:
+                key = c.spec.key
+                change = _mark(compare(groups[g].items[key], groups[g - 1].items[key]), alpha)
+                if change is not None:
+                    groups[g].changes[key] = change
+        reference = "previous period"
+    return Breakdown(name, column, kind, groups, reference)  # type: ignore[arg-type]
+
+
+def score_survey(data: SurveyData, rules: BaseRules = BaseRules(), alpha: float = 0.05) -> SurveyResults:
+    """All survey figures for the total, each segment and each period."""
+    columns = [ItemColumns(spec, data.values[spec.key], data.weights) for spec in data.items]
+    overall_sums = {c.spec.key: c.sums() for c in columns}
+    overall = {c.spec.key: result_from_sums(c.spec, overall_sums[c.spec.key], 0, rules, c.distribution())
+               for c in columns}
+    w = data.weights
+    n_eff = neff_from_sums(float(w.sum()), float(np.dot(w, w)))
+    segments = [_breakdown(s.name, s.column, "segment", s.codes, s.labels, columns, w, rules, alpha, overall_sums)
+                for s in data.segments]
+    periods = None
+    if data.period_codes is not None and data.periods:
+        periods = _breakdown("Period", "", "period", data.period_codes, [p.label for p in data.periods],
+                             columns, w, rules, alpha, overall_sums)
+    return SurveyResults(data.items, overall, data.n, float(w.sum()), n_eff, data.weighted, rules, alpha,
+                         segments, periods, list(data.periods))
