@@ -1,0 +1,952 @@
+#!/usr/bin/env python3
+"""Generate the Harbour Bank sample data set for cxreport.
+
+Harbour Bank is a fictional retail bank in a coastal city. This script builds
+a realistic, entirely synthetic customer-experience survey for it, plus a
+simple wordmark logo, so that cxreport has something to show end to end.
+
+Outputs (paths are relative to this script, so it runs from any folder):
+
+    data/responses.csv                         full sample, four quarters
+    brand/logo.png                             wordmark, transparent PNG
+    ../../templates/starter/data/responses.csv small starter set for `cxreport init`
+
+Everything is seeded, so re-running the script reproduces the files byte for
+byte. The only dependencies are numpy, pandas and matplotlib.
+
+How the data are built
+----------------------
+Each respondent gets a latent "general satisfaction" score. Their nine
+attribute ratings are noisy readings of that latent score plus effects
+specific to the attribute (North branches are slow, the App improves during
+the year, ...). Likelihood to recommend (NPS), satisfaction (CSAT) and ease
+(CES) are then weighted combinations of the attributes, so key-driver
+analysis recovers the intended drivers (resolution, staff knowledge and
+waiting time matter most; fees and clarity matter least).
+
+The patterns a report should find:
+
+* North is weak on waiting time, which pulls its NPS and CSAT down, and its
+  customers complain about queues.
+* App NPS and digital ratings climb steadily from the first to the last
+  quarter; the other channels are flat.
+* Phone is the hardest channel to deal with (lowest CES).
+* A few branches have small bases.
+
+Real files are messy, so the data also contain "don't know" codes (99),
+blanks, a handful of invalid entries, three double submissions and a few
+comments in which customers typed personal details. All such details use
+reserved example data only (example.com addresses, Ofcom drama numbers
+07700 900xxx, published test card numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless and deterministic
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.patches import Circle  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parent.parent
+
+NAVY = "#0B3C5D"
+TEAL = "#1C8C8C"
+
+
+# ---------------------------------------------------------------------------
+# What gets generated
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One output file and the knobs that differ between outputs."""
+
+    seed: int
+    n_unique: int  # respondents before double submissions are added
+    start: str  # first fieldwork day (inclusive)
+    end: str  # last fieldwork day (inclusive)
+    n_duplicates: int  # double submissions (a later row repeats a resp_id)
+    invalid_values: tuple[tuple[str, str], ...]  # (column, bad value) pairs
+    n_pii: int  # comments in which the customer typed personal data
+    out: Path
+
+
+FULL = Spec(
+    seed=20261123,
+    n_unique=6500,
+    start="2025-10-01",
+    end="2026-09-30",
+    n_duplicates=3,
+    invalid_values=(
+        ("q_nps", "11"),
+        ("q_nps", "11"),
+        ("q_nps", "n/a"),
+        ("q_nps", "ten"),
+        ("q_csat", "6"),
+        ("q_csat", "7"),
+        ("q_csat", "7"),
+    ),
+    n_pii=10,
+    out=HERE / "data" / "responses.csv",
+)
+
+STARTER = Spec(
+    seed=20260401,
+    n_unique=299,
+    start="2026-01-01",
+    end="2026-06-30",
+    n_duplicates=1,
+    invalid_values=(("q_nps", "11"), ("q_csat", "6")),
+    n_pii=2,
+    out=REPO_ROOT / "templates" / "starter" / "data" / "responses.csv",
+)
+
+LOGO = HERE / "brand" / "logo.png"
+
+
+# ---------------------------------------------------------------------------
+# Survey structure
+# ---------------------------------------------------------------------------
+
+COLUMNS = [
+    "resp_id", "response_date", "region", "branch", "channel",
+    "journey_stage", "touchpoint", "customer_segment",
+    "q_nps", "q_csat", "q_ces",
+    "a_wait", "a_staff", "a_friendly", "a_resolve", "a_clarity",
+    "a_fees", "a_digital", "a_trust", "a_speed",
+    "comment", "weight",
+]
+
+# Six branches per region; each branch belongs to exactly one region.
+BRANCHES = {
+    "North": ["Quayside", "Northgate", "Harbour Point", "Lighthouse Road",
+              "Fishergate", "Cliff Top"],
+    "South": ["Old Town", "Marina", "Esplanade", "Southsea Parade",
+              "Pier Street", "Saltmarsh"],
+    "East": ["Dockside", "Eastbank", "Shipyard", "Breakwater", "Seaview",
+             "Ferry Terminal"],
+    "West": ["Westcliff", "Anchor Square", "Customs House", "Bayside",
+             "Riverside", "Market Cross"],
+}
+REGION_OF = {b: r for r, bs in BRANCHES.items() for b in bs}
+ALL_BRANCHES = [b for bs in BRANCHES.values() for b in bs]
+
+# Branches with small bases: expected responses in the full sample (6,500).
+SMALL_BRANCHES = {"Saltmarsh": (36, 45), "Ferry Terminal": (36, 45),
+                  "Market Cross": (21, 25)}
+
+REGIONS = list(BRANCHES)
+CHANNELS = ["Branch", "Phone", "App", "Web"]
+SEGMENTS = ["Mass market", "Affluent", "Small business"]
+
+STAGES = {
+    "Onboarding": {"Account opening": 0.6, "Identity check": 0.4},
+    "Everyday banking": {"Payments": 0.5, "Card services": 0.3,
+                         "Statements": 0.2},
+    "Borrowing": {"Loan application": 0.6, "Mortgage advice": 0.4},
+    "Getting help": {"Complaint handling": 0.55, "Fraud support": 0.45},
+}
+
+# Segment mix of the responding sample, by region (South has the marina
+# money, East the docks and small firms).
+SEGMENT_MIX = {
+    "North": [0.72, 0.12, 0.16],
+    "South": [0.58, 0.30, 0.12],
+    "East": [0.64, 0.14, 0.22],
+    "West": [0.70, 0.18, 0.12],
+}
+
+# Population shares (region x segment) that the survey weights restore.
+# Affluent customers answer surveys far more readily than the rest, so they
+# are weighted down; small businesses are weighted up.
+POPULATION = {
+    "North": [0.240, 0.024, 0.072],
+    "South": [0.150, 0.046, 0.040],
+    "East": [0.150, 0.021, 0.077],
+    "West": [0.160, 0.022, 0.062],
+}
+
+# Channel of the rated interaction, by segment (Branch, Phone, App, Web).
+CHANNEL_MIX = {
+    "Mass market": [0.27, 0.20, 0.38, 0.15],
+    "Affluent": [0.30, 0.32, 0.25, 0.13],
+    "Small business": [0.36, 0.20, 0.16, 0.28],
+}
+
+# Journey stage, by channel (Onboarding, Everyday, Borrowing, Getting help).
+STAGE_MIX = {
+    "Branch": [0.18, 0.36, 0.24, 0.22],
+    "Phone": [0.08, 0.30, 0.17, 0.45],
+    "App": [0.14, 0.66, 0.08, 0.12],
+    "Web": [0.22, 0.46, 0.16, 0.16],
+}
+
+ATTRIBUTES = ["a_wait", "a_staff", "a_friendly", "a_resolve", "a_clarity",
+              "a_fees", "a_digital", "a_trust", "a_speed"]
+
+# Attribute model: rating* = mean + loading * latent + specific effects + noise
+ATTR_MEAN = {"a_wait": 3.85, "a_staff": 4.05, "a_friendly": 4.25,
+             "a_resolve": 3.85, "a_clarity": 3.85, "a_fees": 3.25,
+             "a_digital": 3.85, "a_trust": 4.15, "a_speed": 3.75}
+ATTR_LOADING = {"a_wait": 0.55, "a_staff": 0.65, "a_friendly": 0.55,
+                "a_resolve": 0.75, "a_clarity": 0.45, "a_fees": 0.35,
+                "a_digital": 0.50, "a_trust": 0.50, "a_speed": 0.60}
+ATTR_NOISE = 0.65
+
+# How much each attribute moves the three headline questions. Resolution,
+# staff knowledge and waiting time are the big NPS drivers; fees and clarity
+# barely move it. Digital only matters to App/Web users (handled below).
+NPS_WEIGHT = {"a_wait": 0.65, "a_staff": 0.65, "a_friendly": 0.20,
+              "a_resolve": 0.80, "a_clarity": 0.08, "a_fees": 0.08,
+              "a_digital": 0.05, "a_trust": 0.20, "a_speed": 0.25}
+CSAT_WEIGHT = {"a_wait": 0.28, "a_staff": 0.22, "a_friendly": 0.10,
+               "a_resolve": 0.30, "a_clarity": 0.08, "a_fees": 0.06,
+               "a_digital": 0.03, "a_trust": 0.08, "a_speed": 0.12}
+CES_WEIGHT = {"a_wait": 0.45, "a_staff": 0.10, "a_friendly": 0.00,
+              "a_resolve": 0.45, "a_clarity": 0.25, "a_fees": 0.00,
+              "a_digital": 0.05, "a_trust": 0.00, "a_speed": 0.40}
+
+# Share of "did not use / not applicable" (coded 0), by channel.
+NOT_APPLICABLE = {
+    "a_wait": {"Branch": 0.02, "Phone": 0.03, "App": 0.45, "Web": 0.50},
+    "a_staff": {"Branch": 0.01, "Phone": 0.02, "App": 0.55, "Web": 0.60},
+    "a_friendly": {"Branch": 0.01, "Phone": 0.02, "App": 0.55, "Web": 0.60},
+    "a_resolve": {"Branch": 0.12, "Phone": 0.08, "App": 0.15, "Web": 0.15},
+    "a_clarity": {"Branch": 0.03, "Phone": 0.03, "App": 0.03, "Web": 0.03},
+    "a_fees": {"Branch": 0.06, "Phone": 0.06, "App": 0.06, "Web": 0.06},
+    "a_digital": {"Branch": 0.62, "Phone": 0.55, "App": 0.00, "Web": 0.02},
+    "a_trust": {"Branch": 0.02, "Phone": 0.02, "App": 0.02, "Web": 0.02},
+    "a_speed": {"Branch": 0.03, "Phone": 0.03, "App": 0.03, "Web": 0.03},
+}
+
+RATING_COLUMNS = ["q_nps", "q_csat", "q_ces"] + ATTRIBUTES
+BLANK_RATE = 0.02  # item non-response on each rating
+DONT_KNOW_RATE = 0.01  # 99 = "don't know" on q_csat and q_ces
+
+
+# ---------------------------------------------------------------------------
+# Sampling the structure: branch, date, segment, channel, journey
+# ---------------------------------------------------------------------------
+
+
+def allocate(total: int, weights: np.ndarray) -> np.ndarray:
+    """Split `total` into integer counts proportional to `weights`
+    (largest-remainder method, so the counts add up exactly)."""
+    exact = total * weights / weights.sum()
+    counts = np.floor(exact).astype(int)
+    short = total - counts.sum()
+    counts[np.argsort(-(exact - counts), kind="stable")[:short]] += 1
+    return counts
+
+
+def branch_counts(rng: np.random.Generator, n: int) -> dict[str, int]:
+    """Responses per branch: most branches similar, a few small ones."""
+    # Weights are relative to a typical branch in the full sample, so the
+    # small branches land in their target ranges there and stay small in
+    # proportion in any smaller sample.
+    small_total = sum((lo + hi) / 2 for lo, hi in SMALL_BRANCHES.values())
+    n_typical = len(ALL_BRANCHES) - len(SMALL_BRANCHES)
+    typical = (FULL.n_unique - small_total) / n_typical
+    weights = rng.uniform(0.86, 1.14, size=len(ALL_BRANCHES))
+    for i, branch in enumerate(ALL_BRANCHES):
+        if branch in SMALL_BRANCHES:
+            lo, hi = SMALL_BRANCHES[branch]
+            weights[i] = rng.uniform(lo, hi) / typical
+    return dict(zip(ALL_BRANCHES, allocate(n, weights)))
+
+
+def sample_dates(rng: np.random.Generator, n: int, start: str,
+                 end: str) -> pd.Series:
+    """Fieldwork dates: slightly more responses each quarter, and fewer at
+    weekends."""
+    days = pd.date_range(start, end, freq="D")
+    quarter = days.to_period("Q")
+    q_index = pd.factorize(quarter)[0]
+    per_quarter = 1.0 + 0.05 * q_index  # gentle growth in volume
+    days_in_q = pd.Series(q_index).map(pd.Series(q_index).value_counts())
+    weekday = np.where(days.day_of_week == 6, 0.55,
+                       np.where(days.day_of_week == 5, 0.80, 1.0))
+    p = per_quarter / days_in_q.to_numpy() * weekday
+    return pd.Series(rng.choice(days, size=n, p=p / p.sum()))
+
+
+def choose(rng: np.random.Generator, options: list[str],
+           probs: np.ndarray) -> np.ndarray:
+    """Vectorised categorical draw: one option per row of `probs`."""
+    cum = np.cumsum(probs / probs.sum(axis=1, keepdims=True), axis=1)
+    idx = (rng.random(len(probs))[:, None] > cum).sum(axis=1)
+    return np.asarray(options, dtype=object)[np.minimum(idx, len(options) - 1)]
+
+
+def build_frame(rng: np.random.Generator, spec: Spec) -> pd.DataFrame:
+    """Who answered, when, where, and about which interaction."""
+    n = spec.n_unique
+    counts = branch_counts(rng, n)
+    branch = np.repeat(list(counts), list(counts.values()))
+    rng.shuffle(branch)
+
+    df = pd.DataFrame({"branch": branch})
+    df["region"] = df["branch"].map(REGION_OF)
+    df["date"] = sample_dates(rng, n, spec.start, spec.end)
+    # Position in the full-year programme: 0 on 1 Oct 2025, 1 on 30 Sep 2026.
+    # The starter set reuses the same clock so its trends are consistent.
+    df["t"] = ((df["date"] - pd.Timestamp(FULL.start)).dt.days / 364).clip(0, 1)
+
+    seg_p = np.array([SEGMENT_MIX[r] for r in df["region"]])
+    df["customer_segment"] = choose(rng, SEGMENTS, seg_p)
+
+    # The App takes a growing share of interactions through the year.
+    ch_p = np.array([CHANNEL_MIX[s] for s in df["customer_segment"]])
+    ch_p[:, 2] *= 1.0 + 0.25 * df["t"].to_numpy()
+    df["channel"] = choose(rng, CHANNELS, ch_p)
+
+    st_p = np.array([STAGE_MIX[c] for c in df["channel"]])
+    df["journey_stage"] = choose(rng, list(STAGES), st_p)
+    df["touchpoint"] = [
+        rng.choice(list(STAGES[s]), p=list(STAGES[s].values()))
+        for s in df["journey_stage"]
+    ]
+
+    # Responses arrive in date order; ids are issued in that order.
+    df = df.sort_values("date", kind="stable").reset_index(drop=True)
+    return df
+
+
+# ---------------------------------------------------------------------------
+# Scores
+# ---------------------------------------------------------------------------
+
+
+def app_effect(t: np.ndarray) -> np.ndarray:
+    """The App starts the year behind and improves steadily (a series of
+    releases fixed log-in and payment problems)."""
+    return -0.75 + 0.85 * t
+
+
+def build_scores(rng: np.random.Generator,
+                 df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Latent satisfaction -> attributes -> NPS, CSAT, CES.
+
+    Returns the integer answers and the continuous attribute scores behind
+    them (the latter only steer which themes a comment talks about)."""
+    n = len(df)
+    t = df["t"].to_numpy()
+    ch = df["channel"].to_numpy()
+    is_app, is_phone = ch == "App", ch == "Phone"
+    is_branch, is_web = ch == "Branch", ch == "Web"
+    north = (df["region"] == "North").to_numpy()
+
+    # Latent general satisfaction: person-level noise plus context effects.
+    # Branch effects are drawn for all 24 branches in a fixed order so that a
+    # branch keeps the same character whatever sample size is generated.
+    branch_fx = dict(zip(ALL_BRANCHES, rng.normal(0, 0.12, len(ALL_BRANCHES))))
+    seg_fx = {"Mass market": 0.0, "Affluent": 0.10, "Small business": -0.12}
+    stage_fx = {"Onboarding": 0.10, "Everyday banking": 0.05,
+                "Borrowing": -0.05, "Getting help": -0.20}
+    touch_fx = {"Complaint handling": -0.35, "Fraud support": 0.15,
+                "Identity check": -0.10, "Loan application": -0.05}
+    chan_fx = {"Branch": 0.05, "Phone": -0.05, "App": 0.0, "Web": 0.0}
+
+    latent = (
+        rng.normal(0, 1, n)
+        + df["branch"].map(branch_fx).to_numpy()
+        + df["customer_segment"].map(seg_fx).to_numpy()
+        + df["journey_stage"].map(stage_fx).to_numpy()
+        + df["touchpoint"].map(touch_fx).fillna(0).to_numpy()
+        + df["channel"].map(chan_fx).to_numpy()
+        + np.where(is_app, 0.25 * app_effect(t), 0.0)
+    )
+
+    # Attribute-specific effects, on the 1-5 rating scale.
+    specific = {k: np.zeros(n) for k in ATTRIBUTES}
+    specific["a_wait"] += -0.85 * north - 0.15 * is_phone - 0.10 * is_branch
+    specific["a_speed"] += -0.20 * is_phone + 0.15 * is_app - 0.10 * north
+    specific["a_digital"] += np.where(is_app, 1.0 * app_effect(t), 0.0)
+    specific["a_digital"] += -0.25 * (is_branch | is_phone)
+    specific["a_resolve"] += np.where(
+        df["touchpoint"] == "Complaint handling", -0.40, 0.0)
+    specific["a_trust"] += np.where(
+        df["touchpoint"] == "Fraud support", 0.20, 0.0)
+    specific["a_fees"] += np.where(
+        df["customer_segment"] == "Small business", -0.30, 0.0)
+
+    # Continuous attribute "true scores" (kept for the headline questions and
+    # for choosing comment themes) and their deviations from the norm.
+    true = pd.DataFrame({
+        k: ATTR_MEAN[k] + ATTR_LOADING[k] * latent + specific[k]
+        + rng.normal(0, ATTR_NOISE, n)
+        for k in ATTRIBUTES
+    })
+    dev = true - pd.Series(ATTR_MEAN)
+
+    digital_w = np.where(is_app | is_web, 0.45, 0.0)  # digital users only
+
+    def combine(weights: dict[str, float]) -> np.ndarray:
+        return sum(w * dev[k].to_numpy() for k, w in weights.items())
+
+    nps_star = (9.10 + combine(NPS_WEIGHT) + 0.35 * latent
+                + digital_w * dev["a_digital"].to_numpy()
+                + np.where(is_app, 0.3 * app_effect(t), 0.0)
+                + rng.normal(0, 1.25, n))
+    csat_star = (4.53 + combine(CSAT_WEIGHT) + 0.18 * latent
+                 + 0.3 * digital_w * dev["a_digital"].to_numpy()
+                 + rng.normal(0, 0.55, n))
+    ces_star = (5.65 + combine(CES_WEIGHT)
+                + 0.35 * digital_w * dev["a_digital"].to_numpy()
+                + df["channel"].map({"Branch": 0.0, "Phone": -0.75,
+                                     "App": 0.25, "Web": 0.05}).to_numpy()
+                + rng.normal(0, 0.95, n))
+
+    scores = pd.DataFrame({
+        "q_nps": np.clip(np.rint(nps_star), 0, 10),
+        "q_csat": np.clip(np.rint(csat_star), 1, 5),
+        "q_ces": np.clip(np.rint(ces_star), 1, 7),
+    })
+    for k in ATTRIBUTES:
+        rating = np.clip(np.rint(true[k].to_numpy()), 1, 5)
+        na_p = df["channel"].map(NOT_APPLICABLE[k]).to_numpy()
+        if k == "a_resolve":  # almost everyone asking for help had an issue
+            na_p = np.where(df["journey_stage"] == "Getting help", 0.02, na_p)
+        scores[k] = np.where(rng.random(n) < na_p, 0, rating)
+    return scores.astype(int), true
+
+
+# ---------------------------------------------------------------------------
+# Comments
+# ---------------------------------------------------------------------------
+
+# Fragments used to fill the {slots} in the comment templates.
+SLOTS = {
+    "wait": ["20 minutes", "nearly half an hour", "over 40 minutes",
+             "25 minutes", "the best part of an hour", "35 minutes",
+             "a good 15 minutes", "almost 50 minutes"],
+    "hold": ["45 minutes on hold", "over an hour on hold",
+             "half an hour on hold", "40 minutes listening to hold music",
+             "25 minutes in the phone queue", "ages on hold"],
+    "day": ["Saturday morning", "my lunch break", "a Monday",
+            "Friday afternoon", "payday", "a weekday morning",
+            "the last day of the month"],
+    "staff": ["the lady at the counter", "the young man who helped me",
+              "the advisor", "the cashier", "the manager",
+              "the staff member I spoke to", "the mortgage advisor",
+              "the person who served me", "the business banking team",
+              "the woman on the front desk"],
+    "phone_staff": ["the person on the phone", "the call handler",
+                    "the advisor I spoke to", "the lady on the helpline",
+                    "the gentleman on the phone"],
+    "chat_staff": ["the live chat team", "the person on web chat",
+                   "the agent on the in-app chat", "the chat advisor"],
+    # Things that go wrong and need fixing.
+    "problem": ["my direct debits", "a missing payment", "a disputed payment",
+                "a refund", "my overdraft limit", "a blocked card",
+                "a duplicate charge", "my business account",
+                "a bounced standing order", "my address details"],
+    # Things customers try to get done.
+    "task": ["set up a standing order", "change my address",
+             "order a replacement card", "increase my overdraft",
+             "add a new payee", "download a statement",
+             "update my phone number", "cancel a direct debit"],
+    "bad_feature": ["log-in", "payments screen", "face ID log-in",
+                    "statement download", "transfer page", "card controls"],
+    "good_feature": ["budgeting tool", "card freeze button",
+                     "instant notifications", "face ID log-in",
+                     "spending insights", "savings pots"],
+    "fee": ["the overdraft charges", "the monthly account fees",
+            "the charges for a replacement card",
+            "the charges on international payments",
+            "the arrangement fees", "the business banking charges",
+            "the charges for paying in cash"],
+    "time": ["3pm", "half three", "4pm"],
+}
+
+# Theme sentences. "neg" for unhappy customers, "pos" for happy ones;
+# "_phone" variants are used for Phone interactions and "_late" variants
+# are added in the second half of the year, once the App had improved.
+THEMES = {
+    "wait": {
+        "neg": [
+            "Waited {wait} at the {branch} branch with only one till open.",
+            "The queue at {branch} was out of the door again on {day}.",
+            "Far too long a wait, {wait} just to pay in a cheque.",
+            "Queues at {branch} are getting worse every time I go in.",
+            "There is never enough staff on at {branch}, you just stand and wait.",
+            "Why does it take {wait} to be seen when the branch is half empty?",
+            "Waiting times are ridiculous, I queued for {wait}.",
+            "Only two counters open on {day} and a huge queue.",
+            "Had an appointment at {branch} and was still kept waiting {wait}.",
+            "The queue barely moved for {wait}.",
+            "Stood in line for {wait} on {day}, not acceptable.",
+        ],
+        "neg_phone": [
+            "Spent {hold} before anyone answered.",
+            "I gave up after {hold}.",
+            "{Hold} and then I was cut off.",
+            "Waited {hold} just to be transferred to another queue.",
+            "The phone line is always busy, it took {hold} to get through.",
+        ],
+        "pos": [
+            "Hardly any wait at {branch}, I was in and out in minutes.",
+            "No queue at all, which made a nice change.",
+            "Was seen quickly even though it was {day}.",
+            "Short wait and the appointment ran on time.",
+            "In and out of {branch} in ten minutes.",
+        ],
+        "pos_phone": [
+            "Got through on the phone almost straight away.",
+            "Hardly any time on hold.",
+            "The call was answered within a couple of minutes.",
+        ],
+        "neg_digital": [
+            "Waited {wait} for someone to reply on the live chat.",
+            "The chat said a five minute wait but it was {wait}.",
+            "Took three days for my transfer to show, far too slow.",
+            "Sent a secure message and waited a week for an answer.",
+        ],
+        "pos_digital": [
+            "The chat team replied within minutes.",
+            "Payments go through instantly.",
+            "Got an answer to my secure message the same day.",
+        ],
+    },
+    "staff": {
+        "neg": [
+            "The staff didn't seem to know the answer and had to keep asking someone else.",
+            "{Staff} was polite but clearly had not been trained on business accounts.",
+            "I got three different answers from three different people.",
+            "Nobody could explain why {problem} had gone wrong.",
+            "{Staff} read from a script and could not help with anything outside it.",
+            "Staff seemed rushed and not very interested.",
+            "{Staff} did not know how to {task} and had to look it up.",
+            "I knew more about the product than {staff} did.",
+        ],
+        "pos": [
+            "{Staff} was really helpful and knew exactly what to do.",
+            "Very knowledgeable staff, they sorted {problem} in one go.",
+            "{Staff} went above and beyond for me.",
+            "Friendly, patient and clearly knew their stuff.",
+            "Lovely staff at {branch}, always a smile.",
+            "{Staff} explained everything clearly and didn't rush me.",
+            "Really impressed with {staff}, very professional.",
+            "{Staff} knew the answer straight away.",
+            "{Staff} was kind and took the time to help me {task}.",
+        ],
+    },
+    "app": {
+        "neg": [
+            "The app keeps logging me out.",
+            "The {bad_feature} in the app is slow and often crashes.",
+            "After the last update the app would not let me log in for two days.",
+            "The app is clunky compared with other banks.",
+            "Online banking timed out twice while I was making a payment.",
+            "Could not work out how to {task} in the app.",
+            "The {bad_feature} never seems to work properly.",
+            "The app froze halfway through a transfer and I had no idea if it had gone.",
+            "Tried to {task} online but the website kept throwing an error.",
+        ],
+        "neg_late": [
+            "The app is better than it was, but the {bad_feature} still plays up.",
+            "App has improved, but I still could not {task} online.",
+        ],
+        "pos": [
+            "The app is easy to use and does everything I need.",
+            "Online banking is quick and simple.",
+            "Love the {good_feature} in the app.",
+            "Managed to {task} in the app in a couple of minutes.",
+            "Really handy being able to do everything on my phone.",
+            "The website is straightforward and I found what I needed.",
+        ],
+        "pos_late": [
+            "The app has got so much better since the update.",
+            "The new version of the app is a big improvement, especially the {good_feature}.",
+            "Much happier with the app now, it used to crash all the time.",
+            "The app finally works the way it should.",
+            "Whoever redesigned the app did a great job.",
+        ],
+    },
+    "fees": {
+        "neg": [
+            "{Fee} are far too high for what you get.",
+            "I was charged for something nobody told me about.",
+            "Not happy about {fee}.",
+            "Poor value, {fee} keep going up.",
+            "Other banks don't charge for this.",
+            "Hit with {fee} without any warning.",
+        ],
+        "pos": [
+            "Fair charges and no nasty surprises.",
+            "Good value compared with my old bank.",
+            "Fees were explained clearly up front.",
+            "They waived {fee} when I asked, which I appreciated.",
+        ],
+    },
+    "resolve": {
+        "neg": [
+            "I had to call back four times to get {problem} sorted.",
+            "My complaint is still not resolved after three weeks.",
+            "Nobody took ownership, I was passed from team to team.",
+            "Was promised a call back that never came.",
+            "Still waiting for {problem} to be put right.",
+            "Had to explain the whole story again every time I called.",
+            "They closed my complaint without actually fixing anything.",
+            "Three visits to {branch} and I still haven't got {problem} sorted.",
+        ],
+        "pos": [
+            "Problem solved on the first call.",
+            "{Staff} sorted {problem} there and then.",
+            "Everything was fixed straight away, no follow-up needed.",
+            "They put {problem} right quicker than I expected.",
+            "Dealt with my issue from start to finish without passing me around.",
+            "Sorted out {problem} in one visit.",
+        ],
+    },
+    "hours": {
+        "neg": [
+            "Closing the {branch} branch at {time} makes it impossible to get there after work.",
+            "Shame so many branches have closed, I now have to travel to {branch}.",
+            "The branch is shut on Saturdays which is no use to me.",
+            "With the local branch gone it is a bus ride to {branch} for anything.",
+            "Opening hours are too short, especially for small businesses.",
+            "Heard {branch} might close too, which would be a real loss.",
+        ],
+        "pos": [
+            "Glad {branch} is still open on Saturday mornings.",
+            "Convenient opening hours.",
+            "Good to still have a proper branch nearby.",
+            "Handy that {branch} stays open late on Thursdays.",
+        ],
+    },
+    "fraud": {
+        "neg": [
+            "When my card was compromised it took days to get a replacement.",
+            "The fraud team blocked a genuine payment and it took an hour to unblock.",
+            "I reported a scam payment and felt nobody was taking it seriously.",
+            "Security checks are so fiddly I got locked out.",
+            "My card was blocked abroad with no way to sort it quickly.",
+        ],
+        "pos": [
+            "The fraud team spotted a dodgy transaction before I did, very reassuring.",
+            "Handled the suspicious payment quickly and refunded me the same day.",
+            "I feel my money is safe with Harbour Bank.",
+            "Very reassuring when I called about a scam text.",
+            "They froze my card straight away and a new one arrived in two days.",
+            "Good to know someone is keeping an eye on my account.",
+        ],
+    },
+}
+
+OPENERS = {
+    "neg": ["", "", "", "", "Honestly, ", "To be frank, ", "Very disappointed. ",
+            "Not impressed. ", "Poor experience. ", "Frustrating. ",
+            "Where do I start. ", "Sorry but ", "Really poor. "],
+    "pos": ["", "", "", "", "Great service. ", "Very happy. ", "Excellent. ",
+            "No complaints. ", "Brilliant. ", "Spot on. ", "Really good. ",
+            "Couldn't fault it. "],
+}
+CLOSERS = {
+    "neg": ["", "", "", "", " Thinking about moving my account.",
+            " Please sort this out.", " Not good enough.",
+            " Expected better from Harbour Bank.",
+            " I have been a customer for 20 years and this is the worst it has been.",
+            " Will be looking elsewhere.", " Very stressful.",
+            " Someone needs to look at this."],
+    "pos": ["", "", "", "", " Keep it up!", " Would recommend.",
+            " Thank you.", " Best bank I've been with.",
+            " Have already recommended you to friends.",
+            " Thanks again.", " Really pleased."],
+}
+# Links for passives' mixed comments, depending on which half comes second.
+LINK_TO_BAD = [" But ", " However, ", " Only downside: ", " That said, ",
+               " On the other hand, "]
+LINK_TO_GOOD = [" But ", " However, ", " On the plus side, ", " To be fair, ",
+                " That said, "]
+
+# Words that keep their capital letter when a sentence is joined mid-way.
+PROPER = {"I", "I'm", "I've", "Harbour", "Sam"} | set(REGION_OF)
+
+# Personal details customers sometimes type into comments (reserved example
+# data only: example.com domains, Ofcom drama numbers, test card numbers).
+PII_SENTENCES = [
+    " Please email me at j.smith@example.com.",
+    " You can call me on 07700 900123.",
+    " My card number is 4929 1234 5678 9012 if you need to check.",
+    " This was about account 12345678.",
+    " Contact me on sarah.jones@example.org.",
+    " Ring me back on 07700 900456 please.",
+    " The card was 4111 1111 1111 1111.",
+    " My account 87654321 still shows the charge.",
+    " Reply to m.patel@example.net.",
+    " Mobile is 07700 900789.",
+]
+
+
+def lower_first(text: str) -> str:
+    """Lower-case the first letter, unless it starts a name or "I"."""
+    first = text.split(" ", 1)[0].rstrip(",.")
+    if first in PROPER or any(text.startswith(b) for b in REGION_OF):
+        return text
+    return text[0].lower() + text[1:]
+
+
+def fill(rng: np.random.Generator, template: str, row: pd.Series) -> str:
+    """Fill the {slots} of one template with randomly chosen fragments."""
+    def pick(key: str) -> str:
+        return str(rng.choice(SLOTS[key]))
+
+    staff = pick({"Phone": "phone_staff", "App": "chat_staff",
+                  "Web": "chat_staff"}.get(row["channel"], "staff"))
+    fee, hold = pick("fee"), pick("hold")
+    return template.format(
+        branch=row["branch"], wait=pick("wait"), day=pick("day"),
+        hold=hold, Hold=hold[0].upper() + hold[1:],
+        staff=staff, Staff=staff[0].upper() + staff[1:],
+        problem=pick("problem"), task=pick("task"),
+        bad_feature=pick("bad_feature"), good_feature=pick("good_feature"),
+        fee=fee, Fee=fee[0].upper() + fee[1:], time=pick("time"),
+    )
+
+
+def theme_weights(row: pd.Series, true: pd.Series, polarity: str) -> dict:
+    """How likely each theme is to come up, given this customer's scores
+    and context. Unhappy customers talk about what went worst, happy ones
+    about what went best."""
+    sign = -1 if polarity == "neg" else 1
+    score = {"wait": true["a_wait"], "staff": true["a_staff"],
+             "app": true["a_digital"], "fees": true["a_fees"],
+             "resolve": true["a_resolve"], "hours": 3.6,
+             "fraud": true["a_trust"]}
+    w = {k: np.exp(1.3 * sign * (v - 3.5)) for k, v in score.items()}
+    digital = row["channel"] in ("App", "Web")
+    w["app"] *= 3.0 if digital else 0.2
+    w["staff"] *= 0.3 if digital else 1.5
+    w["wait"] *= 0.4 if digital else 1.0
+    w["hours"] *= 1.2 if row["channel"] == "Branch" else 0.3
+    w["fraud"] *= 6.0 if row["touchpoint"] == "Fraud support" else 0.3
+    w["resolve"] *= 3.0 if row["journey_stage"] == "Getting help" else 1.0
+    w["fees"] *= 0.5 if polarity == "pos" else 1.0
+    if row["region"] == "North" and polarity == "neg":
+        w["wait"] *= 6.0  # the queues are what North customers talk about
+    return w
+
+
+def sentence(rng, row, true, polarity, exclude=()) -> tuple[str, str]:
+    """One theme sentence of the given polarity; returns (theme, text)."""
+    w = {k: v for k, v in theme_weights(row, true, polarity).items()
+         if k not in exclude}
+    themes = list(w)
+    p = np.array(list(w.values()))
+    theme = themes[rng.choice(len(themes), p=p / p.sum())]
+    if theme == "wait" and row["channel"] != "Branch":
+        kind = "_phone" if row["channel"] == "Phone" else "_digital"
+        pool = list(THEMES["wait"][polarity + kind])
+    else:
+        pool = list(THEMES[theme][polarity])
+    if theme == "app" and row["t"] > 0.5:
+        pool += THEMES["app"][polarity + "_late"] * 2  # the app got better
+    return theme, fill(rng, str(rng.choice(pool)), row)
+
+
+def compose_comment(rng, row, true) -> str:
+    """A comment whose tone follows the NPS answer: praise from promoters,
+    mixed feelings from passives, complaints from detractors."""
+    nps = row["q_nps"]
+    if nps >= 9:
+        tone = "pos"
+    elif nps >= 7:
+        tone = "mixed"
+    else:
+        tone = "neg"
+
+    if tone == "mixed":
+        t1, good = sentence(rng, row, true, "pos")
+        _, bad = sentence(rng, row, true, "neg", exclude=(t1,))
+        if rng.random() < 0.5:  # either order reads naturally
+            text = good + str(rng.choice(LINK_TO_BAD)) + lower_first(bad)
+        else:
+            text = bad + str(rng.choice(LINK_TO_GOOD)) + lower_first(good)
+    else:
+        t1, s1 = sentence(rng, row, true, tone)
+        parts = [s1]
+        if rng.random() < 0.35:
+            parts.append(sentence(rng, row, true, tone, exclude=(t1,))[1])
+        opener = str(rng.choice(OPENERS[tone]))
+        if opener and not opener.endswith(". "):
+            parts[0] = lower_first(parts[0])
+        text = opener + " ".join(parts) + str(rng.choice(CLOSERS[tone]))
+
+    # A little of the untidiness of real free text.
+    r = rng.random()
+    if r < 0.08:
+        text = text.rstrip(".")
+    elif r < 0.12:
+        text = lower_first(text)
+    return text
+
+
+def build_comments(rng: np.random.Generator, df: pd.DataFrame,
+                   true: pd.DataFrame, n_pii: int) -> pd.Series:
+    """About 45% of customers leave a comment; unhappy ones more often."""
+    nps = df["q_nps"].to_numpy()
+    p = np.where(nps <= 6, 0.60, np.where(nps <= 8, 0.36, 0.38))
+    writes = rng.random(len(df)) < p
+    comments = pd.Series("", index=df.index, dtype=object)
+    for i in np.flatnonzero(writes):
+        comments[i] = compose_comment(rng, df.loc[i], true.loc[i])
+
+    # A few customers type personal details into the comment box, mostly
+    # when something has gone wrong and they want a call back.
+    candidates = np.flatnonzero(writes & (nps <= 8))
+    chosen = np.sort(rng.choice(candidates, size=n_pii, replace=False))
+    for j, i in enumerate(chosen):
+        text = comments[i].rstrip(".")
+        if not text.endswith(("?", "!")):
+            text += "."
+        comments[i] = text + PII_SENTENCES[j % len(PII_SENTENCES)]
+    return comments
+
+
+# ---------------------------------------------------------------------------
+# Weights and data-quality problems
+# ---------------------------------------------------------------------------
+
+
+def build_weights(rng: np.random.Generator, df: pd.DataFrame) -> np.ndarray:
+    """Post-stratification to population region x segment shares, with a
+    little extra variation from a second raking stage, trimmed to 0.4-2.5."""
+    cell = df["region"] + "|" + df["customer_segment"]
+    sample_share = cell.map(cell.value_counts(normalize=True))
+    pop = {f"{r}|{s}": share for r, shares in POPULATION.items()
+           for s, share in zip(SEGMENTS, shares)}
+    total = sum(pop.values())
+    weight = cell.map(pop).to_numpy() / total / sample_share.to_numpy()
+    weight *= rng.lognormal(0, 0.10, len(df))
+    weight = np.clip(weight / weight.mean(), 0.4, 2.5)
+    return weight / weight.mean()
+
+
+def to_text(df: pd.DataFrame) -> pd.DataFrame:
+    """Format every column as text exactly as it should appear in the CSV."""
+    out = pd.DataFrame(index=df.index)
+    for col in COLUMNS:
+        if col == "weight":
+            out[col] = df[col].map(lambda w: f"{w:.4f}")
+        elif col in RATING_COLUMNS:
+            out[col] = df[col].astype(int).astype(str)
+        else:
+            out[col] = df[col].astype(str)
+    return out
+
+
+def add_mess(rng: np.random.Generator, text: pd.DataFrame,
+             spec: Spec) -> pd.DataFrame:
+    """Don't-know codes, blanks, invalid entries and double submissions."""
+    n = len(text)
+    for col in ("q_csat", "q_ces"):  # 99 = "don't know"
+        text.loc[rng.random(n) < DONT_KNOW_RATE, col] = "99"
+    for col in RATING_COLUMNS:  # item non-response
+        text.loc[rng.random(n) < BLANK_RATE, col] = ""
+
+    # Typing errors and out-of-range values, one per chosen row.
+    rows = rng.choice(n, size=len(spec.invalid_values), replace=False)
+    for i, (col, value) in zip(rows, spec.invalid_values):
+        text.loc[i, col] = value
+
+    # Double submissions: the same answers arrive again a little later.
+    # Each copy is slotted in a few rows after its original.
+    originals = rng.choice(np.setdiff1d(np.arange(n - 30), rows),
+                           size=spec.n_duplicates, replace=False)
+    gaps = rng.integers(1, 30, size=spec.n_duplicates)
+    copies = text.iloc[originals]
+    position = np.concatenate([np.arange(n), originals + gaps + 0.5])
+    order = np.argsort(position, kind="stable")
+    return pd.concat([text, copies], ignore_index=True).iloc[order] \
+        .reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------
+# Putting it together
+# ---------------------------------------------------------------------------
+
+
+def generate(spec: Spec) -> pd.DataFrame:
+    rng = np.random.default_rng(spec.seed)
+    df = build_frame(rng, spec)
+    scores, true = build_scores(rng, df)
+    df = pd.concat([df, scores], axis=1)
+    df["resp_id"] = [f"HB-{i:06d}" for i in range(1, len(df) + 1)]
+    df["response_date"] = df["date"].dt.strftime("%Y-%m-%d")
+    df["comment"] = build_comments(rng, df, true, spec.n_pii)
+    df["weight"] = build_weights(rng, df)
+    return add_mess(rng, to_text(df), spec)
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    df[COLUMNS].to_csv(path, index=False, lineterminator="\n",
+                       encoding="utf-8")
+
+
+def draw_logo(path: Path) -> None:
+    """A simple wordmark: a navy ring holding teal waves, then the name."""
+    fig = plt.figure(figsize=(12, 3), dpi=100)  # 1200 x 300 px
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 1200)
+    ax.set_ylim(0, 300)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    fig.patch.set_alpha(0)
+
+    # Mark: a circle (the harbour mouth) with three waves inside it.
+    cx, cy, r = 150, 150, 112
+    clip = Circle((cx, cy), r - 9, transform=ax.transData)
+    x = np.linspace(cx - r, cx + r, 400)
+    for k, (level, alpha) in enumerate([(150, 1.0), (112, 0.75), (74, 0.5)]):
+        y = level + 13 * np.sin((x - cx) / 26 + 0.9 * k)
+        band = ax.fill_between(x, y - 14, y + 14 - 4 * k, color=TEAL,
+                               alpha=alpha, linewidth=0)
+        band.set_clip_path(clip)
+    # A small navy "beacon" above the waves.
+    ax.add_patch(Circle((cx, cy + 62), 17, color=NAVY, linewidth=0))
+    ax.add_patch(Circle((cx, cy), r - 4, fill=False, edgecolor=NAVY,
+                        linewidth=7))
+
+    # Wordmark: "Harbour" bold, "Bank" regular, both navy, then a thin teal
+    # rule under the full width of the name.
+    font = {"family": "DejaVu Sans", "size": 80, "color": NAVY,
+            "va": "baseline", "ha": "left"}
+    renderer = fig.canvas.get_renderer()
+
+    def right_edge(text) -> float:
+        return ax.transData.inverted().transform(
+            text.get_window_extent(renderer).p1)[0]
+
+    word = ax.text(310, 118, "Harbour", fontweight="bold", **font)
+    bank = ax.text(right_edge(word) + 24, 118, "Bank", fontweight="normal",
+                   **font)
+    ax.plot([314, right_edge(bank)], [82, 82], color=TEAL, linewidth=4,
+            solid_capstyle="round")
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100, transparent=True, metadata={"Software": None})
+    plt.close(fig)
+
+
+def main() -> None:
+    for spec in (FULL, STARTER):
+        data = generate(spec)
+        write_csv(data, spec.out)
+        print(f"wrote {len(data):,} rows to {spec.out}")
+    draw_logo(LOGO)
+    print(f"wrote {LOGO}")
+
+
+if __name__ == "__main__":
+    main()
