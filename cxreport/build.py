@@ -1,0 +1,41 @@
+"""Build reports for a project: run the pipeline, then present the results."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cxreport.config import Project, load_project
+from cxreport.pipeline import Study, run
+
+REPORT_TEMPLATES = {"client": "client_report.html"}
+
+
+@dataclass
+class BuildResult:
+    study: Study
+    paths: dict[str, Path]
+    warnings: list[str] = field(default_factory=list)
+
+
+def build(project: Project | str | Path, out_dir: str | Path, *, formats: tuple[str, ...] = ("html", "pdf"),
+          report: str = "client", strict: bool = False, allow_outside: bool = False,
+          build_date: dt.date | None = None) -> BuildResult:
+    from cxreport.present.charts import font_available
+    from cxreport.present.context import build_context
+    from cxreport.present.render import logo_data_uri, render_report
+
+    if not isinstance(project, Project):
+        project = load_project(project, allow_outside=allow_outside)
+    study = run(project, strict=strict)
+    warnings = study.validation.warnings()
+    if not font_available(project.brand.font):
+        warnings.append(f"brand.font: '{project.brand.font}' is not installed on this machine; "
+                        "the report falls back to DejaVu Sans (install the font, see the README)")
+    context = build_context(study, build_date=build_date)
+    context["logo"] = logo_data_uri(project.client.logo)
+    rendered = render_report(context, template=REPORT_TEMPLATES[report], out_dir=Path(out_dir),
+                             name=project.report.output_name, formats=formats,
+                             allowed_dirs=[project.base_dir])
+    return BuildResult(study, rendered.paths, warnings + rendered.warnings)

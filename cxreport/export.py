@@ -1,0 +1,159 @@
+"""Scores as data: the stable JSON structure of ``cxreport score`` and its CSV form.
+
+JSON layout (``schema: cxreport.scores/1``)::
+
+    {
+      "schema": "cxreport.scores/1", "tool_version": "...",
+      "project": {"client": ..., "title": ..., "file": ...},
+      "settings": {"weighted": bool, "alpha": 0.05, "confidence": 0.95,
+                   "suppress_below": 30, "flag_below": 50, "period_unit": "quarter"},
+      "sample": {"rows_read", "rows_used", "base", "weighted_base", "n_eff", "weighting_efficiency"},
+      "validation": {"excluded": {...}, "duplicate_ids": [...], "columns": [{column, key, valid, blank,
+                     missing_code, not_applicable, non_numeric, out_of_scale}]},
+      "overall": {ITEM: ITEM_SCORE, ...},
+      "targets": {ITEM: {"target", "tolerance", "value", "gap", "status"}},
+      "segments": [{"name", "column", "groups": [GROUP, ...]}],
+      "periods": [GROUP, ...]            # in date order, each tested against the previous
+    }
+
+ITEM is ``nps``, ``csat``, ``ces`` or ``attr:<name>``. ITEM_SCORE has ``label``, ``kind``,
+``scale`` [low, high], ``n``, ``n_eff``, ``base`` (ok | small | suppressed), ``headline``
+(which figure is the headline) and figure blocks ``{"value", "low", "high", "se"}``:
+``nps`` (+ ``nps_adjusted``, ``promoters``/``passives``/``detractors`` with ``count`` and
+``pct``), ``top2`` (CSAT and attributes), ``index`` (CES) and ``mean`` (all, with ``sd``).
+GROUP is ``{"label", "base", "weighted_base", "base_flag", "items": {ITEM: ITEM_SCORE},
+"changes": {ITEM: {"diff", "statistic", "p_value", "method", "mark"}}}``; ``mark`` is 1
+(significant rise / higher), −1 (fall / lower) or 0. Numbers that cannot be computed are
+``null``. Suppressed figures are included with ``base: "suppressed"``; reports hide them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from typing import Any
+
+from cxreport import __version__
+from cxreport.pipeline import Study
+from cxreport.scoring.kpis import Estimate, ItemResult
+from cxreport.scoring.survey import GroupResult
+
+SCHEMA = "cxreport.scores/1"
+
+
+def _num(value: Any, digits: int = 6) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return round(value, digits) if math.isfinite(value) else None
+
+
+def _est(est: Estimate | None, with_sd: bool = False) -> dict | None:
+    if est is None:
+        return None
+    out = {"value": _num(est.value), "low": _num(est.low), "high": _num(est.high), "se": _num(est.se)}
+    if with_sd:
+        out["sd"] = _num(est.sd)
+    return out
+
+
+def item_dict(r: ItemResult) -> dict:
+    spec = r.spec
+    out: dict[str, Any] = {"label": spec.label, "kind": spec.kind, "scale": [spec.low, spec.high],
+                           "n": r.n, "n_eff": _num(r.n_eff, 3), "weighted_base": _num(r.weighted_base, 3),
+                           "base": r.base, "headline": spec.headline}
+    if spec.kind == "nps":
+        out["nps"] = _est(r.nps)
+        out["nps_adjusted"] = _est(r.nps_adjusted)
+        out["promoters"] = {"count": r.count_hi, "pct": _num(r.share_hi)}
+        out["passives"] = {"count": r.count_mid, "pct": _num(r.share_mid)}
+        out["detractors"] = {"count": r.count_lo, "pct": _num(r.share_lo)}
+    if spec.kind in ("csat", "rating"):
+        out["top2"] = _est(r.top2)
+    if spec.kind == "ces":
+        out["index"] = _est(r.index)
+        out["easy_pct"] = _num(r.share_hi)
+        out["difficult_pct"] = _num(r.share_lo)
+    out["mean"] = _est(r.mean, with_sd=True)
+    if r.distribution:
+        out["distribution"] = [{"value": v, "count": c, "pct": _num(p)} for v, c, p in r.distribution]
+    return out
+
+
+def group_dict(g: GroupResult) -> dict:
+    return {"label": g.label, "base": g.base, "weighted_base": _num(g.weighted_base, 3), "base_flag": g.base_flag,
+            "items": {k: item_dict(v) for k, v in g.items.items()},
+            "changes": {k: {"diff": _num(c.test.diff), "statistic": _num(c.test.statistic),
+                            "p_value": _num(c.test.p_value, 8), "method": c.test.method, "mark": c.mark}
+                        for k, c in g.changes.items()}}
+
+
+def scores_dict(study: Study) -> dict:
+    p, r, v = study.project, study.results, study.validation
+    return {
+        "schema": SCHEMA,
+        "tool_version": __version__,
+        "project": {"client": p.client.name, "title": p.report.title, "file": str(p.path) if p.path else None},
+        "settings": {"weighted": r.weighted, "alpha": r.alpha, "confidence": 0.95,
+                     "suppress_below": r.rules.suppress_below, "flag_below": r.rules.flag_below,
+                     "period_unit": p.periods.unit, "fiscal_year_start": p.periods.fiscal_year_start},
+        "sample": {"rows_read": v.rows_read, "rows_used": v.rows_used, "base": r.base,
+                   "weighted_base": _num(r.weighted_base, 3), "n_eff": _num(r.n_eff, 3),
+                   "weighting_efficiency": _num(r.weighting_efficiency, 3)},
+        "validation": {"file": v.file, "excluded": v.excluded, "duplicate_ids": v.duplicate_ids,
+                       "columns": [{"column": c.column, "key": c.key, "valid": c.valid, "blank": c.blank,
+                                    "missing_code": c.missing_code, "not_applicable": c.not_applicable,
+                                    "non_numeric": c.non_numeric, "out_of_scale": c.out_of_scale}
+                                   for c in v.columns]},
+        "overall": {k: item_dict(res) for k, res in r.overall.items()},
+        "targets": {k: {"target": t.target, "tolerance": _num(t.tolerance), "value": _num(t.value),
+                        "gap": _num(t.gap), "status": t.status} for k, t in study.targets.overall.items()},
+        "segments": [{"name": b.name, "column": b.column, "groups": [group_dict(g) for g in b.groups]}
+                     for b in r.segments],
+        "periods": [group_dict(g) for g in r.periods.groups] if r.periods else [],
+    }
+
+
+def scores_json(study: Study) -> str:
+    return json.dumps(scores_dict(study), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+CSV_COLUMNS = ["breakdown", "group", "item", "label", "figure", "value", "low", "high", "n", "n_eff", "base",
+               "diff", "p_value", "mark"]
+
+
+def safe_cell(text: str) -> str:
+    """Neutralise user text that a spreadsheet would run as a formula (=, +, -, @, tab, CR)."""
+    text = str(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def scores_csv(study: Study) -> str:
+    """Long table: one row per breakdown × group × item × figure."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    r = study.results
+
+    def rows(breakdown: str, group: str, items: dict[str, ItemResult], changes: dict):
+        for key, res in items.items():
+            for name in ("nps", "top2", "index", "mean"):
+                est = getattr(res, name)
+                if est is None:
+                    continue
+                change = changes.get(key) if name == res.spec.headline else None
+                writer.writerow([safe_cell(breakdown), safe_cell(group), safe_cell(key), safe_cell(res.spec.label), name, _num(est.value), _num(est.low),
+                                 _num(est.high), est.n, _num(est.n_eff, 3), est.base,
+                                 _num(change.test.diff) if change else "", _num(change.test.p_value, 8) if change else "",
+                                 change.mark if change else ""])
+
+    rows("Total", "Total", r.overall, {})
+    for b in r.segments:
+        for g in b.groups:
+            rows(b.name, g.label, g.items, g.changes)
+    if r.periods:
+        for g in r.periods.groups:
+            rows("Period", g.label, g.items, g.changes)
+    return buf.getvalue()

@@ -1,0 +1,267 @@
+"""Charts for the reports: matplotlib ``Figure`` objects (no pyplot state), Agg backend.
+
+Each chart is drawn once and saved as SVG (for the HTML report) and as a 170 dpi PNG (for
+the PDF, where PNGs lay out much faster than SVG). Brand colours and font come in as
+arguments; the house style is the packaged ``cxreport.mplstyle``. Charts receive finished
+results; suppressed bases are left out and named in a note, small bases are hatched.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib import font_manager, style  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from cxreport.i18n import _  # noqa: E402
+from cxreport.present.formatting import figure as fmt_figure  # noqa: E402
+from cxreport.resources import theme_dir  # noqa: E402
+
+PROMOTER = "#2E7D32"
+PASSIVE = "#A7B0BA"
+DETRACTOR = "#C62828"
+GREY = "#6B7480"
+PNG_DPI = 170
+
+
+@dataclass
+class Chart:
+    id: str
+    title: str
+    alt: str
+    svg: str
+    png: bytes
+    note: str = ""
+
+    @property
+    def png_data_uri(self) -> str:
+        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+    @property
+    def svg_data_uri(self) -> str:
+        return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode("utf-8")).decode("ascii")
+
+
+@dataclass
+class ChartStyle:
+    primary: str
+    accent: str
+    font: str
+
+    def rc(self) -> dict:
+        return {"font.family": [self.font, "DejaVu Sans"]}
+
+
+def font_available(family: str) -> bool:
+    try:
+        font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+        return True
+    except ValueError:
+        return False
+
+
+def _style_file() -> str:
+    return str(theme_dir() / "cxreport.mplstyle")
+
+
+def _new_figure(cs: ChartStyle, width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height))
+    return fig
+
+
+def _render(fig: Figure, chart_id: str, title: str, alt: str, note: str = "") -> Chart:
+    svg_buf = io.StringIO()
+    fig.savefig(svg_buf, format="svg", metadata={"Date": None, "Creator": None})
+    png_buf = io.BytesIO()
+    fig.savefig(png_buf, format="png", dpi=PNG_DPI, metadata={"Software": None})
+    svg = svg_buf.getvalue()
+    # Drop the XML prolog/doctype so the SVG can be inlined in HTML.
+    svg = svg[svg.index("<svg"):]
+    return Chart(chart_id, title, alt, svg, png_buf.getvalue(), note)
+
+
+def _drawing(cs: ChartStyle):
+    return style.context([_style_file(), cs.rc()])
+
+
+# --------------------------------------------------------------------------- NPS
+
+
+def nps_distribution(result, cs: ChartStyle) -> Chart:
+    """0–10 bars coloured by group, above the promoter / passive / detractor split."""
+    dist = result.distribution
+    with _drawing(cs):
+        fig = _new_figure(cs, 7.0, 3.5)
+        grid = fig.add_gridspec(2, 1, height_ratios=[3.2, 0.9], hspace=0.55)
+        ax = fig.add_subplot(grid[0])
+        points = [p for p, _, _ in dist]
+        shares = [s for _, _, s in dist]
+        colours = [DETRACTOR if p <= 6 else PASSIVE if p <= 8 else PROMOTER for p in points]
+        bars = ax.bar(points, shares, color=colours, width=0.72)
+        for bar, share in zip(bars, shares):
+            ax.annotate(fmt_figure(share, "percent"), (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                        xytext=(0, 2), textcoords="offset points", ha="center", va="bottom", fontsize=8)
+        ax.set_xticks(points)
+        ax.set_xlim(-0.6, 10.6)
+        ax.set_ylim(0, max(shares) * 1.18 if shares else 1)
+        ax.grid(axis="x", visible=False)
+        ax.grid(axis="y", visible=True)
+        ax.set_ylabel(_("% of customers"))
+        ax.set_xlabel(_("Likelihood to recommend (0 = not at all likely, 10 = extremely likely)"))
+        split = fig.add_subplot(grid[1])
+        parts = [(result.share_lo, DETRACTOR, _("Detractors")), (result.share_mid, PASSIVE, _("Passives")),
+                 (result.share_hi, PROMOTER, _("Promoters"))]
+        left = 0.0
+        for share, colour, label in parts:
+            split.barh([0], [share], left=left, color=colour, height=0.8)
+            if share >= 7:
+                split.text(left + share / 2, 0, f"{label} {fmt_figure(share, 'percent')}", ha="center",
+                           va="center", color="white" if colour != PASSIVE else "#1D232A", fontsize=8.5,
+                           fontweight="bold")
+            left += share
+        split.set_xlim(0, 100)
+        split.set_yticks([])
+        split.set_xticks([])
+        for side in ("left", "bottom"):
+            split.spines[side].set_visible(False)
+        split.grid(False)
+    alt = _("NPS distribution: detractors {d}, passives {p}, promoters {pr}; NPS {nps}.").format(
+        d=fmt_figure(result.share_lo, "percent"), p=fmt_figure(result.share_mid, "percent"),
+        pr=fmt_figure(result.share_hi, "percent"), nps=fmt_figure(result.nps.value, "points"))
+    return _render(fig, "nps-distribution", _("NPS distribution"), alt)
+
+
+# --------------------------------------------------------------------------- bars
+
+
+def _bar_limits(spec, values_low: list[float], values_high: list[float]) -> tuple[float, float]:
+    low, high = spec.headline_scale
+    if spec.headline in ("nps", "index"):
+        lo = min([0.0] + values_low)
+        hi = max([0.0] + values_high)
+        pad = max(5.0, 0.08 * (hi - lo))
+        return max(low, lo - pad), min(high, hi + pad * 2.2)
+    if spec.headline == "top2":
+        return 0.0, 100.0
+    return float(spec.low), float(spec.high)
+
+
+def ranked_bars(chart_id: str, title: str, rows: list[dict], spec, cs: ChartStyle, *,
+                total: float | None = None, target: float | None = None, sort: bool = True,
+                note: str = "", flag_below: int = 50) -> Chart:
+    """Horizontal bars with 95 % interval whiskers. ``rows``: label, value, low, high, base."""
+    shown = [r for r in rows if r["base"] != "suppressed" and r["value"] is not None
+             and math.isfinite(r["value"])]
+    hidden = [r["label"] for r in rows if r not in shown]
+    if sort:
+        shown = sorted(shown, key=lambda r: r["value"])
+    unit = spec.headline_unit
+    height = 0.9 + 0.3 * max(len(shown), 1)
+    with _drawing(cs):
+        fig = _new_figure(cs, 7.0, height)
+        ax = fig.add_subplot()
+        ys = list(range(len(shown)))
+        values = [r["value"] for r in shown]
+        lows = [r["low"] for r in shown]
+        highs = [r["high"] for r in shown]
+        lo_lim, hi_lim = _bar_limits(spec, lows, highs)
+        base_left = 0.0 if spec.headline in ("nps", "index", "top2") else lo_lim
+        colours = [cs.primary for _ in shown]
+        bars = ax.barh(ys, [v - base_left for v in values], left=base_left, color=colours, height=0.62)
+        for bar, r in zip(bars, shown):
+            if r["base"] == "small":
+                bar.set_alpha(0.55)
+                bar.set_hatch("////")
+                bar.set_edgecolor("white")
+        err_lo = [max(v - lo, 0) for v, lo in zip(values, lows)]
+        err_hi = [max(hi - v, 0) for v, hi in zip(values, highs)]
+        ax.errorbar(values, ys, xerr=[err_lo, err_hi], fmt="none", ecolor="#1D232A", elinewidth=0.9, capsize=2.5)
+        labels = [r["label"] + ("*" if r["base"] == "small" else "") for r in shown]
+        ax.set_yticks(ys, labels)
+        for y, r in zip(ys, shown):
+            x = r["high"] if math.isfinite(r["high"]) else r["value"]
+            ax.annotate(fmt_figure(r["value"], unit), (x, y), xytext=(4, 0), textcoords="offset points",
+                        va="center", fontsize=8, color="#1D232A")
+        ax.set_xlim(lo_lim, hi_lim)
+        ax.set_ylim(-0.7, len(shown) - 0.3)
+        if spec.headline in ("nps", "index"):
+            ax.axvline(0, color="#8A939D", linewidth=0.8)
+        handles = []
+        if total is not None and math.isfinite(total):
+            ax.axvline(total, color=cs.accent, linewidth=1.4)
+            handles.append(Patch(color=cs.accent, label=_("Total {v}").format(v=fmt_figure(total, unit))))
+        if target is not None:
+            ax.axvline(target, color="#1D232A", linewidth=1.1, linestyle=(0, (4, 3)))
+            handles.append(Patch(facecolor="white", edgecolor="#1D232A", linestyle="--",
+                                 label=_("Target {v}").format(v=fmt_figure(target, unit))))
+        if handles:
+            ax.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(handles),
+                      borderaxespad=0.2)
+        ax.set_xlabel(_axis_label(spec))
+    notes = []
+    if any(r["base"] == "small" for r in shown):
+        notes.append(_("* small base (fewer than {n} respondents): read with caution.").format(n=flag_below))
+    if hidden:
+        notes.append(_("Not shown (base too small): {names}.").format(names=", ".join(hidden)))
+    if note:
+        notes.insert(0, note)
+    alt = title + ": " + "; ".join(f"{r['label']} {fmt_figure(r['value'], unit)}" for r in reversed(shown))
+    return _render(fig, chart_id, title, alt, " ".join(notes))
+
+
+def _axis_label(spec) -> str:
+    if spec.headline == "nps":
+        return _("Net Promoter Score (−100 to +100), with 95% interval")
+    if spec.headline == "index":
+        return _("CES index (% easy − % difficult), with 95% interval")
+    if spec.headline == "top2":
+        return _("% top-2-box, with 95% interval")
+    return _("Mean score ({low}–{high}), with 95% interval").format(low=spec.low, high=spec.high)
+
+
+# --------------------------------------------------------------------------- trend
+
+
+def trend(chart_id: str, title: str, points: list[dict], spec, cs: ChartStyle, *,
+          target: float | None = None) -> Chart:
+    """A KPI over periods: line, 95 % interval band, target line; suppressed periods left out."""
+    unit = spec.headline_unit
+    with _drawing(cs):
+        fig = _new_figure(cs, 3.4, 2.5)
+        ax = fig.add_subplot()
+        xs = list(range(len(points)))
+        shown = [(x, p) for x, p in zip(xs, points) if p["base"] != "suppressed" and p["value"] is not None
+                 and math.isfinite(p["value"])]
+        if shown:
+            sx = [x for x, _p in shown]
+            ax.fill_between(sx, [p["low"] for _x, p in shown], [p["high"] for _x, p in shown],
+                            color=cs.primary, alpha=0.13, linewidth=0)
+            ax.plot(sx, [p["value"] for _x, p in shown], color=cs.primary, marker="o", markersize=4, linewidth=2)
+            for x, p in shown:
+                ax.annotate(fmt_figure(p["value"], unit), (x, p["value"]), xytext=(0, 7),
+                            textcoords="offset points", ha="center", fontsize=7.5, color="#1D232A")
+        if target is not None:
+            ax.axhline(target, color="#1D232A", linewidth=1.0, linestyle=(0, (4, 3)))
+            ax.annotate(_("target"), (xs[-1] if xs else 0, target), xytext=(2, 3), textcoords="offset points",
+                        fontsize=7, color="#1D232A", ha="right")
+        ax.set_xticks(xs, [p["label"] for p in points], fontsize=7)
+        ax.grid(axis="x", visible=False)
+        ax.grid(axis="y", visible=True)
+        ax.set_xlim(-0.4, len(points) - 0.6)
+        vals = [p["low"] for _x, p in shown] + [p["high"] for _x, p in shown] + ([target] if target is not None else [])
+        if vals:
+            span = max(vals) - min(vals)
+            pad = max(span * 0.25, 1.0 if unit != "mean" else 0.1)
+            ax.set_ylim(min(vals) - pad * 0.6, max(vals) + pad)
+        ax.set_title(title, fontsize=9.5)
+    alt = title + ": " + "; ".join(f"{p['label']} {fmt_figure(p['value'], unit) if p['base'] != 'suppressed' else '—'}"
+                                   for p in points)
+    return _render(fig, chart_id, title, alt)

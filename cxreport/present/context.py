@@ -1,0 +1,270 @@
+"""Turn a finished :class:`~cxreport.pipeline.Study` into plain data for the templates.
+
+Templates lay out and format; they never compute a metric or decide a status. Every
+figure reaches them as a small dict (value, low, high, n, unit, base flag, mark) that
+the ``cell`` filter prints, and every chart as a :class:`~cxreport.present.charts.Chart`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+
+from cxreport import __version__
+from cxreport.benchmark.targets import TargetStatus
+from cxreport.i18n import _
+from cxreport.pipeline import Study
+from cxreport.present import charts
+from cxreport.present.findings import key_findings
+from cxreport.present.narrative import load_narrative
+from cxreport.scoring.kpis import Estimate, ItemResult
+from cxreport.scoring.survey import Breakdown, GroupResult
+
+STATUS_LABEL = {"green": "On target", "amber": "Near target", "red": "Below target", "none": "—"}
+
+
+def est_cell(est: Estimate | None, mark: int = 0) -> dict | None:
+    if est is None:
+        return None
+    finite = math.isfinite(est.value)
+    return {"value": est.value if finite else None, "low": est.low, "high": est.high, "n": est.n,
+            "n_eff": est.n_eff, "unit": est.unit, "base": est.base, "mark": 0 if est.base == "suppressed" else mark}
+
+
+def status_dict(status: TargetStatus | None, unit: str) -> dict | None:
+    if status is None:
+        return None
+    return {"target": status.target, "gap": status.gap, "status": status.status,
+            "label": _(STATUS_LABEL[status.status]), "unit": unit, "tolerance": status.tolerance}
+
+
+def _kpi_row(result: ItemResult, status: TargetStatus | None) -> dict:
+    est = result.headline
+    return {
+        "key": result.spec.key,
+        "label": result.spec.label,
+        "definition": definition(result.spec),
+        "headline": est_cell(est),
+        "half_width": (est.high - est.low) / 2 if est.shown else None,
+        "n": result.n,
+        "n_eff": result.n_eff,
+        "mean": est_cell(result.mean),
+        "status": status_dict(status, est.unit),
+        "unit": est.unit,
+    }
+
+
+def definition(spec) -> str:
+    if spec.kind == "nps":
+        return _("% promoters (9–10) − % detractors (0–6), from −100 to +100")
+    if spec.kind == "csat":
+        return _("% answering {a}–{b} on the 1–{b} satisfaction scale (top-2-box)").format(a=spec.high - 1, b=spec.high)
+    if spec.kind == "ces":
+        if spec.headline == "index":
+            return _("CES index: % agreeing 6–7 − % disagreeing 1–3 that it was easy")
+        return _("Mean agreement (1–7) that it was easy to handle the request; higher is easier")
+    return _("Mean on the {low}–{high} scale").format(low=spec.low, high=spec.high)
+
+
+def _group_row(group: GroupResult, keys: list[str], study: Study, breakdown: Breakdown) -> dict:
+    cells = {}
+    for key in keys:
+        result = group.items[key]
+        change = group.changes.get(key)
+        cells[key] = est_cell(result.headline, change.mark if change else 0)
+        cells[key]["n_item"] = result.n
+        status = study.targets.for_group(breakdown.name, group.label, key) if breakdown.kind == "segment" else None
+        cells[key]["status"] = status.status if status else None
+    return {"label": group.label, "base": group.base, "base_flag": group.base_flag,
+            "weighted_base": group.weighted_base, "cells": cells}
+
+
+def _chart_rows(breakdown: Breakdown, key: str) -> list[dict]:
+    return [{"label": g.label, "value": g.items[key].headline.value, "low": g.items[key].headline.low,
+             "high": g.items[key].headline.high, "base": g.items[key].headline.base} for g in breakdown.groups]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+def _comments(study: Study, limit: int) -> list[dict]:
+    """A deterministic selection of verbatims: the most recent, balanced across NPS groups."""
+    frame = study.data.comments
+    if limit == 0 or "text" not in frame or not frame["text"].astype(bool).any():
+        return []
+    from cxreport.present.masking import mask_personal_data
+
+    with_text = frame[frame["text"].str.len() > 0].copy()
+    if "date" in with_text:
+        with_text = with_text.sort_values(["date", "row"], ascending=[False, True], kind="stable")
+    out: list[dict] = []
+    if "nps" in with_text:
+        groups = [(_("Promoter"), with_text["nps"] >= 9), (_("Passive"), with_text["nps"].between(7, 8)),
+                  (_("Detractor"), with_text["nps"] <= 6)]
+        per = max(1, limit // 3)
+        for label, mask in groups:
+            for _i, row in with_text[mask].head(per).iterrows():
+                out.append({"text": mask_personal_data(row["text"]), "group": label,
+                            "score": int(row["nps"]), "row": int(row["row"])})
+    else:
+        for _i, row in with_text.head(limit).iterrows():
+            out.append({"text": mask_personal_data(row["text"]), "group": "", "score": None, "row": int(row["row"])})
+    return out[:limit]
+
+
+def build_context(study: Study, *, build_date: dt.date | None = None) -> dict:
+    project = study.project
+    results = study.results
+    rules = results.rules
+    report = project.report
+    cs = charts.ChartStyle(project.brand.primary, project.brand.accent, project.brand.font)
+    kpis = results.kpis
+    kpi_keys = [s.key for s in kpis]
+    first = kpis[0] if kpis else (results.attributes[0] if results.attributes else None)
+
+    scorecard = [_kpi_row(results.overall[s.key], study.targets.overall.get(s.key)) for s in kpis]
+    chart_list: dict[str, charts.Chart] = {}
+
+    nps_block = None
+    if "nps" in results.overall and results.overall["nps"].nps is not None:
+        nps_result = results.overall["nps"]
+        if nps_result.nps.shown:
+            chart_list["nps"] = charts.nps_distribution(nps_result, cs)
+            nps_block = {
+                "result": nps_result,
+                "headline": est_cell(nps_result.nps),
+                "adjusted": est_cell(nps_result.nps_adjusted),
+                "distribution": [{"point": p, "count": c, "pct": s} for p, c, s in nps_result.distribution],
+                "groups": [
+                    {"label": _("Promoters (9–10)"), "count": nps_result.count_hi, "pct": nps_result.share_hi},
+                    {"label": _("Passives (7–8)"), "count": nps_result.count_mid, "pct": nps_result.share_mid},
+                    {"label": _("Detractors (0–6)"), "count": nps_result.count_lo, "pct": nps_result.share_lo},
+                ],
+                "chart": chart_list["nps"],
+            }
+
+    # Breakdowns by segment.
+    segments = []
+    for breakdown in results.segments:
+        rows = [_group_row(g, kpi_keys, study, breakdown) for g in breakdown.groups]
+        chart = None
+        if first is not None:
+            target = study.targets.overall.get(first.key)
+            chart = charts.ranked_bars(
+                f"seg-{_slug(breakdown.name)}", _("{kpi} by {segment}").format(kpi=first.label, segment=breakdown.name.lower()),
+                _chart_rows(breakdown, first.key), first, cs, total=results.overall[first.key].headline.value,
+                target=target.target if target else None, flag_below=rules.flag_below)
+        segments.append({"name": breakdown.name, "id": f"seg-{_slug(breakdown.name)}", "rows": rows,
+                         "chart": chart, "n_tests": breakdown.n_tests, "total_base": breakdown.total_base,
+                         "many_tests": breakdown.n_tests > 20})
+
+    # Periods.
+    trend = None
+    if results.periods is not None and results.periods.groups:
+        per = results.periods
+        rows = [_group_row(g, kpi_keys, study, per) for g in per.groups]
+        trend_charts = []
+        if len(per.groups) >= 2:
+            for spec in kpis:
+                points = [{"label": g.label, "value": g.items[spec.key].headline.value,
+                           "low": g.items[spec.key].headline.low, "high": g.items[spec.key].headline.high,
+                           "base": g.items[spec.key].headline.base} for g in per.groups]
+                target = study.targets.overall.get(spec.key)
+                trend_charts.append(charts.trend(f"trend-{_slug(spec.key)}", spec.label, points, spec, cs,
+                                                 target=target.target if target else None))
+        trend = {"rows": rows, "charts": trend_charts, "unit": project.periods.unit,
+                 "n_tests": per.n_tests, "many_tests": per.n_tests > 20}
+
+    # Attributes.
+    attributes = None
+    if results.attributes:
+        attr_rows = []
+        for spec in results.attributes:
+            r = results.overall[spec.key]
+            status = study.targets.overall.get(spec.key)
+            attr_rows.append({"label": spec.label, "mean": est_cell(r.mean), "top2": est_cell(r.top2), "n": r.n,
+                              "scale": f"{spec.low}–{spec.high}", "status": status_dict(status, "mean")})
+        attr_rows.sort(key=lambda a: -(a["mean"]["value"] if a["mean"]["value"] is not None else -1e9))
+        spec0 = results.attributes[0]
+        same_scale = all((s.low, s.high) == (spec0.low, spec0.high) for s in results.attributes)
+        chart = None
+        if same_scale:
+            chart = charts.ranked_bars(
+                "attributes", _("Attribute performance (mean score)"),
+                [{"label": s.label, "value": results.overall[s.key].mean.value, "low": results.overall[s.key].mean.low,
+                  "high": results.overall[s.key].mean.high, "base": results.overall[s.key].mean.base}
+                 for s in results.attributes], spec0, cs, flag_below=rules.flag_below)
+        attributes = {"rows": attr_rows, "chart": chart}
+
+    validation = study.validation
+    narrative = {key: load_narrative(getattr(report.narrative, key), key)
+                 for key in ("executive_summary", "recommendations")}
+
+    dates = study.data.dates
+    fw_start = report.fieldwork.start or (dates.min().date() if dates is not None and dates.notna().any() else None)
+    fw_end = report.fieldwork.end or (dates.max().date() if dates is not None and dates.notna().any() else None)
+    periods = results.period_info
+    period_label = (periods[0].label if len(periods) == 1 else f"{periods[0].label} – {periods[-1].label}") if periods else ""
+
+    sections = [s for s in report.sections]
+    if trend is None and "trend" in sections:
+        sections.remove("trend")
+    if nps_block is None and "nps_distribution" in sections:
+        sections.remove("nps_distribution")
+    if attributes is None and "attributes" in sections:
+        sections.remove("attributes")
+    if not segments and "segments" in sections:
+        sections.remove("segments")
+    comments = _comments(study, report.comments_shown) if "comments" in sections else []
+    if not comments and "comments" in sections:
+        sections.remove("comments")
+    if narrative["recommendations"] is None and "recommendations" in sections:
+        sections.remove("recommendations")
+
+    return {
+        "version": __version__,
+        "lang": project.language,
+        "client": {"name": project.client.name},
+        "brand": {"primary": project.brand.primary, "accent": project.brand.accent, "font": project.brand.font},
+        "report": {
+            "title": report.title, "subtitle": report.subtitle, "prepared_by": report.prepared_by,
+            "prepared_for": report.prepared_for or project.client.name,
+            "date": report.date or build_date or dt.date.today(),
+            "confidentiality": report.confidentiality, "period": period_label,
+            "fieldwork_start": fw_start, "fieldwork_end": fw_end,
+        },
+        "sections": sections,
+        "findings": key_findings(results, study.targets),
+        "narrative": narrative,
+        "scorecard": scorecard,
+        "kpi_specs": [{"key": s.key, "label": s.label, "unit": s.headline_unit} for s in kpis],
+        "nps": nps_block,
+        "segments": segments,
+        "trend": trend,
+        "attributes": attributes,
+        "comments": comments,
+        "rules": {"suppress_below": rules.suppress_below, "flag_below": rules.flag_below,
+                  "alpha": results.alpha, "confidence": 95},
+        "sample": {"base": results.base, "weighted": results.weighted, "n_eff": results.n_eff,
+                   "efficiency": results.weighting_efficiency, "weighted_base": results.weighted_base,
+                   "moe": _margin_of_error(results)},
+        "definitions": [{"label": s.label, "text": definition(s)} for s in results.items if s.kind != "rating"],
+        "validation": {
+            "file": validation.file, "rows_read": validation.rows_read, "rows_used": validation.rows_used,
+            "excluded": validation.excluded, "duplicates": len(validation.duplicate_ids),
+            "columns": [{"label": c.label, "column": c.column, "valid": c.valid, "missing": c.missing,
+                         "na": c.not_applicable, "invalid": c.invalid} for c in validation.columns],
+            "notes": validation.notes,
+        },
+        "charts": chart_list,
+    }
+
+
+def _margin_of_error(results) -> float | None:
+    """Maximum margin of error (percentage points) of a proportion on the whole sample."""
+    n = results.n_eff
+    if not n:
+        return None
+    return 100 * 1.959964 * math.sqrt(0.25 / n)
