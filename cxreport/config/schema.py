@@ -270,9 +270,9 @@ def _target_shorthand(value: Any) -> Any:
 
 
 class Targets(Model):
-    nps: Target | None = None
-    csat: Target | None = None
-    ces: Target | None = None
+    nps: Target | None = Field(None, description="NPS target in points (a number, or {value, tolerance, segments}).")
+    csat: Target | None = Field(None, description="CSAT target as top-2-box % (a number, or {value, tolerance, segments}).")
+    ces: Target | None = Field(None, description="CES target on the headline figure: mean (1–7) or index.")
     attributes: dict[str, Target] = Field(default_factory=dict, description="Targets on attribute means, by attribute name.")
 
     @field_validator("nps", "csat", "ces", mode="before")
@@ -322,7 +322,7 @@ class Narrative(Model):
 class Report(Model):
     title: str = Field("Customer Experience Report", description="Report title.")
     subtitle: str | None = Field(None, description="Subtitle on the cover.")
-    fieldwork: Fieldwork = Field(default_factory=Fieldwork)
+    fieldwork: Fieldwork = Field(default_factory=Fieldwork, description="Fieldwork dates shown on the cover and in the methodology.")
     prepared_by: str | None = Field(None, description="Who prepared the report (consultancy, team).")
     prepared_for: str | None = Field(None, description="Who the report is for (default: the client name).")
     date: dt.date | None = Field(None, description="Report date on the cover (default: the build date).")
@@ -330,7 +330,7 @@ class Report(Model):
     sections: list[Literal[SECTIONS]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: list(SECTIONS),
         description=f"Sections to include, any of: {', '.join(SECTIONS)}.")
-    narrative: Narrative = Field(default_factory=Narrative)
+    narrative: Narrative = Field(default_factory=Narrative, description="Markdown files of consultant narrative merged into the report.")
     comments_shown: int = Field(8, ge=0, le=50, description="How many customer comments the comments section quotes.")
     output_name: str = Field("report", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
                              description="File name (without extension) of the rendered reports.")
@@ -342,17 +342,17 @@ class Report(Model):
 class Project(Model):
     """One study: who it is for, where the data is, how to read it and what to report."""
 
-    client: Client
-    brand: Brand = Field(default_factory=Brand)
+    client: Client = Field(description="Who the study is for: name and logo.")
+    brand: Brand = Field(default_factory=Brand, description="Colours and font of the report.")
     language: Literal[LANGUAGES] = Field("en", description="Report language.")  # type: ignore[valid-type]
-    survey: Survey
-    columns: Columns
+    survey: Survey = Field(description="Where the survey data is and how to read it.")
+    columns: Columns = Field(description="Which column holds what: ids, dates, weights, KPIs, attributes, segments.")
     missing_codes: list[Code] = Field(default_factory=list, description="Codes meaning 'missing' in every item (for example 99, -99).")
-    periods: Periods = Field(default_factory=Periods)
-    targets: Targets = Field(default_factory=Targets)
-    bases: Bases = Field(default_factory=Bases)
-    significance: Significance = Field(default_factory=Significance)
-    report: Report = Field(default_factory=Report)
+    periods: Periods = Field(default_factory=Periods, description="How reporting periods are derived from the response date.")
+    targets: Targets = Field(default_factory=Targets, description="Targets per KPI (and per segment value) with an amber tolerance.")
+    bases: Bases = Field(default_factory=Bases, description="Small-base rules.")
+    significance: Significance = Field(default_factory=Significance, description="Significance level of tests.")
+    report: Report = Field(default_factory=Report, description="Titles, cover details, sections and narrative.")
 
     # Set by the loader, not by the user.
     path: Path | None = Field(None, exclude=True, json_schema_extra={"internal": True})

@@ -79,9 +79,11 @@ def _new_figure(cs: ChartStyle, width: float, height: float) -> Figure:
 
 def _render(fig: Figure, chart_id: str, title: str, alt: str, note: str = "") -> Chart:
     svg_buf = io.StringIO()
-    fig.savefig(svg_buf, format="svg", metadata={"Date": None, "Creator": None})
+    fig.savefig(svg_buf, format="svg", metadata={"Date": None, "Creator": None},
+                bbox_inches="tight", pad_inches=0.08)
     png_buf = io.BytesIO()
-    fig.savefig(png_buf, format="png", dpi=PNG_DPI, metadata={"Software": None})
+    fig.savefig(png_buf, format="png", dpi=PNG_DPI, metadata={"Software": None},
+                bbox_inches="tight", pad_inches=0.08)
     svg = svg_buf.getvalue()
     # Drop the XML prolog/doctype so the SVG can be inlined in HTML.
     svg = svg[svg.index("<svg"):]
@@ -235,7 +237,7 @@ def trend(chart_id: str, title: str, points: list[dict], spec, cs: ChartStyle, *
     """A KPI over periods: line, 95 % interval band, target line; suppressed periods left out."""
     unit = spec.headline_unit
     with _drawing(cs):
-        fig = _new_figure(cs, 3.4, 2.5)
+        fig = _new_figure(cs, 2.7, 2.3)
         ax = fig.add_subplot()
         xs = list(range(len(points)))
         shown = [(x, p) for x, p in zip(xs, points) if p["base"] != "suppressed" and p["value"] is not None
@@ -247,12 +249,12 @@ def trend(chart_id: str, title: str, points: list[dict], spec, cs: ChartStyle, *
             ax.plot(sx, [p["value"] for _x, p in shown], color=cs.primary, marker="o", markersize=4, linewidth=2)
             for x, p in shown:
                 ax.annotate(fmt_figure(p["value"], unit), (x, p["value"]), xytext=(0, 7),
-                            textcoords="offset points", ha="center", fontsize=7.5, color="#1D232A")
+                            textcoords="offset points", ha="center", fontsize=8, color="#1D232A")
         if target is not None:
             ax.axhline(target, color="#1D232A", linewidth=1.0, linestyle=(0, (4, 3)))
             ax.annotate(_("target"), (xs[-1] if xs else 0, target), xytext=(2, 3), textcoords="offset points",
                         fontsize=7, color="#1D232A", ha="right")
-        ax.set_xticks(xs, [p["label"] for p in points], fontsize=7)
+        ax.set_xticks(xs, [p["label"].replace(" ", "\n", 1) for p in points], fontsize=7.5)
         ax.grid(axis="x", visible=False)
         ax.grid(axis="y", visible=True)
         ax.set_xlim(-0.4, len(points) - 0.6)

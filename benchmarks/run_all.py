@@ -1,0 +1,10 @@
+"""Run every benchmark, each in its own process (so peak memory is its own)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+for script in ("bench_scoring.py", "bench_sample_report.py"):
+    print(f"== {script}", flush=True)
+    subprocess.run([sys.executable, str(HERE / script)], check=True)

@@ -1,0 +1,125 @@
+"""Generate docs/project-file.md from the schema (``python -m cxreport.docgen``).
+
+A test checks that the committed reference matches, so a setting cannot go undocumented.
+"""
+
+from __future__ import annotations
+
+import sys
+import typing
+from pathlib import Path
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from cxreport.config.loader import _unwrap
+from cxreport.config.schema import Project
+
+HEADER = """# Project file reference (`cxreport.yaml`)
+
+Generated from the schema by `python -m cxreport.docgen`; do not edit by hand.
+Paths are relative to the project file and must stay inside its folder (unless
+`--allow-outside-paths` is given). Unknown keys are errors, with a "did you mean" hint.
+
+"""
+
+
+def _type_name(annotation) -> str:
+    names = []
+    for t in _unwrap(annotation):
+        origin = typing.get_origin(t)
+        if t is type(None):
+            continue
+        if isinstance(t, type) and issubclass(t, BaseModel):
+            names.append("mapping")
+        elif origin is typing.Literal:
+            names.append(" \\| ".join(repr(a) for a in typing.get_args(t)))
+        elif origin is dict:
+            names.append("mapping")
+        elif origin is list:
+            names.append("list")
+        elif origin is tuple:
+            names.append("range")
+        elif isinstance(t, type):
+            names.append({"str": "text", "int": "integer", "float": "number", "bool": "true/false",
+                          "date": "date", "PosixPath": "path", "Path": "path"}.get(t.__name__, t.__name__))
+        else:
+            names.append(str(t))
+    return " or ".join(dict.fromkeys(names)) or "—"
+
+
+def _default(field) -> str:
+    if field.is_required():
+        return "required"
+    if field.default_factory is not None:
+        value = field.default_factory()
+        if isinstance(value, BaseModel):
+            return "see below"
+        return f"`{value!r}`" if value not in ({}, []) else "empty"
+    if field.default is None or field.default is PydanticUndefined:
+        return "none"
+    return f"`{field.default!r}`"
+
+
+def _models(model: type[BaseModel], prefix: str, out: list[tuple[str, type[BaseModel]]]) -> None:
+    out.append((prefix, model))
+    for name, field in model.model_fields.items():
+        if (field.json_schema_extra or {}).get("internal"):
+            continue
+        for t in _unwrap(field.annotation):
+            origin = typing.get_origin(t)
+            if isinstance(t, type) and issubclass(t, BaseModel):
+                _models(t, f"{prefix}.{name}" if prefix else name, out)
+            elif origin is dict:
+                value = typing.get_args(t)[-1]
+                for v in _unwrap(value):
+                    if isinstance(v, type) and issubclass(v, BaseModel):
+                        _models(v, f"{prefix}.{name}.<name>" if prefix else f"{name}.<name>", out)
+
+
+def settings() -> list[str]:
+    """Every documented key path (for tests)."""
+    keys = []
+    models: list[tuple[str, type[BaseModel]]] = []
+    _models(Project, "", models)
+    for prefix, model in models:
+        for name, field in model.model_fields.items():
+            if not (field.json_schema_extra or {}).get("internal"):
+                keys.append(f"{prefix}.{name}" if prefix else name)
+    return keys
+
+
+def generate() -> str:
+    models: list[tuple[str, type[BaseModel]]] = []
+    _models(Project, "", models)
+    lines = [HEADER]
+    seen = set()
+    for prefix, model in models:
+        if (prefix, model) in seen:
+            continue
+        seen.add((prefix, model))
+        title = f"`{prefix}`" if prefix else "Top level"
+        lines.append(f"## {title}\n")
+        doc = (model.__doc__ or "").strip().splitlines()
+        if doc and prefix == "":
+            lines.append(doc[0] + "\n")
+        lines.append("| key | type | default | meaning |")
+        lines.append("|---|---|---|---|")
+        for name, field in model.model_fields.items():
+            if (field.json_schema_extra or {}).get("internal"):
+                continue
+            key = f"{prefix}.{name}" if prefix else name
+            desc = (field.description or "").replace("|", "\\|")
+            lines.append(f"| `{key}` | {_type_name(field.annotation)} | {_default(field)} | {desc} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/project-file.md")
+    target.write_text(generate(), encoding="utf-8")
+    print(target)
+
+
+if __name__ == "__main__":
+    main()
