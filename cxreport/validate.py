@@ -154,10 +154,18 @@ def check_columns(project: Project, table: Table) -> None:
 
 
 def _numeric(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(values, blank mask); values are NaN where the text is not a number."""
-    text = series.astype(str).str.strip()
-    blank = (text == "").to_numpy()
-    values = pd.to_numeric(text.where(~blank, None), errors="coerce").to_numpy(dtype=float)
+    """(values, blank mask); values are NaN where the text is not a number.
+
+    Survey columns hold few distinct texts, so each distinct text is parsed once
+    (``pandas.factorize``) and the result spread back to the rows.
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    text = pd.Series(uniques, dtype=object).astype(str).str.strip()
+    parsed = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    is_blank = (text == "").to_numpy()
+    # index -1 (a missing cell) takes the appended "blank" entry
+    values = np.append(parsed, np.nan)[codes]
+    blank = np.append(is_blank, True)[codes]
     return values, blank
 
 
@@ -194,31 +202,37 @@ def _check_item(table: Table, spec: ItemSpec, key: str, na_codes: list[float], m
 
 
 def _groups(series: pd.Series) -> tuple[np.ndarray, list[str]]:
-    text = series.astype(str).str.strip()
-    text = text.where(text != "", NOT_STATED)
-    labels = sorted(set(text.unique()) - {NOT_STATED}, key=lambda s: (s.casefold(), s))
-    if (text == NOT_STATED).any():
+    """Category code per row; labels sorted, blanks grouped as "Not stated" (last)."""
+    raw_codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    cleaned = [str(u).strip() or NOT_STATED for u in uniques]
+    labels = sorted(set(cleaned) - {NOT_STATED}, key=lambda s: (s.casefold(), s))
+    if NOT_STATED in cleaned or (raw_codes < 0).any():
         labels.append(NOT_STATED)
     lookup = {label: i for i, label in enumerate(labels)}
-    codes = text.map(lookup).to_numpy(dtype=np.int64)
+    mapping = np.array([lookup[c] for c in cleaned] + [lookup.get(NOT_STATED, -1)], dtype=np.int64)
+    codes = mapping[raw_codes]   # -1 (missing) indexes the last entry: "Not stated"
     return codes, labels
 
 
 def _parse_dates(series: pd.Series, project: Project, table: Table, report: ValidationReport
                  ) -> tuple[pd.Series, ColumnCheck]:
     cols = project.columns
-    text = series.astype(str).str.strip()
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    unique_text = pd.Series(uniques, dtype=object).astype(str).str.strip()
+    text = pd.Series(np.append(unique_text.to_numpy(dtype=object), "")[codes], index=series.index)
     blank = text == ""
-    present = text.where(~blank, None)
+    present = unique_text.where(unique_text != "", None)
     if cols.date_format:
-        dates = pd.to_datetime(present, format=cols.date_format, errors="coerce")
+        parsed = pd.to_datetime(present, format=cols.date_format, errors="coerce")
     else:
         # ISO dates parse fast; anything else gets a second, element-wise pass.
-        dates = pd.to_datetime(present, format="ISO8601", errors="coerce")
-        retry = ~blank & dates.isna()
+        parsed = pd.to_datetime(present, format="ISO8601", errors="coerce")
+        retry = present.notna() & parsed.isna()
         if retry.any():
-            dates = dates.copy()
-            dates[retry] = pd.to_datetime(present[retry], format="mixed", dayfirst=cols.dayfirst, errors="coerce")
+            parsed = parsed.copy()
+            parsed[retry] = pd.to_datetime(present[retry], format="mixed", dayfirst=cols.dayfirst, errors="coerce")
+    # each distinct text was parsed once; spread the dates back to the rows
+    dates = pd.Series(np.append(parsed.to_numpy(), np.datetime64("NaT"))[codes], index=series.index)
     bad = ~blank & dates.isna()
     check = ColumnCheck("columns.date", cols.date or "", "Response date", valid=int(dates.notna().sum()),
                         blank=int(blank.sum()), non_numeric=int(bad.sum()))
@@ -242,8 +256,13 @@ def prepare(project: Project, table: Table) -> SurveyData:
 
     # Duplicate respondent ids: the first copy counts, later ones are excluded.
     if cols.respondent_id:
-        ids = frame[cols.respondent_id].astype(str).str.strip()
-        dup = (ids.duplicated(keep="first") & (ids != "")).to_numpy()
+        codes, uniques = pd.factorize(frame[cols.respondent_id], use_na_sentinel=True)
+        stripped = pd.Series(uniques, dtype=object).astype(str).str.strip()
+        canonical, _labels = pd.factorize(stripped)          # " A1 " and "A1" are the same id
+        is_blank = np.append((stripped == "").to_numpy(), True)[codes]
+        ids_code = np.append(canonical, -1)[codes]
+        dup = pd.Series(ids_code).duplicated(keep="first").to_numpy() & ~is_blank
+        ids = pd.Series(np.append(stripped.to_numpy(dtype=object), "")[codes])
         if dup.any():
             report.duplicate_ids = list(dict.fromkeys(ids[dup].tolist()))
             report.excluded["duplicate respondent id"] = int(dup.sum())
@@ -315,7 +334,7 @@ def prepare(project: Project, table: Table) -> SurveyData:
         codes, labels = _groups(frame[column].iloc[index])
         segments.append(Grouping(name, column, codes, labels))
 
-    comment_frame = pd.DataFrame({"row": [table.row_number(i) for i in frame.index[index]]})
+    comment_frame = pd.DataFrame({"row": table.first_data_row + frame.index.to_numpy()[index]})
     if cols.comment:
         comment_frame["text"] = frame[cols.comment].iloc[index].astype(str).str.strip().to_numpy()
     else:

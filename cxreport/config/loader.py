@@ -26,7 +26,18 @@ Loc = tuple[Any, ...]
 
 
 class _Loader(yaml.SafeLoader):
-    """Safe loader that rejects duplicate keys."""
+    """Safe loader that rejects duplicate keys and leaves dates as text for the schema to check."""
+
+
+class _RecursiveAlias(Exception):
+    pass
+
+
+# Dates stay strings here so that an impossible date is reported by the schema with its key.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -54,7 +65,7 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int], stack: set[int]) -> in
     if key in memo:
         return memo[key]
     if key in stack:
-        raise ConfigError("", ["recursive YAML alias"])
+        raise _RecursiveAlias()
     stack.add(key)
     if isinstance(node, yaml.MappingNode):
         size = 1 + sum(_expanded_size(k, memo, stack) + _expanded_size(v, memo, stack) for k, v in node.value)
@@ -122,10 +133,8 @@ def read_yaml(path: Path) -> tuple[Any, dict[Loc, int]]:
         raise ConfigError(f"{name}{where}: invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{name}: invalid YAML: {exc}") from None
-    except ConfigError as exc:
-        if not exc.message:
-            raise ConfigError(f"{name}: {exc.problems[0]}") from None
-        raise
+    except _RecursiveAlias:
+        raise ConfigError(f"{name}: recursive YAML alias (an alias refers to itself)") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{name}: the project file must be a mapping of settings (key: value), "
                           f"not a {type(data).__name__}")
@@ -145,7 +154,7 @@ def load_project(path: str | Path, *, allow_outside: bool = False) -> Project:
     try:
         project = Project.model_validate(data, context=context)
     except ValidationError as exc:
-        problems = [_describe(err) for err in exc.errors(include_url=False)]
+        problems = [_describe(err, data) for err in exc.errors(include_url=False)]
         problems = [(loc, msg) for loc, msg in dict.fromkeys(problems)]
         project = None
     if project is not None:
@@ -162,8 +171,28 @@ def load_project(path: str | Path, *, allow_outside: bool = False) -> Project:
 # --------------------------------------------------------------------------- messages
 
 
-def _describe(err: dict[str, Any]) -> tuple[Loc, str]:
-    loc: Loc = tuple(err["loc"])
+def _clean_loc(loc: Loc, data: Any) -> Loc:
+    """Drop the branch names pydantic adds to locations inside unions ("str", "function-after[…]")
+    by keeping only the parts that are real keys or indexes of the user's data."""
+    out: list[Any] = []
+    current = data
+    for part in loc:
+        if isinstance(current, dict) and part in current:
+            out.append(part)
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            out.append(part)
+            current = current[part]
+        elif isinstance(part, str) and ("[" in part or part in _TYPE_TAGS or not isinstance(current, dict)):
+            continue  # a union branch tag such as "str" or "constrained-str"
+        else:
+            out.append(part)
+            current = None
+    return tuple(out)
+
+
+def _describe(err: dict[str, Any], data: Any = None) -> tuple[Loc, str]:
+    loc: Loc = _clean_loc(tuple(err["loc"]), data)
     kind = err["type"]
     if kind == "extra_forbidden":
         parent, key = loc[:-1], loc[-1]
@@ -182,8 +211,6 @@ def _describe(err: dict[str, Any]) -> tuple[Loc, str]:
         message = f"expected a mapping of settings, got {_type_name(err.get('input'))}"
     elif kind.endswith("_type") or kind.endswith("_parsing"):
         message = f"{message} (got {_short(err.get('input'))})"
-    # pydantic adds a branch name ("function-after[...]", "int", "str") for unions; drop it.
-    loc = tuple(part for part in loc if not (isinstance(part, str) and ("[" in part or part in _TYPE_TAGS)))
     return loc, message
 
 

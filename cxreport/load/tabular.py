@@ -93,7 +93,9 @@ def _check_header(names: list[str], name: str) -> None:
 
 def _read_csv(path: Path, name: str, encoding: str) -> pd.DataFrame:
     raw = path.read_bytes()
-    if b"\x00" in raw[:4096]:
+    if encoding == "auto" and raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16"
+    if encoding == "auto" and b"\x00" in raw[:4096]:
         raise DataError(f"{name}: looks like a binary file, not CSV text")
     text = _decode(raw, name, encoding)
     if not text.strip():
@@ -143,15 +145,17 @@ def _read_xlsx(path: Path, name: str, sheet: str | int | None) -> pd.DataFrame:
                                 f"sheets: {', '.join(sheets)}")
             target = sheet
         try:
-            frame = book.parse(target, dtype=str, keep_default_na=False, na_filter=False, header=0)
+            frame = pd.read_excel(book, sheet_name=target, dtype=str, keep_default_na=False, na_filter=False,
+                                  header=0)
         except ValueError as exc:
             raise DataError(f"{name}: cannot read the sheet: {exc}") from None
+        sheet_name = target if isinstance(target, str) else sheets[target]
+        first = next(book.book[sheet_name].iter_rows(min_row=1, max_row=1, values_only=True), ())
+        header = ["" if h is None else str(h) for h in first]
     if frame.shape[1] == 0:
         raise DataError(f"{name}: the sheet is empty")
     names = [str(c) for c in frame.columns]
-    mangled = [c for c in names if "." in c and c.rsplit(".", 1)[0] in names and c.rsplit(".", 1)[1].isdigit()]
-    if mangled:
-        raise DataError(f"{name}: duplicate column name '{mangled[0].rsplit('.', 1)[0]}'")
+    _check_header(header, name)
     frame.columns = [c.strip() for c in names]
     # Drop wholly blank rows but keep the index, so row numbers stay the sheet's own.
     frame = frame.loc[~(frame == "").all(axis=1)] if len(frame) else frame

@@ -139,8 +139,11 @@ class Sums:
 
 
 class ItemColumns:
-    """An item's per-row arrays, prepared once and reused for every grouping.
+    """An item's answers, prepared once and reused for every grouping.
 
+    Answers are points on a small integer scale, so every sum a KPI needs follows from a
+    per-group histogram of the answers: counts, Σw and Σw² per scale point. That is three
+    ``numpy.bincount`` calls per grouping, whatever the number of groups.
     ``x`` holds valid answers and NaN elsewhere (missing, N/A and invalid values).
     """
 
@@ -148,46 +151,45 @@ class ItemColumns:
         self.spec = spec
         x = np.asarray(x, dtype=float)
         valid = ~np.isnan(x)
-        w = np.ones(len(x)) if w is None else np.asarray(w, dtype=float)
-        wv = np.where(valid, w, 0.0)
-        xv = np.where(valid, x, 0.0)
-        lo_a, lo_b = spec.lo_range
-        hi_a, hi_b = spec.hi_range
-        hi = valid & (xv >= hi_a) & (xv <= hi_b)
-        lo = valid & (xv >= lo_a) & (xv <= lo_b)
-        self.columns = {
-            "n": valid.astype(float),
-            "sw": wv,
-            "sw2": wv * wv,
-            "swx": wv * xv,
-            "swx2": wv * xv * xv,
-            "n_hi": hi.astype(float),
-            "sw_hi": np.where(hi, wv, 0.0),
-            "n_lo": lo.astype(float),
-            "sw_lo": np.where(lo, wv, 0.0),
-        }
+        self.size = spec.high - spec.low + 1          # scale points; one more bin for "not valid"
+        self.bins = self.size + 1
+        point = np.full(len(x), self.size, dtype=np.int64)
+        point[valid] = (x[valid] - spec.low).astype(np.int64)
+        self.point = point
+        self.w = np.ones(len(x)) if w is None else np.asarray(w, dtype=float)
+        self.w2 = self.w * self.w
         self.x = np.where(valid, x, np.nan)
-        self.w = wv
+        values = np.arange(spec.low, spec.high + 1, dtype=float)
+        self.values = values
+        hi_a, hi_b = spec.hi_range
+        lo_a, lo_b = spec.lo_range
+        self.hi = (values >= hi_a) & (values <= hi_b)
+        self.lo = (values >= lo_a) & (values <= lo_b)
+
+    def histograms(self, codes: np.ndarray | None, n_groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(count, Σw, Σw²) per group and scale point, each of shape (groups, points)."""
+        key = self.point if codes is None else codes * self.bins + self.point
+        length = n_groups * self.bins
+        shape = (n_groups, self.bins)
+        count = np.bincount(key, minlength=length).reshape(shape)[:, :self.size]
+        sw = np.bincount(key, weights=self.w, minlength=length).reshape(shape)[:, :self.size]
+        sw2 = np.bincount(key, weights=self.w2, minlength=length).reshape(shape)[:, :self.size]
+        return count, sw, sw2
 
     def sums(self, codes: np.ndarray | None = None, n_groups: int = 1) -> Sums:
-        if codes is None:
-            return Sums(*(np.array([self.columns[f].sum()]) for f in SUM_FIELDS))
-        return Sums(*(np.bincount(codes, weights=self.columns[f], minlength=n_groups)[:n_groups]
-                      for f in SUM_FIELDS))
+        count, sw, sw2 = self.histograms(codes, n_groups)
+        v = self.values
+        return Sums(n=count.sum(axis=1).astype(float), sw=sw.sum(axis=1), sw2=sw2.sum(axis=1),
+                    swx=sw @ v, swx2=sw @ (v * v),
+                    n_hi=count[:, self.hi].sum(axis=1).astype(float), sw_hi=sw[:, self.hi].sum(axis=1),
+                    n_lo=count[:, self.lo].sum(axis=1).astype(float), sw_lo=sw[:, self.lo].sum(axis=1))
 
     def distribution(self) -> list[tuple[int, int, float]]:
         """(value, count, weighted %) for every scale point; the % add up to 100."""
-        valid = ~np.isnan(self.x)
-        values = self.x[valid].astype(int)
-        weights = self.w[valid]
-        points = range(self.spec.low, self.spec.high + 1)
-        offset = values - self.spec.low
-        size = self.spec.high - self.spec.low + 1
-        counts = np.bincount(offset, minlength=size)
-        wsum = np.bincount(offset, weights=weights, minlength=size)
-        total = wsum.sum()
-        return [(p, int(counts[i]), float(100 * wsum[i] / total) if total > 0 else math.nan)
-                for i, p in enumerate(points)]
+        count, sw, _ = self.histograms(None, 1)
+        total = sw[0].sum()
+        return [(int(p), int(count[0, i]), float(100 * sw[0, i] / total) if total > 0 else math.nan)
+                for i, p in enumerate(self.values)]
 
 
 # --------------------------------------------------------------------------- results
