@@ -15,8 +15,9 @@ def create_project(directory: Path) -> Path:
     target = Path(directory)
     if target.exists() and not target.is_dir():
         raise CxError(f"{target} exists and is not a folder")
-    if (target / "cxreport.yaml").exists():
-        raise CxError(f"{target / 'cxreport.yaml'} already exists; not overwriting it")
+    for existing in (target / "cxreport.yaml", target / "data" / "responses.csv"):
+        if existing.exists():
+            raise CxError(f"{existing} already exists; not overwriting it (choose a new folder)")
     try:
         target.mkdir(parents=True, exist_ok=True)
         (target / "data").mkdir(exist_ok=True)

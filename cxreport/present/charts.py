@@ -56,6 +56,11 @@ class ChartStyle:
         return {"font.family": [self.font, "DejaVu Sans"]}
 
 
+def plain(text: str) -> str:
+    """Text shown literally by matplotlib (a '$' would otherwise start maths notation)."""
+    return str(text).replace("$", r"\$")
+
+
 def font_available(family: str) -> bool:
     try:
         font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
@@ -176,7 +181,7 @@ def ranked_bars(chart_id: str, title: str, rows: list[dict], spec, cs: ChartStyl
         err_lo = [max(v - lo, 0) for v, lo in zip(values, lows)]
         err_hi = [max(hi - v, 0) for v, hi in zip(values, highs)]
         ax.errorbar(values, ys, xerr=[err_lo, err_hi], fmt="none", ecolor="#1D232A", elinewidth=0.9, capsize=2.5)
-        labels = [r["label"] + ("*" if r["base"] == "small" else "") for r in shown]
+        labels = [plain(r["label"]) + ("*" if r["base"] == "small" else "") for r in shown]
         ax.set_yticks(ys, labels)
         for y, r in zip(ys, shown):
             x = r["high"] if math.isfinite(r["high"]) else r["value"]
@@ -244,7 +249,7 @@ def trend(chart_id: str, title: str, points: list[dict], spec, cs: ChartStyle, *
             ax.axhline(target, color="#1D232A", linewidth=1.0, linestyle=(0, (4, 3)))
             ax.annotate(_("target"), (xs[-1] if xs else 0, target), xytext=(2, 3), textcoords="offset points",
                         fontsize=7, color="#1D232A", ha="right")
-        ax.set_xticks(xs, [p["label"].replace(" ", "\n", 1) for p in points], fontsize=7.5)
+        ax.set_xticks(xs, [plain(p["label"]).replace(" ", "\n", 1) for p in points], fontsize=7.5)
         ax.grid(axis="x", visible=False)
         ax.grid(axis="y", visible=True)
         ax.set_xlim(-0.4, len(points) - 0.6)
@@ -253,7 +258,7 @@ def trend(chart_id: str, title: str, points: list[dict], spec, cs: ChartStyle, *
             span = max(vals) - min(vals)
             pad = max(span * 0.25, 1.0 if unit != "mean" else 0.1)
             ax.set_ylim(min(vals) - pad * 0.6, max(vals) + pad)
-        ax.set_title(title, fontsize=9.5)
+        ax.set_title(plain(title), fontsize=9.5)
     alt = title + ": " + "; ".join(f"{p['label']} {fmt_figure(p['value'], unit) if p['base'] != 'suppressed' else '—'}"
                                    for p in points)
     return _render(fig, chart_id, title, alt)

@@ -130,10 +130,14 @@ def html_to_pdf(html: str, allowed_dirs: list[Path]) -> bytes:
     fetcher = RestrictedFetcher(allowed_dirs)
     try:
         document = weasyprint.HTML(string=html, base_url=str(templates_dir()) + os.sep, url_fetcher=fetcher.build())
-        return document.write_pdf(pdf_tags=True)
+        pdf = document.write_pdf(pdf_tags=True)
     except FatalURLFetchingError:
+        pdf = None
+    # WeasyPrint swallows some fetch errors (inside SVG images); refuse the build all the same.
+    if pdf is None or fetcher.refused:
         raise RenderError("the report refers to a resource outside the project and template folders: "
-                          + ", ".join(fetcher.refused[:3])) from None
+                          + ", ".join(fetcher.refused[:3]))
+    return pdf
 
 
 def write_outputs(outputs: dict[str, bytes], out_dir: Path) -> dict[str, Path]:
@@ -144,6 +148,9 @@ def write_outputs(outputs: dict[str, bytes], out_dir: Path) -> dict[str, Path]:
         raise RenderError(f"cannot create output folder {out_dir}: {exc.strerror}") from None
     if not os.access(out_dir, os.W_OK):
         raise RenderError(f"cannot write to output folder {out_dir}: permission denied")
+    for name in outputs:
+        if (out_dir / name).is_dir():
+            raise RenderError(f"cannot write {out_dir / name}: a folder of that name is in the way")
     temps: dict[str, str] = {}
     try:
         for name, data in outputs.items():
