@@ -121,7 +121,9 @@ def build_context(study: Study, *, build_date: dt.date | None = None) -> dict:
     report = project.report
     cs = charts.ChartStyle(project.brand.primary, project.brand.accent, project.brand.font)
     kpis = results.kpis
-    kpi_keys = [s.key for s in kpis]
+    # Tables show the headline KPIs; a study without any shows its attributes instead.
+    table_specs = kpis or results.attributes[:6]
+    kpi_keys = [s.key for s in table_specs]
     first = kpis[0] if kpis else (results.attributes[0] if results.attributes else None)
 
     scorecard = [_kpi_row(results.overall[s.key], study.targets.overall.get(s.key)) for s in kpis]
@@ -209,6 +211,8 @@ def build_context(study: Study, *, build_date: dt.date | None = None) -> dict:
     period_label = (periods[0].label if len(periods) == 1 else f"{periods[0].label} – {periods[-1].label}") if periods else ""
 
     sections = [s for s in report.sections]
+    if not scorecard and "scorecard" in sections:
+        sections.remove("scorecard")
     if trend is None and "trend" in sections:
         sections.remove("trend")
     if nps_block is None and "nps_distribution" in sections:
@@ -239,7 +243,8 @@ def build_context(study: Study, *, build_date: dt.date | None = None) -> dict:
         "findings": key_findings(results, study.targets),
         "narrative": narrative,
         "scorecard": scorecard,
-        "kpi_specs": [{"key": s.key, "label": s.label, "unit": s.headline_unit} for s in kpis],
+        "kpi_specs": [{"key": s.key, "label": s.label, "unit": s.headline_unit} for s in table_specs],
+        "totals": {s.key: est_cell(results.overall[s.key].headline) for s in table_specs},
         "nps": nps_block,
         "segments": segments,
         "trend": trend,
