@@ -1,6 +1,6 @@
 """Charts for the reports: matplotlib ``Figure`` objects (no pyplot state), Agg backend.
 
-Each chart is drawn once and saved as a 170 dpi PNG used by both the PDF (where PNGs lay
+Each chart is drawn once and saved as a 150 dpi PNG used by both the PDF (where PNGs lay
 out much faster than SVG) and the HTML report (where it looks identical to the PDF, with
 its fonts baked in; SVG would double the chart time of a build). Brand colours and font come in as
 arguments; the house style is the packaged ``cxreport.mplstyle``. Charts receive finished
@@ -30,7 +30,7 @@ PROMOTER = "#2E7D32"
 PASSIVE = "#A7B0BA"
 DETRACTOR = "#C62828"
 GREY = "#6B7480"
-PNG_DPI = 170
+PNG_DPI = 150
 
 
 @dataclass
