@@ -178,6 +178,174 @@ def demo(out_dir: Path, fmt: str) -> None:
             click.echo(f"{kind.upper()}: {result.paths[kind].resolve()}")
 
 
+# --------------------------------------------------------------------------- mystery shopping
+
+
+@cli.group(context_settings=CONTEXT)
+def shop() -> None:
+    """Mystery-shopping programmes: take scoresheets in, score them, report.
+
+    \b
+    Example:
+      cxreport shop submit programme.yaml submissions/wave1/*
+      cxreport shop status programme.yaml
+      cxreport shop report programme.yaml --scoresheets --locations -o out/shop
+    """
+
+
+def programme_argument(f):
+    return click.argument("programme", type=click.Path(path_type=Path))(f)
+
+
+@shop.command("submit", context_settings=CONTEXT)
+@programme_argument
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--replace", is_flag=True, help="Replace visits whose ids were already accepted (the old ones are kept as superseded).")
+@click.option("--reason", default=None, help="Why the visits are replaced (required with --replace).")
+@click.option("--by", "who", default=None, help="Who is submitting (default: the login name).")
+@allow_outside_option
+def shop_submit(programme: Path, files: tuple[Path, ...], replace: bool, reason: str | None, who: str | None,
+                allow_outside: bool) -> None:
+    """Check scoresheet FILES (CSV, XLSX or JSON) and record them in the programme ledger.
+
+    Every file is kept, accepted or not; each visit is accepted or rejected with its reasons.
+    Exit 0 when every visit was accepted (or the file was already in the ledger), 1 otherwise.
+
+    \b
+    Example:
+      cxreport shop submit programme.yaml submissions/wave1/*
+      cxreport shop submit programme.yaml fix.json --replace --reason "Shopper corrected Q3"
+    """
+    from cxreport.shop.commands import load, submit_files
+
+    prog = load(programme, allow_outside)
+    outcomes = submit_files(prog, list(files), replace=replace, reason=reason, who=who)
+    rejected = 0
+    for out in outcomes:
+        if out.status == "unchanged":
+            click.echo(f"{out.name}: unchanged — {out.note}")
+            continue
+        accepted = sum(v.status in ("accepted", "replaced") for v in out.visits)
+        click.echo(f"{out.name}: {out.status} ({accepted} of {len(out.visits)} visits accepted)")
+        for problem in out.problems:
+            click.echo(f"  {out.name}: {problem}", err=True)
+            rejected += 1
+        for visit in out.visits:
+            if visit.status == "replaced":
+                click.echo(f"  {out.name}: visit {visit.visit_id}: replaced (the old version is kept as superseded)")
+            for problem in visit.problems:
+                click.echo(f"  {out.name}: visit {visit.visit_id}: {problem}", err=True)
+            rejected += visit.status == "rejected"
+    click.echo(f"Ledger: {prog.ledger_path}")
+    if rejected:
+        raise CxError(f"{rejected} visit(s) or file(s) rejected; they are recorded in the ledger with the reasons above")
+
+
+@shop.command("status", context_settings=CONTEXT)
+@programme_argument
+@allow_outside_option
+def shop_status(programme: Path, allow_outside: bool) -> None:
+    """Counts per wave, location and status, and every rejection with its reasons.
+
+    \b
+    Example:
+      cxreport shop status programme.yaml
+    """
+    from cxreport.shop.commands import load, status
+
+    prog = load(programme, allow_outside)
+    counts = status(prog)
+    click.echo(f"Ledger: {prog.ledger_path}")
+    click.echo("Files: " + (", ".join(f"{r['n']} {r['status']}" for r in counts["files"]) or "none"))
+    click.echo("Visits by wave and status:")
+    for r in counts["visits"]:
+        click.echo(f"  {r['wave'] or '?':<6} {r['status']:<11} {r['n']:>5}")
+    per_wave: dict[str, int] = {}
+    for r in counts["locations"]:
+        per_wave[r["wave"]] = per_wave.get(r["wave"], 0) + 1
+    expected = len(prog.location_list)
+    for wave in prog.waves:
+        click.echo(f"  {wave.id}: {per_wave.get(wave.id, 0)} of {expected} locations visited")
+    if counts["file_rejections"] or counts["rejections"]:
+        click.echo("Rejections:")
+        for r in counts["file_rejections"]:
+            click.echo(f"  {r['name']}: {'; '.join(r['problems'])}")
+        for r in counts["rejections"]:
+            click.echo(f"  {r['file']}: visit {r['visit_id']}: {'; '.join(r['problems'])}")
+    click.echo("Scoring runs: " + (", ".join(f"#{r['id']} ({r['questionnaire_version']}, {r['created_at']})"
+                                            for r in counts["runs"]) or "none"))
+
+
+@shop.command("export", context_settings=CONTEXT)
+@programme_argument
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("shop-export"), show_default=True,
+              help="Output file (xlsx) or file-name stem (csv: STEM_visits.csv, STEM_answers.csv, STEM_locations.csv).")
+@allow_outside_option
+def shop_export(programme: Path, fmt: str, output: Path, allow_outside: bool) -> None:
+    """Visits, answers and scores of accepted visits to CSV or XLSX.
+
+    \b
+    Example:
+      cxreport shop export programme.yaml --format xlsx -o visits.xlsx
+    """
+    from cxreport.shop.commands import export, load
+
+    prog = load(programme, allow_outside)
+    for path in export(prog, output, fmt):
+        click.echo(f"{fmt.upper()}: {path}")
+
+
+@shop.command("rescore", context_settings=CONTEXT)
+@programme_argument
+@click.option("--reason", default="rescore after a questionnaire or settings change", show_default=True,
+              help="Why the visits are rescored (kept with the run).")
+@allow_outside_option
+def shop_rescore(programme: Path, reason: str, allow_outside: bool) -> None:
+    """Score every accepted visit again as a new scoring run; earlier runs are kept.
+
+    \b
+    Example:
+      cxreport shop rescore programme.yaml --reason "Item S2 now caps at 50%"
+    """
+    from cxreport.shop.commands import load
+    from cxreport.shop.ledger import Ledger
+
+    prog = load(programme, allow_outside)
+    with Ledger(prog) as ledger:
+        run_id, n, changed = ledger.rescore(reason)
+    click.echo(f"Scoring run #{run_id}: {n} visits scored with questionnaire {prog.questionnaire.version}; "
+               f"{changed} scores differ from the previous run")
+
+
+@shop.command("report", context_settings=CONTEXT)
+@programme_argument
+@click.option("--wave", default=None, help="Report up to and including this wave (default: all waves).")
+@click.option("--scoresheets", is_flag=True, help="Also render a scoresheet for every visit.")
+@click.option("--locations", is_flag=True, help="Also render a report for every location.")
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=Path("out/shop"), show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "both"]), default="both", show_default=True)
+@click.option("-j", "--jobs", type=int, default=0, help="Worker processes for scoresheets and location reports (default: all cores).")
+@allow_outside_option
+def shop_report(programme: Path, wave: str | None, scoresheets: bool, locations: bool, out_dir: Path, fmt: str,
+                jobs: int, allow_outside: bool) -> None:
+    """Render the programme summary, and optionally every scoresheet and location report.
+
+    \b
+    Example:
+      cxreport shop report programme.yaml --wave W3 --scoresheets --locations -o out/shop
+    """
+    from cxreport.shop.commands import load
+    from cxreport.shop.reports import render_all
+
+    prog = load(programme, allow_outside)
+    formats = ("html", "pdf") if fmt == "both" else (fmt,)
+    written = render_all(prog, out_dir, wave=wave, scoresheets=scoresheets, locations=locations,
+                         formats=formats, jobs=jobs or None)
+    for label, path in written:
+        click.echo(f"{label}: {path}")
+
+
 def main() -> None:
     try:
         cli.main(prog_name="cxreport", standalone_mode=True)

@@ -141,31 +141,40 @@ def read_yaml(path: Path) -> tuple[Any, dict[Loc, int]]:
     return data, _line_map(node)
 
 
-def load_project(path: str | Path, *, allow_outside: bool = False) -> Project:
-    """Read and check a project file; raise :class:`ConfigError` listing every problem."""
+def load_model(path: str | Path, model: type[BaseModel], *, default_name: str, allow_outside: bool = False):
+    """Read a YAML settings file into ``model``; raise :class:`ConfigError` listing every problem."""
     path = Path(path)
     if path.is_dir():
-        candidate = path / "cxreport.yaml"
+        candidate = path / default_name
         if candidate.is_file():
             path = candidate
     data, lines = read_yaml(path)
     context = {"base_dir": path.resolve().parent, "allow_outside": allow_outside}
     problems: list[tuple[Loc, str]] = []
+    obj = None
     try:
-        project = Project.model_validate(data, context=context)
+        obj = model.model_validate(data, context=context)
     except ValidationError as exc:
-        problems = [_describe(err, data) for err in exc.errors(include_url=False)]
+        problems = [_describe(err, data, model) for err in exc.errors(include_url=False)]
         problems = [(loc, msg) for loc, msg in dict.fromkeys(problems)]
-        project = None
-    if project is not None:
-        problems = project.cross_reference_problems()
+    if obj is not None:
+        problems = obj.cross_reference_problems()
     if problems:
-        messages = [_format(path.name, loc, message, lines) for loc, message in problems]
-        noun = "problem" if len(messages) == 1 else "problems"
-        raise ConfigError(f"{path.name}: {len(messages)} {noun} in the project file", messages) \
-            if len(messages) > 1 else ConfigError(messages[0])
-    project.path = path.resolve()
-    return project
+        raise_problems(path.name, problems, lines)
+    obj.path = path.resolve()
+    return obj
+
+
+def raise_problems(filename: str, problems: list[tuple[Loc, str]], lines: dict[Loc, int] | None = None) -> None:
+    messages = [_format(filename, loc, message, lines or {}) for loc, message in problems]
+    if len(messages) == 1:
+        raise ConfigError(messages[0])
+    raise ConfigError(f"{filename}: {len(messages)} problems in the settings file", messages)
+
+
+def load_project(path: str | Path, *, allow_outside: bool = False) -> Project:
+    """Read and check a project file; raise :class:`ConfigError` listing every problem."""
+    return load_model(path, Project, default_name="cxreport.yaml", allow_outside=allow_outside)
 
 
 # --------------------------------------------------------------------------- messages
@@ -191,12 +200,12 @@ def _clean_loc(loc: Loc, data: Any) -> Loc:
     return tuple(out)
 
 
-def _describe(err: dict[str, Any], data: Any = None) -> tuple[Loc, str]:
+def _describe(err: dict[str, Any], data: Any = None, model: type[BaseModel] = Project) -> tuple[Loc, str]:
     loc: Loc = _clean_loc(tuple(err["loc"]), data)
     kind = err["type"]
     if kind == "extra_forbidden":
         parent, key = loc[:-1], loc[-1]
-        allowed = _allowed_keys(parent)
+        allowed = _allowed_keys(parent, model)
         return loc, f"unknown key" + did_you_mean(str(key), allowed)
     if kind == "missing":
         return loc[:-1], f"missing required key '{loc[-1]}'"

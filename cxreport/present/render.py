@@ -123,6 +123,19 @@ def render_html(template: str, context: dict, target: str, env: jinja2.Environme
         raise RenderError(f"template {template}: {exc}") from exc
 
 
+_FONT_CONFIG = None
+
+
+def font_config():
+    """One WeasyPrint FontConfiguration per process, reused by every document it renders."""
+    global _FONT_CONFIG
+    if _FONT_CONFIG is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        _FONT_CONFIG = FontConfiguration()
+    return _FONT_CONFIG
+
+
 def html_to_pdf(html: str, allowed_dirs: list[Path]) -> bytes:
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
@@ -130,7 +143,7 @@ def html_to_pdf(html: str, allowed_dirs: list[Path]) -> bytes:
     fetcher = RestrictedFetcher(allowed_dirs)
     try:
         document = weasyprint.HTML(string=html, base_url=str(templates_dir()) + os.sep, url_fetcher=fetcher.build())
-        pdf = document.write_pdf(pdf_tags=True)
+        pdf = document.write_pdf(pdf_tags=True, font_config=font_config())
     except FatalURLFetchingError:
         pdf = None
     # WeasyPrint swallows some fetch errors (inside SVG images); refuse the build all the same.

@@ -1,0 +1,172 @@
+"""Programme results from scored visits: locations per wave, regions, channels, the
+programme, pass rates, bands, section and item pass rates, response-time compliance,
+changes against the previous wave and the consecutive-failure flag (METHODS.md §5).
+
+Definitions where METHODS.md leaves room (docs/mystery-shopping.md):
+- location, region, channel and programme scores for a wave are the mean of the visit
+  scores in it; pass rate is the share of those visits that passed;
+- a location *fails* a wave when its wave score is below the pass mark; it is flagged when
+  it failed the wave and the wave before it;
+- a section passes on a visit when its score reaches the pass mark; an item passes when its
+  answer earns its pass points (items that were N/A or not asked are left out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from cxreport.shop.programme import ProgrammeFile
+from cxreport.shop.scoring import VisitScores
+
+
+@dataclass
+class ProgrammeResults:
+    prog: ProgrammeFile
+    visits: pd.DataFrame            # one row per accepted visit, with its score
+    scores: VisitScores
+    waves: list[str]                # wave ids with visits, in programme order
+    location_waves: pd.DataFrame    # location × wave
+    groups: dict[str, pd.DataFrame]  # "region", "channel", "programme" → group × wave
+    sections: pd.DataFrame          # section × wave: mean score, pass rate
+    items: pd.DataFrame             # item × wave: pass rate, n
+    bands: pd.DataFrame             # wave × band: visits, %
+    response_times: pd.DataFrame    # standard × wave: n, met, % met, median
+
+    def wave_name(self, wave_id: str) -> str:
+        wave = self.prog.wave(wave_id)
+        return wave.name if wave else wave_id
+
+    def latest_wave(self) -> str | None:
+        return self.waves[-1] if self.waves else None
+
+
+def analyse(prog: ProgrammeFile, frame: pd.DataFrame, scores: VisitScores) -> ProgrammeResults:
+    locations = {loc.id: loc for loc in prog.location_list}
+    order = {w.id: k for k, w in enumerate(prog.waves)}
+    visits = pd.DataFrame({
+        "row": frame["row"].to_numpy() if "row" in frame else np.arange(len(frame)),
+        "visit_id": frame["visit_id"].to_numpy(),
+        "location_id": frame["location_id"].to_numpy(),
+        "wave": frame["wave"].to_numpy(),
+        "channel": frame["channel"].to_numpy(),
+        "visit_date": frame["visit_date"].to_numpy(),
+        "shopper_id": frame["shopper_id"].to_numpy(),
+        "score": scores.score,
+        "raw_score": scores.raw_score,
+        "passed": scores.passed,
+        "critical_fail": scores.critical_fail,
+        "status": [scores.status(i) for i in range(len(scores))],
+        "band": scores.band,
+        "tier": scores.tier,
+    })
+    visits["location"] = [locations[x].name if x in locations else x for x in visits["location_id"]]
+    visits["region"] = [locations[x].region if x in locations else "" for x in visits["location_id"]]
+    visits["wave_order"] = visits["wave"].map(order)
+    for k, sid in enumerate(scores.section_ids):
+        visits[f"section:{sid}"] = scores.section_score[:, k]
+    waves = [w.id for w in prog.waves if (visits["wave"] == w.id).any()]
+    pass_mark = prog.scoring.pass_mark
+
+    # Locations per wave.
+    lw = (visits.groupby(["location_id", "wave"], sort=False)
+          .agg(visits=("score", "size"), score=("score", "mean"), pass_rate=("passed", "mean"),
+               critical=("critical_fail", "sum"))
+          .reset_index())
+    lw["pass_rate"] *= 100
+    lw["wave_order"] = lw["wave"].map(order)
+    lw = lw.sort_values(["location_id", "wave_order"]).reset_index(drop=True)
+    lw["failed"] = lw["score"] < pass_mark
+    lw["location"] = [locations[x].name if x in locations else x for x in lw["location_id"]]
+    lw["region"] = [locations[x].region if x in locations else "" for x in lw["location_id"]]
+    lw["channel"] = [locations[x].channel if x in locations else "" for x in lw["location_id"]]
+    prev_score, prev_failed = [], []
+    wave_index = {w: k for k, w in enumerate(waves)}
+    by_key = {(r.location_id, r.wave): r for r in lw.itertuples()}
+    for r in lw.itertuples():
+        k = wave_index[r.wave]
+        prev = by_key.get((r.location_id, waves[k - 1])) if k > 0 else None
+        prev_score.append(prev.score if prev is not None else np.nan)
+        prev_failed.append(bool(prev.failed) if prev is not None else False)
+    lw["previous_score"] = prev_score
+    lw["change"] = lw["score"] - lw["previous_score"]
+    lw["consecutive_fail"] = lw["failed"] & np.array(prev_failed, dtype=bool)
+    for sid in scores.section_ids:
+        means = visits.groupby(["location_id", "wave"])[f"section:{sid}"].mean()
+        lw[f"section:{sid}"] = [means.get((a, b), np.nan) for a, b in zip(lw["location_id"], lw["wave"])]
+
+    # Regions, channels, programme.
+    groups = {}
+    for key in ("region", "channel"):
+        g = (visits.groupby([key, "wave"]).agg(visits=("score", "size"), score=("score", "mean"),
+                                                pass_rate=("passed", "mean")).reset_index())
+        g["pass_rate"] *= 100
+        g["wave_order"] = g["wave"].map(order)
+        groups[key] = g.sort_values([key, "wave_order"]).reset_index(drop=True)
+    p = visits.groupby("wave").agg(visits=("score", "size"), score=("score", "mean"),
+                                   pass_rate=("passed", "mean"), critical=("critical_fail", "sum")).reset_index()
+    p["pass_rate"] *= 100
+    p["wave_order"] = p["wave"].map(order)
+    p = p.sort_values("wave_order").reset_index(drop=True)
+    p["change"] = p["score"].diff()
+    groups["programme"] = p
+
+    # Sections.
+    rows = []
+    for k, section in enumerate(prog.questionnaire.sections):
+        for wave in waves:
+            mask = (visits["wave"] == wave).to_numpy()
+            values = scores.section_score[mask, k]
+            values = values[~np.isnan(values)]
+            rows.append({"section": section.id, "title": section.title, "wave": wave, "n": len(values),
+                         "score": float(values.mean()) if len(values) else np.nan,
+                         "pass_rate": float((values >= pass_mark).mean() * 100) if len(values) else np.nan})
+    sections = pd.DataFrame(rows)
+
+    # Items.
+    rows = []
+    pairs = prog.questionnaire.items()
+    for j, (section, item) in enumerate(pairs):
+        if item.type == "text":
+            continue
+        for wave in waves:
+            mask = (visits["wave"] == wave).to_numpy() & scores.scored[:, j]
+            n = int(mask.sum())
+            fails = int((scores.failed[:, j] & mask).sum())
+            rows.append({"item": item.id, "text": item.text, "section": section.id, "wave": wave, "n": n,
+                         "failed": fails, "pass_rate": (100.0 * (n - fails) / n) if n else np.nan,
+                         "critical": item.critical is not None, "bonus": item.bonus})
+    items = pd.DataFrame(rows)
+
+    # Bands.
+    names = [b.name for b in prog.scoring.bands]
+    rows = []
+    for wave in waves:
+        in_wave = visits[visits["wave"] == wave]
+        for name in names:
+            count = int((in_wave["band"] == name).sum())
+            rows.append({"wave": wave, "band": name, "visits": count,
+                         "pct": 100.0 * count / len(in_wave) if len(in_wave) else np.nan})
+    bands = pd.DataFrame(rows)
+
+    # Response-time compliance by channel.
+    rows = []
+    for j, (_section, item) in enumerate(pairs):
+        if item.type != "numeric" or not item.standard:
+            continue
+        standard = prog.service_standards.response_times[item.standard]
+        column = frame[item.id] if item.id in frame else pd.Series([""] * len(frame))
+        values = pd.to_numeric(column.replace("", np.nan), errors="coerce").to_numpy(dtype=float)
+        for wave in waves + ["all"]:
+            mask = ~np.isnan(values) & ((visits["wave"] == wave).to_numpy() if wave != "all" else True)
+            n = int(mask.sum())
+            met = int((values[mask] <= standard.max).sum())
+            rows.append({"standard": item.standard, "label": standard.label or item.standard,
+                         "channel": standard.channel, "unit": standard.unit, "max": standard.max, "item": item.id,
+                         "wave": wave, "n": n, "met": met, "pct_met": 100.0 * met / n if n else np.nan,
+                         "median": float(np.median(values[mask])) if n else np.nan})
+    response_times = pd.DataFrame(rows)
+
+    return ProgrammeResults(prog, visits, scores, waves, lw, groups, sections, items, bands, response_times)

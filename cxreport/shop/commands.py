@@ -1,0 +1,114 @@
+"""Library functions behind `cxreport shop …` (the CLI only parses options and prints)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from cxreport.errors import CxError
+from cxreport.shop.analysis import ProgrammeResults, analyse
+from cxreport.shop.ledger import FileOutcome, Ledger, score_frame
+from cxreport.shop.loadprog import load_programme
+from cxreport.shop.programme import ProgrammeFile
+
+
+def submit_files(prog: ProgrammeFile, files: list[Path], *, replace: bool = False, reason: str | None = None,
+                 who: str | None = None) -> list[FileOutcome]:
+    if replace and not (reason and reason.strip()):
+        raise CxError("--replace needs --reason \"why the visit is replaced\"")
+    outcomes = []
+    with Ledger(prog) as ledger:
+        for path in files:
+            try:
+                raw = Path(path).read_bytes()
+            except FileNotFoundError:
+                raise CxError(f"{path}: file not found") from None
+            except IsADirectoryError:
+                raise CxError(f"{path}: is a folder; give the scoresheet files (for example folder/*)") from None
+            except OSError as exc:
+                raise CxError(f"{path}: cannot read: {exc.strerror}") from None
+            outcomes.append(ledger.submit(Path(path).name, raw, replace=replace, reason=reason, who=who))
+    return outcomes
+
+
+def results(prog: ProgrammeFile, wave: str | None = None) -> ProgrammeResults:
+    """Score every accepted visit with the current questionnaire and analyse the programme."""
+    if wave is not None and prog.wave(wave) is None:
+        raise CxError(f"unknown wave '{wave}' (waves: {', '.join(w.id for w in prog.waves)})")
+    with Ledger(prog) as ledger:
+        ledger.check_current()
+        frame = ledger.accepted_visits()
+    if frame.empty:
+        raise CxError(f"no accepted visits in {prog.ledger_path.name} yet; submit scoresheets first "
+                      "(cxreport shop submit PROGRAMME FILE…)")
+    if wave is not None:
+        order = [w.id for w in prog.waves]
+        keep = frame["wave"].map(lambda w: order.index(w) if w in order else 99) <= order.index(wave)
+        frame = frame[keep].reset_index(drop=True)
+    scores = score_frame(prog, frame)
+    return analyse(prog, frame, scores)
+
+
+def export(prog: ProgrammeFile, out: Path, fmt: str) -> list[Path]:
+    """Visits, answers and scores to CSV (three files) or one XLSX workbook."""
+    import pandas as pd
+
+    from cxreport.export import safe_cell
+
+    res = results(prog)
+    with Ledger(prog) as ledger:
+        frame = ledger.accepted_visits()
+    visits = res.visits.drop(columns=["row", "wave_order"]).copy()
+    answers = []
+    for _i, rec in frame.iterrows():
+        for _s, item in prog.questionnaire.items():
+            if item.id in frame.columns and str(rec.get(item.id, "") or "") != "":
+                answers.append({"visit_id": rec["visit_id"], "item_id": item.id, "answer": rec[item.id],
+                                "comment": rec.get(f"{item.id}__comment", ""),
+                                "evidence": rec.get(f"{item.id}__evidence", "")})
+    answers = pd.DataFrame(answers)
+    locations = res.location_waves.drop(columns=["wave_order"]).copy()
+    tables = {"visits": visits, "answers": answers, "locations": locations}
+    for name, table in tables.items():
+        for column in table.columns:
+            if table[column].dtype == object:
+                table[column] = table[column].map(lambda v: safe_cell(v) if isinstance(v, str) else v)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "xlsx":
+        path = out if out.suffix == ".xlsx" else out.with_suffix(".xlsx")
+        tmp = path.with_name(f".{path.name}.part")
+        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+            for name, table in tables.items():
+                table.to_excel(writer, sheet_name=name, index=False)
+                writer.sheets[name].freeze_panes = "A2"
+        tmp.replace(path)
+        return [path]
+    paths = []
+    stem = out.with_suffix("") if out.suffix == ".csv" else out
+    for name, table in tables.items():
+        path = stem.parent / f"{stem.name}_{name}.csv"
+        tmp = path.with_name(f".{path.name}.part")
+        table.to_csv(tmp, index=False)
+        tmp.replace(path)
+        paths.append(path)
+    return paths
+
+
+def status(prog: ProgrammeFile) -> dict:
+    with Ledger(prog) as ledger:
+        counts = ledger.status_counts()
+    for r in counts["rejections"]:
+        r["problems"] = json.loads(r["problems"])
+    for r in counts["file_rejections"]:
+        r["problems"] = json.loads(r["problems"])
+    return counts
+
+
+@dataclass
+class Loaded:
+    prog: ProgrammeFile
+
+
+def load(path: Path, allow_outside: bool = False) -> ProgrammeFile:
+    return load_programme(path, allow_outside=allow_outside)

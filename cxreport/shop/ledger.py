@@ -1,0 +1,342 @@
+"""The programme ledger: an SQLite database beside the programme file. Nothing is lost.
+
+- Every submitted file is kept: its bytes, SHA-256, who and when, and what happened.
+- Every visit in it is kept with its parsed answers, its validation result and its status:
+  ``accepted``, ``rejected`` or ``superseded`` (replaced with ``--replace --reason``, never
+  deleted). At most one accepted visit per visit id (a unique index enforces it).
+- Each file is taken in one ``BEGIN IMMEDIATE`` transaction (WAL mode, long busy
+  timeout): a process killed mid-submit leaves no trace of that file, and concurrent
+  submitters queue instead of failing.
+- Scores are stored per scoring run. Submitting adds the new visits' scores to the
+  current run; ``rescore`` starts a new run over every accepted visit and keeps the old.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from cxreport.errors import CxError
+from cxreport.shop.intake import FileError, Visit, check_visit, read_scoresheet
+from cxreport.shop.programme import ProgrammeFile
+from cxreport.shop.scoring import VisitScores, score_visits
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    content BLOB NOT NULL,
+    submitted_at TEXT NOT NULL,
+    submitted_by TEXT NOT NULL,
+    questionnaire_version TEXT NOT NULL,
+    status TEXT NOT NULL,            -- accepted | partly accepted | rejected
+    problems TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX IF NOT EXISTS files_sha256 ON files(sha256);
+CREATE TABLE IF NOT EXISTS visits (
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL REFERENCES files(id),
+    visit_id TEXT NOT NULL,
+    location_id TEXT, shopper_id TEXT, wave TEXT, channel TEXT, visit_date TEXT,
+    data TEXT NOT NULL,               -- the parsed visit (JSON)
+    status TEXT NOT NULL,             -- accepted | rejected | superseded
+    problems TEXT NOT NULL DEFAULT '[]',
+    questionnaire_version TEXT NOT NULL,
+    submitted_at TEXT NOT NULL,
+    submitted_by TEXT NOT NULL,
+    superseded_by INTEGER REFERENCES visits(id),
+    replace_reason TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS one_accepted_visit ON visits(visit_id) WHERE status = 'accepted';
+CREATE INDEX IF NOT EXISTS visits_status ON visits(status);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    questionnaire_version TEXT NOT NULL,
+    settings_sha256 TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS scores (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    visit_row INTEGER NOT NULL REFERENCES visits(id),
+    score REAL, raw_score REAL, status TEXT NOT NULL, band TEXT, tier TEXT,
+    detail TEXT NOT NULL,             -- sections and items (JSON)
+    PRIMARY KEY (run_id, visit_row)
+);
+"""
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def settings_hash(prog: ProgrammeFile) -> str:
+    """What a score depends on: the questionnaire, scoring settings and standards."""
+    payload = json.dumps({"q": prog.questionnaire.model_dump(mode="json"),
+                          "s": prog.scoring.model_dump(mode="json"),
+                          "t": prog.service_standards.model_dump(mode="json")}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(path, timeout=60, isolation_level=None)
+    except sqlite3.OperationalError as exc:
+        raise CxError(f"cannot open the ledger {path}: {exc}") from None
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout = 60000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.executescript(SCHEMA)
+    return conn
+
+
+@dataclass
+class VisitOutcome:
+    visit_id: str
+    status: str          # accepted | rejected | replaced
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FileOutcome:
+    name: str
+    status: str          # accepted | partly accepted | rejected | unchanged
+    visits: list[VisitOutcome] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def rejected(self) -> int:
+        return sum(v.status == "rejected" for v in self.visits) + (1 if self.status == "rejected" and not self.visits else 0)
+
+
+class Ledger:
+    def __init__(self, prog: ProgrammeFile):
+        self.prog = prog
+        self.path = prog.ledger_path
+        try:
+            self.conn = connect(self.path)
+        except sqlite3.DatabaseError as exc:
+            raise CxError(f"{self.path.name}: not a cxreport ledger ({exc})") from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------------- submit
+
+    def submit(self, name: str, raw: bytes, *, replace: bool = False, reason: str | None = None,
+               who: str | None = None) -> FileOutcome:
+        """Take one file in one transaction."""
+        who = who or getpass.getuser()
+        sha = hashlib.sha256(raw).hexdigest()
+        version = self.prog.questionnaire.version
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            previous = conn.execute("SELECT name, submitted_at, status FROM files WHERE sha256 = ? ORDER BY id LIMIT 1",
+                                    (sha,)).fetchone()
+            if previous is not None:
+                conn.execute("ROLLBACK")
+                return FileOutcome(name, "unchanged", note=f"identical to {previous['name']} submitted "
+                                   f"{previous['submitted_at']} ({previous['status']}); nothing to do")
+            stamp = now()
+            try:
+                visits = read_scoresheet(name, raw)
+                file_problems: list[str] = []
+            except FileError as exc:
+                visits, file_problems = [], [str(exc)]
+            cur = conn.execute(
+                "INSERT INTO files (name, sha256, size, content, submitted_at, submitted_by, questionnaire_version,"
+                " status, problems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (name, sha, len(raw), raw, stamp, who, version, "rejected", json.dumps(file_problems)))
+            file_id = cur.lastrowid
+            outcome = FileOutcome(name, "rejected", problems=file_problems)
+            accepted_rows: list[int] = []
+            seen_in_file: set[str] = set()
+            for visit in visits:
+                problems = check_visit(self.prog, visit)
+                if visit.visit_id in seen_in_file:
+                    problems.append(f"visit id {visit.visit_id} appears twice in this file")
+                seen_in_file.add(visit.visit_id)
+                existing = conn.execute("SELECT id, file_id FROM visits WHERE visit_id = ? AND status = 'accepted'",
+                                        (visit.visit_id,)).fetchone() if visit.visit_id else None
+                if existing is not None and not problems and not replace:
+                    old = conn.execute("SELECT name, submitted_at FROM files WHERE id = ?", (existing["file_id"],)).fetchone()
+                    problems.append(f"visit id {visit.visit_id} was already accepted from {old['name']} "
+                                    f"({old['submitted_at']}); to replace it use --replace --reason \"...\"")
+                status = "rejected" if problems else "accepted"
+                if status == "accepted" and existing is not None:
+                    conn.execute("UPDATE visits SET status = 'superseded', replace_reason = ? WHERE id = ?",
+                                 (reason, existing["id"]))
+                row = conn.execute(
+                    "INSERT INTO visits (file_id, visit_id, location_id, shopper_id, wave, channel, visit_date, data,"
+                    " status, problems, questionnaire_version, submitted_at, submitted_by, replace_reason)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (file_id, visit.visit_id, visit.location_id, visit.shopper_id, visit.wave, visit.channel.lower(),
+                     visit.visit_date, visit.to_json(), status, json.dumps(problems), version, stamp, who,
+                     reason if existing is not None and status == "accepted" else None)).lastrowid
+                if status == "accepted":
+                    accepted_rows.append(row)
+                    if existing is not None:
+                        conn.execute("UPDATE visits SET superseded_by = ? WHERE id = ?", (row, existing["id"]))
+                    outcome.visits.append(VisitOutcome(visit.visit_id, "replaced" if existing is not None else "accepted"))
+                else:
+                    outcome.visits.append(VisitOutcome(visit.visit_id, "rejected", problems))
+            n_ok = len(accepted_rows)
+            if n_ok and n_ok == len(visits):
+                outcome.status = "accepted"
+            elif n_ok:
+                outcome.status = "partly accepted"
+            conn.execute("UPDATE files SET status = ? WHERE id = ?", (outcome.status, file_id))
+            if accepted_rows:
+                run_id = self._current_run(who)
+                self._score_into(run_id, accepted_rows)
+            conn.execute("COMMIT")
+            return outcome
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    # ----------------------------------------------------------------------- scoring runs
+
+    def _current_run(self, who: str, reason: str = "scores of submitted visits") -> int:
+        digest = settings_hash(self.prog)
+        row = self.conn.execute("SELECT id, settings_sha256 FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        if row is not None and row["settings_sha256"] == digest:
+            return int(row["id"])
+        run_id = self.conn.execute(
+            "INSERT INTO runs (created_at, created_by, questionnaire_version, settings_sha256, reason) VALUES (?, ?, ?, ?, ?)",
+            (now(), who, self.prog.questionnaire.version, digest,
+             reason if row is None else "automatic: questionnaire or scoring settings changed")).lastrowid
+        if row is not None:
+            # The settings changed: score every accepted visit into the new run so it is complete.
+            rows = [r["id"] for r in self.conn.execute("SELECT id FROM visits WHERE status = 'accepted'")]
+            self._score_into(run_id, rows)
+        return int(run_id)
+
+    def _score_into(self, run_id: int, rows: list[int]) -> None:
+        if not rows:
+            return
+        frame = self._visit_rows(rows)
+        scores = score_frame(self.prog, frame)
+        records = []
+        for i, row_id in enumerate(frame["row"]):
+            detail = {
+                "sections": {s: (None if pd.isna(scores.section_score[i, k]) else round(float(scores.section_score[i, k]), 6))
+                             for k, s in enumerate(scores.section_ids)},
+                "critical": scores.critical_items[i],
+            }
+            score = scores.score[i]
+            records.append((run_id, int(row_id), None if pd.isna(score) else float(score),
+                            None if pd.isna(scores.raw_score[i]) else float(scores.raw_score[i]),
+                            scores.status(i), scores.band[i], scores.tier[i], json.dumps(detail)))
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO scores (run_id, visit_row, score, raw_score, status, band, tier, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", records)
+
+    def rescore(self, reason: str, who: str | None = None) -> tuple[int, int, int]:
+        """A new scoring run over every accepted visit; returns (run id, visits, scores changed)."""
+        who = who or getpass.getuser()
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            before = {r["visit_row"]: r["score"] for r in conn.execute(
+                "SELECT visit_row, score FROM scores WHERE run_id = (SELECT MAX(id) FROM runs)")}
+            run_id = conn.execute(
+                "INSERT INTO runs (created_at, created_by, questionnaire_version, settings_sha256, reason)"
+                " VALUES (?, ?, ?, ?, ?)", (now(), who, self.prog.questionnaire.version, settings_hash(self.prog),
+                                            reason)).lastrowid
+            rows = [r["id"] for r in conn.execute("SELECT id FROM visits WHERE status = 'accepted'")]
+            self._score_into(run_id, rows)
+            after = {r["visit_row"]: r["score"] for r in conn.execute(
+                "SELECT visit_row, score FROM scores WHERE run_id = ?", (run_id,))}
+            changed = sum(1 for k, v in after.items() if k not in before or before[k] != v)
+            conn.execute("COMMIT")
+            return int(run_id), len(rows), changed
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    # ----------------------------------------------------------------------- reading
+
+    def _visit_rows(self, rows: list[int] | None = None, status: str = "accepted") -> pd.DataFrame:
+        if rows is None:
+            cur = self.conn.execute("SELECT id, data FROM visits WHERE status = ? ORDER BY id", (status,))
+        else:
+            marks = ",".join("?" * len(rows))
+            cur = self.conn.execute(f"SELECT id, data FROM visits WHERE id IN ({marks}) ORDER BY id", rows)
+        records = []
+        for row in cur:
+            visit = Visit.from_json(row["data"])
+            record = {"row": row["id"], "visit_id": visit.visit_id, "location_id": visit.location_id,
+                      "shopper_id": visit.shopper_id, "wave": visit.wave, "channel": visit.channel.lower(),
+                      "visit_date": visit.visit_date, "start_time": visit.start_time, "end_time": visit.end_time,
+                      "comments": visit.comments}
+            for item_id, answer in visit.answers.items():
+                record[item_id] = answer.value
+                record[f"{item_id}__comment"] = answer.comment
+                record[f"{item_id}__evidence"] = answer.evidence
+            records.append(record)
+        return pd.DataFrame.from_records(records)
+
+    def accepted_visits(self) -> pd.DataFrame:
+        return self._visit_rows()
+
+    def latest_run(self) -> sqlite3.Row | None:
+        return self.conn.execute("SELECT * FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+
+    def check_current(self) -> None:
+        run = self.latest_run()
+        if run is not None and run["settings_sha256"] != settings_hash(self.prog):
+            raise CxError(f"the questionnaire or scoring settings changed since scoring run {run['id']} "
+                          f"(version {run['questionnaire_version']}); run `cxreport shop rescore` first")
+
+    def file_bytes(self, file_id: int) -> bytes:
+        row = self.conn.execute("SELECT content FROM files WHERE id = ?", (file_id,)).fetchone()
+        return bytes(row["content"]) if row else b""
+
+    def status_counts(self) -> dict:
+        conn = self.conn
+        return {
+            "files": [dict(r) for r in conn.execute(
+                "SELECT status, COUNT(*) AS n FROM files GROUP BY status ORDER BY status")],
+            "visits": [dict(r) for r in conn.execute(
+                "SELECT wave, status, COUNT(*) AS n FROM visits GROUP BY wave, status ORDER BY wave, status")],
+            "locations": [dict(r) for r in conn.execute(
+                "SELECT wave, location_id, COUNT(*) AS n FROM visits WHERE status = 'accepted'"
+                " GROUP BY wave, location_id ORDER BY wave, location_id")],
+            "rejections": [dict(r) for r in conn.execute(
+                "SELECT v.visit_id, f.name AS file, v.problems FROM visits v JOIN files f ON f.id = v.file_id"
+                " WHERE v.status = 'rejected' ORDER BY v.id")],
+            "file_rejections": [dict(r) for r in conn.execute(
+                "SELECT name, problems FROM files WHERE status = 'rejected' AND problems != '[]' ORDER BY id")],
+            "runs": [dict(r) for r in conn.execute(
+                "SELECT id, created_at, questionnaire_version, reason FROM runs ORDER BY id")],
+        }
+
+
+def score_frame(prog: ProgrammeFile, frame: pd.DataFrame) -> VisitScores:
+    item_ids = [i.id for _s, i in prog.questionnaire.items()]
+    answers = pd.DataFrame({i: (frame[i].fillna("").astype(str) if i in frame else [""] * len(frame))
+                            for i in item_ids})
+    return score_visits(prog, answers, frame["channel"].tolist() if len(frame) else [], frame["visit_id"].tolist())

@@ -1,0 +1,412 @@
+"""Mystery-shop reports: a scoresheet per visit, a report per location, the programme
+summary. Contexts are plain data built here; templates only lay them out.
+
+Scoresheets and location reports render in parallel on a process pool (``spawn``
+context; each worker imports WeasyPrint once and is recycled after a number of tasks so
+memory stays flat), with a progress bar on stderr.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cxreport import __version__
+from cxreport.errors import CxError
+from cxreport.i18n import _
+from cxreport.present.masking import mask_personal_data
+from cxreport.shop.analysis import ProgrammeResults
+from cxreport.shop.commands import results as programme_results
+from cxreport.shop.ledger import Ledger
+from cxreport.shop.programme import ProgrammeFile
+
+TASKS_PER_WORKER = 50
+
+
+def _num(value) -> float | None:
+    if value is None:
+        return None
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _text(value) -> str:
+    """A cell as text; missing (None/NaN) is empty."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def points_text(earned: float, possible: float) -> str:
+    def short(x: float) -> str:
+        return f"{x:g}" if float(x).is_integer() else f"{x:.1f}"
+    return f"{short(earned)} / {short(possible)}"
+
+
+def mask_shopper(shopper_id: str) -> str:
+    """Shopper ids are masked on everything a location sees: 'SH-104' → 'SH-••4'."""
+    text = str(shopper_id)
+    if len(text) <= 2:
+        return "•" * len(text)
+    keep_front = min(3, len(text) // 3)
+    return text[:keep_front] + "•" * (len(text) - keep_front - 1) + text[-1]
+
+
+def heat_class(score: float | None) -> str:
+    """A colour step for heatmap cells (decided here, not in the template)."""
+    if score is None:
+        return "h-none"
+    for limit in (95, 90, 85, 80, 70, 60):
+        if score >= limit:
+            return f"h-{limit}"
+    return "h-0"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", str(text)).strip("-") or "x"
+
+
+def base_context(prog: ProgrammeFile, title: str, subtitle: str | None = None) -> dict:
+    from cxreport.present.render import logo_data_uri
+
+    return {
+        "version": __version__,
+        "lang": prog.programme.language,
+        "client": {"name": prog.programme.client.name},
+        "brand": {"primary": prog.programme.brand.primary, "accent": prog.programme.brand.accent,
+                  "font": prog.programme.brand.font},
+        "report": {"title": title, "subtitle": subtitle, "prepared_by": prog.programme.prepared_by,
+                   "date": dt.date.today(), "confidentiality": prog.programme.confidentiality},
+        "programme": {"name": prog.programme.name, "pass_mark": prog.scoring.pass_mark,
+                      "method": prog.scoring.method, "version": prog.questionnaire.version,
+                      "bands": [{"name": b.name, "min": b.min} for b in prog.scoring.bands],
+                      "tiers": prog.service_standards.tiers.model_dump()},
+        "logo": logo_data_uri(prog.programme.client.logo),
+    }
+
+
+# --------------------------------------------------------------------------- scoresheet
+
+
+def _answer_display(item, value: str) -> str:
+    if item.type == "multi_check" and value:
+        labels = []
+        for part in value.split(";"):
+            part = part.strip()
+            match = next((o for o in item.options if (o.id or "").lower() == part.lower()
+                          or o.label.lower() == part.lower()), None)
+            labels.append(match.label if match else part)
+        return "; ".join(labels)
+    if item.type == "numeric" and value and item.unit:
+        return f"{value} {item.unit}"
+    return value
+
+
+def scoresheet_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataFrame, i: int) -> dict:
+    scores = res.scores
+    visit = res.visits.iloc[i]
+    rec = frame.iloc[i]
+    locations = {loc.id: loc for loc in prog.location_list}
+    loc = locations.get(visit["location_id"])
+    wave = prog.wave(visit["wave"])
+    ctx = base_context(prog, _("Mystery shop scoresheet"), loc.name if loc else visit["location_id"])
+    sections = []
+    pairs = prog.questionnaire.items()
+    by_section: dict[str, list] = {}
+    for j, (section, item) in enumerate(pairs):
+        value = _text(rec.get(item.id))
+        live = not item.channels or visit["channel"] in [c.lower() for c in item.channels]
+        if not live:
+            continue
+        if scores.na[i, j]:
+            state = "na"
+        elif item.type == "text":
+            state = "info"
+        elif not value:
+            state = "unanswered"
+        elif item.bonus:
+            state = "bonus" if scores.earned[i, j] > 0 else "nobonus"
+        elif scores.failed[i, j]:
+            state = "fail"
+        else:
+            state = "pass"
+        by_section.setdefault(section.id, []).append({
+            "id": item.id, "text": item.text, "answer": _answer_display(item, value) or "—",
+            "earned": float(scores.earned[i, j]), "possible": float(scores.possible[i, j]),
+            "points": points_text(float(scores.earned[i, j]), float(scores.possible[i, j])),
+            "state": state, "bonus": item.bonus, "critical": item.critical is not None,
+            "critical_failed": item.id in scores.critical_items[i],
+            "comment": mask_personal_data(_text(rec.get(f"{item.id}__comment"))),
+            "evidence": _text(rec.get(f"{item.id}__evidence")),
+        })
+    for k, section in enumerate(prog.questionnaire.sections):
+        sections.append({"id": section.id, "title": section.title,
+                         "points": points_text(float(scores.section_earned[i, k]), float(scores.section_possible[i, k])),
+                         "score": _num(scores.section_score[i, k]), "rows": by_section.get(section.id, [])})
+    critical = []
+    for item_id in scores.critical_items[i]:
+        item = prog.questionnaire.item(item_id)
+        critical.append({"id": item_id, "text": item.text, "action": item.critical.action,
+                         "cap": item.critical.cap})
+    ctx.update({
+        "visit": {
+            "id": visit["visit_id"], "location": loc.name if loc else visit["location_id"],
+            "location_id": visit["location_id"], "region": loc.region if loc else "",
+            "channel": visit["channel"], "wave": wave.name if wave else visit["wave"],
+            "date": visit["visit_date"], "start": _text(rec.get("start_time")), "end": _text(rec.get("end_time")),
+            "shopper": mask_shopper(visit["shopper_id"]), "manager": loc.manager if loc else "",
+            "score": _num(visit["score"]), "raw_score": _num(visit["raw_score"]), "status": visit["status"],
+            "passed": bool(visit["passed"]), "band": visit["band"], "tier": visit["tier"],
+            "capped": bool(scores.critical_capped[i]),
+            "comments": mask_personal_data(_text(rec.get("comments"))),
+        },
+        "sections": sections,
+        "critical": critical,
+    })
+    return ctx
+
+
+# --------------------------------------------------------------------------- location
+
+
+def location_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataFrame, location_id: str,
+                     charts_style) -> dict:
+    from cxreport.shop import charts as shop_charts
+
+    loc = next(l for l in prog.location_list if l.id == location_id)
+    ctx = base_context(prog, _("Location report"), loc.name)
+    lw = res.location_waves[res.location_waves["location_id"] == location_id]
+    latest = res.latest_wave()
+    region_rows = res.groups["region"]
+    prog_rows = res.groups["programme"]
+    waves = []
+    for wave_id in res.waves:
+        row = lw[lw["wave"] == wave_id]
+        reg = region_rows[(region_rows["region"] == loc.region) & (region_rows["wave"] == wave_id)]
+        pr = prog_rows[prog_rows["wave"] == wave_id]
+        waves.append({"id": wave_id, "name": res.wave_name(wave_id),
+                      "visits": int(row["visits"].iloc[0]) if len(row) else 0,
+                      "score": _num(row["score"].iloc[0]) if len(row) else None,
+                      "pass_rate": _num(row["pass_rate"].iloc[0]) if len(row) else None,
+                      "change": _num(row["change"].iloc[0]) if len(row) else None,
+                      "flag": bool(row["consecutive_fail"].iloc[0]) if len(row) else False,
+                      "region": _num(reg["score"].iloc[0]) if len(reg) else None,
+                      "programme": _num(pr["score"].iloc[0]) if len(pr) else None})
+    # Sections in the latest wave against the region and the programme.
+    v = res.visits
+    in_latest = v["wave"] == latest
+    sections = []
+    for section in prog.questionnaire.sections:
+        col = f"section:{section.id}"
+        own = v.loc[in_latest & (v["location_id"] == location_id), col].mean()
+        reg = v.loc[in_latest & (v["region"] == loc.region), col].mean()
+        allv = v.loc[in_latest, col].mean()
+        sections.append({"title": section.title, "own": _num(own), "region": _num(reg), "programme": _num(allv)})
+    # Item failures across the location's visits in the latest wave.
+    mask = (in_latest & (v["location_id"] == location_id)).to_numpy()
+    failures = []
+    for j, (_section, item) in enumerate(prog.questionnaire.items()):
+        n = int((res.scores.scored[:, j] & mask).sum())
+        failed = int((res.scores.failed[:, j] & mask).sum())
+        if failed:
+            failures.append({"id": item.id, "text": item.text, "failed": failed, "n": n,
+                             "critical": item.critical is not None})
+    failures.sort(key=lambda f: (-f["failed"], f["id"]))
+    comments = []
+    for idx in np.flatnonzero(mask):
+        rec = frame.iloc[idx]
+        text = _text(rec.get("comments"))
+        if text:
+            comments.append({"visit": rec["visit_id"], "date": rec["visit_date"], "text": mask_personal_data(text)})
+    visits = [{"id": r.visit_id, "wave": r.wave, "date": r.visit_date, "channel": r.channel,
+               "score": _num(r.score), "status": r.status, "band": r.band}
+              for r in v[v["location_id"] == location_id].sort_values(["wave_order", "visit_date"]).itertuples()]
+    chart = shop_charts.location_trend(loc.name, waves, prog.scoring.pass_mark, charts_style)
+    ctx.update({"location": {"id": loc.id, "name": loc.name, "region": loc.region, "channel": loc.channel,
+                             "manager": loc.manager},
+                "latest": res.wave_name(latest) if latest else "", "waves": waves, "sections": sections,
+                "failures": failures, "comments": comments, "visits": visits, "chart": chart})
+    return ctx
+
+
+# --------------------------------------------------------------------------- programme
+
+
+def programme_context(prog: ProgrammeFile, res: ProgrammeResults, charts_style) -> dict:
+    from cxreport.shop import charts as shop_charts
+
+    latest = res.latest_wave()
+    ctx = base_context(prog, prog.programme.name, _("Programme summary — {wave}").format(wave=res.wave_name(latest)))
+    lw = res.location_waves
+    cur = lw[lw["wave"] == latest].sort_values(["score", "location"], ascending=[False, True])
+    league = []
+    for rank, r in enumerate(cur.itertuples(), start=1):
+        league.append({"rank": rank, "id": r.location_id, "name": r.location, "region": r.region,
+                       "channel": r.channel, "visits": int(r.visits), "score": _num(r.score),
+                       "pass_rate": _num(r.pass_rate), "change": _num(r.change), "flag": bool(r.consecutive_fail),
+                       "failed": bool(r.failed), "heat": heat_class(_num(r.score)),
+                       "sections": [{"score": _num(cur.loc[r.Index, f"section:{sec.id}"]),
+                                     "heat": heat_class(_num(cur.loc[r.Index, f"section:{sec.id}"]))}
+                                    for sec in prog.questionnaire.sections]})
+    p = res.groups["programme"]
+    cur_p = p[p["wave"] == latest].iloc[0]
+    headline = {"score": _num(cur_p["score"]), "change": _num(cur_p["change"]), "pass_rate": _num(cur_p["pass_rate"]),
+                "visits": int(cur_p["visits"]), "critical": int(cur_p["critical"]),
+                "locations": int((lw["wave"] == latest).sum()),
+                "flagged": [r["name"] for r in league if r["flag"]]}
+    waves = [{"id": w, "name": res.wave_name(w)} for w in res.waves]
+
+    def group_table(key: str) -> list[dict]:
+        g = res.groups[key]
+        out = []
+        for name in sorted(g[key].unique(), key=str):
+            row = {"name": name or "—", "cells": []}
+            for w in res.waves:
+                cell = g[(g[key] == name) & (g["wave"] == w)]
+                row["cells"].append({"score": _num(cell["score"].iloc[0]) if len(cell) else None,
+                                     "pass_rate": _num(cell["pass_rate"].iloc[0]) if len(cell) else None,
+                                     "visits": int(cell["visits"].iloc[0]) if len(cell) else 0})
+            out.append(row)
+        return out
+
+    programme_rows = [{"wave": res.wave_name(r.wave), "visits": int(r.visits), "score": _num(r.score),
+                       "pass_rate": _num(r.pass_rate), "change": _num(r.change), "critical": int(r.critical)}
+                      for r in p.itertuples()]
+    s = res.sections
+    section_rows = []
+    for section in prog.questionnaire.sections:
+        cells = []
+        for w in res.waves:
+            c = s[(s["section"] == section.id) & (s["wave"] == w)]
+            cells.append({"score": _num(c["score"].iloc[0]) if len(c) else None,
+                          "pass_rate": _num(c["pass_rate"].iloc[0]) if len(c) else None})
+        section_rows.append({"title": section.title, "cells": cells})
+    it = res.items[res.items["wave"] == latest].copy()
+    it = it[(it["n"] > 0) & ~it["bonus"]]
+    ranked = it.sort_values(["pass_rate", "item"])
+    worst_items = [{"id": r.item, "text": r.text, "pass_rate": _num(r.pass_rate), "n": int(r.n),
+                    "critical": bool(r.critical)} for r in ranked.head(5).itertuples()]
+    best_items = [{"id": r.item, "text": r.text, "pass_rate": _num(r.pass_rate), "n": int(r.n),
+                   "critical": bool(r.critical)} for r in ranked.iloc[::-1].head(5).itertuples()]
+    bands = res.bands[res.bands["wave"] == latest]
+    band_rows = [{"band": r.band, "visits": int(r.visits), "pct": _num(r.pct)} for r in bands.itertuples()]
+    rt = res.response_times
+    rt_rows = [{"label": r.label, "channel": r.channel, "standard": f"≤ {r.max:g} {r.unit}", "n": int(r.n),
+                "met": int(r.met), "pct": _num(r.pct_met), "median": _num(r.median), "unit": r.unit,
+                "wave": res.wave_name(r.wave) if r.wave != "all" else _("All waves")}
+               for r in rt[rt["wave"].isin([latest, "all"])].itertuples()] if len(rt) else []
+    latest_scores = res.visits.loc[res.visits["wave"] == latest, "score"].to_numpy(dtype=float)
+    charts = {
+        "distribution": shop_charts.distribution(latest_scores, prog.scoring.pass_mark,
+                                                 [(b.name, b.min) for b in prog.scoring.bands], charts_style),
+        "trend": shop_charts.programme_trend(programme_rows, prog.scoring.pass_mark, charts_style),
+    }
+    ctx.update({"latest": res.wave_name(latest), "headline": headline, "league": league, "waves": waves,
+                "section_titles": [sec.title for sec in prog.questionnaire.sections],
+                "regions": group_table("region"), "channels": group_table("channel"),
+                "programme_rows": programme_rows, "section_rows": section_rows,
+                "best_locations": league[:5], "worst_locations": list(reversed(league[-5:])),
+                "best_items": best_items, "worst_items": worst_items, "bands": band_rows,
+                "response_times": rt_rows, "charts": charts})
+    return ctx
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _render_one(task: tuple) -> tuple[str, str, str | None]:
+    """Worker: render one report to its files. Returns (label, first path, error)."""
+    template, context, out_dir, name, formats, allowed = task
+    from cxreport.present.render import render_report
+
+    try:
+        rendered = render_report(context, template=template, out_dir=Path(out_dir), name=name,
+                                 formats=tuple(formats), allowed_dirs=[Path(p) for p in allowed])
+        return name, str(next(iter(rendered.paths.values()))), None
+    except Exception as exc:  # noqa: BLE001 - reported in the failure summary
+        return name, "", f"{type(exc).__name__}: {exc}"
+
+
+def _worker_init() -> None:  # pragma: no cover - runs in worker processes
+    import weasyprint  # noqa: F401  (imported once per worker)
+
+
+def render_batch(tasks: list[tuple], jobs: int | None, label: str) -> list[tuple[str, str, str | None]]:
+    import click
+
+    if not tasks:
+        return []
+    jobs = jobs or os.cpu_count() or 1
+    results: list[tuple[str, str, str | None]] = []
+    show = sys.stderr.isatty()
+    with click.progressbar(length=len(tasks), label=label, file=sys.stderr, show_pos=True) as bar:
+        if jobs == 1 or len(tasks) == 1:
+            for task in tasks:
+                results.append(_render_one(task))
+                bar.update(1)
+        else:
+            import concurrent.futures as cf
+            import multiprocessing as mp
+
+            ctx = mp.get_context("spawn")
+            with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
+                                        max_tasks_per_child=TASKS_PER_WORKER) as pool:
+                for result in pool.map(_render_one, tasks, chunksize=4):
+                    results.append(result)
+                    bar.update(1)
+    if not show:
+        pass
+    return results
+
+
+def render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None = None, scoresheets: bool = False,
+               locations: bool = False, formats: tuple[str, ...] = ("html", "pdf"), jobs: int | None = None,
+               ) -> list[tuple[str, Path]]:
+    from cxreport.present.charts import ChartStyle
+    from cxreport.present.render import render_report
+
+    res = programme_results(prog, wave)
+    with Ledger(prog) as ledger:
+        frame = ledger.accepted_visits()
+    # Keep the frame aligned with the scored visits (same order, same filter).
+    frame = frame.set_index("row").loc[res.visits["row"].to_numpy()].reset_index()
+    cs = ChartStyle(prog.programme.brand.primary, prog.programme.brand.accent, prog.programme.brand.font)
+    allowed = [prog.base_dir]
+    written: list[tuple[str, Path]] = []
+    out_dir = Path(out_dir)
+    context = programme_context(prog, res, cs)
+    rendered = render_report(context, template="shop_programme.html", out_dir=out_dir,
+                             name="programme-summary", formats=formats, allowed_dirs=allowed)
+    for fmt, path in rendered.paths.items():
+        written.append((f"Programme summary ({fmt.upper()})", path))
+    failures: list[str] = []
+    if locations:
+        tasks = [("shop_location.html", location_context(prog, res, frame, loc.id, cs), str(out_dir / "locations"),
+                  f"location-{_slug(loc.id)}", formats, [str(p) for p in allowed])
+                 for loc in prog.location_list if (res.visits["location_id"] == loc.id).any()]
+        done = render_batch(tasks, jobs, "Location reports")
+        failures += [f"{name}: {err}" for name, _p, err in done if err]
+        written.append((f"Location reports ({len(done) - sum(1 for d in done if d[2])})", out_dir / "locations"))
+    if scoresheets:
+        # Every visit (up to --wave), or only that wave's visits when --wave is given.
+        waves = res.visits["wave"].to_numpy()
+        idx = [i for i in range(len(res.visits)) if wave is None or waves[i] == wave]
+        tasks = [("shop_scoresheet.html", scoresheet_context(prog, res, frame, i), str(out_dir / "scoresheets"),
+                  f"scoresheet-{_slug(res.visits.iloc[i]['visit_id'])}", formats, [str(p) for p in allowed])
+                 for i in idx]
+        done = render_batch(tasks, jobs, "Scoresheets")
+        failures += [f"{name}: {err}" for name, _p, err in done if err]
+        written.append((f"Scoresheets ({len(done) - sum(1 for d in done if d[2])})", out_dir / "scoresheets"))
+    if failures:
+        raise CxError(f"{len(failures)} report(s) failed; the others were written", failures)
+    return written
