@@ -151,9 +151,11 @@ class Ledger:
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            previous = conn.execute("SELECT name, submitted_at, status FROM files WHERE sha256 = ? ORDER BY id LIMIT 1",
+            previous = conn.execute("SELECT name, submitted_at, status FROM files WHERE sha256 = ? ORDER BY id DESC LIMIT 1",
                                     (sha,)).fetchone()
-            if previous is not None:
+            # The same bytes again change nothing, except that --replace may take visits an
+            # earlier submission of the file had rejected.
+            if previous is not None and not (replace and previous["status"] != "accepted"):
                 conn.execute("ROLLBACK")
                 return FileOutcome(name, "unchanged", note=f"identical to {previous['name']} submitted "
                                    f"{previous['submitted_at']} ({previous['status']}); nothing to do")
