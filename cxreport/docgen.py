@@ -37,7 +37,8 @@ def _type_name(annotation) -> str:
         elif origin is dict:
             names.append("mapping")
         elif origin is list:
-            names.append("list")
+            inner = [a for a in typing.get_args(t) if isinstance(a, type) and issubclass(a, BaseModel)]
+            names.append("list of mappings" if inner else "list")
         elif origin is tuple:
             names.append("range")
         elif isinstance(t, type):
@@ -70,6 +71,10 @@ def _models(model: type[BaseModel], prefix: str, out: list[tuple[str, type[BaseM
             origin = typing.get_origin(t)
             if isinstance(t, type) and issubclass(t, BaseModel):
                 _models(t, f"{prefix}.{name}" if prefix else name, out)
+            elif origin is list:
+                for v in typing.get_args(t):
+                    if isinstance(v, type) and issubclass(v, BaseModel):
+                        _models(v, f"{prefix}.{name}[]" if prefix else f"{name}[]", out)
             elif origin is dict:
                 value = typing.get_args(t)[-1]
                 for v in _unwrap(value):
@@ -77,11 +82,11 @@ def _models(model: type[BaseModel], prefix: str, out: list[tuple[str, type[BaseM
                         _models(v, f"{prefix}.{name}.<name>" if prefix else f"{name}.<name>", out)
 
 
-def settings() -> list[str]:
+def settings(root: type[BaseModel] = Project) -> list[str]:
     """Every documented key path (for tests)."""
     keys = []
     models: list[tuple[str, type[BaseModel]]] = []
-    _models(Project, "", models)
+    _models(root, "", models)
     for prefix, model in models:
         for name, field in model.model_fields.items():
             if not (field.json_schema_extra or {}).get("internal"):
@@ -89,10 +94,20 @@ def settings() -> list[str]:
     return keys
 
 
-def generate() -> str:
+PROGRAMME_HEADER = """# Programme file reference (`programme.yaml`)
+
+Generated from the schema by `python -m cxreport.docgen`; do not edit by hand. The
+mystery-shopping programme file follows the project file's conventions: paths relative
+to the file and inside its folder, unknown keys reported with a "did you mean" hint,
+every problem reported at once. See docs/mystery-shopping.md for the workflow.
+
+"""
+
+
+def generate(root: type[BaseModel] = Project, header: str = HEADER) -> str:
     models: list[tuple[str, type[BaseModel]]] = []
-    _models(Project, "", models)
-    lines = [HEADER]
+    _models(root, "", models)
+    lines = [header]
     seen = set()
     for prefix, model in models:
         if (prefix, model) in seen:
@@ -115,10 +130,18 @@ def generate() -> str:
     return "\n".join(lines)
 
 
+def documents() -> dict[str, str]:
+    from cxreport.shop.programme import ProgrammeFile
+
+    return {"project-file.md": generate(Project, HEADER),
+            "programme-file.md": generate(ProgrammeFile, PROGRAMME_HEADER)}
+
+
 def main() -> None:
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/project-file.md")
-    target.write_text(generate(), encoding="utf-8")
-    print(target)
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs")
+    for name, text in documents().items():
+        (folder / name).write_text(text, encoding="utf-8")
+        print(folder / name)
 
 
 if __name__ == "__main__":
