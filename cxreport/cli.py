@@ -266,6 +266,11 @@ def shop_status(programme: Path, allow_outside: bool) -> None:
     expected = len(prog.location_list)
     for wave in prog.waves:
         click.echo(f"  {wave.id}: {per_wave.get(wave.id, 0)} of {expected} locations visited")
+    visits = {(r["location_id"], r["wave"]): r["n"] for r in counts["locations"]}
+    click.echo("Accepted visits by location:  " + "  ".join(f"{w.id:>3}" for w in prog.waves))
+    for loc in prog.location_list:
+        cells = "  ".join(f"{visits.get((loc.id, w.id), 0):>3}" for w in prog.waves)
+        click.echo(f"  {loc.id:<8} {loc.name[:20]:<20} {cells}")
     if counts["file_rejections"] or counts["rejections"]:
         click.echo("Rejections:")
         for r in counts["file_rejections"]:
