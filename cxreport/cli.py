@@ -178,6 +178,75 @@ def demo(out_dir: Path, fmt: str) -> None:
             click.echo(f"{kind.upper()}: {result.paths[kind].resolve()}")
 
 
+# --------------------------------------------------------------------------- standards
+
+
+@cli.group(context_settings=CONTEXT)
+def standards() -> None:
+    """The standards library: published benchmarks with their sources.
+
+    \b
+    Example:
+      cxreport standards list --metric nps
+      cxreport standards show acsi-2019-banks
+    """
+
+
+@standards.command("list", context_settings=CONTEXT)
+@click.option("--metric", default=None, help="Only this metric (nps, acsi, csat_top2, ces_mean…).")
+@click.option("--industry", default=None, help="Only industries containing this text (banks, retail…).")
+@click.option("--project", type=click.Path(path_type=Path), default=None,
+              help="Include the standards files of this project (they override shipped entries).")
+def standards_list(metric: str | None, industry: str | None, project: Path | None) -> None:
+    """List standards: id, metric, value, year, industry and source.
+
+    \b
+    Example:
+      cxreport standards list --metric acsi --industry banks
+    """
+    from cxreport.benchmark.standards import load_library
+
+    files = []
+    if project is not None:
+        from cxreport.config import load_project
+
+        files = list(load_project(project).benchmarks.files)
+    lib = load_library(files)
+    rows = lib.select(metric, industry)
+    if not rows:
+        raise CxError("no standards match" + (f" --metric {metric}" if metric else "")
+                      + (f" --industry {industry}" if industry else ""))
+    width = max(len(s.id) for s in rows)
+    for s in rows:
+        click.echo(f"{s.id:<{width}}  {s.metric:<10} {s.value:>6g}  {s.year}  {s.industry:<24} {s.source[:70]}")
+
+
+@standards.command("show", context_settings=CONTEXT)
+@click.argument("standard_id")
+@click.option("--project", type=click.Path(path_type=Path), default=None,
+              help="Look in this project's standards files too.")
+def standards_show(standard_id: str, project: Path | None) -> None:
+    """Everything about one standard, including its source and credit line.
+
+    \b
+    Example:
+      cxreport standards show acsi-2019-banks
+    """
+    from cxreport.benchmark.standards import load_library
+
+    files = []
+    if project is not None:
+        from cxreport.config import load_project
+
+        files = list(load_project(project).benchmarks.files)
+    s = load_library(files).get(standard_id)
+    for key in ("id", "metric", "scale", "value", "year", "period", "industry", "region", "source", "url",
+                "credit", "notes", "origin"):
+        value = getattr(s, key)
+        if value not in (None, ""):
+            click.echo(f"{key + ':':<10} {value}")
+
+
 # --------------------------------------------------------------------------- mystery shopping
 
 
@@ -227,6 +296,8 @@ def shop_submit(programme: Path, files: tuple[Path, ...], replace: bool, reason:
             continue
         accepted = sum(v.status in ("accepted", "replaced") for v in out.visits)
         click.echo(f"{out.name}: {out.status} ({accepted} of {len(out.visits)} visits accepted)")
+        if out.note:
+            click.echo(f"  {out.name}: note: {out.note}", err=True)
         for problem in out.problems:
             click.echo(f"  {out.name}: {problem}", err=True)
             rejected += 1

@@ -227,7 +227,7 @@ bases:
     with pytest.raises(ConfigError) as info:
         load_project(project(tmp_path, text))
     err = info.value
-    assert err.message == "cxreport.yaml: 5 problems in the project file"
+    assert err.message == "cxreport.yaml: 5 problems in the settings file"
     joined = "\n".join(err.problems)
     assert "line 2: client.nam: unknown key (did you mean 'name'?)" in joined
     assert "client: missing required key 'name'" in joined

@@ -83,11 +83,12 @@ def analyse(prog: ProgrammeFile, frame: pd.DataFrame, scores: VisitScores) -> Pr
     lw["region"] = [locations[x].region if x in locations else "" for x in lw["location_id"]]
     lw["channel"] = [locations[x].channel if x in locations else "" for x in lw["location_id"]]
     prev_score, prev_failed = [], []
-    wave_index = {w: k for k, w in enumerate(waves)}
+    all_waves = [w.id for w in prog.waves]          # the programme's order, visited or not
+    wave_index = {w: k for k, w in enumerate(all_waves)}
     by_key = {(r.location_id, r.wave): r for r in lw.itertuples()}
     for r in lw.itertuples():
         k = wave_index[r.wave]
-        prev = by_key.get((r.location_id, waves[k - 1])) if k > 0 else None
+        prev = by_key.get((r.location_id, all_waves[k - 1])) if k > 0 else None
         prev_score.append(prev.score if prev is not None else np.nan)
         prev_failed.append(bool(prev.failed) if prev is not None else False)
     lw["previous_score"] = prev_score
@@ -110,7 +111,9 @@ def analyse(prog: ProgrammeFile, frame: pd.DataFrame, scores: VisitScores) -> Pr
     p["pass_rate"] *= 100
     p["wave_order"] = p["wave"].map(order)
     p = p.sort_values("wave_order").reset_index(drop=True)
-    p["change"] = p["score"].diff()
+    previous = {w: all_waves[k - 1] if k > 0 else None for k, w in enumerate(all_waves)}
+    by_wave = dict(zip(p["wave"], p["score"]))
+    p["change"] = [s - by_wave[previous[w]] if previous[w] in by_wave else np.nan for w, s in zip(p["wave"], p["score"])]
     groups["programme"] = p
 
     # Sections.

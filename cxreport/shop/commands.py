@@ -71,9 +71,8 @@ def export(prog: ProgrammeFile, out: Path, fmt: str) -> list[Path]:
     locations = res.location_waves.drop(columns=["wave_order"]).copy()
     tables = {"visits": visits, "answers": answers, "locations": locations}
     for name, table in tables.items():
-        for column in table.columns:
-            if table[column].dtype == object:
-                table[column] = table[column].map(lambda v: safe_cell(v) if isinstance(v, str) else v)
+        for column in table.columns:   # any text a spreadsheet would run as a formula is neutralised
+            table[column] = table[column].map(lambda v: safe_cell(v) if isinstance(v, str) else v)
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "xlsx":
         path = out if out.suffix == ".xlsx" else out.with_suffix(".xlsx")

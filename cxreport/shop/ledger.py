@@ -88,18 +88,32 @@ def settings_hash(prog: ProgrammeFile) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path, wait_seconds: float = 60.0) -> sqlite3.Connection:
+    """Open (and if needed create) the ledger; waits for other processes creating it too."""
+    import time
+
     try:
-        conn = sqlite3.connect(path, timeout=60, isolation_level=None)
+        conn = sqlite3.connect(path, timeout=wait_seconds, isolation_level=None)
     except sqlite3.OperationalError as exc:
         raise CxError(f"cannot open the ledger {path}: {exc}") from None
     conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA busy_timeout = 60000")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = FULL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.executescript(SCHEMA)
-    return conn
+    conn.execute(f"PRAGMA busy_timeout = {int(wait_seconds * 1000)}")
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        # Switching to WAL and creating the tables can meet another process doing the same;
+        # SQLite answers "locked" at once there instead of waiting, so wait here.
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.executescript(SCHEMA)
+            return conn
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise CxError(f"the ledger {path} stayed locked by another process for {wait_seconds:.0f} s") from None
+            time.sleep(0.05)
 
 
 @dataclass
@@ -128,6 +142,8 @@ class Ledger:
         self.path = prog.ledger_path
         try:
             self.conn = connect(self.path)
+        except sqlite3.OperationalError as exc:
+            raise CxError(f"{self.path.name}: cannot use the ledger ({exc})") from None
         except sqlite3.DatabaseError as exc:
             raise CxError(f"{self.path.name}: not a cxreport ledger ({exc})") from None
 
@@ -210,7 +226,11 @@ class Ledger:
             conn.execute("UPDATE files SET status = ? WHERE id = ?", (outcome.status, file_id))
             if accepted_rows:
                 run_id = self._current_run(who)
-                self._score_into(run_id, accepted_rows)
+                if run_id is not None:
+                    self._score_into(run_id, accepted_rows)
+                else:
+                    outcome.note = ("the questionnaire or scoring settings changed since the last scoring run; "
+                                    "the visits are recorded — run `cxreport shop rescore` to score them")
             conn.execute("COMMIT")
             return outcome
         except BaseException:
@@ -220,20 +240,19 @@ class Ledger:
 
     # ----------------------------------------------------------------------- scoring runs
 
-    def _current_run(self, who: str, reason: str = "scores of submitted visits") -> int:
+    def _current_run(self, who: str, reason: str = "scores of submitted visits") -> int | None:
+        """The scoring run new visits go into: the latest, if it used the current settings.
+
+        The first submission starts run 1. After a questionnaire or settings change there is
+        no current run until `rescore` makes one (reports refuse to run until then).
+        """
         digest = settings_hash(self.prog)
         row = self.conn.execute("SELECT id, settings_sha256 FROM runs ORDER BY id DESC LIMIT 1").fetchone()
-        if row is not None and row["settings_sha256"] == digest:
-            return int(row["id"])
-        run_id = self.conn.execute(
-            "INSERT INTO runs (created_at, created_by, questionnaire_version, settings_sha256, reason) VALUES (?, ?, ?, ?, ?)",
-            (now(), who, self.prog.questionnaire.version, digest,
-             reason if row is None else "automatic: questionnaire or scoring settings changed")).lastrowid
-        if row is not None:
-            # The settings changed: score every accepted visit into the new run so it is complete.
-            rows = [r["id"] for r in self.conn.execute("SELECT id FROM visits WHERE status = 'accepted'")]
-            self._score_into(run_id, rows)
-        return int(run_id)
+        if row is None:
+            return int(self.conn.execute(
+                "INSERT INTO runs (created_at, created_by, questionnaire_version, settings_sha256, reason)"
+                " VALUES (?, ?, ?, ?, ?)", (now(), who, self.prog.questionnaire.version, digest, reason)).lastrowid)
+        return int(row["id"]) if row["settings_sha256"] == digest else None
 
     def _score_into(self, run_id: int, rows: list[int]) -> None:
         if not rows:

@@ -54,12 +54,19 @@ def points_text(earned: float, possible: float) -> str:
 
 
 def mask_shopper(shopper_id: str) -> str:
-    """Shopper ids are masked on everything a location sees: 'SH-104' → 'SH-••4'."""
+    """Shopper ids are masked on everything a location sees: 'SH-104' → 'SH-••4'.
+
+    A leading non-digit prefix of up to four characters stays; of the rest only the last
+    character shows.
+    """
     text = str(shopper_id)
-    if len(text) <= 2:
-        return "•" * len(text)
-    keep_front = min(3, len(text) // 3)
-    return text[:keep_front] + "•" * (len(text) - keep_front - 1) + text[-1]
+    match = re.match(r"^([^\d]{0,4})(.*)$", text)
+    prefix, rest = (match.group(1), match.group(2)) if match else ("", text)
+    if len(rest) < 2:
+        prefix, rest = "", text
+    if len(rest) <= 1:
+        return "•" * len(rest)
+    return prefix + "•" * (len(rest) - 1) + rest[-1]
 
 
 def heat_class(score: float | None) -> str:

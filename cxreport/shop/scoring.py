@@ -242,6 +242,11 @@ def score_visits(prog: ProgrammeFile, answers: pd.DataFrame, channels: pd.Series
             critical_capped |= lowered
             score = np.where(hit, np.minimum(score, cap), score)
 
+    # Points are decimals (0.1 + 0.2…): round away floating-point dust so that a visit
+    # printed as 90.0 % is judged as 90 %, at every band and pass-mark boundary.
+    score = np.round(score, 9)
+    raw = np.round(raw, 9)
+    sec_score = np.round(sec_score, 9)
     passed = (score >= prog.scoring.pass_mark) & ~critical_fail & ~np.isnan(score)
     bands = [band_of(prog, s) for s in score]
     tiers = [prog.service_standards.tiers.tier(None if math.isnan(s) else s) for s in score]
