@@ -336,6 +336,29 @@ class Report(Model):
                              description="File name (without extension) of the rendered reports.")
 
 
+# --------------------------------------------------------------------------- benchmarks
+
+
+class Conversion(Model):
+    """How a KPI value is put on a standard's scale: value × factor + offset."""
+
+    to_metric: str = Field(description="The standard's metric the converted value is on (e.g. acsi).")
+    factor: float = Field(1.0, description="Multiplier applied to the KPI value.")
+    offset: float = Field(0.0, description="Added after the multiplier.")
+    note: str = Field(min_length=1, description="How the conversion was justified (printed in the methodology).")
+
+
+class Comparison(Model):
+    kpi: str = Field(description="The KPI compared: nps, csat, ces, acsi or attr:<attribute name>.")
+    standard: str = Field(description="A standard id from the library (cxreport standards list).")
+    conversion: Conversion | None = Field(None, description="Needed when the KPI and the standard are on different metrics.")
+
+
+class Benchmarks(Model):
+    files: list[ProjectFile] = Field(default_factory=list, description="The project's own standards files (YAML or CSV); same id overrides the shipped library.")
+    compare: list[Comparison] = Field(default_factory=list, description="Which standards each KPI is compared with in the reports.")
+
+
 # --------------------------------------------------------------------------- project
 
 
@@ -353,6 +376,7 @@ class Project(Model):
     bases: Bases = Field(default_factory=Bases, description="Small-base rules.")
     significance: Significance = Field(default_factory=Significance, description="Significance level of tests.")
     report: Report = Field(default_factory=Report, description="Titles, cover details, sections and narrative.")
+    benchmarks: Benchmarks = Field(default_factory=Benchmarks, description="Published and own standards the KPIs are compared with.")
 
     # Set by the loader, not by the user.
     path: Path | None = Field(None, exclude=True, json_schema_extra={"internal": True})
