@@ -355,24 +355,21 @@ def render_batch(tasks: list[tuple], jobs: int | None, label: str) -> list[tuple
         return []
     jobs = jobs or os.cpu_count() or 1
     results: list[tuple[str, str, str | None]] = []
-    show = sys.stderr.isatty()
     with click.progressbar(length=len(tasks), label=label, file=sys.stderr, show_pos=True) as bar:
         if jobs == 1 or len(tasks) == 1:
             for task in tasks:
                 results.append(_render_one(task))
                 bar.update(1)
         else:
-            import concurrent.futures as cf
             import multiprocessing as mp
 
+            # multiprocessing.Pool recycles workers reliably (maxtasksperchild); the
+            # ProcessPoolExecutor equivalent can hang on Python 3.11 when workers retire.
             ctx = mp.get_context("spawn")
-            with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
-                                        max_tasks_per_child=TASKS_PER_WORKER) as pool:
-                for result in pool.map(_render_one, tasks, chunksize=4):
+            with ctx.Pool(processes=jobs, initializer=_worker_init, maxtasksperchild=TASKS_PER_WORKER) as pool:
+                for result in pool.imap(_render_one, tasks, chunksize=2):
                     results.append(result)
                     bar.update(1)
-    if not show:
-        pass
     return results
 
 
