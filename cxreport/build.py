@@ -9,7 +9,7 @@ from pathlib import Path
 from cxreport.config import Project, load_project
 from cxreport.pipeline import Study, run
 
-REPORT_TEMPLATES = {"client": "client_report.html"}
+REPORT_TEMPLATES = {"client": "client_report.html", "quarterly": "quarterly_review.html"}
 
 
 @dataclass
@@ -33,9 +33,15 @@ def build(project: Project | str | Path, out_dir: str | Path, *, formats: tuple[
     if not font_available(project.brand.font):
         warnings.append(f"brand.font: '{project.brand.font}' is not installed on this machine; "
                         "the report falls back to DejaVu Sans (install the font, see the README)")
-    context = build_context(study, build_date=build_date)
+    if report == "quarterly":
+        from cxreport.present.quarterly import build_quarterly_context
+
+        context = build_quarterly_context(study, build_date=build_date)
+    else:
+        context = build_context(study, build_date=build_date)
     context["logo"] = logo_data_uri(project.client.logo)
+    name = project.report.output_name + ("-quarterly" if report == "quarterly" else "")
     rendered = render_report(context, template=REPORT_TEMPLATES[report], out_dir=Path(out_dir),
-                             name=project.report.output_name, formats=formats,
+                             name=name, formats=formats,
                              allowed_dirs=[project.base_dir])
     return BuildResult(study, rendered.paths, warnings + rendered.warnings)

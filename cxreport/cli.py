@@ -50,8 +50,8 @@ def cli() -> None:
               help="Folder for the reports (default: ./out next to the project file).")
 @click.option("--format", "fmt", type=click.Choice(["html", "pdf", "both"]), default="both", show_default=True,
               help="Which report formats to write.")
-@click.option("--report", type=click.Choice(["client"]), default="client", show_default=True,
-              help="Report type.")
+@click.option("--report", type=click.Choice(["client", "quarterly"]), default="client", show_default=True,
+              help="Report type: the client report, or the quarterly management review.")
 @click.option("--strict", is_flag=True, help="Fail on any invalid value in the data instead of excluding it.")
 @allow_outside_option
 def build(project: Path, out_dir: Path | None, fmt: str, report: str, strict: bool, allow_outside: bool) -> None:

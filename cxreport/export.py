@@ -13,7 +13,16 @@ JSON layout (``schema: cxreport.scores/1``)::
       "overall": {ITEM: ITEM_SCORE, ...},
       "targets": {ITEM: {"target", "tolerance", "value", "gap", "status"}},
       "segments": [{"name", "column", "groups": [GROUP, ...]}],
-      "periods": [GROUP, ...]            # in date order, each tested against the previous
+      "periods": [GROUP, ...],           # in date order, each tested against the previous
+                                         # (and the same period a year before: year_ago, year_on_year)
+      "period_change": {"period", "previous", "vs_previous": CHANGES, "year_ago", "vs_year_ago": CHANGES},
+      "benchmarks": [{"kpi", "label", "value", "compared_value", "standard": {"id", "metric", "value",
+                      "year", "source", "credit"}, "gap", "position", "conversion"}],
+      "tiers": {ITEM: {"thresholds", "overall", "segments": [{"segment", "group", "tier"}]}},
+      "competitors": [{"metric", "label", "origin" (survey | table), "own", "competitor_average",
+                       "best_in_class": {"brand", "value"}, "rank", "brands_ranked", "gap_to_leader",
+                       "leads", "notes", "brands": [{"brand", "own", "value", "low", "high", "n", "base",
+                       "diff_own_minus_brand", "p_value", "testable", "mark", "source"}]}]
     }
 
 ITEM is ``nps``, ``csat``, ``ces`` or ``attr:<name>``. ITEM_SCORE has ``label``, ``kind``,
@@ -82,12 +91,20 @@ def item_dict(r: ItemResult) -> dict:
     return out
 
 
+def _changes(changes: dict) -> dict:
+    return {k: {"diff": _num(c.test.diff), "statistic": _num(c.test.statistic),
+                "p_value": _num(c.test.p_value, 8), "method": c.test.method, "mark": c.mark}
+            for k, c in changes.items()}
+
+
 def group_dict(g: GroupResult) -> dict:
-    return {"label": g.label, "base": g.base, "weighted_base": _num(g.weighted_base, 3), "base_flag": g.base_flag,
-            "items": {k: item_dict(v) for k, v in g.items.items()},
-            "changes": {k: {"diff": _num(c.test.diff), "statistic": _num(c.test.statistic),
-                            "p_value": _num(c.test.p_value, 8), "method": c.test.method, "mark": c.mark}
-                        for k, c in g.changes.items()}}
+    out = {"label": g.label, "base": g.base, "weighted_base": _num(g.weighted_base, 3), "base_flag": g.base_flag,
+           "items": {k: item_dict(v) for k, v in g.items.items()},
+           "changes": _changes(g.changes)}
+    if g.year_ago is not None:
+        out["year_ago"] = g.year_ago
+        out["year_on_year"] = _changes(g.year_on_year)
+    return out
 
 
 def scores_dict(study: Study) -> dict:
@@ -113,7 +130,42 @@ def scores_dict(study: Study) -> dict:
         "segments": [{"name": b.name, "column": b.column, "groups": [group_dict(g) for g in b.groups]}
                      for b in r.segments],
         "periods": [group_dict(g) for g in r.periods.groups] if r.periods else [],
+        "period_change": period_change_dict(study),
+        "benchmarks": [{"kpi": b.key, "label": b.label, "value": _num(b.value), "compared_value": _num(b.compared),
+                        "standard": {"id": b.standard.id, "metric": b.standard.metric, "value": b.standard.value,
+                                     "year": b.standard.year, "source": b.standard.source,
+                                     "credit": b.standard.credit},
+                        "gap": _num(b.gap), "position": b.position, "conversion": b.conversion}
+                       for b in study.benchmarks],
+        "tiers": {k: {"thresholds": v["thresholds"], "overall": v["overall"],
+                      "segments": [{"segment": seg, "group": grp, "tier": t} for (seg, grp), t in v["segments"].items()]}
+                  for k, v in study.tiers.items()},
+        "competitors": [competitor_dict(c) for c in study.competitors],
     }
+
+
+def period_change_dict(study: Study) -> dict | None:
+    """The latest period against the previous one and against the same period a year before."""
+    periods = study.results.periods
+    if periods is None or not periods.groups:
+        return None
+    last = periods.groups[-1]
+    prev = periods.groups[-2] if len(periods.groups) > 1 else None
+    return {"period": last.label, "previous": prev.label if prev else None,
+            "vs_previous": _changes(last.changes), "year_ago": last.year_ago,
+            "vs_year_ago": _changes(last.year_on_year)}
+
+
+def competitor_dict(c) -> dict:
+    return {"metric": c.metric, "label": c.label, "origin": c.origin,
+            "own": _num(c.own.value) if c.own else None, "competitor_average": _num(c.competitor_average),
+            "best_in_class": {"brand": c.best.brand, "value": _num(c.best.value)} if c.best else None,
+            "rank": c.rank, "brands_ranked": sum(1 for b in c.brands if b.value is not None and b.base != "suppressed"),
+            "gap_to_leader": _num(c.gap_to_leader), "leads": c.leads, "notes": c.notes,
+            "brands": [{"brand": b.brand, "own": b.own, "value": _num(b.value), "low": _num(b.low),
+                        "high": _num(b.high), "n": b.n, "base": b.base, "diff_own_minus_brand": _num(b.diff),
+                        "p_value": _num(b.p_value, 8), "testable": b.testable, "mark": b.mark, "source": b.source}
+                       for b in c.brands]}
 
 
 def scores_json(study: Study) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from cxreport.benchmark.compare import BenchmarkRow, compare_standards, evaluate_tiers
+from cxreport.benchmark.competitors import MetricComparison, compare_competitors
 from cxreport.benchmark.targets import TargetReport, evaluate_targets
 from cxreport.config import Project, load_project
 from cxreport.config.paths import display_path
@@ -24,6 +26,9 @@ class Study:
     data: SurveyData
     results: SurveyResults
     targets: TargetReport
+    benchmarks: list[BenchmarkRow] = field(default_factory=list)
+    tiers: dict = field(default_factory=dict)
+    competitors: list[MetricComparison] = field(default_factory=list)
 
     @property
     def validation(self) -> ValidationReport:
@@ -51,4 +56,7 @@ def run(project: Project | str | Path, *, strict: bool = False, allow_outside: b
     rules = BaseRules(project.bases.suppress_below, project.bases.flag_below)
     results = score_survey(data, rules, project.significance.alpha)
     targets = evaluate_targets(project, results)
-    return Study(project, table, data, results, targets)
+    benchmarks = compare_standards(project, results)
+    tiers = evaluate_tiers(project, results)
+    competitors = compare_competitors(project, rules, project.significance.alpha)
+    return Study(project, table, data, results, targets, benchmarks, tiers, competitors)

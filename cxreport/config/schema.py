@@ -45,6 +45,8 @@ SECTIONS = (
     "trend",
     "segments",
     "attributes",
+    "benchmarks",
+    "competitors",
     "comments",
     "recommendations",
     "methodology",
@@ -354,6 +356,67 @@ class Comparison(Model):
     conversion: Conversion | None = Field(None, description="Needed when the KPI and the standard are on different metrics.")
 
 
+class TierThresholds(Model):
+    basic: float = Field(description="Threshold of the basic tier (on the KPI's headline scale).")
+    differentiated: float = Field(description="Threshold of the differentiated tier.")
+    excellent: float = Field(description="Threshold of the excellent tier.")
+
+    @model_validator(mode="after")
+    def _rising(self) -> TierThresholds:
+        if not self.basic <= self.differentiated <= self.excellent:
+            raise ValueError("tiers must rise: basic ≤ differentiated ≤ excellent")
+        return self
+
+
+class CompetitorSurvey(Model):
+    file: ProjectFile = Field(description="Survey in which respondents rate several brands (CSV or XLSX).")
+    brand_column: str | None = Field(None, description="Long shape: the column naming the brand rated on each row.")
+    brands: list[str] = Field(default_factory=list, description="Wide shape: the brands, filled into '{brand}' in the column names.")
+    weight: str | None = Field(None, description="Weight column (optional).")
+    nps: str | None = Field(None, description="NPS column (0–10), e.g. q_nps or nps_{brand}.")
+    csat: str | None = Field(None, description="CSAT column (1–5), e.g. q_csat or csat_{brand}.")
+    csat_scale: Literal[5, 10] = Field(5, description="CSAT scale top.")
+    ces: str | None = Field(None, description="CES column (1–7).")
+
+    @model_validator(mode="after")
+    def _shape(self) -> CompetitorSurvey:
+        if bool(self.brand_column) == bool(self.brands):
+            raise ValueError("give either brand_column (one row per respondent and brand) or brands "
+                             "(brand-suffixed columns with '{brand}' in their names)")
+        if not (self.nps or self.csat or self.ces):
+            raise ValueError("map at least one of nps, csat, ces")
+        if self.brands:
+            for key in ("nps", "csat", "ces"):
+                column = getattr(self, key)
+                if column and "{brand}" not in column:
+                    raise ValueError(f"{key}: with brands, the column name needs '{{brand}}' (e.g. {key}_{{brand}})")
+        return self
+
+
+class CompetitorTable(Model):
+    file: ProjectFile = Field(description="CSV of brand, metric, value and optional n, sd, source, year (syndicated or desk research).")
+
+
+class Competitors(Model):
+    own_brand: str = Field(min_length=1, description="The client's brand name as it appears in the competitor data.")
+    survey: CompetitorSurvey | None = Field(None, description="Competitor survey (respondents rate several brands).")
+    table: CompetitorTable | None = Field(None, description="Brand × metric × value table.")
+
+    @model_validator(mode="after")
+    def _some(self) -> Competitors:
+        if self.survey is None and self.table is None:
+            raise ValueError("give competitors.survey, competitors.table or both")
+        return self
+
+
+class Quarterly(Model):
+    quarters: int = Field(5, ge=2, le=20, description="How many periods the quarterly review's trends show.")
+    units: list[str] = Field(default_factory=list, description="Segments whose groups are ranked as improvers and decliners (default: every segment with more than 4 groups).")
+    min_base: int | None = Field(None, ge=1, description="Smallest base, in both periods, for a unit to be ranked (default: bases.flag_below).")
+    narrative: ProjectFile | None = Field(None, description="Markdown of the consultant's commentary for the review.")
+    programme: ProjectFile | None = Field(None, description="A mystery-shopping programme file whose wave results the review includes.")
+
+
 class Benchmarks(Model):
     files: list[ProjectFile] = Field(default_factory=list, description="The project's own standards files (YAML or CSV); same id overrides the shipped library.")
     compare: list[Comparison] = Field(default_factory=list, description="Which standards each KPI is compared with in the reports.")
@@ -377,6 +440,11 @@ class Project(Model):
     significance: Significance = Field(default_factory=Significance, description="Significance level of tests.")
     report: Report = Field(default_factory=Report, description="Titles, cover details, sections and narrative.")
     benchmarks: Benchmarks = Field(default_factory=Benchmarks, description="Published and own standards the KPIs are compared with.")
+    competitors: Competitors | None = Field(None, description="Competitor data: own brand against rival brands.")
+    quarterly: Quarterly = Field(default_factory=Quarterly, description="The quarterly management review (`build --report quarterly`).")
+    tiers: dict[str, TierThresholds] = Field(
+        default_factory=dict,
+        description="Service-standard tiers per KPI (nps, csat, ces or attr:<name>): a unit's tier is the highest threshold it meets.")
 
     # Set by the loader, not by the user.
     path: Path | None = Field(None, exclude=True, json_schema_extra={"internal": True})

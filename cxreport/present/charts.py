@@ -262,3 +262,70 @@ def trend(chart_id: str, title: str, points: list[dict], spec, cs: ChartStyle, *
     alt = title + ": " + "; ".join(f"{p['label']} {fmt_figure(p['value'], unit) if p['base'] != 'suppressed' else '—'}"
                                    for p in points)
     return _render(fig, chart_id, title, alt)
+
+
+# --------------------------------------------------------------------------- competitors
+
+
+def dot_plot(chart_id: str, comparison, cs: ChartStyle) -> Chart:
+    """One metric across brands: a dot per brand with its interval, own brand highlighted."""
+    unit = comparison.unit if comparison.unit in ("points", "percent", "mean") else "mean"
+    brands = [b for b in comparison.brands if b.value is not None and b.base != "suppressed"]
+    brands = sorted(brands, key=lambda b: b.value)
+    with _drawing(cs):
+        fig = _new_figure(cs, 7.0, 0.8 + 0.34 * max(len(brands), 1))
+        ax = fig.add_subplot()
+        ys = list(range(len(brands)))
+        for y, b in zip(ys, brands):
+            colour = cs.accent if b.own else cs.primary
+            if b.low is not None and b.high is not None and math.isfinite(b.low) and math.isfinite(b.high):
+                ax.plot([b.low, b.high], [y, y], color=colour, linewidth=1.4, alpha=0.7)
+            ax.plot([b.value], [y], "o", color=colour, markersize=8 if b.own else 6.5)
+            ax.annotate(fmt_figure(b.value, unit), (b.value, y), xytext=(0, 7), textcoords="offset points",
+                        ha="center", fontsize=8, fontweight="bold" if b.own else "normal")
+        ax.set_yticks(ys, [plain(b.brand) for b in brands])
+        for label, b in zip(ax.get_yticklabels(), brands):
+            if b.own:
+                label.set_fontweight("bold")
+        if comparison.competitor_average is not None:
+            ax.axvline(comparison.competitor_average, color="#8A939D", linestyle=(0, (4, 3)), linewidth=1)
+            ax.annotate(_("competitor average"), (comparison.competitor_average, len(brands) - 0.5), fontsize=7.5,
+                        color="#5B6470", ha="center", va="bottom")
+        ax.set_ylim(-0.6, len(brands) - 0.2)
+        values = [b.value for b in brands] + [b.low for b in brands if b.low is not None] + \
+            [b.high for b in brands if b.high is not None]
+        if values:
+            span = max(values) - min(values)
+            ax.set_xlim(min(values) - max(span * 0.12, 1), max(values) + max(span * 0.12, 1))
+        ax.set_xlabel(comparison.label)
+    alt = comparison.label + ": " + "; ".join(f"{b.brand} {fmt_figure(b.value, unit)}" for b in reversed(brands))
+    return _render(fig, chart_id, comparison.label, alt)
+
+
+def gap_chart(chart_id: str, comparison, cs: ChartStyle) -> Chart:
+    """Own brand minus each competitor; significant gaps solid, the rest hatched."""
+    unit = comparison.unit if comparison.unit in ("points", "percent", "mean") else "mean"
+    rivals = [b for b in comparison.brands if not b.own and b.diff is not None]
+    rivals = sorted(rivals, key=lambda b: b.diff)
+    with _drawing(cs):
+        fig = _new_figure(cs, 7.0, 0.8 + 0.34 * max(len(rivals), 1))
+        ax = fig.add_subplot()
+        ys = list(range(len(rivals)))
+        colours = ["#2E7D32" if b.diff >= 0 else "#C62828" for b in rivals]
+        bars = ax.barh(ys, [b.diff for b in rivals], color=colours, height=0.6)
+        for bar, b in zip(bars, rivals):
+            if not b.mark:
+                bar.set_alpha(0.45)
+                bar.set_hatch("////")
+                bar.set_edgecolor("white")
+            ax.annotate(("+" if b.diff > 0 else "") + fmt_figure(b.diff, "mean" if unit == "mean" else "points")
+                        .lstrip("+") + (" ▲" if b.mark > 0 else " ▼" if b.mark < 0 else ""),
+                        (b.diff, bar.get_y() + bar.get_height() / 2), xytext=(4 if b.diff >= 0 else -4, 0),
+                        textcoords="offset points", va="center", ha="left" if b.diff >= 0 else "right", fontsize=8)
+        ax.axvline(0, color="#1D232A", linewidth=0.9)
+        ax.set_yticks(ys, [_("vs {brand}").format(brand=plain(b.brand)) for b in rivals])
+        lim = max([abs(b.diff) for b in rivals] + [1.0]) * 1.35
+        ax.set_xlim(-lim, lim)
+        ax.set_xlabel(_("{metric}: own brand minus competitor (solid = significant)").format(metric=comparison.label))
+    alt = comparison.label + " gaps: " + "; ".join(f"{b.brand} {b.diff:+.1f}" for b in rivals)
+    return _render(fig, chart_id, _("Gap to competitors"), alt)

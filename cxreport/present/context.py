@@ -200,6 +200,36 @@ def build_context(study: Study, *, build_date: dt.date | None = None) -> dict:
                  for s in results.attributes], spec0, cs, flag_below=rules.flag_below)
         attributes = {"rows": attr_rows, "chart": chart}
 
+    # Standards and tiers.
+    benchmarks = [{"label": b.label, "value": b.value, "unit": b.unit, "compared": b.compared, "gap": b.gap,
+                   "position": b.position, "conversion": b.conversion, "metric": b.standard.metric,
+                   "standard_value": b.standard.value, "standard_id": b.standard.id,
+                   "source": b.standard.source, "year": b.standard.period or b.standard.year,
+                   "credit": b.standard.credit, "industry": b.standard.industry, "region": b.standard.region,
+                   "base": b.base} for b in study.benchmarks]
+    tier_rows = []
+    for key, entry in study.tiers.items():
+        spec = results.item(key)
+        groups = [{"segment": seg, "group": grp, "tier": t} for (seg, grp), t in entry["segments"].items()]
+        tier_rows.append({"label": spec.label, "unit": spec.headline_unit, "thresholds": entry["thresholds"],
+                          "overall": entry["overall"],
+                          "counts": {name: sum(1 for g in groups if g["tier"] == name)
+                                     for name in ("excellent", "differentiated", "basic", None)},
+                          "groups": groups})
+    credits = sorted({b["credit"] for b in benchmarks})
+
+    # Competitors.
+    competitors = []
+    for k, comp in enumerate(study.competitors):
+        competitors.append({
+            "label": comp.label, "unit": comp.unit if comp.unit in ("points", "percent", "mean") else "mean",
+            "origin": comp.origin, "brands": comp.brands, "own": comp.own, "average": comp.competitor_average,
+            "best": comp.best, "rank": comp.rank, "n_brands": sum(1 for b in comp.brands if b.value is not None),
+            "gap": comp.gap_to_leader, "leads": comp.leads, "notes": comp.notes,
+            "dot": charts.dot_plot(f"comp-dot-{k}", comp, cs),
+            "gap_chart": charts.gap_chart(f"comp-gap-{k}", comp, cs) if any(b.diff is not None for b in comp.brands if not b.own) else None,
+        })
+
     validation = study.validation
     narrative = {key: load_narrative(getattr(report.narrative, key), key)
                  for key in ("executive_summary", "recommendations")}
@@ -226,6 +256,10 @@ def build_context(study: Study, *, build_date: dt.date | None = None) -> dict:
         sections.remove("comments")
     if narrative["recommendations"] is None and "recommendations" in sections:
         sections.remove("recommendations")
+    if not benchmarks and not tier_rows and "benchmarks" in sections:
+        sections.remove("benchmarks")
+    if not competitors and "competitors" in sections:
+        sections.remove("competitors")
 
     return {
         "version": __version__,
@@ -250,6 +284,10 @@ def build_context(study: Study, *, build_date: dt.date | None = None) -> dict:
         "trend": trend,
         "attributes": attributes,
         "comments": comments,
+        "benchmarks": benchmarks,
+        "benchmark_credits": credits,
+        "tiers": tier_rows,
+        "competitors": competitors,
         "rules": {"suppress_below": rules.suppress_below, "flag_below": rules.flag_below,
                   "alpha": results.alpha, "confidence": 95},
         "sample": {"base": results.base, "weighted": results.weighted, "n_eff": results.n_eff,

@@ -33,6 +33,8 @@ class GroupResult:
     base_flag: BaseFlag
     items: dict[str, ItemResult]
     changes: dict[str, Change] = field(default_factory=dict)   # item key → test against the reference
+    year_on_year: dict[str, Change] = field(default_factory=dict)  # periods: against the same period a year before
+    year_ago: str | None = None                                 # label of that period
 
 
 @dataclass
@@ -45,7 +47,7 @@ class Breakdown:
 
     @property
     def n_tests(self) -> int:
-        return sum(len(g.changes) for g in self.groups)
+        return sum(len(g.changes) + len(g.year_on_year) for g in self.groups)
 
     @property
     def total_base(self) -> int:
@@ -90,7 +92,7 @@ def _mark(test: TestResult | None, alpha: float) -> Change | None:
 
 def _breakdown(name: str, column: str, kind: str, codes: np.ndarray, labels: list[str],
                columns: list[ItemColumns], weights: np.ndarray, rules: BaseRules, alpha: float,
-               overall_sums: dict) -> Breakdown:
+               overall_sums: dict, keys: list[int] | None = None) -> Breakdown:
     size = len(labels)
     in_group = codes >= 0
     safe = np.where(in_group, codes, size)   # rows without a group go to an extra bin, then dropped
@@ -120,6 +122,18 @@ def _breakdown(name: str, column: str, kind: str, codes: np.ndarray, labels: lis
                 change = _mark(compare(groups[g].items[key], groups[g - 1].items[key]), alpha)
                 if change is not None:
                     groups[g].changes[key] = change
+        # Same period a year before: period keys are year·100 + number within the year.
+        position = {k: i for i, k in enumerate(keys or [])}
+        for g, period_key in enumerate(keys or []):
+            before = position.get(period_key - 100)
+            if before is None:
+                continue
+            groups[g].year_ago = groups[before].label
+            for c in columns:
+                key = c.spec.key
+                change = _mark(compare(groups[g].items[key], groups[before].items[key]), alpha)
+                if change is not None:
+                    groups[g].year_on_year[key] = change
         reference = "previous period"
     return Breakdown(name, column, kind, groups, reference)  # type: ignore[arg-type]
 
@@ -137,6 +151,51 @@ def score_survey(data: SurveyData, rules: BaseRules = BaseRules(), alpha: float 
     periods = None
     if data.period_codes is not None and data.periods:
         periods = _breakdown("Period", "", "period", data.period_codes, [p.label for p in data.periods],
-                             columns, w, rules, alpha, overall_sums)
+                             columns, w, rules, alpha, overall_sums, keys=[p.key for p in data.periods])
     return SurveyResults(data.items, overall, data.n, float(w.sum()), n_eff, data.weighted, rules, alpha,
                          segments, periods, list(data.periods))
+
+
+@dataclass
+class UnitChange:
+    """One unit (segment group) in the latest period against a reference period."""
+
+    segment: str
+    label: str
+    now: dict[str, ItemResult]
+    before: dict[str, ItemResult]
+    changes: dict[str, Change]
+
+
+def segment_period_changes(data: SurveyData, rules: BaseRules, alpha: float, now: int, before: int | None,
+                           keys: list[str] | None = None) -> dict[str, list[UnitChange]]:
+    """Every segment group's KPIs in period ``now`` and ``before`` (period indexes), tested.
+
+    Computed for all groups of a segment at once (codes = group × 2 + period).
+    """
+    if data.period_codes is None:
+        return {}
+    specs = [s for s in data.items if keys is None or s.key in keys]
+    columns = [ItemColumns(spec, data.values[spec.key], data.weights) for spec in specs]
+    out: dict[str, list[UnitChange]] = {}
+    pc = data.period_codes
+    slot = np.where(pc == now, 0, np.where((pc == before) if before is not None else False, 1, -1))
+    for seg in data.segments:
+        size = len(seg.labels)
+        codes = np.where(slot >= 0, seg.codes * 2 + slot, size * 2)
+        sums = {c.spec.key: c.sums(codes, size * 2 + 1) for c in columns}
+        units = []
+        for g, label in enumerate(seg.labels):
+            now_items = {c.spec.key: result_from_sums(c.spec, sums[c.spec.key], 2 * g, rules) for c in columns}
+            before_items = {c.spec.key: result_from_sums(c.spec, sums[c.spec.key], 2 * g + 1, rules)
+                            for c in columns} if before is not None else {}
+            changes = {}
+            for key in now_items:
+                if before is None:
+                    continue
+                change = _mark(compare(now_items[key], before_items[key]), alpha)
+                if change is not None:
+                    changes[key] = change
+            units.append(UnitChange(seg.name, label, now_items, before_items, changes))
+        out[seg.name] = units
+    return out
