@@ -114,7 +114,9 @@ def _comments(study: Study, limit: int) -> list[dict]:
     return out[:limit]
 
 
-def build_context(study: Study, *, build_date: dt.date | None = None) -> dict:
+def build_context(study: Study, *, build_date: dt.date | None = None, client_charts: bool = True) -> dict:
+    """Context of the client report. ``client_charts=False`` skips the charts only the client
+    report shows (the quarterly review draws its own), which matters with hundreds of units."""
     project = study.project
     results = study.results
     rules = results.rules
@@ -132,7 +134,7 @@ def build_context(study: Study, *, build_date: dt.date | None = None) -> dict:
     nps_block = None
     if "nps" in results.overall and results.overall["nps"].nps is not None:
         nps_result = results.overall["nps"]
-        if nps_result.nps.shown:
+        if nps_result.nps.shown and client_charts:
             chart_list["nps"] = charts.nps_distribution(nps_result, cs)
             nps_block = {
                 "result": nps_result,
@@ -152,7 +154,7 @@ def build_context(study: Study, *, build_date: dt.date | None = None) -> dict:
     for breakdown in results.segments:
         rows = [_group_row(g, kpi_keys, study, breakdown) for g in breakdown.groups]
         chart = None
-        if first is not None:
+        if first is not None and client_charts:
             target = study.targets.overall.get(first.key)
             chart = charts.ranked_bars(
                 f"seg-{_slug(breakdown.name)}", _("{kpi} by {segment}").format(kpi=first.label, segment=breakdown.name.lower()),
@@ -168,7 +170,7 @@ def build_context(study: Study, *, build_date: dt.date | None = None) -> dict:
         per = results.periods
         rows = [_group_row(g, kpi_keys, study, per) for g in per.groups]
         trend_charts = []
-        if len(per.groups) >= 2:
+        if len(per.groups) >= 2 and client_charts:
             for spec in kpis:
                 points = [{"label": g.label, "value": g.items[spec.key].headline.value,
                            "low": g.items[spec.key].headline.low, "high": g.items[spec.key].headline.high,
@@ -192,7 +194,7 @@ def build_context(study: Study, *, build_date: dt.date | None = None) -> dict:
         spec0 = results.attributes[0]
         same_scale = all((s.low, s.high) == (spec0.low, spec0.high) for s in results.attributes)
         chart = None
-        if same_scale:
+        if same_scale and client_charts:
             chart = charts.ranked_bars(
                 "attributes", _("Attribute performance (mean score)"),
                 [{"label": s.label, "value": results.overall[s.key].mean.value, "low": results.overall[s.key].mean.low,

@@ -27,7 +27,7 @@ def _points(diff: float, unit: str) -> str:
 
 
 def build_quarterly_context(study: Study, **kwargs) -> dict:
-    ctx = build_context(study, **kwargs)
+    ctx = build_context(study, client_charts=False, **kwargs)
     project = study.project
     results = study.results
     q = project.quarterly
