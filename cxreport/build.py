@@ -17,6 +17,7 @@ class BuildResult:
     study: Study
     paths: dict[str, Path]
     warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def build(project: Project | str | Path, out_dir: str | Path, *, formats: tuple[str, ...] = ("html", "pdf"),
@@ -33,6 +34,9 @@ def build(project: Project | str | Path, out_dir: str | Path, *, formats: tuple[
     if not font_available(project.brand.font):
         warnings.append(f"brand.font: '{project.brand.font}' is not installed on this machine; "
                         "the report falls back to DejaVu Sans (install the font, see the README)")
+    import time
+
+    t = time.perf_counter()
     if report == "quarterly":
         from cxreport.present.quarterly import build_quarterly_context
 
@@ -40,8 +44,11 @@ def build(project: Project | str | Path, out_dir: str | Path, *, formats: tuple[
     else:
         context = build_context(study, build_date=build_date)
     context["logo"] = logo_data_uri(project.client.logo)
+    timings = dict(study.timings)
+    timings["context and charts"] = time.perf_counter() - t
     name = project.report.output_name + ("-quarterly" if report == "quarterly" else "")
     rendered = render_report(context, template=REPORT_TEMPLATES[report], out_dir=Path(out_dir),
                              name=name, formats=formats,
                              allowed_dirs=[project.base_dir])
-    return BuildResult(study, rendered.paths, warnings + rendered.warnings)
+    timings.update(rendered.timings)
+    return BuildResult(study, rendered.paths, warnings + rendered.warnings, timings)

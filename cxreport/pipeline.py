@@ -29,6 +29,7 @@ class Study:
     benchmarks: list[BenchmarkRow] = field(default_factory=list)
     tiers: dict = field(default_factory=dict)
     competitors: list[MetricComparison] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)   # seconds per step, for benchmarks
 
     @property
     def validation(self) -> ValidationReport:
@@ -50,13 +51,28 @@ def validate_project(project: Project, *, strict: bool = False) -> tuple[Table, 
 
 
 def run(project: Project | str | Path, *, strict: bool = False, allow_outside: bool = False) -> Study:
+    import time
+
+    clock = time.perf_counter
+    timings: dict[str, float] = {}
     if not isinstance(project, Project):
         project = load_project(project, allow_outside=allow_outside)
-    table, data = validate_project(project, strict=strict)
+    t = clock()
+    table = load_survey(project)
+    timings["read survey file"] = clock() - t
+    t = clock()
+    data = prepare(project, table)
+    if strict and not data.report.clean:
+        raise DataError(f"{table.name}: invalid data (--strict)", data.report.warnings())
+    timings["validate"] = clock() - t
+    t = clock()
     rules = BaseRules(project.bases.suppress_below, project.bases.flag_below)
     results = score_survey(data, rules, project.significance.alpha)
+    timings["score"] = clock() - t
+    t = clock()
     targets = evaluate_targets(project, results)
     benchmarks = compare_standards(project, results)
     tiers = evaluate_tiers(project, results)
     competitors = compare_competitors(project, rules, project.significance.alpha)
-    return Study(project, table, data, results, targets, benchmarks, tiers, competitors)
+    timings["benchmark"] = clock() - t
+    return Study(project, table, data, results, targets, benchmarks, tiers, competitors, timings)

@@ -111,6 +111,7 @@ class RestrictedFetcher:
 class Rendered:
     paths: dict[str, Path] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def render_html(template: str, context: dict, target: str, env: jinja2.Environment | None = None) -> str:
@@ -189,13 +190,19 @@ def write_outputs(outputs: dict[str, bytes], out_dir: Path) -> dict[str, Path]:
 
 def render_report(context: dict, *, template: str, out_dir: Path, name: str, formats: tuple[str, ...],
                   allowed_dirs: list[Path]) -> Rendered:
+    import time
+
     outputs: dict[str, bytes] = {}
+    rendered = Rendered()
+    t = time.perf_counter()
     if "html" in formats:
         outputs[f"{name}.html"] = render_html(template, context, "html").encode("utf-8")
+        rendered.timings["HTML"] = time.perf_counter() - t
     if "pdf" in formats:
+        t = time.perf_counter()
         html = render_html(template, context, "pdf")
         outputs[f"{name}.pdf"] = html_to_pdf(html, allowed_dirs + [templates_dir()])
-    rendered = Rendered()
+        rendered.timings["PDF"] = time.perf_counter() - t
     paths = write_outputs(outputs, out_dir)
     for fmt in FORMATS:
         key = f"{name}.{fmt}"
