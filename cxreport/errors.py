@@ -22,7 +22,7 @@ class CxError(click.ClickException):
         super().__init__(message)
 
     def format_message(self) -> str:
-        if len(self.problems) > 1:
+        if len(self.problems) > 1 or (self.problems and self.problems[0] != self.message):
             lines = [self.message] + [f"  - {p}" for p in self.problems]
             return "\n".join(lines)
         return self.message
