@@ -273,7 +273,7 @@ def dot_plot(chart_id: str, comparison, cs: ChartStyle) -> Chart:
     brands = [b for b in comparison.brands if b.value is not None and b.base != "suppressed"]
     brands = sorted(brands, key=lambda b: b.value)
     with _drawing(cs):
-        fig = _new_figure(cs, 7.0, 0.8 + 0.34 * max(len(brands), 1))
+        fig = _new_figure(cs, 6.0, 0.9 + 0.3 * max(len(brands), 1))
         ax = fig.add_subplot()
         ys = list(range(len(brands)))
         for y, b in zip(ys, brands):
@@ -308,7 +308,7 @@ def gap_chart(chart_id: str, comparison, cs: ChartStyle) -> Chart:
     rivals = [b for b in comparison.brands if not b.own and b.diff is not None]
     rivals = sorted(rivals, key=lambda b: b.diff)
     with _drawing(cs):
-        fig = _new_figure(cs, 7.0, 0.8 + 0.34 * max(len(rivals), 1))
+        fig = _new_figure(cs, 6.0, 0.9 + 0.3 * max(len(rivals), 1))
         ax = fig.add_subplot()
         ys = list(range(len(rivals)))
         colours = ["#2E7D32" if b.diff >= 0 else "#C62828" for b in rivals]

@@ -2,12 +2,17 @@
 """Generate the Harbour Bank sample data set for cxreport.
 
 Harbour Bank is a fictional retail bank in a coastal city. This script builds
-a realistic, entirely synthetic customer-experience survey for it, plus a
-simple wordmark logo, so that cxreport has something to show end to end.
+a realistic, entirely synthetic customer-experience survey for it, a small
+competitor survey and a desk-research benchmark table, plus a simple wordmark
+logo, so that cxreport has something to show end to end.
 
 Outputs (paths are relative to this script, so it runs from any folder):
 
-    data/responses.csv                         full sample, four quarters
+    data/responses.csv                         full sample, eight quarters
+    data/competitor_survey.csv                 five brands rated, one row per
+                                               respondent and brand
+    data/competitor_table.csv                  syndicated / desk-research
+                                               figures per brand and metric
     brand/logo.png                             wordmark, transparent PNG
     ../../templates/starter/data/responses.csv small starter set for `cxreport init`
 
@@ -18,20 +23,34 @@ How the data are built
 ----------------------
 Each respondent gets a latent "general satisfaction" score. Their nine
 attribute ratings are noisy readings of that latent score plus effects
-specific to the attribute (North branches are slow, the App improves during
-the year, ...). Likelihood to recommend (NPS), satisfaction (CSAT) and ease
-(CES) are then weighted combinations of the attributes, so key-driver
+specific to the attribute (North branches are slow, the App improves in the
+second year, ...). Likelihood to recommend (NPS), satisfaction (CSAT) and
+ease (CES) are then weighted combinations of the attributes, so key-driver
 analysis recovers the intended drivers (resolution, staff knowledge and
 waiting time matter most; fees and clarity matter least).
 
-The patterns a report should find:
+The survey runs for two fieldwork years, 1 October 2024 to 30 September
+2026. The patterns a report should find:
 
 * North is weak on waiting time, which pulls its NPS and CSAT down, and its
   customers complain about queues.
-* App NPS and digital ratings climb steadily from the first to the last
-  quarter; the other channels are flat.
+* The App is flat and weak through the first year; a series of releases then
+  lifts App NPS and digital ratings steadily through the second year. The
+  other channels are flat, so overall NPS is a few points higher in the
+  second year and 2026 Q3 is well up on 2025 Q3.
 * Phone is the hardest channel to deal with (lowest CES).
-* A few branches have small bases.
+* A few branches have small bases (per year).
+* Two branches have a story for the year-on-year view: Esplanade was
+  refurbished in spring and summer 2025 (one till, long queues) and has
+  recovered since; Eastbank lost experienced staff in summer 2026 and
+  slipped.
+
+The competitor survey puts Harbour Bank mid-pack (third of five on NPS):
+Quay Digital (a digital challenger) leads on NPS and effort, Coastline
+Building Society on satisfaction, and Northern Trust Bank trails on
+everything. The benchmark table tells the same story from a syndicated
+monitor (NPS, CSAT top-2 with bases) and published ACSI-style indices
+(no bases).
 
 Real files are messy, so the data also contain "don't know" codes (99),
 blanks, a handful of invalid entries, three double submissions and a few
@@ -74,6 +93,7 @@ class Spec:
     n_unique: int  # respondents before double submissions are added
     start: str  # first fieldwork day (inclusive)
     end: str  # last fieldwork day (inclusive)
+    growth: float  # rise in response volume per quarter (share of the first)
     n_duplicates: int  # double submissions (a later row repeats a resp_id)
     invalid_values: tuple[tuple[str, str], ...]  # (column, bad value) pairs
     n_pii: int  # comments in which the customer typed personal data
@@ -81,10 +101,11 @@ class Spec:
 
 
 FULL = Spec(
-    seed=20261123,
-    n_unique=6500,
-    start="2025-10-01",
+    seed=3253,
+    n_unique=13000,
+    start="2024-10-01",
     end="2026-09-30",
+    growth=0.015,
     n_duplicates=3,
     invalid_values=(
         ("q_nps", "11"),
@@ -104,6 +125,7 @@ STARTER = Spec(
     n_unique=299,
     start="2026-01-01",
     end="2026-06-30",
+    growth=0.05,
     n_duplicates=1,
     invalid_values=(("q_nps", "11"), ("q_csat", "6")),
     n_pii=2,
@@ -111,6 +133,16 @@ STARTER = Spec(
 )
 
 LOGO = HERE / "brand" / "logo.png"
+COMPETITOR_SURVEY = HERE / "data" / "competitor_survey.csv"
+COMPETITOR_TABLE = HERE / "data" / "competitor_table.csv"
+
+# The programme clock: 0 on 1 Oct 2025 (when the App releases began), 1 on
+# 30 Sep 2026, negative in the first fieldwork year. All samples share it so
+# their trends are consistent.
+CLOCK_START = "2025-10-01"
+
+# Responses in a typical fieldwork year; branch sizes are set relative to it.
+YEAR_VOLUME = 6500
 
 
 # ---------------------------------------------------------------------------
@@ -140,7 +172,8 @@ BRANCHES = {
 REGION_OF = {b: r for r, bs in BRANCHES.items() for b in bs}
 ALL_BRANCHES = [b for bs in BRANCHES.values() for b in bs]
 
-# Branches with small bases: expected responses in the full sample (6,500).
+# Branches with small bases: expected responses in a fieldwork year
+# (YEAR_VOLUME responses).
 SMALL_BRANCHES = {"Saltmarsh": (36, 45), "Ferry Terminal": (36, 45),
                   "Market Cross": (21, 25)}
 
@@ -249,13 +282,14 @@ def allocate(total: int, weights: np.ndarray) -> np.ndarray:
 
 
 def branch_counts(rng: np.random.Generator, n: int) -> dict[str, int]:
-    """Responses per branch: most branches similar, a few small ones."""
-    # Weights are relative to a typical branch in the full sample, so the
-    # small branches land in their target ranges there and stay small in
+    """Responses per branch in one fieldwork year: most branches similar, a
+    few small ones."""
+    # Weights are relative to a typical branch in a full fieldwork year, so
+    # the small branches land in their target ranges there and stay small in
     # proportion in any smaller sample.
     small_total = sum((lo + hi) / 2 for lo, hi in SMALL_BRANCHES.values())
     n_typical = len(ALL_BRANCHES) - len(SMALL_BRANCHES)
-    typical = (FULL.n_unique - small_total) / n_typical
+    typical = (YEAR_VOLUME - small_total) / n_typical
     weights = rng.uniform(0.86, 1.14, size=len(ALL_BRANCHES))
     for i, branch in enumerate(ALL_BRANCHES):
         if branch in SMALL_BRANCHES:
@@ -264,19 +298,28 @@ def branch_counts(rng: np.random.Generator, n: int) -> dict[str, int]:
     return dict(zip(ALL_BRANCHES, allocate(n, weights)))
 
 
-def sample_dates(rng: np.random.Generator, n: int, start: str,
-                 end: str) -> pd.Series:
-    """Fieldwork dates: slightly more responses each quarter, and fewer at
-    weekends."""
-    days = pd.date_range(start, end, freq="D")
+def day_weights(spec: Spec) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """Fieldwork days and their relative response volumes: slightly more
+    responses each quarter, and fewer at weekends."""
+    days = pd.date_range(spec.start, spec.end, freq="D")
     quarter = days.to_period("Q")
     q_index = pd.factorize(quarter)[0]
-    per_quarter = 1.0 + 0.05 * q_index  # gentle growth in volume
+    per_quarter = 1.0 + spec.growth * q_index  # gentle growth in volume
     days_in_q = pd.Series(q_index).map(pd.Series(q_index).value_counts())
     weekday = np.where(days.day_of_week == 6, 0.55,
                        np.where(days.day_of_week == 5, 0.80, 1.0))
-    p = per_quarter / days_in_q.to_numpy() * weekday
-    return pd.Series(rng.choice(days, size=n, p=p / p.sum()))
+    return days, per_quarter / days_in_q.to_numpy() * weekday
+
+
+def fieldwork_years(days: pd.DatetimeIndex) -> list[np.ndarray]:
+    """Masks over `days` for consecutive twelve-month blocks from the first
+    day (the last block may be shorter)."""
+    masks, first = [], days[0]
+    while first <= days[-1]:
+        nxt = first + pd.DateOffset(years=1)
+        masks.append(np.asarray((days >= first) & (days < nxt)))
+        first = nxt
+    return masks
 
 
 def choose(rng: np.random.Generator, options: list[str],
@@ -290,21 +333,31 @@ def choose(rng: np.random.Generator, options: list[str],
 def build_frame(rng: np.random.Generator, spec: Spec) -> pd.DataFrame:
     """Who answered, when, where, and about which interaction."""
     n = spec.n_unique
-    counts = branch_counts(rng, n)
-    branch = np.repeat(list(counts), list(counts.values()))
-    rng.shuffle(branch)
+    # Branch sizes are set per fieldwork year, so a small branch stays small
+    # within each year; responses are shared between the years by volume.
+    days, p = day_weights(spec)
+    years = fieldwork_years(days)
+    sizes = allocate(n, np.array([p[m].sum() for m in years]))
+    parts = []
+    for mask, size in zip(years, sizes):
+        counts = branch_counts(rng, size)
+        branch = np.repeat(list(counts), list(counts.values()))
+        rng.shuffle(branch)
+        p_year = p[mask]
+        date = rng.choice(days[mask], size=size, p=p_year / p_year.sum())
+        parts.append(pd.DataFrame({"branch": branch, "date": date}))
 
-    df = pd.DataFrame({"branch": branch})
+    df = pd.concat(parts, ignore_index=True)
     df["region"] = df["branch"].map(REGION_OF)
-    df["date"] = sample_dates(rng, n, spec.start, spec.end)
-    # Position in the full-year programme: 0 on 1 Oct 2025, 1 on 30 Sep 2026.
-    # The starter set reuses the same clock so its trends are consistent.
-    df["t"] = ((df["date"] - pd.Timestamp(FULL.start)).dt.days / 364).clip(0, 1)
+    # Position on the programme clock: 0 on 1 Oct 2025, 1 on 30 Sep 2026,
+    # -1 a year earlier (the start of the first fieldwork year).
+    df["t"] = ((df["date"] - pd.Timestamp(CLOCK_START)).dt.days / 364) \
+        .clip(-1, 1)
 
     seg_p = np.array([SEGMENT_MIX[r] for r in df["region"]])
     df["customer_segment"] = choose(rng, SEGMENTS, seg_p)
 
-    # The App takes a growing share of interactions through the year.
+    # The App takes a growing share of interactions over the two years.
     ch_p = np.array([CHANNEL_MIX[s] for s in df["customer_segment"]])
     ch_p[:, 2] *= 1.0 + 0.25 * df["t"].to_numpy()
     df["channel"] = choose(rng, CHANNELS, ch_p)
@@ -327,9 +380,40 @@ def build_frame(rng: np.random.Generator, spec: Spec) -> pd.DataFrame:
 
 
 def app_effect(t: np.ndarray) -> np.ndarray:
-    """The App starts the year behind and improves steadily (a series of
-    releases fixed log-in and payment problems)."""
-    return -0.75 + 0.85 * t
+    """The App is stuck behind through the first year, then improves
+    steadily through the second (a series of releases from October 2025
+    fixed log-in and payment problems)."""
+    return -0.75 + 0.85 * np.clip(t, 0, 1)
+
+
+# Branch stories for the year-on-year view. Each has a trouble period given
+# as four dates: trouble builds from the first to the second, is at full
+# strength until the third and has passed by the fourth. At full strength it
+# shifts general satisfaction and the attributes that suffered. No story
+# touches January-June 2026, so the starter set is unaffected.
+BRANCH_STORIES = {
+    # Refurbished in 2025: a temporary counter with one till, long queues.
+    "Esplanade": (("2025-02-15", "2025-03-15", "2025-09-30", "2025-11-30"),
+                  {"latent": -0.20, "a_wait": -0.70, "a_speed": -0.20}),
+    # Two experienced advisers left in June 2026; short-staffed all summer.
+    "Eastbank": (("2026-07-01", "2026-07-31", "2026-12-31", "2027-01-31"),
+                 {"latent": -0.40, "a_staff": -0.60, "a_resolve": -0.40,
+                  "a_wait": -0.30}),
+}
+
+
+def branch_trouble(df: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Shifts from the branch stories, per row: "latent" and attributes."""
+    out: dict[str, np.ndarray] = {}
+    day = (df["date"] - pd.Timestamp(CLOCK_START)).dt.days.to_numpy()
+    for branch, (dates, shifts) in BRANCH_STORIES.items():
+        knots = [(pd.Timestamp(d) - pd.Timestamp(CLOCK_START)).days
+                 for d in dates]
+        strength = np.interp(day, knots, [0.0, 1.0, 1.0, 0.0])
+        strength = np.where(df["branch"].to_numpy() == branch, strength, 0.0)
+        for key, shift in shifts.items():
+            out[key] = out.get(key, np.zeros(len(df))) + shift * strength
+    return out
 
 
 def build_scores(rng: np.random.Generator,
@@ -344,6 +428,9 @@ def build_scores(rng: np.random.Generator,
     is_app, is_phone = ch == "App", ch == "Phone"
     is_branch, is_web = ch == "Branch", ch == "Web"
     north = (df["region"] == "North").to_numpy()
+
+    trouble = branch_trouble(df)
+    zero = np.zeros(n)
 
     # Latent general satisfaction: person-level noise plus context effects.
     # Branch effects are drawn for all 24 branches in a fixed order so that a
@@ -364,6 +451,7 @@ def build_scores(rng: np.random.Generator,
         + df["touchpoint"].map(touch_fx).fillna(0).to_numpy()
         + df["channel"].map(chan_fx).to_numpy()
         + np.where(is_app, 0.25 * app_effect(t), 0.0)
+        + trouble.get("latent", zero)
     )
 
     # Attribute-specific effects, on the 1-5 rating scale.
@@ -378,6 +466,8 @@ def build_scores(rng: np.random.Generator,
         df["touchpoint"] == "Fraud support", 0.20, 0.0)
     specific["a_fees"] += np.where(
         df["customer_segment"] == "Small business", -0.30, 0.0)
+    for k in ATTRIBUTES:
+        specific[k] += trouble.get(k, zero)
 
     # Continuous attribute "true scores" (kept for the headline questions and
     # for choosing comment themes) and their deviations from the norm.
@@ -470,7 +560,7 @@ SLOTS = {
 
 # Theme sentences. "neg" for unhappy customers, "pos" for happy ones;
 # "_phone" variants are used for Phone interactions and "_late" variants
-# are added in the second half of the year, once the App had improved.
+# are added from the middle of the second year, once the App had improved.
 THEMES = {
     "wait": {
         "neg": [
@@ -872,6 +962,113 @@ def add_mess(rng: np.random.Generator, text: pd.DataFrame,
 
 
 # ---------------------------------------------------------------------------
+# Competitor survey and benchmark table
+# ---------------------------------------------------------------------------
+
+COMPETITOR_SEED = 20261124
+N_MARKET = 1560  # respondents to the competitor survey
+OWN_BRAND = "Harbour Bank"
+OWN_SHARE = 0.57  # respondents who know and rate Harbour Bank
+
+# Rival brands and how widely they are known (the chance of being picked
+# when a respondent rates a rival). Meridian is the big high-street bank;
+# Coastline the traditional building society; Northern Trust the old
+# regional bank that has cut branches and staff; Quay Digital the app-only
+# challenger.
+RIVALS = {"Meridian Bank": 0.30, "Coastline Building Society": 0.26,
+          "Northern Trust Bank": 0.23, "Quay Digital": 0.21}
+
+# Where each brand sits on the underlying 0-10, 1-5 and 1-7 scales. The
+# challenger is the easiest to deal with and the most recommended, the
+# building society the most satisfying, Harbour Bank mid-pack and Northern
+# Trust last on everything.
+BRAND_MEAN = {  # (NPS*, CSAT*, CES*)
+    "Quay Digital": (8.55, 4.10, 6.00),
+    "Coastline Building Society": (8.37, 4.30, 5.30),
+    OWN_BRAND: (8.20, 4.08, 5.15),
+    "Meridian Bank": (7.81, 3.92, 4.90),
+    "Northern Trust Bank": (7.50, 3.78, 4.45),
+}
+
+
+def generate_competitor_survey() -> pd.DataFrame:
+    """A market survey in the long shape: one row per respondent and brand
+    rated. Each respondent rates the two or three banks they know; a
+    respondent's ratings share a personal tendency to score high or low."""
+    rng = np.random.default_rng(COMPETITOR_SEED)
+    n = N_MARKET
+    k = np.where(rng.random(n) < 0.5, 2, 3)  # brands rated
+    own = rng.permutation(n) < round(OWN_SHARE * n)
+    rivals, aware = list(RIVALS), np.array(list(RIVALS.values()))
+    rows = []
+    for i in range(n):
+        picked = rng.choice(len(rivals), size=k[i] - own[i], replace=False,
+                            p=aware / aware.sum())
+        brands = ([OWN_BRAND] if own[i] else []) + [rivals[j] for j in picked]
+        rows += [(i, b) for b in brands]
+    df = pd.DataFrame(rows, columns=["person", "brand"])
+
+    m = len(df)
+    person = rng.normal(0, 1, n)[df["person"]]
+    latent = 0.55 * person + 0.85 * rng.normal(0, 1, m)
+    mean = np.array([BRAND_MEAN[b] for b in df["brand"]])
+    nps = np.clip(np.rint(mean[:, 0] + 1.9 * latent
+                          + rng.normal(0, 0.9, m)), 0, 10)
+    csat = np.clip(np.rint(mean[:, 1] + 0.65 * latent
+                           + rng.normal(0, 0.45, m)), 1, 5)
+    ces = np.clip(np.rint(mean[:, 2] + 0.85 * latent
+                          + rng.normal(0, 0.85, m)), 1, 7)
+
+    # Weights to the banking population (age x region), one per respondent.
+    w = np.clip(rng.lognormal(0, 0.25, n), 0.4, 2.5)
+    w = w / w.mean()
+
+    text = pd.DataFrame({
+        "resp_id": [f"CS-{i + 1:05d}" for i in df["person"]],
+        "brand": df["brand"],
+        "q_nps": nps.astype(int).astype(str),
+        "q_csat": csat.astype(int).astype(str),
+        "q_ces": ces.astype(int).astype(str),
+        "weight": [f"{x:.4f}" for x in w[df["person"]]],
+    })
+    # "Don't know" (99) is commoner for a rival, which the respondent knows
+    # less well than their own bank; a few questions are skipped.
+    familiar = np.where(df["brand"] == OWN_BRAND, 0.6, 1.25)
+    for col, dk in (("q_nps", 0.01), ("q_csat", 0.025), ("q_ces", 0.03)):
+        text.loc[rng.random(m) < dk * familiar, col] = "99"
+        text.loc[rng.random(m) < 0.012, col] = ""
+    return text
+
+
+# A syndicated tracker and published ACSI-style indices (all fictional):
+# brand -> (NPS, n), (CSAT top-2 %, n), ACSI-style index (no base given).
+MONITOR = "UK Retail Banking Monitor 2026 (syndicated)"
+DESK = "Desk research: published ACSI-style scores"
+COMPETITOR_FIGURES = {
+    OWN_BRAND: ((18, 612), (77.4, 598), 75),
+    "Meridian Bank": ((9, 1148), (73.1, 1131), 74),
+    "Coastline Building Society": ((26, 874), (84.2, 861), 79),
+    "Northern Trust Bank": ((-7, 1006), (64.8, 990), 71),
+    "Quay Digital": ((33, 731), (80.6, 722), 78),
+}
+
+
+def competitor_table() -> pd.DataFrame:
+    """Brand x metric figures from the syndicated monitor and desk research;
+    the ACSI-style indices are published without a base, so n is empty."""
+    rows = []
+    for brand, (nps, csat, acsi) in COMPETITOR_FIGURES.items():
+        rows.append((brand, "nps", f"{nps[0]}", f"{nps[1]}", MONITOR))
+        rows.append((brand, "csat_top2", f"{csat[0]:.1f}", f"{csat[1]}",
+                     MONITOR))
+        rows.append((brand, "acsi", f"{acsi}", "", DESK))
+    table = pd.DataFrame(rows, columns=["brand", "metric", "value", "n",
+                                        "source"])
+    table["year"] = "2026"
+    return table
+
+
+# ---------------------------------------------------------------------------
 # Putting it together
 # ---------------------------------------------------------------------------
 
@@ -888,9 +1085,10 @@ def generate(spec: Spec) -> pd.DataFrame:
     return add_mess(rng, to_text(df), spec)
 
 
-def write_csv(df: pd.DataFrame, path: Path) -> None:
+def write_csv(df: pd.DataFrame, path: Path,
+              columns: list[str] = COLUMNS) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    df[COLUMNS].to_csv(path, index=False, lineterminator="\n",
+    df[columns].to_csv(path, index=False, lineterminator="\n",
                        encoding="utf-8")
 
 
@@ -944,6 +1142,11 @@ def main() -> None:
         data = generate(spec)
         write_csv(data, spec.out)
         print(f"wrote {len(data):,} rows to {spec.out}")
+    for make, path in ((generate_competitor_survey, COMPETITOR_SURVEY),
+                       (competitor_table, COMPETITOR_TABLE)):
+        data = make()
+        write_csv(data, path, list(data.columns))
+        print(f"wrote {len(data):,} rows to {path}")
     draw_logo(LOGO)
     print(f"wrote {LOGO}")
 
