@@ -271,3 +271,67 @@ def test_quarterly_review_builds_and_says_what_changed(tmp_path):
     assert "rose significantly" in text                     # the fake data rises in the last quarter
     html = (tmp_path / "out" / "report-quarterly.html").read_text()
     assert "http://" not in html and "https://" not in html
+
+
+def test_competitor_survey_with_brand_suffixed_columns(tmp_path):
+    rng = np.random.default_rng(9)
+    n = 300
+    frame = pd.DataFrame({"resp": range(n), "nps_Us": rng.choice([10, 8, 3], n, p=[0.5, 0.3, 0.2]),
+                          "nps_Them": rng.choice([10, 8, 3], n, p=[0.3, 0.3, 0.4])})
+    frame.to_csv(tmp_path / "wide.csv", index=False)
+    path = _project(tmp_path, """
+        competitors:
+          own_brand: Us
+          survey: {file: wide.csv, brands: [Us, Them], nps: "nps_{brand}"}
+    """)
+    [comp] = run(path).competitors
+    values = {b.brand: b.value for b in comp.brands}
+    expected_us = 100 * ((frame["nps_Us"] >= 9).mean() - (frame["nps_Us"] <= 6).mean())
+    assert values["Us"] == pytest.approx(expected_us)
+    assert comp.rank == 1 and comp.leads
+
+
+def test_sample_quarterly_review_pdf(tmp_path, sample_project):
+    from pypdf import PdfReader
+
+    from cxreport.build import build
+
+    result = build(sample_project, tmp_path, report="quarterly", formats=("pdf",))
+    reader = PdfReader(result.paths["pdf"])
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    study = result.study
+    last = study.results.periods.groups[-1]
+    assert last.label == "2026 Q3" and last.year_ago == "2025 Q3"
+    assert "2026 Q3" in text and "2025 Q3" in text
+    # the year-on-year NPS rise built into the sample is significant and said so
+    assert last.year_on_year["nps"].mark == 1
+    assert "NPS rose significantly against the same quarter last year" in text
+    # the improver and the decliner built into the sample are found
+    assert "Esplanade" in text and "Eastbank" in text
+    assert "Against competitors" in text and "Quay Digital" in text
+    assert "SurveyMonkey" in text                      # benchmark source printed beside it
+
+
+def test_quarterly_review_includes_a_linked_programme(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from pypdf import PdfReader
+
+    shop_src = Path(__file__).resolve().parents[1] / "samples" / "harbour-bank-shop"
+    shutil.copytree(shop_src, tmp_path / "shop", ignore=shutil.ignore_patterns("ledger.sqlite*"))
+    wave1 = sorted(str(p) for p in (tmp_path / "shop" / "submissions" / "wave1").iterdir())
+    done = subprocess.run([sys.executable, "-m", "cxreport", "shop", "submit", "shop/programme.yaml", *wave1],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    path = _project(tmp_path, """
+        quarterly: {programme: shop/programme.yaml}
+    """)
+    result = CliRunner().invoke(cli, ["build", str(path), "--report", "quarterly", "--format", "pdf",
+                                      "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    text = "\n".join(p.extract_text() for p in PdfReader(tmp_path / "out" / "report-quarterly.pdf").pages)
+    assert "Mystery shopping: Harbour Bank Service Standards Programme 2026" in text
+    assert "Wave 1" in text and "Top locations" in text
