@@ -43,6 +43,9 @@ def build(project: Project | str | Path, out_dir: str | Path, *, formats: tuple[
         context = build_quarterly_context(study, build_date=build_date)
     else:
         context = build_context(study, build_date=build_date)
+    from cxreport.present.charts import draw_all
+
+    context = draw_all(context)
     context["logo"] = logo_data_uri(project.client.logo)
     timings = dict(study.timings)
     timings["context and charts"] = time.perf_counter() - t

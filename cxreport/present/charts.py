@@ -329,3 +329,64 @@ def gap_chart(chart_id: str, comparison, cs: ChartStyle) -> Chart:
         ax.set_xlabel(_("{metric}: own brand minus competitor (solid = significant)").format(metric=comparison.label))
     alt = comparison.label + " gaps: " + "; ".join(f"{b.brand} {b.diff:+.1f}" for b in rivals)
     return _render(fig, chart_id, _("Gap to competitors"), alt)
+
+
+# --------------------------------------------------------------------------- drawing many charts
+
+
+@dataclass
+class Deferred:
+    """A chart to draw later: the function and its arguments (all picklable)."""
+
+    fn: object
+    args: tuple
+    kwargs: dict
+
+
+def defer(fn, *args, **kwargs) -> Deferred:
+    return Deferred(fn, args, kwargs)
+
+
+def _draw(job: Deferred) -> Chart:
+    return job.fn(*job.args, **job.kwargs)
+
+
+def _collect(node, found: list) -> None:
+    if isinstance(node, Deferred):
+        if all(node is not f for f in found):
+            found.append(node)
+    elif isinstance(node, dict):
+        for value in node.values():
+            _collect(value, found)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _collect(value, found)
+
+
+def _replace(node, done: dict):
+    if isinstance(node, Deferred):
+        return done[id(node)]
+    if isinstance(node, dict):
+        return {k: _replace(v, done) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_replace(v, done) for v in node]
+    if isinstance(node, tuple):
+        return tuple(_replace(v, done) for v in node)
+    return node
+
+
+def draw_all(context: dict, processes: int | None = None) -> dict:
+    """Draw every deferred chart in ``context``; on several cores, in forked processes
+    (matplotlib is already imported, so a fork starts in milliseconds)."""
+    import multiprocessing as mp
+    import os
+
+    jobs: list[Deferred] = []
+    _collect(context, jobs)
+    processes = processes or min(os.cpu_count() or 1, 4)
+    if len(jobs) >= 4 and processes > 1 and "fork" in mp.get_all_start_methods():
+        with mp.get_context("fork").Pool(processes) as pool:
+            charts = pool.map(_draw, jobs, chunksize=1)
+    else:
+        charts = [_draw(job) for job in jobs]
+    return _replace(context, {id(job): chart for job, chart in zip(jobs, charts)})

@@ -135,7 +135,7 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
     if "nps" in results.overall and results.overall["nps"].nps is not None:
         nps_result = results.overall["nps"]
         if nps_result.nps.shown and client_charts:
-            chart_list["nps"] = charts.nps_distribution(nps_result, cs)
+            chart_list["nps"] = charts.defer(charts.nps_distribution, nps_result, cs)
             nps_block = {
                 "result": nps_result,
                 "headline": est_cell(nps_result.nps),
@@ -156,8 +156,8 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         chart = None
         if first is not None and client_charts:
             target = study.targets.overall.get(first.key)
-            chart = charts.ranked_bars(
-                f"seg-{_slug(breakdown.name)}", _("{kpi} by {segment}").format(kpi=first.label, segment=breakdown.name.lower()),
+            chart = charts.defer(
+                charts.ranked_bars, f"seg-{_slug(breakdown.name)}", _("{kpi} by {segment}").format(kpi=first.label, segment=breakdown.name.lower()),
                 _chart_rows(breakdown, first.key), first, cs, total=results.overall[first.key].headline.value,
                 target=target.target if target else None, flag_below=rules.flag_below)
         segments.append({"name": breakdown.name, "id": f"seg-{_slug(breakdown.name)}", "rows": rows,
@@ -176,7 +176,7 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
                            "low": g.items[spec.key].headline.low, "high": g.items[spec.key].headline.high,
                            "base": g.items[spec.key].headline.base} for g in per.groups]
                 target = study.targets.overall.get(spec.key)
-                trend_charts.append(charts.trend(f"trend-{_slug(spec.key)}", spec.label, points, spec, cs,
+                trend_charts.append(charts.defer(charts.trend, f"trend-{_slug(spec.key)}", spec.label, points, spec, cs,
                                                  target=target.target if target else None))
         trend = {"rows": rows, "charts": trend_charts, "unit": project.periods.unit,
                  "n_tests": per.n_tests, "many_tests": per.n_tests > 20}
@@ -195,8 +195,8 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         same_scale = all((s.low, s.high) == (spec0.low, spec0.high) for s in results.attributes)
         chart = None
         if same_scale and client_charts:
-            chart = charts.ranked_bars(
-                "attributes", _("Attribute performance (mean score)"),
+            chart = charts.defer(
+                charts.ranked_bars, "attributes", _("Attribute performance (mean score)"),
                 [{"label": s.label, "value": results.overall[s.key].mean.value, "low": results.overall[s.key].mean.low,
                   "high": results.overall[s.key].mean.high, "base": results.overall[s.key].mean.base}
                  for s in results.attributes], spec0, cs, flag_below=rules.flag_below)
@@ -228,8 +228,8 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
             "origin": comp.origin, "brands": comp.brands, "own": comp.own, "average": comp.competitor_average,
             "best": comp.best, "rank": comp.rank, "n_brands": sum(1 for b in comp.brands if b.value is not None),
             "gap": comp.gap_to_leader, "leads": comp.leads, "notes": comp.notes,
-            "dot": charts.dot_plot(f"comp-dot-{k}", comp, cs),
-            "gap_chart": charts.gap_chart(f"comp-gap-{k}", comp, cs) if any(b.diff is not None for b in comp.brands if not b.own) else None,
+            "dot": charts.defer(charts.dot_plot, f"comp-dot-{k}", comp, cs),
+            "gap_chart": charts.defer(charts.gap_chart, f"comp-gap-{k}", comp, cs) if any(b.diff is not None for b in comp.brands if not b.own) else None,
         })
 
     validation = study.validation

@@ -53,7 +53,7 @@ def build_quarterly_context(study: Study, **kwargs) -> dict:
         points = [{"label": g.label, "value": g.items[spec.key].headline.value, "low": g.items[spec.key].headline.low,
                    "high": g.items[spec.key].headline.high, "base": g.items[spec.key].headline.base} for g in groups]
         target = study.targets.overall.get(spec.key)
-        trend_charts.append(charts.trend(f"q-trend-{spec.key}", spec.label, points, spec, cs,
+        trend_charts.append(charts.defer(charts.trend, f"q-trend-{spec.key}", spec.label, points, spec, cs,
                                          target=target.target if target else None))
     ctx["q_trends"] = trend_charts
 
