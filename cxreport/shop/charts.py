@@ -43,6 +43,18 @@ def _line(ax, xs, values, colour, label, width=2.0, marker="o"):
     return pts
 
 
+def _wave_axes(ax, labels: list[str], pass_mark: float, legend_columns: int) -> None:
+    """Shared look of the by-wave line charts: 0–100 % axis, pass-mark line, wave labels."""
+    xs = list(range(len(labels)))
+    ax.axhline(pass_mark, color="#1D232A", linestyle=(0, (4, 3)), linewidth=1.0)
+    ax.set_xticks(xs, [plain(label) for label in labels], fontsize=8)
+    ax.set_xlim(-0.3, len(labels) - 0.7 if len(labels) > 1 else 0.3)
+    ax.set_ylim(0, 105)
+    ax.grid(axis="x", visible=False)
+    ax.grid(axis="y", visible=True)
+    ax.legend(loc="lower right", ncol=legend_columns)
+
+
 def programme_trend(rows: list[dict], pass_mark: float, cs: ChartStyle) -> Chart:
     with _drawing(cs):
         fig = _new_figure(cs, 7.0, 2.6)
@@ -52,13 +64,7 @@ def programme_trend(rows: list[dict], pass_mark: float, cs: ChartStyle) -> Chart
         for x, v in pts:
             ax.annotate(num(v, 1), (x, v), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=8)
         _line(ax, xs, [r["pass_rate"] for r in rows], cs.accent, _("Pass rate (%)"), width=1.5, marker="s")
-        ax.axhline(pass_mark, color="#1D232A", linestyle=(0, (4, 3)), linewidth=1.0)
-        ax.set_xticks(xs, [plain(r["wave"]) for r in rows], fontsize=8)
-        ax.set_xlim(-0.3, len(rows) - 0.7 if len(rows) > 1 else 0.3)
-        ax.set_ylim(0, 105)
-        ax.grid(axis="x", visible=False)
-        ax.grid(axis="y", visible=True)
-        ax.legend(loc="lower right", ncol=2)
+        _wave_axes(ax, [r["wave"] for r in rows], pass_mark, legend_columns=2)
     alt = "; ".join(f"{r['wave']}: {num(r['score'], 1)}%" for r in rows)
     return _render(fig, "programme-trend", _("Programme score by wave"), alt)
 
@@ -73,13 +79,7 @@ def location_trend(name: str, waves: list[dict], pass_mark: float, cs: ChartStyl
             ax.annotate(num(v, 1), (x, v), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=8)
         _line(ax, xs, [w["region"] for w in waves], cs.accent, _("Region"), width=1.3, marker="s")
         _line(ax, xs, [w["programme"] for w in waves], "#8A939D", _("Programme"), width=1.3, marker="^")
-        ax.axhline(pass_mark, color="#1D232A", linestyle=(0, (4, 3)), linewidth=1.0)
-        ax.set_xticks(xs, [plain(w["name"]) for w in waves], fontsize=8)
-        ax.set_xlim(-0.3, len(waves) - 0.7 if len(waves) > 1 else 0.3)
-        ax.set_ylim(0, 105)
-        ax.grid(axis="x", visible=False)
-        ax.grid(axis="y", visible=True)
-        ax.legend(loc="lower right", ncol=3)
+        _wave_axes(ax, [w["name"] for w in waves], pass_mark, legend_columns=3)
     alt = f"{name}: " + "; ".join(f"{w['name']} {num(w['score'], 1) if w['score'] is not None else '—'}%"
                                    for w in waves)
     return _render(fig, "location-trend", _("Score by wave"), alt)
