@@ -141,7 +141,24 @@ def scores_dict(study: Study) -> dict:
                       "segments": [{"segment": seg, "group": grp, "tier": t} for (seg, grp), t in v["segments"].items()]}
                   for k, v in study.tiers.items()},
         "competitors": [competitor_dict(c) for c in study.competitors],
+        "drivers": drivers_dict(study.drivers),
     }
+
+
+def drivers_dict(report) -> dict | None:
+    if report is None:
+        return None
+
+    def analysis(a):
+        return {"scope": a.scope, "outcome": a.outcome, "n": a.n, "n_eff": _num(a.n_eff, 3), "r2": _num(a.r2),
+                "method": a.method,
+                "drivers": [{"name": r.name, "importance_pct": _num(r.importance), "raw": _num(r.raw),
+                             "lmg_pct": _num(r.lmg), "mean": _num(r.mean), "performance": _num(r.performance),
+                             "quadrant": r.quadrant} for r in a.rows]}
+
+    return {"overall": analysis(report.overall) if report.overall else None,
+            "segments": [analysis(a) for a in report.segments], "skipped": report.skipped,
+            "scales": [{"name": n, "alpha": _num(a), "n": k, "note": note} for n, a, k, note in report.scales]}
 
 
 def period_change_dict(study: Study) -> dict | None:

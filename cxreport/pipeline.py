@@ -29,6 +29,7 @@ class Study:
     benchmarks: list[BenchmarkRow] = field(default_factory=list)
     tiers: dict = field(default_factory=dict)
     competitors: list[MetricComparison] = field(default_factory=list)
+    drivers: object = None                                      # DriverReport or None
     timings: dict[str, float] = field(default_factory=dict)   # seconds per step, for benchmarks
 
     @property
@@ -75,4 +76,9 @@ def run(project: Project | str | Path, *, strict: bool = False, allow_outside: b
     tiers = evaluate_tiers(project, results)
     competitors = compare_competitors(project, rules, project.significance.alpha)
     timings["benchmark"] = clock() - t
-    return Study(project, table, data, results, targets, benchmarks, tiers, competitors, timings)
+    t = clock()
+    from cxreport.scoring.keydrivers import key_drivers
+
+    drivers = key_drivers(project, data)
+    timings["key drivers"] = clock() - t
+    return Study(project, table, data, results, targets, benchmarks, tiers, competitors, drivers, timings)

@@ -45,6 +45,7 @@ SECTIONS = (
     "trend",
     "segments",
     "attributes",
+    "drivers",
     "benchmarks",
     "competitors",
     "comments",
@@ -409,6 +410,15 @@ class Competitors(Model):
         return self
 
 
+class Drivers(Model):
+    outcome: str = Field("nps", description="The outcome item: nps, csat, ces or attr:<attribute name>.")
+    drivers: list[str] = Field(default_factory=list, description="Attribute names used as drivers (default: every attribute).")
+    method: Literal["auto", "relative_weights", "shapley"] = Field(
+        "auto", description="auto: Shapley/LMG up to 15 drivers and relative weights always; or one of them.")
+    segments: list[str] = Field(default_factory=list, description="Segments to run the analysis in (groups with enough base).")
+    min_base: int = Field(200, ge=30, description="Smallest complete-case base for a driver analysis (total or segment group).")
+
+
 class Quarterly(Model):
     quarters: int = Field(5, ge=2, le=20, description="How many periods the quarterly review's trends show.")
     units: list[str] = Field(default_factory=list, description="Segments whose groups are ranked as improvers and decliners (default: every segment with more than 4 groups).")
@@ -442,6 +452,8 @@ class Project(Model):
     benchmarks: Benchmarks = Field(default_factory=Benchmarks, description="Published and own standards the KPIs are compared with.")
     competitors: Competitors | None = Field(None, description="Competitor data: own brand against rival brands.")
     quarterly: Quarterly = Field(default_factory=Quarterly, description="The quarterly management review (`build --report quarterly`).")
+    drivers: Drivers | None = Field(None, description="Key driver analysis of an outcome on the attribute ratings.")
+    scales: dict[str, list[str]] = Field(default_factory=dict, description="Multi-item scales (name → attribute names) whose Cronbach's alpha is reported.")
     tiers: dict[str, TierThresholds] = Field(
         default_factory=dict,
         description="Service-standard tiers per KPI (nps, csat, ces or attr:<name>): a unit's tier is the highest threshold it meets.")

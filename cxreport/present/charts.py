@@ -390,3 +390,41 @@ def draw_all(context: dict, processes: int | None = None) -> dict:
     else:
         charts = [_draw(job) for job in jobs]
     return _replace(context, {id(job): chart for job, chart in zip(jobs, charts)})
+
+
+def quadrant(chart_id: str, analysis, cs: ChartStyle) -> Chart:
+    """Importance–performance quadrant (Martilla & James): split at the means of each axis."""
+    rows = analysis.rows
+    xs = [r.performance for r in rows]
+    ys = [r.importance for r in rows]
+    mx, my = float(sum(xs) / len(xs)), float(sum(ys) / len(ys))
+    with _drawing(cs):
+        fig = _new_figure(cs, 7.0, 4.6)
+        ax = fig.add_subplot()
+        colours = [cs.accent if r.quadrant == "Concentrate here" else cs.primary for r in rows]
+        ax.scatter(xs, ys, s=46, color=colours, zorder=3)
+        for r in rows:
+            ax.annotate(plain(r.name), (r.performance, r.importance), xytext=(6, 3), textcoords="offset points",
+                        fontsize=8)
+        ax.axvline(mx, color="#8A939D", linewidth=1, linestyle=(0, (4, 3)))
+        ax.axhline(my, color="#8A939D", linewidth=1, linestyle=(0, (4, 3)))
+        xpad = max((max(xs) - min(xs)) * 0.25, 3)
+        ypad = max((max(ys) - min(ys)) * 0.2, 2)
+        ax.set_xlim(min(xs) - xpad * 0.6, max(xs) + xpad)
+        ax.set_ylim(max(0, min(ys) - ypad), max(ys) + ypad)
+        x0, x1 = ax.get_xlim()
+        y0, y1 = ax.get_ylim()
+        style = dict(fontsize=8.5, color="#5B6470", fontweight="bold")
+        ax.text(x0 + 0.01 * (x1 - x0), y1 - 0.03 * (y1 - y0), _("Concentrate here"), va="top", ha="left",
+                **{**style, "color": cs.accent})
+        ax.text(x1 - 0.01 * (x1 - x0), y1 - 0.03 * (y1 - y0), _("Keep up the good work"), va="top", ha="right", **style)
+        ax.text(x0 + 0.01 * (x1 - x0), y0 + 0.03 * (y1 - y0), _("Low priority"), va="bottom", ha="left", **style)
+        ax.text(x1 - 0.01 * (x1 - x0), y0 + 0.03 * (y1 - y0), _("Possible overkill"), va="bottom", ha="right", **style)
+        ax.grid(visible=False)
+        ax.set_xlabel(_("Performance: mean rating rescaled to 0–100"))
+        ax.set_ylabel(_("Importance: % of R²"))
+        ax.set_title(_("R² = {r2}, n = {n}").format(r2=f"{analysis.r2:.3f}", n=f"{analysis.n:,}"), fontsize=9,
+                     loc="right", fontweight="normal")
+    alt = _("Importance–performance quadrant: ") + "; ".join(
+        f"{r.name} {r.importance:.0f}% / {r.performance:.0f} ({r.quadrant})" for r in rows)
+    return _render(fig, chart_id, _("Key drivers"), alt)

@@ -232,6 +232,13 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
             "gap_chart": charts.defer(charts.gap_chart, f"comp-gap-{k}", comp, cs) if any(b.diff is not None for b in comp.brands if not b.own) else None,
         })
 
+    # Key drivers and scale reliability.
+    drivers = None
+    if study.drivers is not None:
+        d = study.drivers
+        drivers = {"overall": d.overall, "segments": d.segments, "skipped": d.skipped, "scales": d.scales,
+                   "chart": charts.defer(charts.quadrant, "drivers", d.overall, cs) if d.overall else None}
+
     validation = study.validation
     narrative = {key: load_narrative(getattr(report.narrative, key), key)
                  for key in ("executive_summary", "recommendations")}
@@ -262,6 +269,8 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         sections.remove("benchmarks")
     if not competitors and "competitors" in sections:
         sections.remove("competitors")
+    if drivers is None and "drivers" in sections:
+        sections.remove("drivers")
 
     return {
         "version": __version__,
@@ -290,6 +299,7 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         "benchmark_credits": credits,
         "tiers": tier_rows,
         "competitors": competitors,
+        "drivers": drivers,
         "rules": {"suppress_below": rules.suppress_below, "flag_below": rules.flag_below,
                   "alpha": results.alpha, "confidence": 95},
         "sample": {"base": results.base, "weighted": results.weighted, "n_eff": results.n_eff,
