@@ -30,6 +30,7 @@ class Study:
     tiers: dict = field(default_factory=dict)
     competitors: list[MetricComparison] = field(default_factory=list)
     drivers: object = None                                      # DriverReport or None
+    voice: object = None                                        # CommentAnalysis or None
     timings: dict[str, float] = field(default_factory=dict)   # seconds per step, for benchmarks
 
     @property
@@ -81,4 +82,29 @@ def run(project: Project | str | Path, *, strict: bool = False, allow_outside: b
 
     drivers = key_drivers(project, data)
     timings["key drivers"] = clock() - t
-    return Study(project, table, data, results, targets, benchmarks, tiers, competitors, drivers, timings)
+    t = clock()
+    voice = analyse_voice(project, data)
+    timings["comments"] = clock() - t
+    return Study(project, table, data, results, targets, benchmarks, tiers, competitors, drivers, voice, timings)
+
+
+def analyse_voice(project: Project, data: SurveyData):
+    """Sentiment and themes of the comment column, when the project asks for them."""
+    if project.comments is None or not project.columns.comment:
+        return None
+    from cxreport.scoring.comments import analyse_comments
+    from cxreport.util import did_you_mean
+
+    cfg = project.comments
+    segment = None
+    if cfg.segment:
+        segment = next((s for s in data.segments if s.name == cfg.segment), None)
+        if segment is None:
+            from cxreport.errors import ConfigError
+
+            raise ConfigError(f"comments.segment: no segment '{cfg.segment}'"
+                              f"{did_you_mean(cfg.segment, [s.name for s in data.segments])}")
+    else:
+        segment = next((s for s in data.segments if len(s.labels) <= 8), None)
+    segments = {segment.name: [segment.labels[c] for c in segment.codes]} if segment else None
+    return analyse_comments(data.comments, cfg.code_frame, segments, cfg.mask_names, cfg.verbatims_per_theme)

@@ -15,7 +15,7 @@ from cxreport.present.formatting import figure
 pytestmark = pytest.mark.slow
 
 SECTION_TITLES = ["Executive summary", "KPI scorecard", "Net Promoter Score", "Trends over time",
-                  "Results by segment", "Attribute performance", "What customers said", "Recommendations",
+                  "Results by segment", "Attribute performance", "Voice of the customer", "Recommendations",
                   "Methodology", "Appendix: full tables"]
 
 

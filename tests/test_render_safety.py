@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from cxreport.cli import cli
 from cxreport.errors import RenderError
-from cxreport.present.masking import mask_personal_data
+from cxreport.masking import mask_personal_data
 from cxreport.present.narrative import render_markdown
 from cxreport.present.render import RestrictedFetcher, html_to_pdf
 

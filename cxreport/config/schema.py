@@ -419,6 +419,15 @@ class Drivers(Model):
     min_base: int = Field(200, ge=30, description="Smallest complete-case base for a driver analysis (total or segment group).")
 
 
+class CommentsConfig(Model):
+    code_frame: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Themes: theme → keywords or phrases (whole words, any case) or regular expressions prefixed 're:'.")
+    mask_names: list[str] = Field(default_factory=list, description="Names masked in every quoted comment (besides e-mails, phone, card and account numbers, which always are).")
+    segment: str | None = Field(None, description="Segment for the theme × segment table (default: the first segment with at most 8 groups).")
+    verbatims_per_theme: int = Field(3, ge=0, le=10, description="Representative comments quoted per theme.")
+
+
 class Quarterly(Model):
     quarters: int = Field(5, ge=2, le=20, description="How many periods the quarterly review's trends show.")
     units: list[str] = Field(default_factory=list, description="Segments whose groups are ranked as improvers and decliners (default: every segment with more than 4 groups).")
@@ -453,6 +462,7 @@ class Project(Model):
     competitors: Competitors | None = Field(None, description="Competitor data: own brand against rival brands.")
     quarterly: Quarterly = Field(default_factory=Quarterly, description="The quarterly management review (`build --report quarterly`).")
     drivers: Drivers | None = Field(None, description="Key driver analysis of an outcome on the attribute ratings.")
+    comments: CommentsConfig | None = Field(None, description="Comment analytics: sentiment, themes from a code frame, masked verbatims.")
     scales: dict[str, list[str]] = Field(default_factory=dict, description="Multi-item scales (name → attribute names) whose Cronbach's alpha is reported.")
     tiers: dict[str, TierThresholds] = Field(
         default_factory=dict,

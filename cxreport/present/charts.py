@@ -428,3 +428,29 @@ def quadrant(chart_id: str, analysis, cs: ChartStyle) -> Chart:
     alt = _("Importance–performance quadrant: ") + "; ".join(
         f"{r.name} {r.importance:.0f}% / {r.performance:.0f} ({r.quadrant})" for r in rows)
     return _render(fig, chart_id, _("Key drivers"), alt)
+
+
+def pareto(chart_id: str, rows: list[dict], cs: ChartStyle) -> Chart:
+    """Negative comments by theme, largest first, with the cumulative % line and the 80 % mark."""
+    with _drawing(cs):
+        fig = _new_figure(cs, 7.0, 3.2)
+        ax = fig.add_subplot()
+        xs = list(range(len(rows)))
+        ax.bar(xs, [r["count"] for r in rows], color="#C62828", width=0.62)
+        ax.set_xticks(xs, [plain(r["theme"]) for r in rows], rotation=25, ha="right", fontsize=8)
+        ax.set_ylabel(_("Negative comments"))
+        ax.grid(axis="x", visible=False)
+        ax.grid(axis="y", visible=True)
+        line = ax.twinx()
+        line.plot(xs, [r["cumulative"] for r in rows], color=cs.primary, marker="o", markersize=4, linewidth=1.8)
+        line.axhline(80, color="#1D232A", linestyle=(0, (4, 3)), linewidth=1)
+        line.annotate("80%", (len(rows) - 0.5, 80), xytext=(0, 3), textcoords="offset points", fontsize=8, ha="right")
+        line.set_ylim(0, 105)
+        line.set_ylabel(_("Cumulative %"))
+        line.grid(False)
+        for side in ("top",):
+            line.spines[side].set_visible(False)
+        line.spines["right"].set_visible(True)
+    alt = _("Negative comments by theme: ") + "; ".join(f"{r['theme']} {r['count']} ({r['cumulative']:.0f}% cumulative)"
+                                                         for r in rows)
+    return _render(fig, chart_id, _("Pareto of negative themes"), alt)

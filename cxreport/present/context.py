@@ -94,7 +94,7 @@ def _comments(study: Study, limit: int) -> list[dict]:
     frame = study.data.comments
     if limit == 0 or "text" not in frame or not frame["text"].astype(bool).any():
         return []
-    from cxreport.present.masking import mask_personal_data
+    from cxreport.masking import mask_personal_data
 
     with_text = frame[frame["text"].str.len() > 0].copy()
     if "date" in with_text:
@@ -239,6 +239,22 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         drivers = {"overall": d.overall, "segments": d.segments, "skipped": d.skipped, "scales": d.scales,
                    "chart": charts.defer(charts.quadrant, "drivers", d.overall, cs) if d.overall else None}
 
+    # Voice of the customer.
+    voice = None
+    if study.voice is not None:
+        v = study.voice
+        seg_tables = []
+        for name, table in v.by_segment.items():
+            seg_tables.append({"name": name, "groups": [str(g) for g in table.index],
+                               "rows": [{"theme": t.theme, "counts": [int(table.at[g, t.theme]) if t.theme in table.columns
+                                                                      and g in table.index else 0 for g in table.index]}
+                                        for t in v.themes]})
+        voice = {"n": v.n_comments, "uncoded": v.uncoded,
+                 "uncoded_pct": 100 * v.uncoded / v.n_comments if v.n_comments else None,
+                 "sentiment": v.sentiment_counts, "themes": v.themes, "pareto": v.pareto,
+                 "segments": seg_tables,
+                 "chart": charts.defer(charts.pareto, "pareto", v.pareto, cs) if v.pareto else None}
+
     validation = study.validation
     narrative = {key: load_narrative(getattr(report.narrative, key), key)
                  for key in ("executive_summary", "recommendations")}
@@ -261,7 +277,7 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
     if not segments and "segments" in sections:
         sections.remove("segments")
     comments = _comments(study, report.comments_shown) if "comments" in sections else []
-    if not comments and "comments" in sections:
+    if not comments and voice is None and "comments" in sections:
         sections.remove("comments")
     if narrative["recommendations"] is None and "recommendations" in sections:
         sections.remove("recommendations")
@@ -300,6 +316,7 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         "tiers": tier_rows,
         "competitors": competitors,
         "drivers": drivers,
+        "voice": voice,
         "rules": {"suppress_below": rules.suppress_below, "flag_below": rules.flag_below,
                   "alpha": results.alpha, "confidence": 95},
         "sample": {"base": results.base, "weighted": results.weighted, "n_eff": results.n_eff,

@@ -21,7 +21,7 @@ import pandas as pd
 from cxreport import __version__
 from cxreport.errors import CxError
 from cxreport.i18n import _
-from cxreport.present.masking import mask_personal_data
+from cxreport.masking import mask_personal_data
 from cxreport.shop.analysis import ProgrammeResults
 from cxreport.shop.commands import results as programme_results
 from cxreport.shop.ledger import Ledger

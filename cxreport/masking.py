@@ -15,10 +15,16 @@ _ACCOUNT = re.compile(r"(?i)\b(account|acct|a/c)(\s*(?:no\.?|number|#)?\s*:?\s*)
 _SORT_CODE = re.compile(r"\b\d{2}-\d{2}-\d{2}\b")
 
 
-def mask_personal_data(text: str) -> str:
+def mask_personal_data(text: str, names: list[str] | None = None) -> str:
+    """Mask e-mail addresses, card, account and phone numbers, sort codes, and the ``names``
+    a project lists (staff or customer names, matched as whole words in any case)."""
     text = _EMAIL.sub("[email]", text)
     text = _CARD.sub("[card number]", text)
     text = _ACCOUNT.sub(lambda m: f"{m.group(1)}{m.group(2)}[account number]", text)
     text = _PHONE.sub("[phone]", text)
     text = _SORT_CODE.sub("[sort code]", text)
+    for name in names or []:
+        if name.strip():
+            words = r"\s+".join(re.escape(w) for w in name.split())
+            text = re.sub(rf"(?<!\w){words}(?!\w)", "[name]", text, flags=re.IGNORECASE)
     return text
