@@ -142,6 +142,11 @@ def scores_dict(study: Study) -> dict:
                   for k, v in study.tiers.items()},
         "competitors": [competitor_dict(c) for c in study.competitors],
         "drivers": drivers_dict(study.drivers),
+        "priorities": [{"rank": i + 1, "attribute": p.name, "impact": _num(p.impact), "importance_pct": _num(p.importance),
+                        "performance": _num(p.performance), "gap": _num(p.gap), "gap_to": p.gap_to,
+                        "effort": p.effort, "quadrant": p.quadrant, "theme": p.theme,
+                        "theme_comments": p.theme_comments, "theme_negative": p.theme_negative}
+                       for i, p in enumerate(study.priorities)],
     }
 
 

@@ -31,6 +31,7 @@ class Study:
     competitors: list[MetricComparison] = field(default_factory=list)
     drivers: object = None                                      # DriverReport or None
     voice: object = None                                        # CommentAnalysis or None
+    priorities: list = field(default_factory=list)              # Priority, ranked
     timings: dict[str, float] = field(default_factory=dict)   # seconds per step, for benchmarks
 
     @property
@@ -85,7 +86,30 @@ def run(project: Project | str | Path, *, strict: bool = False, allow_outside: b
     t = clock()
     voice = analyse_voice(project, data)
     timings["comments"] = clock() - t
-    return Study(project, table, data, results, targets, benchmarks, tiers, competitors, drivers, voice, timings)
+    priorities = rank_priorities(project, data, drivers, voice)
+    return Study(project, table, data, results, targets, benchmarks, tiers, competitors, drivers, voice,
+                 priorities, timings)
+
+
+def rank_priorities(project: Project, data: SurveyData, drivers, voice) -> list:
+    cfg = project.priorities
+    if cfg is None:
+        return []
+    from cxreport.errors import ConfigError
+    from cxreport.scoring.priorities import build_priorities
+    from cxreport.util import did_you_mean
+
+    if drivers is None or drivers.overall is None:
+        raise ConfigError("priorities: needs a key driver analysis (set `drivers:`) with enough base")
+    names = {s.label for s in data.items if s.kind == "rating"}
+    for key in list(cfg.effort) + list(cfg.themes):
+        if key not in names:
+            raise ConfigError(f"priorities: no attribute '{key}'{did_you_mean(key, names)}")
+    scales = {s.label: (s.low, s.high) for s in data.items if s.kind == "rating"}
+    labels = {s.key[5:]: s.label for s in data.items if s.key.startswith("attr:")}
+    targets = {labels[k]: t.value for k, t in project.targets.attributes.items() if k in labels}
+    ranked = build_priorities(drivers.overall, targets, scales, cfg.effort, cfg.themes, voice)
+    return ranked
 
 
 def analyse_voice(project: Project, data: SurveyData):

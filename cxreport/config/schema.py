@@ -49,6 +49,7 @@ SECTIONS = (
     "benchmarks",
     "competitors",
     "comments",
+    "priorities",
     "recommendations",
     "methodology",
     "appendix",
@@ -428,6 +429,13 @@ class CommentsConfig(Model):
     verbatims_per_theme: int = Field(3, ge=0, le=10, description="Representative comments quoted per theme.")
 
 
+class Priorities(Model):
+    effort: dict[str, Literal["low", "medium", "high"]] = Field(
+        default_factory=dict, description="Effort to improve each attribute (low, medium, high); medium counts as high effort.")
+    themes: dict[str, str] = Field(default_factory=dict, description="Attribute → comment theme whose volume and tone are shown as evidence.")
+    top: int = Field(5, ge=1, le=20, description="How many priorities the ranked list shows.")
+
+
 class Quarterly(Model):
     quarters: int = Field(5, ge=2, le=20, description="How many periods the quarterly review's trends show.")
     units: list[str] = Field(default_factory=list, description="Segments whose groups are ranked as improvers and decliners (default: every segment with more than 4 groups).")
@@ -463,6 +471,7 @@ class Project(Model):
     quarterly: Quarterly = Field(default_factory=Quarterly, description="The quarterly management review (`build --report quarterly`).")
     drivers: Drivers | None = Field(None, description="Key driver analysis of an outcome on the attribute ratings.")
     comments: CommentsConfig | None = Field(None, description="Comment analytics: sentiment, themes from a code frame, masked verbatims.")
+    priorities: Priorities | None = Field(None, description="Priority matrix and ranked improvement priorities (needs drivers).")
     scales: dict[str, list[str]] = Field(default_factory=dict, description="Multi-item scales (name → attribute names) whose Cronbach's alpha is reported.")
     tiers: dict[str, TierThresholds] = Field(
         default_factory=dict,

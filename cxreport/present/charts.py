@@ -331,6 +331,23 @@ def gap_chart(chart_id: str, comparison, cs: ChartStyle) -> Chart:
     return _render(fig, chart_id, _("Gap to competitors"), alt)
 
 
+def _label_points(ax, points: list[tuple[float, float, str]], fontsize: float = 8) -> None:
+    """Label scatter points, nudging a label up or down when it would sit on an earlier one."""
+    transform = ax.transData
+    placed: list[tuple[float, float]] = []
+    for x, y, text in sorted(points, key=lambda p: (-p[1], p[0])):
+        px, py = transform.transform((x, y))
+        dy = 3
+        for attempt in range(8):
+            ty = py + dy
+            clash = any(abs(px - qx) < 95 and abs(ty - qy) < 11 for qx, qy in placed)
+            if not clash:
+                break
+            dy = 3 - 11 * (attempt // 2 + 1) if attempt % 2 == 0 else 3 + 11 * (attempt // 2 + 1)
+        placed.append((px, py + dy))
+        ax.annotate(plain(text), (x, y), xytext=(6, dy), textcoords="offset points", fontsize=fontsize)
+
+
 # --------------------------------------------------------------------------- drawing many charts
 
 
@@ -403,15 +420,13 @@ def quadrant(chart_id: str, analysis, cs: ChartStyle) -> Chart:
         ax = fig.add_subplot()
         colours = [cs.accent if r.quadrant == "Concentrate here" else cs.primary for r in rows]
         ax.scatter(xs, ys, s=46, color=colours, zorder=3)
-        for r in rows:
-            ax.annotate(plain(r.name), (r.performance, r.importance), xytext=(6, 3), textcoords="offset points",
-                        fontsize=8)
         ax.axvline(mx, color="#8A939D", linewidth=1, linestyle=(0, (4, 3)))
         ax.axhline(my, color="#8A939D", linewidth=1, linestyle=(0, (4, 3)))
         xpad = max((max(xs) - min(xs)) * 0.25, 3)
         ypad = max((max(ys) - min(ys)) * 0.2, 2)
         ax.set_xlim(min(xs) - xpad * 0.6, max(xs) + xpad)
         ax.set_ylim(max(0, min(ys) - ypad), max(ys) + ypad)
+        _label_points(ax, [(r.performance, r.importance, r.name) for r in rows])
         x0, x1 = ax.get_xlim()
         y0, y1 = ax.get_ylim()
         style = dict(fontsize=8.5, color="#5B6470", fontweight="bold")
@@ -454,3 +469,32 @@ def pareto(chart_id: str, rows: list[dict], cs: ChartStyle) -> Chart:
     alt = _("Negative comments by theme: ") + "; ".join(f"{r['theme']} {r['count']} ({r['cumulative']:.0f}% cumulative)"
                                                          for r in rows)
     return _render(fig, chart_id, _("Pareto of negative themes"), alt)
+
+
+def priority_matrix(chart_id: str, priorities: list, cs: ChartStyle) -> Chart:
+    """Impact (importance × gap) against current performance; colour by quadrant."""
+    colours = {"Quick win": "#2E7D32", "Strategic": cs.accent, "Fill-in": "#8A939D", "Reconsider": "#C62828",
+               "Fix first": cs.accent, "Improve": cs.primary, "Maintain": "#8A939D"}
+    with _drawing(cs):
+        fig = _new_figure(cs, 7.0, 4.2)
+        ax = fig.add_subplot()
+        for p in priorities:
+            ax.scatter([p.performance], [p.impact], s=52, color=colours.get(p.quadrant, cs.primary), zorder=3)
+        mean_impact = sum(p.impact for p in priorities) / len(priorities)
+        ax.axhline(mean_impact, color="#8A939D", linestyle=(0, (4, 3)), linewidth=1)
+        xs = [p.performance for p in priorities]
+        ax.set_xlim(min(xs) - 5, max(xs) + 12)
+        ax.set_ylim(0, max(p.impact for p in priorities) * 1.25 + 0.1)
+        _label_points(ax, [(p.performance, p.impact, p.name) for p in priorities])
+        ax.set_xlabel(_("Current performance (0–100)"))
+        ax.set_ylabel(_("Impact: importance × gap"))
+        seen = []
+        from matplotlib.lines import Line2D
+        for p in priorities:
+            if p.quadrant not in seen:
+                seen.append(p.quadrant)
+        ax.legend(handles=[Line2D([], [], marker="o", linestyle="", color=colours.get(q, cs.primary), label=_(q))
+                           for q in seen], loc="upper right", ncol=min(len(seen), 4))
+        ax.grid(visible=False)
+    alt = _("Priority matrix: ") + "; ".join(f"{p.name} impact {p.impact:.1f}, {p.quadrant}" for p in priorities)
+    return _render(fig, chart_id, _("Priority matrix"), alt)

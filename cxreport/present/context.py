@@ -255,6 +255,12 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
                  "segments": seg_tables,
                  "chart": charts.defer(charts.pareto, "pareto", v.pareto, cs) if v.pareto else None}
 
+    priorities = None
+    if study.priorities:
+        top = study.project.priorities.top if study.project.priorities else 5
+        priorities = {"rows": study.priorities, "top": study.priorities[:top],
+                      "chart": charts.defer(charts.priority_matrix, "priorities", study.priorities, cs)}
+
     validation = study.validation
     narrative = {key: load_narrative(getattr(report.narrative, key), key)
                  for key in ("executive_summary", "recommendations")}
@@ -287,6 +293,8 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         sections.remove("competitors")
     if drivers is None and "drivers" in sections:
         sections.remove("drivers")
+    if priorities is None and "priorities" in sections:
+        sections.remove("priorities")
 
     return {
         "version": __version__,
@@ -317,6 +325,7 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         "competitors": competitors,
         "drivers": drivers,
         "voice": voice,
+        "priorities": priorities,
         "rules": {"suppress_below": rules.suppress_below, "flag_below": rules.flag_below,
                   "alpha": results.alpha, "confidence": 95},
         "sample": {"base": results.base, "weighted": results.weighted, "n_eff": results.n_eff,
