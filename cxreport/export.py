@@ -147,6 +147,12 @@ def scores_dict(study: Study) -> dict:
                         "effort": p.effort, "quadrant": p.quadrant, "theme": p.theme,
                         "theme_comments": p.theme_comments, "theme_negative": p.theme_negative}
                        for i, p in enumerate(study.priorities)],
+        "journey": None if study.journey is None else {
+            "kpi": study.journey.kpi, "stages": study.journey.stages, "previous_period": study.journey.previous_period,
+            "touchpoints": [{"stage": t.stage, "touchpoint": t.name, "value": _num(t.value), "low": _num(t.low),
+                             "high": _num(t.high), "n": t.n, "base": t.base, "target": _num(t.target),
+                             "gap": _num(t.gap), "change": _num(t.change), "mark": t.change_mark, "pain_point": t.pain}
+                            for t in study.journey.touchpoints]},
     }
 
 

@@ -32,6 +32,7 @@ class Study:
     drivers: object = None                                      # DriverReport or None
     voice: object = None                                        # CommentAnalysis or None
     priorities: list = field(default_factory=list)              # Priority, ranked
+    journey: object = None                                      # JourneyMap or None
     timings: dict[str, float] = field(default_factory=dict)   # seconds per step, for benchmarks
 
     @property
@@ -87,8 +88,11 @@ def run(project: Project | str | Path, *, strict: bool = False, allow_outside: b
     voice = analyse_voice(project, data)
     timings["comments"] = clock() - t
     priorities = rank_priorities(project, data, drivers, voice)
+    from cxreport.scoring.journey import journey_map
+
+    journey = journey_map(project, data, results, project.significance.alpha)
     return Study(project, table, data, results, targets, benchmarks, tiers, competitors, drivers, voice,
-                 priorities, timings)
+                 priorities, journey, timings)
 
 
 def rank_priorities(project: Project, data: SurveyData, drivers, voice) -> list:

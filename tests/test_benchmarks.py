@@ -335,3 +335,20 @@ def test_quarterly_review_includes_a_linked_programme(tmp_path):
     text = "\n".join(p.extract_text() for p in PdfReader(tmp_path / "out" / "report-quarterly.pdf").pages)
     assert "Mystery shopping: Harbour Bank Service Standards Programme 2026" in text
     assert "Wave 1" in text and "Top locations" in text
+
+
+def test_journey_map_on_the_sample(sample_project):
+    study = run(sample_project)
+    jmap = study.journey
+    assert jmap.stages == ["Onboarding", "Everyday banking", "Borrowing", "Getting help"]
+    names = [t.name for t in jmap.touchpoints]
+    assert names.index("Account opening") < names.index("Payments") < names.index("Complaint handling")
+    by_name = {t.name: t for t in jmap.touchpoints}
+    # scores are the touchpoint segment's own NPS; the lowest is a pain point
+    touch = next(b for b in study.results.segments if b.name == "Touchpoint")
+    complaint = next(g for g in touch.groups if g.label == "Complaint handling")
+    assert by_name["Complaint handling"].value == pytest.approx(complaint.items["nps"].nps.value)
+    assert by_name["Complaint handling"].pain
+    lowest = min((t for t in jmap.touchpoints if t.value is not None), key=lambda t: t.value)
+    assert lowest.pain
+    assert by_name["Complaint handling"].gap == pytest.approx(complaint.items["nps"].nps.value - 35)

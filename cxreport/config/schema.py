@@ -46,6 +46,7 @@ SECTIONS = (
     "segments",
     "attributes",
     "drivers",
+    "journey",
     "benchmarks",
     "competitors",
     "comments",
@@ -429,6 +430,15 @@ class CommentsConfig(Model):
     verbatims_per_theme: int = Field(3, ge=0, le=10, description="Representative comments quoted per theme.")
 
 
+class Journey(Model):
+    stage: str = Field(description="Segment (from columns.segments) holding the journey stage.")
+    touchpoint: str = Field(description="Segment holding the touchpoint.")
+    kpi: str = Field("nps", description="Score shown per touchpoint: nps, csat, ces or attr:<name>.")
+    stages: list[str] = Field(default_factory=list, description="Stages in journey order (default: as they sort).")
+    targets: dict[str, float] = Field(default_factory=dict, description="Touchpoint → standard or target on the KPI's headline scale (default: the KPI's target).")
+    pain_points: int = Field(3, ge=1, le=10, description="How many lowest-scoring touchpoints are highlighted as pain points (plus any below target by more than the tolerance).")
+
+
 class Priorities(Model):
     effort: dict[str, Literal["low", "medium", "high"]] = Field(
         default_factory=dict, description="Effort to improve each attribute (low, medium, high); medium counts as high effort.")
@@ -471,6 +481,7 @@ class Project(Model):
     quarterly: Quarterly = Field(default_factory=Quarterly, description="The quarterly management review (`build --report quarterly`).")
     drivers: Drivers | None = Field(None, description="Key driver analysis of an outcome on the attribute ratings.")
     comments: CommentsConfig | None = Field(None, description="Comment analytics: sentiment, themes from a code frame, masked verbatims.")
+    journey: Journey | None = Field(None, description="Customer journey map from stage and touchpoint segments.")
     priorities: Priorities | None = Field(None, description="Priority matrix and ranked improvement priorities (needs drivers).")
     scales: dict[str, list[str]] = Field(default_factory=dict, description="Multi-item scales (name → attribute names) whose Cronbach's alpha is reported.")
     tiers: dict[str, TierThresholds] = Field(

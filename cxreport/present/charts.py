@@ -498,3 +498,47 @@ def priority_matrix(chart_id: str, priorities: list, cs: ChartStyle) -> Chart:
         ax.grid(visible=False)
     alt = _("Priority matrix: ") + "; ".join(f"{p.name} impact {p.impact:.1f}, {p.quadrant}" for p in priorities)
     return _render(fig, chart_id, _("Priority matrix"), alt)
+
+
+def journey(chart_id: str, jmap, cs: ChartStyle) -> Chart:
+    """Stages left to right, touchpoints as points on a score line; pain points in red."""
+    points = jmap.touchpoints
+    unit = jmap.unit
+    with _drawing(cs):
+        fig = _new_figure(cs, 7.2, 3.6)
+        ax = fig.add_subplot()
+        xs = list(range(len(points)))
+        shown = [(x, p) for x, p in zip(xs, points) if p.value is not None]
+        ax.plot([x for x, _p in shown], [p.value for _x, p in shown], color=cs.primary, linewidth=2, zorder=2)
+        for x, p in shown:
+            colour = "#C62828" if p.pain else cs.primary
+            ax.scatter([x], [p.value], s=60 if p.pain else 38, color=colour, zorder=3)
+            ax.annotate(fmt_figure(p.value, unit), (x, p.value), xytext=(0, 7), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=7.5, color=colour, zorder=4,
+                        fontweight="bold" if p.pain else "normal")
+            if p.target is not None:
+                ax.plot([x - 0.3, x + 0.3], [p.target, p.target], color="#1D232A", linewidth=1, linestyle=(0, (3, 2)))
+        values = [p.value for _x, p in shown] + [p.target for p in points if p.target is not None]
+        lo, hi = (min(values), max(values)) if values else (0, 1)
+        pad = max((hi - lo) * 0.25, 2)
+        ax.set_ylim(lo - pad, hi + pad * 1.8)
+        # stage bands
+        start = 0
+        for k, stage in enumerate(jmap.stages):
+            members = [x for x, p in zip(xs, points) if p.stage == stage]
+            if not members:
+                continue
+            a, b = min(members) - 0.5, max(members) + 0.5
+            if k % 2 == 0:
+                ax.axvspan(a, b, color="#EEF1F4", zorder=0)
+            ax.text((a + b) / 2, hi + pad * 1.5, plain(stage), ha="center", va="top", fontsize=8.5,
+                    fontweight="bold", color=cs.primary)
+            start = b
+        ax.set_xlim(-0.5, len(points) - 0.5)
+        ax.set_xticks(xs, [plain(p.name) + ("*" if p.base == "small" else "") for p in points], rotation=30,
+                      ha="right", fontsize=7.5)
+        ax.grid(axis="x", visible=False)
+        ax.set_ylabel(jmap.kpi)
+    alt = _("Journey map: ") + "; ".join(f"{p.stage} / {p.name} {fmt_figure(p.value, unit)}"
+                                        + (" (pain point)" if p.pain else "") for p in points)
+    return _render(fig, chart_id, _("Journey map"), alt)

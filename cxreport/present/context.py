@@ -255,6 +255,10 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
                  "segments": seg_tables,
                  "chart": charts.defer(charts.pareto, "pareto", v.pareto, cs) if v.pareto else None}
 
+    journey = None
+    if study.journey is not None:
+        journey = {"map": study.journey, "chart": charts.defer(charts.journey, "journey", study.journey, cs)}
+
     priorities = None
     if study.priorities:
         top = study.project.priorities.top if study.project.priorities else 5
@@ -293,6 +297,8 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         sections.remove("competitors")
     if drivers is None and "drivers" in sections:
         sections.remove("drivers")
+    if journey is None and "journey" in sections:
+        sections.remove("journey")
     if priorities is None and "priorities" in sections:
         sections.remove("priorities")
 
@@ -326,6 +332,7 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         "drivers": drivers,
         "voice": voice,
         "priorities": priorities,
+        "journey": journey,
         "rules": {"suppress_below": rules.suppress_below, "flag_below": rules.flag_below,
                   "alpha": results.alpha, "confidence": 95},
         "sample": {"base": results.base, "weighted": results.weighted, "n_eff": results.n_eff,
