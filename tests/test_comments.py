@@ -87,3 +87,15 @@ def test_masking_tricky_cases(raw, hidden):
                                   "scored 9 out of 10", "the 3rd time this year"])
 def test_masking_leaves_ordinary_numbers(raw):
     assert mask_personal_data(raw) == raw
+
+
+def test_chinese_comments_use_snownlp_and_chinese_keywords():
+    comments = pd.DataFrame({"row": [2, 3, 4, 5],
+                             "text": ["排队太久了，非常失望", "服务很好，员工很热情", "APP经常闪退，很烦", "The queue was awful"]})
+    frame = {"Queue": {"en": ["queue"], "zh": ["排队"]}, "Staff": {"zh": ["员工"]}, "App": {"zh": ["app", "闪退"]}}
+    result = analyse_comments(comments, frame, per_theme=1)
+    themes = {t.theme: t for t in result.themes}
+    assert themes["Queue"].count == 2 and themes["Queue"].negative == 2
+    assert themes["Staff"].count == 1 and themes["Staff"].positive == 1
+    assert themes["App"].count == 1 and themes["App"].negative == 1
+    assert result.uncoded == 0

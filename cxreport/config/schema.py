@@ -422,9 +422,10 @@ class Drivers(Model):
 
 
 class CommentsConfig(Model):
-    code_frame: dict[str, list[str]] = Field(
+    code_frame: dict[str, list[str] | dict[str, list[str]]] = Field(
         default_factory=dict,
-        description="Themes: theme → keywords or phrases (whole words, any case) or regular expressions prefixed 're:'.")
+        description="Themes: theme → keywords or phrases (whole words, any case) or regular expressions prefixed 're:'; "
+                    "or per language {en: [...], zh: [...]} (Chinese keywords match anywhere in the text).")
     mask_names: list[str] = Field(default_factory=list, description="Names masked in every quoted comment (besides e-mails, phone, card and account numbers, which always are).")
     segment: str | None = Field(None, description="Segment for the theme × segment table (default: the first segment with at most 8 groups).")
     verbatims_per_theme: int = Field(3, ge=0, le=10, description="Representative comments quoted per theme.")

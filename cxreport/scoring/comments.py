@@ -4,9 +4,16 @@
   short social and customer text; its package ships its lexicon, so nothing is
   downloaded. A comment is positive at compound ≥ 0.05, negative at ≤ −0.05 (VADER's
   published thresholds), neutral otherwise.
+- Chinese sentiment: SnowNLP, whose package ships its trained sentiment model (no
+  download). Its probability p of a positive comment is put on VADER's scale as
+  2p − 1 and labelled with the same thresholds widened to ±0.2 (p ≥ 0.6 positive,
+  p ≤ 0.4 negative), because SnowNLP's probabilities crowd towards the ends.
+  A comment is Chinese when at least a third of its letters are CJK characters.
 - Themes: the code frame maps each theme to keywords (whole words or phrases, any case)
-  or regular expressions (``re:`` prefix). A comment counts in every theme it matches;
-  the share of comments matching none is reported as uncoded.
+  or regular expressions (``re:`` prefix), for all languages or per language
+  (``{en: [...], zh: [...]}``); Chinese keywords match anywhere in the text, as Chinese
+  has no spaces between words. A comment counts in every theme it matches; the share of
+  comments matching none is reported as uncoded.
 - Verbatims are chosen deterministically and masked before they leave this module.
 """
 
@@ -29,28 +36,57 @@ def _vader():
     return SentimentIntensityAnalyzer()
 
 
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+ZH_THRESHOLD = 0.2
+
+
+def is_chinese(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(1 for c in letters if _CJK.match(c)) * 3 >= len(letters)
+
+
 def sentiment_scores(texts: list[str]) -> np.ndarray:
-    """VADER compound score (−1 … +1) of each text."""
-    analyser = _vader()
-    return np.array([analyser.polarity_scores(t)["compound"] if t else 0.0 for t in texts], dtype=float)
+    """Compound score (−1 … +1) of each text: VADER for English, SnowNLP (2p − 1) for Chinese."""
+    analyser = None
+    out = np.zeros(len(texts))
+    for i, text in enumerate(texts):
+        if not text:
+            continue
+        if is_chinese(text):
+            from snownlp import SnowNLP
+
+            out[i] = 2 * SnowNLP(text).sentiments - 1
+        else:
+            analyser = analyser or _vader()
+            out[i] = analyser.polarity_scores(text)["compound"]
+    return out
 
 
-def label(score: float) -> str:
-    if score >= POSITIVE:
+def label(score: float, chinese: bool = False) -> str:
+    upper, lower = (ZH_THRESHOLD, -ZH_THRESHOLD) if chinese else (POSITIVE, NEGATIVE)
+    if score >= upper:
         return "positive"
-    if score <= NEGATIVE:
+    if score <= lower:
         return "negative"
     return "neutral"
 
 
-def compile_frame(frame: dict[str, list[str]]) -> dict[str, re.Pattern]:
+def _terms(value) -> list[str]:
+    if isinstance(value, dict):
+        return [t for terms in value.values() for t in terms]
+    return list(value)
+
+
+def compile_frame(frame: dict) -> dict[str, re.Pattern]:
     """One regular expression per theme from its keywords and ``re:`` patterns."""
     out = {}
-    for theme, terms in frame.items():
+    for theme, value in frame.items():
         parts = []
-        for term in terms:
+        for term in _terms(value):
             if term.startswith("re:"):
                 parts.append(term[3:])
+            elif _CJK.search(term):
+                parts.append(re.escape(term))          # no word boundaries in Chinese
             else:
                 words = r"\s+".join(re.escape(w) for w in term.split())
                 parts.append(rf"(?<!\w){words}(?!\w)")
@@ -93,7 +129,7 @@ def analyse_comments(comments: pd.DataFrame, frame: dict[str, list[str]], segmen
     data = comments[mask].reset_index(drop=True)
     texts = data["text"].astype(str).tolist()
     scores = sentiment_scores(texts)
-    labels = np.array([label(s) for s in scores])
+    labels = np.array([label(s, is_chinese(t)) for s, t in zip(scores, texts)])
     coded = code_themes(texts, frame) if frame else {}
     any_theme = np.zeros(len(texts), dtype=bool)
     for hits in coded.values():
