@@ -147,6 +147,19 @@ def scores_dict(study: Study) -> dict:
                         "effort": p.effort, "quadrant": p.quadrant, "theme": p.theme,
                         "theme_comments": p.theme_comments, "theme_negative": p.theme_negative}
                        for i, p in enumerate(study.priorities)],
+        "comments": None if study.voice is None else {
+            "comments": study.voice.n_comments, "uncoded": study.voice.uncoded,
+            "sentiment": study.voice.sentiment_counts,
+            "themes": [{"theme": t.theme, "count": t.count, "share_pct": _num(t.share), "negative": t.negative,
+                        "neutral": t.neutral, "positive": t.positive, "mean_sentiment": _num(t.mean_sentiment),
+                        "verbatims": [{"text": v["text"], "sentiment": v["sentiment"], "row": v["row"]}
+                                      for v in t.verbatims]}          # masked before they get here
+                       for t in study.voice.themes],
+            "pareto": [{"theme": r["theme"], "count": r["count"], "pct": _num(r["pct"]),
+                        "cumulative_pct": _num(r["cumulative"])} for r in study.voice.pareto],
+            "by_segment": {name: {str(g): {str(k): int(v) for k, v in row.items()}
+                                  for g, row in table.iterrows()}
+                           for name, table in study.voice.by_segment.items()}},
         "journey": None if study.journey is None else {
             "kpi": study.journey.kpi, "stages": study.journey.stages, "previous_period": study.journey.previous_period,
             "touchpoints": [{"stage": t.stage, "touchpoint": t.name, "value": _num(t.value), "low": _num(t.low),

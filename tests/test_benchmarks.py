@@ -352,3 +352,40 @@ def test_journey_map_on_the_sample(sample_project):
     lowest = min((t for t in jmap.touchpoints if t.value is not None), key=lambda t: t.value)
     assert lowest.pain
     assert by_name["Complaint handling"].gap == pytest.approx(complaint.items["nps"].nps.value - 35)
+
+
+def test_journey_from_rating_columns_grouped_into_stages(tmp_path, sample_project):
+    import shutil
+
+    project_dir = tmp_path / "hb"
+    shutil.copytree(sample_project.parent, project_dir)
+    text = (project_dir / "cxreport.yaml").read_text()
+    text = text.replace("""journey:
+  stage: Journey stage
+  touchpoint: Touchpoint
+  kpi: nps
+  stages: [Onboarding, Everyday banking, Borrowing, Getting help]""", """journey:
+  touchpoints:
+    Arrive: [Waiting time, Friendliness]
+    Get help: [Staff knowledge, Resolved first time]
+    Leave: [Fees and value]""")
+    (project_dir / "cxreport.yaml").write_text(text)
+    study = run(project_dir / "cxreport.yaml")
+    jmap = study.journey
+    assert jmap.stages == ["Arrive", "Get help", "Leave"]
+    assert [t.name for t in jmap.touchpoints] == ["Waiting time", "Friendliness", "Staff knowledge",
+                                                  "Resolved first time", "Fees and value"]
+    wait = jmap.touchpoints[0]
+    assert wait.value == pytest.approx(study.results.overall["attr:Waiting time"].mean.value)
+    assert wait.target == 3.8 and wait.gap == pytest.approx(wait.value - 3.8)
+    lowest = min(jmap.touchpoints, key=lambda t: t.value)
+    assert lowest.pain and lowest.name == "Fees and value"
+
+
+def test_journey_needs_exactly_one_form(tmp_path):
+    path = _project(tmp_path, """
+        journey: {stage: Branch}
+    """)
+    with pytest.raises(ConfigError) as err:
+        load_project(path)
+    assert "journey" in err.value.format_message()

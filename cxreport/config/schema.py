@@ -432,12 +432,23 @@ class CommentsConfig(Model):
 
 
 class Journey(Model):
-    stage: str = Field(description="Segment (from columns.segments) holding the journey stage.")
-    touchpoint: str = Field(description="Segment holding the touchpoint.")
+    stage: str | None = Field(None, description="Segment (from columns.segments) holding the journey stage.")
+    touchpoint: str | None = Field(None, description="Segment holding the touchpoint.")
+    touchpoints: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Instead of stage and touchpoint columns: stage → the attribute ratings of its touchpoints, in order.")
     kpi: str = Field("nps", description="Score shown per touchpoint: nps, csat, ces or attr:<name>.")
     stages: list[str] = Field(default_factory=list, description="Stages in journey order (default: as they sort).")
     targets: dict[str, float] = Field(default_factory=dict, description="Touchpoint → standard or target on the KPI's headline scale (default: the KPI's target).")
     pain_points: int = Field(3, ge=1, le=10, description="How many lowest-scoring touchpoints are highlighted as pain points (plus any below target by more than the tolerance).")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Journey:
+        columns = bool(self.stage and self.touchpoint)
+        if columns == bool(self.touchpoints) or (bool(self.stage) != bool(self.touchpoint)):
+            raise ValueError("give either stage and touchpoint (segment columns) or touchpoints "
+                             "(stage → attribute ratings), not both")
+        return self
 
 
 class Priorities(Model):

@@ -49,6 +49,8 @@ def journey_map(project: Project, data: SurveyData, results: SurveyResults, alph
     cfg = project.journey
     if cfg is None:
         return None
+    if cfg.touchpoints:
+        return _from_ratings(project, results)
     segs = {s.name: s for s in data.segments}
     for key in ("stage", "touchpoint"):
         name = getattr(cfg, key)
@@ -106,3 +108,40 @@ def journey_map(project: Project, data: SurveyData, results: SurveyResults, alph
         if p.gap is not None and p.gap < -tolerance:
             p.pain = True
     return JourneyMap(spec.label, spec.headline_unit, stages, points, previous)
+
+
+def _from_ratings(project: Project, results: SurveyResults) -> JourneyMap:
+    """Touchpoints given as attribute ratings grouped into stages: each touchpoint's mean."""
+    cfg = project.journey
+    attrs = {s.key[5:]: s for s in results.items if s.key.startswith("attr:")}
+    periods = results.periods
+    last = periods.groups[-1] if periods is not None and len(periods.groups) >= 2 else None
+    points = []
+    for stage, names in cfg.touchpoints.items():
+        for name in names:
+            spec = attrs.get(name)
+            if spec is None:
+                raise ConfigError(f"journey.touchpoints.{stage}: no attribute '{name}'{did_you_mean(name, attrs)}")
+            est = results.overall[spec.key].mean
+            target_cfg = project.targets.attributes.get(name)
+            target = cfg.targets.get(name, target_cfg.value if target_cfg else None)
+            value = est.value if est.shown else None
+            change = last.changes.get(spec.key) if last is not None else None
+            points.append(Touchpoint(stage, spec.label, value, est.low if est.shown else None,
+                                     est.high if est.shown else None, est.n, est.base, target,
+                                     None if value is None or target is None else value - target,
+                                     change.test.diff if change else None, change.mark if change else 0))
+    scales = {(s.low, s.high) for s in attrs.values() if s.label in {p.name for p in points}}
+    if len(scales) > 1:
+        raise ConfigError("journey.touchpoints: the attributes are on different scales; a journey line needs one scale")
+    shown = sorted([p for p in points if p.value is not None], key=lambda p: p.value)
+    first = next(iter(attrs.values()))
+    tolerance = default_tolerance(first)
+    for p in shown[:cfg.pain_points]:
+        p.pain = True
+    for p in shown:
+        if p.gap is not None and p.gap < -tolerance:
+            p.pain = True
+    low, high = next(iter(scales)) if scales else (1, 5)
+    return JourneyMap(f"Mean rating ({low}–{high})", "mean", list(cfg.touchpoints), points,
+                      periods.groups[-2].label if last is not None else None)
