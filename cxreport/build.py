@@ -50,8 +50,13 @@ def build(project: Project | str | Path, out_dir: str | Path, *, formats: tuple[
     timings = dict(study.timings)
     timings["context and charts"] = time.perf_counter() - t
     name = project.report.output_name + ("-quarterly" if report == "quarterly" else "")
+    extra = {}
+    if "xlsx" in formats:
+        from cxreport.present.workbook import build_workbook
+
+        extra["xlsx"] = build_workbook(study)
     rendered = render_report(context, template=REPORT_TEMPLATES[report], out_dir=Path(out_dir),
-                             name=name, formats=formats,
+                             name=name, formats=tuple(f for f in formats if f in ("html", "pdf")), extra=extra,
                              allowed_dirs=[project.base_dir])
     timings.update(rendered.timings)
     return BuildResult(study, rendered.paths, warnings + rendered.warnings, timings)

@@ -48,8 +48,8 @@ def cli() -> None:
 @project_argument
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Folder for the reports (default: ./out next to the project file).")
-@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "both"]), default="both", show_default=True,
-              help="Which report formats to write.")
+@click.option("--format", "fmt", default="both", show_default=True,
+              help="Formats to write: html, pdf, xlsx (the Excel appendix), comma-separated; 'both' = html,pdf.")
 @click.option("--report", type=click.Choice(["client", "quarterly"]), default="client", show_default=True,
               help="Report type: the client report, or the quarterly management review.")
 @click.option("--strict", is_flag=True, help="Fail on any invalid value in the data instead of excluding it.")
@@ -64,15 +64,30 @@ def build(project: Path, out_dir: Path | None, fmt: str, report: str, strict: bo
     from cxreport.build import build as build_reports
     from cxreport.config import load_project
 
+    formats = parse_formats(fmt)
     proj = load_project(project, allow_outside=allow_outside)
     out = out_dir or (proj.base_dir / "out")
-    formats = ("html", "pdf") if fmt == "both" else (fmt,)
     click.echo(f"Building the {report} report for {proj.client.name} …", err=True)
     result = build_reports(proj, out, formats=formats, report=report, strict=strict)
     _warn(result.warnings)
-    for kind in ("html", "pdf"):
+    for kind in ("html", "pdf", "xlsx"):
         if kind in result.paths:
             click.echo(f"{kind.upper()}: {result.paths[kind]}")
+
+
+BUILD_FORMATS = ("html", "pdf", "xlsx")
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """'both' or a comma-separated list of html, pdf, xlsx."""
+    if text.strip().lower() == "both":
+        return ("html", "pdf")
+    chosen = tuple(dict.fromkeys(p.strip().lower() for p in text.split(",") if p.strip()))
+    bad = [f for f in chosen if f not in BUILD_FORMATS]
+    if bad or not chosen:
+        raise click.BadParameter(f"unknown format '{bad[0] if bad else text}' (choose from html, pdf, xlsx, "
+                                 "comma-separated, or both)", param_hint="--format")
+    return chosen
 
 
 @cli.command(context_settings=CONTEXT)

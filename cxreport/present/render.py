@@ -189,7 +189,9 @@ def write_outputs(outputs: dict[str, bytes], out_dir: Path) -> dict[str, Path]:
 
 
 def render_report(context: dict, *, template: str, out_dir: Path, name: str, formats: tuple[str, ...],
-                  allowed_dirs: list[Path]) -> Rendered:
+                  allowed_dirs: list[Path], extra: dict[str, bytes] | None = None) -> Rendered:
+    """Render ``formats`` (html, pdf) and write them, with any ``extra`` outputs (file
+    extension → bytes), all under temporary names first."""
     import time
 
     outputs: dict[str, bytes] = {}
@@ -203,8 +205,10 @@ def render_report(context: dict, *, template: str, out_dir: Path, name: str, for
         html = render_html(template, context, "pdf")
         outputs[f"{name}.pdf"] = html_to_pdf(html, allowed_dirs + [templates_dir()])
         rendered.timings["PDF"] = time.perf_counter() - t
+    for ext, data in (extra or {}).items():
+        outputs[f"{name}.{ext}"] = data
     paths = write_outputs(outputs, out_dir)
-    for fmt in FORMATS:
+    for fmt in FORMATS + tuple(extra or {}):
         key = f"{name}.{fmt}"
         if key in paths:
             rendered.paths[fmt] = paths[key]
