@@ -501,3 +501,19 @@ def test_airline_style_zero_on_a_1_to_5_scale_without_na_codes_is_invalid(tmp_pa
     check = next(c for c in study.validation.columns if c.column == "Inflight wifi service")
     assert check.out_of_scale == 4 and check.not_applicable == 0
     assert study.results.overall["attr:Inflight wifi"].mean.value == pytest.approx(27 / 8)
+
+
+import pytest as _pytest
+
+
+@_pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_csv_delimiter_is_detected(tmp_path, delimiter):
+    from cxreport.load.tabular import read_table
+
+    rows = ["id", "nps", "comment"], ["1", "9", "good; really, good"], ["2", "3", "slow"]
+    text = "\n".join(delimiter.join(f'"{c}"' if (";" in c or "," in c) else c for c in row) for row in rows) + "\n"
+    path = tmp_path / "data.csv"
+    path.write_text(text)
+    table = read_table(path)
+    assert list(table.frame.columns) == ["id", "nps", "comment"]
+    assert table.frame["comment"].tolist() == ["good; really, good", "slow"]

@@ -91,6 +91,24 @@ def _check_header(names: list[str], name: str) -> None:
         seen[key] = position
 
 
+def sniff_delimiter(text: str) -> str:
+    """',', ';' or tab: the one that splits the header and the next lines into the same,
+    largest number of fields (quoted fields respected). Comma when in doubt."""
+    sample = text[:65536].splitlines()[:20]
+    best, best_fields = ",", 1
+    for delimiter in (",", ";", "\t"):
+        try:
+            counts = [len(row) for row in csv.reader(sample, delimiter=delimiter)]
+        except csv.Error:
+            continue
+        if not counts:
+            continue
+        consistent = len(set(counts[: max(2, len(counts) - 1)])) == 1   # the last line may be cut short
+        if consistent and counts[0] > best_fields:
+            best, best_fields = delimiter, counts[0]
+    return best
+
+
 def _read_csv(path: Path, name: str, encoding: str) -> pd.DataFrame:
     raw = path.read_bytes()
     if encoding == "auto" and raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -100,11 +118,12 @@ def _read_csv(path: Path, name: str, encoding: str) -> pd.DataFrame:
     text = _decode(raw, name, encoding)
     if not text.strip():
         raise DataError(f"{name}: the file is empty")
-    header_line = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
+    delimiter = sniff_delimiter(text)
+    header_line = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=delimiter), [])
     _check_header(header_line, name)
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
-                            skip_blank_lines=True, engine="c")
+                            skip_blank_lines=True, engine="c", sep=delimiter)
     except pd.errors.ParserError as exc:
         raise DataError(f"{name}: cannot parse CSV: {_parser_message(exc)}") from None
     except pd.errors.EmptyDataError:
