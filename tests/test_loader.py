@@ -517,3 +517,17 @@ def test_csv_delimiter_is_detected(tmp_path, delimiter):
     table = read_table(path)
     assert list(table.frame.columns) == ["id", "nps", "comment"]
     assert table.frame["comment"].tolist() == ["good; really, good", "slow"]
+
+
+def test_gbk_file_is_reported_with_a_hint_and_read_when_set(tmp_path):
+    from cxreport.errors import DataError
+    from cxreport.load.tabular import read_table
+
+    text = "id,门店,评价\n1,上海店,服务很好\n2,北京店,排队太久\n"
+    path = tmp_path / "zh.csv"
+    path.write_bytes(text.encode("gbk"))
+    with _pytest.raises(DataError) as err:
+        read_table(path)
+    assert "not UTF-8" in err.value.message and "gb18030" in err.value.message
+    table = read_table(path, encoding="gb18030")
+    assert table.frame["评价"].tolist() == ["服务很好", "排队太久"]

@@ -62,15 +62,36 @@ def read_table(path: Path, *, name: str | None = None, encoding: str = "auto",
     return Table(frame, name, path)
 
 
+#: Encodings suggested (never guessed silently) when a file is not UTF-8.
+CANDIDATE_ENCODINGS = ("cp1252", "gb18030")
+
+
+def _decodes(raw: bytes, encoding: str) -> bool:
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    # cp1252 text read as gb18030 yields Chinese; accept gb18030 only when the result has
+    # runs of Chinese characters rather than isolated ones among Latin text.
+    if encoding == "gb18030":
+        import re
+
+        return bool(re.search(r"[\u4e00-\u9fff]{2,}", text))
+    return True
+
+
 def _decode(raw: bytes, name: str, encoding: str) -> str:
     if encoding == "auto":
         try:
             return raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             line = raw.count(b"\n", 0, exc.start) + 1
+            fits = [c for c in CANDIDATE_ENCODINGS if _decodes(raw, c)]
+            hint = (f"it decodes as {' or '.join(fits)}, but which is right cannot be told for certain"
+                    if fits else "for example cp1252, latin-1 or gb18030")
             raise DataError(
                 f"{name}: not UTF-8 text (byte 0x{raw[exc.start]:02X} on line {line}); "
-                "set survey.encoding in the project file (for example cp1252 or latin-1)") from None
+                f"set survey.encoding in the project file ({hint})") from None
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
