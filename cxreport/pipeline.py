@@ -46,11 +46,19 @@ def load_survey(project: Project) -> Table:
                       encoding=survey.encoding, sheet=survey.sheet)
 
 
-def validate_project(project: Project, *, strict: bool = False) -> tuple[Table, SurveyData]:
+def validate_project(project: Project, *, strict: bool = False,
+                     timings: dict[str, float] | None = None) -> tuple[Table, SurveyData]:
+    import time
+
+    t = time.perf_counter()
     table = load_survey(project)
+    t1 = time.perf_counter()
     data = prepare(project, table)
     if strict and not data.report.clean:
         raise DataError(f"{table.name}: invalid data (--strict)", data.report.warnings())
+    if timings is not None:
+        timings["read survey file"] = t1 - t
+        timings["validate"] = time.perf_counter() - t1
     return table, data
 
 
@@ -61,14 +69,7 @@ def run(project: Project | str | Path, *, strict: bool = False, allow_outside: b
     timings: dict[str, float] = {}
     if not isinstance(project, Project):
         project = load_project(project, allow_outside=allow_outside)
-    t = clock()
-    table = load_survey(project)
-    timings["read survey file"] = clock() - t
-    t = clock()
-    data = prepare(project, table)
-    if strict and not data.report.clean:
-        raise DataError(f"{table.name}: invalid data (--strict)", data.report.warnings())
-    timings["validate"] = clock() - t
+    table, data = validate_project(project, strict=strict, timings=timings)
     t = clock()
     rules = BaseRules(project.bases.suppress_below, project.bases.flag_below)
     results = score_survey(data, rules, project.significance.alpha)

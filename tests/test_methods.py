@@ -7,17 +7,17 @@ figure that disagrees with the published methodology.
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
 from cxreport.pipeline import run
 from cxreport.scoring import stats
 from cxreport.scoring.kpis import BaseRules, ItemSpec, compare, nps, score_item
+
+from table_project import write_project
 
 # --------------------------------------------------------------------------- helpers
 
@@ -27,18 +27,6 @@ def nps_values(promoters: int, passives: int, detractors: int) -> list[float]:
     return [10.0] * promoters + [8.0] * passives + [3.0] * detractors
 
 
-def write_project(folder: Path, columns: dict, header: list[str], rows: list[list], **extra) -> Path:
-    """A project folder with data.csv and cxreport.yaml; returns the project file."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "data.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    config = {"client": {"name": "Test client"}, "survey": {"file": "data.csv"}, "columns": columns}
-    config.update(extra)
-    path = folder / "cxreport.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    return path
 
 
 def normal_two_sided_p(z: float) -> float:

@@ -5,20 +5,20 @@ independently with pandas.
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from cxreport.benchmark.targets import evaluate_targets, status
 from cxreport.periods import assign_periods
 from cxreport.pipeline import run
 from cxreport.scoring.kpis import BaseRules, ItemSpec, compare, nps, score_item
 from cxreport.scoring.survey import score_survey
+
+from table_project import write_project
 
 Z = 1.959964
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "harbour-bank"
@@ -27,17 +27,6 @@ SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "harbour-bank"
 # --------------------------------------------------------------------------- helpers
 
 
-def write_project(folder: Path, columns: dict, header: list[str], rows: list[list], **extra) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "data.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    config = {"client": {"name": "Test client"}, "survey": {"file": "data.csv"}, "columns": columns}
-    config.update(extra)
-    path = folder / "cxreport.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    return path
 
 
 def hand_wilson(p: float, n: float, z: float = Z) -> tuple[float, float]:

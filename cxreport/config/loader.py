@@ -206,7 +206,7 @@ def _describe(err: dict[str, Any], data: Any = None, model: type[BaseModel] = Pr
     if kind == "extra_forbidden":
         parent, key = loc[:-1], loc[-1]
         allowed = _allowed_keys(parent, model)
-        return loc, f"unknown key" + did_you_mean(str(key), allowed)
+        return loc, "unknown key" + did_you_mean(str(key), allowed)
     if kind == "missing":
         return loc[:-1], f"missing required key '{loc[-1]}'"
     if kind == "literal_error":

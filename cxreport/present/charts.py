@@ -523,7 +523,6 @@ def journey(chart_id: str, jmap, cs: ChartStyle) -> Chart:
         pad = max((hi - lo) * 0.25, 2)
         ax.set_ylim(lo - pad, hi + pad * 1.8)
         # stage bands
-        start = 0
         for k, stage in enumerate(jmap.stages):
             members = [x for x, p in zip(xs, points) if p.stage == stage]
             if not members:
@@ -533,7 +532,6 @@ def journey(chart_id: str, jmap, cs: ChartStyle) -> Chart:
                 ax.axvspan(a, b, color="#EEF1F4", zorder=0)
             ax.text((a + b) / 2, hi + pad * 1.5, plain(stage), ha="center", va="top", fontsize=8.5,
                     fontweight="bold", color=cs.primary)
-            start = b
         ax.set_xlim(-0.5, len(points) - 0.5)
         ax.set_xticks(xs, [plain(p.name) + ("*" if p.base == "small" else "") for p in points], rotation=30,
                       ha="right", fontsize=7.5)

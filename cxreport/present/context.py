@@ -275,32 +275,17 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
     periods = results.period_info
     period_label = (periods[0].label if len(periods) == 1 else f"{periods[0].label} – {periods[-1].label}") if periods else ""
 
-    sections = [s for s in report.sections]
-    if not scorecard and "scorecard" in sections:
-        sections.remove("scorecard")
-    if trend is None and "trend" in sections:
-        sections.remove("trend")
-    if nps_block is None and "nps_distribution" in sections:
-        sections.remove("nps_distribution")
-    if attributes is None and "attributes" in sections:
-        sections.remove("attributes")
-    if not segments and "segments" in sections:
-        sections.remove("segments")
-    comments = _comments(study, report.comments_shown) if "comments" in sections else []
-    if not comments and voice is None and "comments" in sections:
-        sections.remove("comments")
-    if narrative["recommendations"] is None and "recommendations" in sections:
-        sections.remove("recommendations")
-    if not benchmarks and not tier_rows and "benchmarks" in sections:
-        sections.remove("benchmarks")
-    if not competitors and "competitors" in sections:
-        sections.remove("competitors")
-    if drivers is None and "drivers" in sections:
-        sections.remove("drivers")
-    if journey is None and "journey" in sections:
-        sections.remove("journey")
-    if priorities is None and "priorities" in sections:
-        sections.remove("priorities")
+    comments = _comments(study, report.comments_shown) if "comments" in report.sections else []
+    # A section appears only when it has something to show.
+    has_content = {
+        "scorecard": bool(scorecard), "trend": trend is not None, "nps_distribution": nps_block is not None,
+        "attributes": attributes is not None, "segments": bool(segments),
+        "comments": bool(comments) or voice is not None,
+        "recommendations": narrative["recommendations"] is not None,
+        "benchmarks": bool(benchmarks or tier_rows), "competitors": bool(competitors),
+        "drivers": drivers is not None, "journey": journey is not None, "priorities": priorities is not None,
+    }
+    sections = [s for s in report.sections if has_content.get(s, True)]
 
     return {
         "version": __version__,

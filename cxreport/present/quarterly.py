@@ -13,17 +13,10 @@ from cxreport.i18n import _
 from cxreport.pipeline import Study
 from cxreport.present import charts
 from cxreport.present.context import build_context, est_cell, status_dict
+from cxreport.present.findings import _points
 from cxreport.present.formatting import figure
 from cxreport.present.narrative import load_narrative
 from cxreport.scoring.survey import segment_period_changes
-
-
-def _points(diff: float, unit: str) -> str:
-    if unit == "percent":
-        return _("{n} percentage points").format(n=f"{abs(diff):.1f}")
-    if unit == "points":
-        return _("{n} points").format(n=f"{abs(round(diff)):.0f}")
-    return f"{abs(diff):.2f}"
 
 
 def build_quarterly_context(study: Study, **kwargs) -> dict:

@@ -10,7 +10,7 @@ import numpy as np
 
 from cxreport.config.schema import Project
 from cxreport.errors import ConfigError
-from cxreport.scoring.drivers import MAX_LMG_DRIVERS, DriverError, DriverResult, cronbach_alpha, relative_weights, shapley
+from cxreport.scoring.drivers import MAX_LMG_DRIVERS, DriverError, cronbach_alpha, relative_weights, shapley
 from cxreport.util import did_you_mean
 from cxreport.validate import SurveyData
 
