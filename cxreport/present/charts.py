@@ -332,20 +332,31 @@ def gap_chart(chart_id: str, comparison, cs: ChartStyle) -> Chart:
 
 
 def _label_points(ax, points: list[tuple[float, float, str]], fontsize: float = 8) -> None:
-    """Label scatter points, nudging a label up or down when it would sit on an earlier one."""
-    transform = ax.transData
-    placed: list[tuple[float, float]] = []
+    """Label scatter points without covering other points or labels: to the right of the
+    point by default, to the left when that would run over a neighbour, and nudged up or
+    down when it would sit on an earlier label. Distances are in points."""
+    scale = 72.0 / ax.figure.dpi
+
+    def at(x, y):
+        px, py = ax.transData.transform((x, y))
+        return px * scale, py * scale
+
+    dots = [at(x, y) for x, y, _t in points]
+    placed: list[tuple[float, float, float]] = []          # (left, right, baseline) of placed labels
     for x, y, text in sorted(points, key=lambda p: (-p[1], p[0])):
-        px, py = transform.transform((x, y))
-        dy = 3
+        px, py = at(x, y)
+        width = 0.55 * fontsize * len(text)
+        right_side = not any(px + 3 < qx < px + 10 + width and abs(qy - py) < fontsize + 4 for qx, qy in dots)
+        left, right = (px + 6, px + 6 + width) if right_side else (px - 6 - width, px - 6)
+        dy = 3.0
         for attempt in range(8):
-            ty = py + dy
-            clash = any(abs(px - qx) < 95 and abs(ty - qy) < 11 for qx, qy in placed)
-            if not clash:
+            if not any(left < r and l < right and abs(py + dy - qy) < fontsize + 2 for l, r, qy in placed):
                 break
-            dy = 3 - 11 * (attempt // 2 + 1) if attempt % 2 == 0 else 3 + 11 * (attempt // 2 + 1)
-        placed.append((px, py + dy))
-        ax.annotate(plain(text), (x, y), xytext=(6, dy), textcoords="offset points", fontsize=fontsize)
+            step = (fontsize + 3) * (attempt // 2 + 1)
+            dy = 3 - step if attempt % 2 == 0 else 3 + step
+        placed.append((left, right, py + dy))
+        ax.annotate(plain(text), (x, y), xytext=(6 if right_side else -6, dy), textcoords="offset points",
+                    fontsize=fontsize, ha="left" if right_side else "right")
 
 
 # --------------------------------------------------------------------------- drawing many charts
