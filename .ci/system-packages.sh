@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the system libraries and fonts cxreport needs (Debian/Ubuntu), if any are missing.
 # WeasyPrint needs Pango; libharfbuzz-subset0 keeps font embedding fast; the fonts are the
-# families a project may choose; poppler-utils turns PDFs into PNGs for looking at pages.
+# families a project may choose (fonts-noto-cjk for Chinese reports); poppler-utils turns PDFs into
+# PNGs for looking at pages; chromium runs the browser tests of the HTML report.
 set -euo pipefail
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
           fonts-lato fonts-open-sans fonts-noto-core fonts-dejavu-core fonts-liberation2 fonts-roboto-unhinted
-          poppler-utils)
+          fonts-noto-cjk poppler-utils chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
