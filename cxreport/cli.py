@@ -123,7 +123,8 @@ def validate(project: Path, strict: bool, allow_outside: bool) -> None:
 
 @cli.command(context_settings=CONTEXT)
 @project_argument
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True,
+              help="json: the documented cxreport.scores/1 document; csv: one row per figure.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Write to this file instead of standard output.")
 @click.option("--strict", is_flag=True, help="Fail on any invalid value in the data.")
@@ -172,7 +173,8 @@ def init(directory: Path) -> None:
 @cli.command(context_settings=CONTEXT)
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=Path("out/demo"),
               show_default=True, help="Folder for the reports.")
-@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "both"]), default="both", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "both"]), default="both", show_default=True,
+              help="Formats to write: html, pdf or both.")
 def demo(out_dir: Path, fmt: str) -> None:
     """Build the bundled Harbour Bank sample project (shipped with cxreport).
 
@@ -369,7 +371,8 @@ def shop_status(programme: Path, allow_outside: bool) -> None:
 
 @shop.command("export", context_settings=CONTEXT)
 @programme_argument
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True,
+              help="xlsx: one workbook; csv: three files (visits, answers, locations).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("shop-export"), show_default=True,
               help="Output file (xlsx) or file-name stem (csv: STEM_visits.csv, STEM_answers.csv, STEM_locations.csv).")
 @allow_outside_option
@@ -414,8 +417,10 @@ def shop_rescore(programme: Path, reason: str, allow_outside: bool) -> None:
 @click.option("--wave", default=None, help="Report up to and including this wave (default: all waves).")
 @click.option("--scoresheets", is_flag=True, help="Also render a scoresheet for every visit.")
 @click.option("--locations", is_flag=True, help="Also render a report for every location.")
-@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=Path("out/shop"), show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "both"]), default="both", show_default=True)
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=Path("out/shop"), show_default=True,
+              help="Folder for the reports.")
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "both"]), default="both", show_default=True,
+              help="Formats to write: html, pdf or both.")
 @click.option("-j", "--jobs", type=int, default=0, help="Worker processes for scoresheets and location reports (default: all cores).")
 @allow_outside_option
 def shop_report(programme: Path, wave: str | None, scoresheets: bool, locations: bool, out_dir: Path, fmt: str,

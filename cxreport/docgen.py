@@ -1,4 +1,5 @@
-"""Generate docs/project-file.md from the schema (``python -m cxreport.docgen``).
+"""Generate the reference docs (``python -m cxreport.docgen docs``): docs/project-file.md and
+docs/programme-file.md from the schemas, docs/commands.md from the commands' ``--help``.
 
 A test checks that the committed reference matches, so a setting cannot go undocumented.
 """
@@ -130,11 +131,55 @@ def generate(root: type[BaseModel] = Project, header: str = HEADER) -> str:
     return "\n".join(lines)
 
 
+COMMANDS_HEADER = """# Command reference
+
+Generated from the commands' own `--help` by `python -m cxreport.docgen`; do not edit by
+hand. Exit codes: 0 success, 1 a user or data error (one-line message on stderr), 2 a usage
+error, 3 a batch that finished with some failed items. Progress and messages go to stderr;
+paths of written files and machine-readable output go to stdout.
+
+"""
+
+
+def _walk(command, path: list[str]):
+    """(name path, command) for ``command`` and every sub-command, depth first, sorted."""
+    import click
+
+    yield path, command
+    if isinstance(command, click.Group):
+        for name in sorted(command.commands):
+            yield from _walk(command.commands[name], [*path, name])
+
+
+def command_reference() -> str:
+    """Every command's ``--help`` text, as it prints at a fixed width of 100 columns."""
+    import click
+
+    from cxreport.cli import cli
+
+    lines = [COMMANDS_HEADER]
+    entries = list(_walk(cli, ["cxreport"]))
+    links = [f"[`{' '.join(p)}`](#{'-'.join(p)})" for p, _ in entries[1:]]
+    lines.append("Commands: " + ", ".join(links) + "\n")
+    for path, command in entries:
+        name = " ".join(path)
+        settings = {**command.context_settings, "terminal_width": 100, "max_content_width": 100}
+        # The command's own context settings (-h as well as --help): Click caches the help
+        # option it builds from the first context it sees.
+        context = click.Context(command, info_name=name, **settings)
+        text = command.get_help(context)
+        anchor = "-".join(path)
+        lines.append(f'<a id="{anchor}"></a>\n\n## `{name}`\n')
+        lines.append("```text\n" + text.rstrip() + "\n```\n")
+    return "\n".join(lines)
+
+
 def documents() -> dict[str, str]:
     from cxreport.shop.programme import ProgrammeFile
 
     return {"project-file.md": generate(Project, HEADER),
-            "programme-file.md": generate(ProgrammeFile, PROGRAMME_HEADER)}
+            "programme-file.md": generate(ProgrammeFile, PROGRAMME_HEADER),
+            "commands.md": command_reference()}
 
 
 def main() -> None:

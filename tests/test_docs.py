@@ -48,3 +48,15 @@ def test_every_command_is_in_the_readme_or_docs_and_has_an_example():
                 assert "Example" in (sub.help or ""), f"cxreport {name} {sub.name} help has no example"
         else:
             assert "Example" in (command.help or ""), f"cxreport {name} help has no example"
+
+
+def test_every_command_option_has_help_text_in_the_command_reference():
+    from cxreport.docgen import _walk
+
+    text = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
+    for path, command in _walk(cli, ["cxreport"]):
+        assert f"## `{' '.join(path)}`" in text, f"{' '.join(path)} missing from docs/commands.md"
+        for param in command.params:
+            if isinstance(param, click.Option) and param.name != "help":
+                assert param.help, f"{' '.join(path)} {param.opts[0]} has no help text"
+                assert param.opts[-1] in text
