@@ -32,14 +32,43 @@ def check_image(path: Path) -> None:
         raise ValueError(f"{path.name}: file extension says {expected} but the file is {fmt}")
 
 
+#: Largest SVG logo read (bytes); logos are a few kilobytes.
+MAX_SVG_BYTES = 5_000_000
+
+
 def _check_svg(path: Path) -> None:
+    """A well-formed SVG that refers to nothing outside itself: no DTD or entities, and every
+    href, src or CSS url() is a fragment (#id) or a data: URL. The report embeds the logo, and
+    the PDF renderer would otherwise be asked to fetch whatever the SVG names."""
+    import re
     import xml.etree.ElementTree as ET
 
+    raw = path.read_bytes()
+    if len(raw) > MAX_SVG_BYTES:
+        raise ValueError(f"{path.name}: SVG logo larger than {MAX_SVG_BYTES // 1_000_000} MB")
+    if re.search(rb"<!DOCTYPE|<!ENTITY", raw, re.I):
+        raise ValueError(f"{path.name}: SVG with a DOCTYPE or entities is not accepted (remove the <!DOCTYPE …> line)")
     try:
-        for _event, element in ET.iterparse(path, events=("start",)):
-            if element.tag.rsplit("}", 1)[-1] != "svg":
-                raise ValueError(f"{path.name}: not an SVG image (root element is <{element.tag}>)")
-            return
+        root = ET.fromstring(raw)
     except ET.ParseError as exc:
         raise ValueError(f"{path.name}: not a valid SVG image ({exc})") from None
-    raise ValueError(f"{path.name}: empty SVG file")
+    if root.tag.rsplit("}", 1)[-1] != "svg":
+        raise ValueError(f"{path.name}: not an SVG image (root element is <{root.tag}>)")
+    external = re.compile(r"url\(\s*['\"]?(?!#|data:)([^)'\"]*)", re.I)
+    for element in root.iter():
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag == "script":
+            raise ValueError(f"{path.name}: SVG logo contains a <script> element")
+        for attr, value in element.attrib.items():
+            local = attr.rsplit("}", 1)[-1]
+            value = value.strip()
+            if local in ("href", "src") and value and not value.startswith(("#", "data:")):
+                raise ValueError(f"{path.name}: SVG logo refers to an external resource ({value[:60]}); "
+                                 "embed it or remove it")
+            match = external.search(value) if local == "style" else None
+            if match:
+                raise ValueError(f"{path.name}: SVG logo refers to an external resource ({match.group(1)[:60]})")
+        if tag == "style" and element.text:
+            match = external.search(element.text) or re.search(r"@import", element.text, re.I)
+            if match:
+                raise ValueError(f"{path.name}: SVG logo's style refers to an external resource")

@@ -246,6 +246,11 @@ def _parse_dates(series: pd.Series, project: Project, table: Table, report: Vali
     return dates.dt.normalize(), check
 
 
+#: Largest weight accepted. Larger ones are data errors, and their squares would overflow
+#: the effective-sample-size sums; population weights (people per respondent) stay far below it.
+MAX_WEIGHT = 1e9
+
+
 def prepare(project: Project, table: Table) -> SurveyData:
     """Validate ``table`` against the project and return clean, scoreable data."""
     check_columns(project, table)
@@ -272,7 +277,7 @@ def prepare(project: Project, table: Table) -> SurveyData:
     if cols.weight:
         weights, blank = _numeric(frame[cols.weight])
         check = ColumnCheck("columns.weight", cols.weight, "Weight")
-        bad = blank | ~np.isfinite(weights) | (weights < 0)
+        bad = blank | ~np.isfinite(weights) | (weights < 0) | (weights > MAX_WEIGHT)
         zero = ~bad & (weights == 0)
         check.valid = int((~bad & ~zero).sum())
         check.blank = int(blank.sum())

@@ -135,6 +135,8 @@ def read_yaml(path: Path) -> tuple[Any, dict[Loc, int]]:
         raise ConfigError(f"{name}: invalid YAML: {exc}") from None
     except _RecursiveAlias:
         raise ConfigError(f"{name}: recursive YAML alias (an alias refers to itself)") from None
+    except RecursionError:
+        raise ConfigError(f"{name}: invalid YAML: nested too deeply") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{name}: the project file must be a mapping of settings (key: value), "
                           f"not a {type(data).__name__}")

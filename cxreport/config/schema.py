@@ -11,6 +11,7 @@ Each field's ``description`` is the reference documentation of the setting.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -274,6 +275,13 @@ def _target_shorthand(value: Any) -> Any:
     return value
 
 
+#: Possible values of a target: a target outside its KPI's scale is a typing mistake.
+TARGET_RANGES = {"nps": (-100, 100, "the NPS scale (−100 to +100)"),
+                 "csat": (0, 100, "0–100 % (CSAT is a top-2-box percentage)"),
+                 "ces": (-100, 100, "the CES scales (a 1–7 mean, or an index from −100 to +100)"),
+                 "attributes": (-100, 100, "any rating scale (−100 to +100)")}
+
+
 class Targets(Model):
     nps: Target | None = Field(None, description="NPS target in points (a number, or {value, tolerance, segments}).")
     csat: Target | None = Field(None, description="CSAT target as top-2-box % (a number, or {value, tolerance, segments}).")
@@ -290,6 +298,19 @@ class Targets(Model):
     def _short_attrs(cls, value: Any) -> Any:
         if isinstance(value, dict):
             return {k: _target_shorthand(v) for k, v in value.items()}
+        return value
+
+    @field_validator("nps", "csat", "ces", "attributes")
+    @classmethod
+    def _in_range(cls, value: Any, info) -> Any:
+        low, high, scale = TARGET_RANGES[info.field_name]
+        targets = value.values() if isinstance(value, dict) else [value]
+        for target in targets:
+            if target is None:
+                continue
+            for number in [target.value, *(v for seg in target.segments.values() for v in seg.values())]:
+                if not (math.isfinite(number) and low <= number <= high):
+                    raise ValueError(f"target {number:g} is outside {scale}")
         return value
 
 

@@ -20,6 +20,10 @@ from cxreport.errors import DataError
 #: Largest survey file read without complaint (bytes).
 MAX_FILE_BYTES = 2_000_000_000
 
+#: Longest cell accepted: Excel's own limit, so every accepted cell fits an appendix workbook.
+#: A longer cell is a broken export (a missing quote swallowing the rest of the file) or junk.
+MAX_CELL_CHARS = 32_767
+
 
 @dataclass
 class Table:
@@ -140,6 +144,9 @@ def _read_csv(path: Path, name: str, encoding: str) -> pd.DataFrame:
     if not text.strip():
         raise DataError(f"{name}: the file is empty")
     delimiter = sniff_delimiter(text)
+    import re
+
+    long_line = re.search(r"[^\n]{%d}" % (MAX_CELL_CHARS + 1), text) is not None
     header_line = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=delimiter), [])
     _check_header(header_line, name)
     try:
@@ -150,7 +157,19 @@ def _read_csv(path: Path, name: str, encoding: str) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise DataError(f"{name}: the file is empty") from None
     frame.columns = [str(c).strip() for c in frame.columns]
+    if long_line:
+        _check_cell_lengths(frame, name, first_data_row=2)
     return frame
+
+
+def _check_cell_lengths(frame: pd.DataFrame, name: str, first_data_row: int) -> None:
+    for column in frame.columns:
+        lengths = frame[column].str.len()
+        if len(lengths) and lengths.max() > MAX_CELL_CHARS:
+            position = int(lengths.to_numpy().argmax())
+            raise DataError(f"{name}: row {first_data_row + position}, column '{column}': the cell is "
+                            f"{int(lengths.iloc[position]):,} characters long (at most {MAX_CELL_CHARS:,}); "
+                            "is a closing quote missing?")
 
 
 def _parser_message(exc: Exception) -> str:

@@ -176,13 +176,25 @@ def _long(records: list[dict[str, str]]) -> list[Visit]:
     return list(visits.values())
 
 
+def _json_int(text: str) -> int:
+    if len(text.lstrip("-")) > 30:
+        raise FileError(f"a number with {len(text.lstrip('-')):,} digits ({text[:12]}…) is not a valid answer or id")
+    return int(text)
+
+
+def _json_constant(name: str):
+    raise FileError(f"'{name}' is not valid JSON (write a missing answer as null or leave it out)")
+
+
 def _json_visit(raw: bytes) -> list[Visit]:
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
+        data = json.loads(raw.decode("utf-8-sig"), parse_int=_json_int, parse_constant=_json_constant)
     except UnicodeDecodeError:
         raise FileError("not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise FileError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise FileError("invalid JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise FileError("a JSON scoresheet must be one visit (an object), not a list or a value")
     unknown = set(data) - set(VISIT_FIELDS) - {"answers", "comments"}

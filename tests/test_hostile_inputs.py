@@ -1,0 +1,330 @@
+"""The hostile-input corpus: broken and malicious files through every loader, end to end.
+
+Each case writes a project (or a programme and a scoresheet) into a temporary folder, runs
+the real command line, and expects: exit code 1, one clear message naming the file (and
+the row and column, line, or project-file key) that matches the case's pattern, no
+traceback, and no report written. The cases are data (:data:`CASES`); a new loader adds
+its broken files here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from click.testing import CliRunner
+
+from cxreport.cli import cli
+from tests.conftest import BASE_CONFIG, DEFAULT_CSV, csv_text, default_rows, write_project
+
+HEADER = "resp_id,response_date,region,q_nps,q_csat,comment\n"
+GOOD_ROW = "R1,2026-01-05,North,9,4,fine\n"
+
+
+@dataclass
+class Case:
+    id: str
+    #: Writes the inputs into the folder; returns the command-line arguments (without -o).
+    setup: Callable[[Path], list[str]]
+    #: Regular expression the error output must match.
+    expect: str
+    #: Whether the command renders reports (then nothing may be written to the output folder).
+    renders: bool = True
+    marks: list = field(default_factory=list)
+
+
+CASES: list[Case] = []
+
+
+def case(id: str, expect: str, renders: bool = True):
+    def register(setup):
+        CASES.append(Case(id, setup, expect, renders))
+        return setup
+    return register
+
+
+def survey_case(id: str, data: bytes | str, expect: str, command: str = "build", name: str = "responses.csv",
+                strict: bool = False, **overrides):
+    """A project whose survey file is ``data`` (written as data/``name``)."""
+
+    def setup(folder: Path) -> list[str]:
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        survey = {"file": f"data/{name}", **overrides.pop("survey", {})} if "survey" in overrides else {
+            "file": f"data/{name}"}
+        project = write_project(folder, None, files={f"data/{name}": raw}, survey=survey, **overrides)
+        return [command, str(project), *(["--strict"] if strict else [])]
+
+    CASES.append(Case(id, setup, expect, command == "build"))
+
+
+def project_case(id: str, expect: str, raw_yaml: str | bytes | None = None, files: dict | None = None,
+                 command: str = "build", **overrides):
+    """A project whose project file is broken (``raw_yaml``) or has broken settings (``overrides``)."""
+
+    def setup(folder: Path) -> list[str]:
+        if isinstance(raw_yaml, bytes):
+            project = write_project(folder, DEFAULT_CSV, files=files)
+            project.write_bytes(raw_yaml)
+        else:
+            project = write_project(folder, DEFAULT_CSV, files=files, raw_yaml=raw_yaml, **overrides)
+        return [command, str(project)]
+
+    CASES.append(Case(id, setup, expect, command == "build"))
+
+
+def xlsx_bytes(rows: list[list], sheet: str = "Sheet1") -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = sheet
+    for row in rows:
+        ws.append(row)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+GOOD_XLSX_ROWS = [HEADER.strip().split(",")] + [r[:] for r in default_rows(20)]
+
+# --------------------------------------------------------------------------- survey CSV files
+
+survey_case("csv-empty", b"", r"responses\.csv: the file is empty")
+survey_case("csv-only-bom", b"\xef\xbb\xbf", r"responses\.csv: the file is empty")
+survey_case("csv-only-blank-lines", "\n\n\n", r"responses\.csv: .*(empty|no header)")
+survey_case("csv-header-only", HEADER, r"responses\.csv: has a header row but no data rows")
+survey_case("csv-truncated-in-quoted-field", HEADER + GOOD_ROW + 'R2,2026-01-06,North,9,4,"an unfinished comm',
+            r"responses\.csv: .*(EOF|quot|unfinished|unterminated)")
+survey_case("csv-ragged-row", HEADER + GOOD_ROW + "R2,2026-01-06,North,9,4,fine,extra,more\n",
+            r"responses\.csv: cannot parse CSV: .*line 3")
+survey_case("csv-wrong-delimiter-pipe", HEADER.replace(",", "|") + GOOD_ROW.replace(",", "|"),
+            r"q_nps.*not (found|in)|column")
+survey_case("csv-binary-junk", bytes(range(256)) * 40, r"responses\.csv: .*binary")
+survey_case("csv-png-renamed", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, r"responses\.csv: .*binary")
+survey_case("csv-zip-renamed", b"PK\x03\x04" + b"\x00" * 200, r"responses\.csv: .*binary")
+survey_case("csv-cp1252", (HEADER + "R1,2026-01-05,North,9,4,caf\xe9 tr\xe8s bien\n" * 40).encode("cp1252"),
+            r"responses\.csv: not UTF-8 text \(byte 0xE9 on line 2\).*survey\.encoding")
+survey_case("csv-utf16-no-bom", (HEADER + GOOD_ROW * 40).encode("utf-16-le"), r"responses\.csv: .*binary")
+survey_case("csv-wrong-explicit-encoding", (HEADER + "R1,2026-01-05,North,9,4,é\n" * 40).encode("utf-8"),
+            r"responses\.csv: cannot be read as ascii .*survey\.encoding", survey={"encoding": "ascii"})
+survey_case("csv-duplicate-header", "resp_id,response_date,region,q_nps,q_nps,comment\n" + GOOD_ROW * 40,
+            r"responses\.csv: duplicate column name 'q_nps' \(columns 4 and 5\)")
+survey_case("csv-missing-configured-column", "resp_id,response_date,region,q_csat,comment\n"
+            + "R1,2026-01-05,North,4,fine\n" * 40, r"q_nps")
+survey_case("csv-huge-field", HEADER + GOOD_ROW * 40 + "R99,2026-01-05,North,9,4," + "x" * 2_000_000 + "\n",
+            r"responses\.csv: row 42, column 'comment': .*characters")
+survey_case("csv-formula-in-score-strict", HEADER + GOOD_ROW * 40 + "R99,2026-01-05,North,=1+9,4,fine\n",
+            r"responses\.csv.*row 42.*q_nps.*=1\+9", strict=True)
+survey_case("csv-nps-out-of-range-strict", HEADER + GOOD_ROW * 40 + "R99,2026-01-05,North,11,4,fine\n",
+            r"row 42.*q_nps.*11", strict=True)
+survey_case("csv-absurd-number-strict", HEADER + GOOD_ROW * 40 + "R99,2026-01-05,North,1e308,4,fine\n",
+            r"row 42.*q_nps", strict=True)
+survey_case("csv-nan-text-strict", HEADER + GOOD_ROW * 40 + "R99,2026-01-05,North,NaN,4,fine\n",
+            r"row 42.*q_nps.*NaN", strict=True)
+survey_case("csv-infinity-strict", HEADER + GOOD_ROW * 40 + "R99,2026-01-05,North,inf,4,fine\n",
+            r"row 42.*q_nps.*inf", strict=True)
+survey_case("csv-bad-date-strict", HEADER + GOOD_ROW * 40 + "R99,2026-13-45,North,9,4,fine\n",
+            r"row 42.*response_date.*2026-13-45", strict=True)
+survey_case("csv-duplicate-respondent-strict", HEADER + "".join(
+    f"R{i},2026-01-05,North,9,4,fine\n" for i in range(40)) + "R7,2026-01-06,North,3,2,again\n",
+            r"R7", strict=True)
+survey_case("csv-every-row-invalid", HEADER + "R1,2026-01-05,North,x,y,fine\n" * 40,
+            r"(no valid|no usable|every|all).*(respon|row|answer)")
+survey_case("csv-negative-weight", "resp_id,response_date,region,q_nps,q_csat,comment,w\n"
+            + "R1,2026-01-05,North,9,4,fine,1\n" * 40 + "R99,2026-01-05,North,9,4,fine,-3\n",
+            r"row 42.*'w'.*-3", strict=True,
+            columns={**BASE_CONFIG["columns"], "weight": "w"})
+survey_case("csv-absurd-weight", "resp_id,response_date,region,q_nps,q_csat,comment,w\n"
+            + "R1,2026-01-05,North,9,4,fine,1\n" * 40 + "R99,2026-01-05,North,9,4,fine,1e300\n",
+            r"row 42.*'w'", strict=True,
+            columns={**BASE_CONFIG["columns"], "weight": "w"})
+survey_case("csv-unsupported-extension", "whatever", r"(unsupported|\.dat)", name="responses.dat")
+survey_case("csv-validate-binary", bytes(range(256)) * 40, r"responses\.csv: .*binary", command="validate")
+survey_case("csv-score-ragged", HEADER + GOOD_ROW + "R2,2026-01-06,North,9,4,fine,extra\n",
+            r"responses\.csv: cannot parse CSV", command="score")
+
+# --------------------------------------------------------------------------- survey XLSX files
+
+survey_case("xlsx-text-renamed", "not a workbook at all", r"responses\.xlsx: not a readable XLSX workbook",
+            name="responses.xlsx")
+survey_case("xlsx-truncated", xlsx_bytes(GOOD_XLSX_ROWS)[:700], r"responses\.xlsx: not a readable XLSX workbook",
+            name="responses.xlsx")
+survey_case("xlsx-empty-zip", b"PK\x05\x06" + b"\x00" * 18, r"responses\.xlsx: not a readable XLSX workbook",
+            name="responses.xlsx")
+survey_case("xlsx-empty-sheet", xlsx_bytes([]), r"responses\.xlsx: .*(empty|no header)", name="responses.xlsx")
+survey_case("xlsx-header-only", xlsx_bytes(GOOD_XLSX_ROWS[:1]), r"responses\.xlsx: has a header row but no data",
+            name="responses.xlsx")
+survey_case("xlsx-missing-sheet", xlsx_bytes(GOOD_XLSX_ROWS, sheet="Data"),
+            r"responses\.xlsx: no sheet named 'Responses'.*Data", name="responses.xlsx",
+            survey={"sheet": "Responses"})
+survey_case("xlsx-sheet-index-out-of-range", xlsx_bytes(GOOD_XLSX_ROWS),
+            r"responses\.xlsx: sheet index 4 out of range", name="responses.xlsx", survey={"sheet": 4})
+survey_case("xlsx-duplicate-header", xlsx_bytes([["resp_id", "q_nps", "q_nps"], ["R1", 9, 9]]),
+            r"responses\.xlsx: duplicate column name 'q_nps'", name="responses.xlsx")
+
+
+def _zip_with(entries: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+survey_case("xlsx-zip-without-workbook", _zip_with({"hello.txt": b"hi"}),
+            r"responses\.xlsx: not a readable XLSX workbook", name="responses.xlsx")
+
+# --------------------------------------------------------------------------- project files
+
+project_case("yaml-empty", r"cxreport\.yaml.*empty", raw_yaml="")
+project_case("yaml-a-list", r"cxreport\.yaml.*(mapping|list)", raw_yaml="- a\n- b\n")
+project_case("yaml-syntax", r"cxreport\.yaml, line 3, column 7: invalid YAML", raw_yaml="client:\n  name: [unclosed\nsurvey: x\n")
+project_case("yaml-tabs", r"cxreport\.yaml.*line 2", raw_yaml="client:\n\tname: X\n")
+project_case("yaml-alias-bomb", r"cxreport\.yaml.*(alias|anchor)", raw_yaml=(
+    "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+    "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+    "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"))
+project_case("yaml-duplicate-key", r"cxreport\.yaml, line 3, column 1: invalid YAML: duplicate key 'client'",
+             raw_yaml="client: {name: A}\nsurvey: {file: data/responses.csv}\nclient: {name: B}\n")
+project_case("yaml-deep-nesting", r"cxreport\.yaml.*(nest|deep)", raw_yaml="client: " + "[" * 5000 + "]" * 5000 + "\n")
+project_case("yaml-binary", r"cxreport\.yaml.*(UTF-8|binary|not a text)", raw_yaml=bytes(range(256)) * 4)
+project_case("yaml-cp1252", r"cxreport\.yaml.*UTF-8", raw_yaml="client: {name: Caf\xe9}\n".encode("cp1252"))
+project_case("config-unknown-key", r"clinet.*did you mean 'client'", client=None, clinet={"name": "X"})
+project_case("config-wrong-type", r"targets\.nps", targets={"nps": "high"})
+project_case("config-absurd-target", r"targets\.nps", targets={"nps": 1e9})
+project_case("config-bad-colour", r"brand\.primary", brand={"primary": "red; background:url(http://x)"})
+project_case("config-font-injection", r"brand\.font", brand={"font": "Lato'; } body { background: url(http://x"})
+project_case("config-path-escape", r"survey\.file.*outside", survey={"file": "../../../etc/passwd"})
+project_case("config-absolute-path", r"survey\.file.*outside", survey={"file": "/etc/passwd"})
+project_case("config-missing-file", r"survey\.file.*(not found|does not exist)", survey={"file": "data/nope.csv"})
+project_case("config-survey-is-folder", r"survey\.file", survey={"file": "data"})
+project_case("config-logo-not-image", r"client\.logo", files={"brand/logo.png": "not an image"},
+             client={"name": "X", "logo": "brand/logo.png"})
+project_case("config-logo-svg-external", r"(client\.logo|logo\.svg).*(external|http|refer)",
+             files={"brand/logo.svg": '<svg xmlns="http://www.w3.org/2000/svg" '
+                    'xmlns:xlink="http://www.w3.org/1999/xlink"><image xlink:href="http://example.invalid/x.png" '
+                    'width="10" height="10"/></svg>'},
+             client={"name": "X", "logo": "brand/logo.svg"})
+project_case("config-logo-svg-entities", r"client\.logo.*DOCTYPE",
+             files={"brand/logo.svg": '<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa">'
+                    '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><svg xmlns="http://www.w3.org/2000/svg">'
+                    '<text>&b;</text></svg>'},
+             client={"name": "X", "logo": "brand/logo.svg"})
+project_case("config-logo-svg-css-import", r"client\.logo.*external",
+             files={"brand/logo.svg": '<svg xmlns="http://www.w3.org/2000/svg"><style>@import url(file:///etc/passwd);'
+                    '</style><rect width="5" height="5"/></svg>'},
+             client={"name": "X", "logo": "brand/logo.svg"})
+project_case("config-narrative-not-utf8", r"executive_summary\.md.*UTF-8",
+             files={"narrative/executive_summary.md": "Caf\xe9".encode("cp1252")},
+             report={"title": "T", "narrative": {"executive_summary": "narrative/executive_summary.md"}})
+project_case("config-narrative-binary", r"executive_summary\.md",
+             files={"narrative/executive_summary.md": bytes(range(256)) * 8},
+             report={"title": "T", "narrative": {"executive_summary": "narrative/executive_summary.md"}})
+project_case("config-unknown-segment-column", r"columns\.segments.*'regoin'",
+             columns={**BASE_CONFIG["columns"], "segments": {"Region": "regoin"}})
+project_case("config-competitor-table-missing-columns", r"competitor",
+             files={"data/competitors.csv": "brand,score\nA,1\n"},
+             competitors={"own_brand": "Test Co", "table": {"file": "data/competitors.csv"}})
+project_case("config-benchmarks-file-broken", r"bench\.yaml, line 3: invalid YAML",
+             files={"bench.yaml": "- id: x\n  metric: [unclosed\n"}, benchmarks={"files": ["bench.yaml"]})
+
+
+# --------------------------------------------------------------------------- mystery-shopping scoresheets
+
+
+def _programme(folder: Path) -> Path:
+    from tests.shop_helpers import scale, section, write_programme, yes_no
+
+    return write_programme(folder, [section("S", [yes_no("A1"), scale("A2", [("Good", 1), ("Poor", 0)])])])
+
+
+GOOD_VISIT = {"visit_id": "V1", "location_id": "L01", "shopper_id": "SH-1", "wave": "2026-W1",
+              "channel": "branch", "visit_date": "2026-01-12", "answers": {"A1": "yes", "A2": "Good"}}
+
+
+def scoresheet_case(id: str, name: str, content: bytes | str, expect: str):
+    def setup(folder: Path) -> list[str]:
+        programme = _programme(folder / "prog")
+        path = folder / name
+        path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+        return ["shop", "submit", str(programme), str(path)]
+
+    CASES.append(Case(id, setup, expect, renders=False))
+
+
+scoresheet_case("json-malformed", "v.json", '{"visit_id": "V1", ', r"v\.json: .*(JSON|json).*line 1")
+scoresheet_case("json-trailing-comma", "v.json", json.dumps(GOOD_VISIT)[:-1] + ",}", r"v\.json: .*JSON")
+scoresheet_case("json-not-an-object", "v.json", "[1, 2, 3]", r"v\.json: .*(object|visit)")
+scoresheet_case("json-a-string", "v.json", '"hello"', r"v\.json: .*(object|visit)")
+scoresheet_case("json-deep-nesting", "v.json", "[" * 100_000 + "]" * 100_000, r"v\.json: .*(nest|deep|JSON)")
+scoresheet_case("json-nan", "v.json", json.dumps({**GOOD_VISIT, "answers": {"A1": "yes", "A2": float("nan")}}),
+                r"v\.json: .*(NaN|A2)")
+scoresheet_case("json-huge-number", "v.json", json.dumps(GOOD_VISIT).replace('"V1"', "1" + "0" * 5000),
+                r"v\.json: a number with 5,001 digits")
+scoresheet_case("json-binary", "v.json", bytes(range(256)) * 8, r"v\.json: .*(UTF-8|binary|JSON)")
+scoresheet_case("json-unknown-item", "v.json", json.dumps({**GOOD_VISIT, "answers": {"A1": "yes", "A2": "Good",
+                                                                                       "ZZ": "yes"}}),
+                r"v\.json: visit V1: .*ZZ")
+scoresheet_case("json-answer-not-an-option", "v.json",
+                json.dumps({**GOOD_VISIT, "answers": {"A1": "yes", "A2": "<script>alert(1)</script>"}}),
+                r"v\.json: visit V1: .*A2")
+scoresheet_case("json-unknown-location", "v.json", json.dumps({**GOOD_VISIT, "location_id": "L99"}),
+                r"v\.json: visit V1: .*L99")
+scoresheet_case("csv-scoresheet-empty", "v.csv", "", r"v\.csv: .*empty")
+scoresheet_case("csv-scoresheet-binary", "v.csv", bytes(range(256)) * 8, r"v\.csv: .*(binary|UTF-8)")
+scoresheet_case("xlsx-scoresheet-corrupt", "v.xlsx", "not a workbook", r"v\.xlsx: .*(XLSX|workbook)")
+scoresheet_case("scoresheet-unsupported-type", "v.exe", "MZ", r"v\.exe: .*(unsupported|type)")
+
+
+# --------------------------------------------------------------------------- programme files
+
+def programme_case(id: str, text: str, expect: str):
+    def setup(folder: Path) -> list[str]:
+        path = folder / "programme.yaml"
+        path.write_text(text, encoding="utf-8")
+        return ["shop", "status", str(path)]
+
+    CASES.append(Case(id, setup, expect, renders=False))
+
+
+programme_case("programme-empty", "", r"programme\.yaml.*empty")
+programme_case("programme-syntax", "programme: {name: [x\n", r"programme\.yaml.*line")
+programme_case("programme-alias-bomb", "".join(
+    f"l{k}: &l{k} [{', '.join([f'*l{k - 1}' if k else 'x'] * 9)}]\n" for k in range(8)),
+               r"programme\.yaml.*(alias|anchor)")
+
+
+# --------------------------------------------------------------------------- the runner
+
+
+def test_the_corpus_is_large_enough():
+    assert len(CASES) >= 60, len(CASES)
+    assert len({c.id for c in CASES}) == len(CASES), "case ids must be unique"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_broken_input_gives_one_clear_error_and_no_output(case: Case, tmp_path):
+    args = case.setup(tmp_path)
+    out = tmp_path / "out"
+    if case.renders:
+        args += ["-o", str(out), "--format", "html"]
+    result = CliRunner().invoke(cli, args)
+    text = result.output + (result.stderr if result.stderr_bytes is not None else "")
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), (
+        f"crashed with {type(result.exception).__name__}: {result.exception}")
+    assert "Traceback" not in text
+    assert result.exit_code == 1, text
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert errors, result.stderr
+    assert re.search(case.expect, result.stderr, re.S), f"{case.expect!r} not in: {result.stderr}"
+    for line in result.stderr.splitlines():
+        assert len(line) < 600, f"message too long: {line[:200]}…"
+    if case.renders and out.exists():
+        written = [p.name for p in out.iterdir()]
+        assert not written, f"a failed build left files behind: {written}"
