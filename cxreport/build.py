@@ -55,6 +55,16 @@ def build(project: Project | str | Path, out_dir: str | Path, *, formats: tuple[
         from cxreport.present.workbook import build_workbook
 
         extra["xlsx"] = build_workbook(study)
+    if "pptx" in formats:
+        from cxreport.present.deck import build_deck
+
+        t = time.perf_counter()
+        extra["pptx"] = build_deck(study, context)
+        timings["PPTX"] = time.perf_counter() - t
+        logo = project.client.logo
+        if logo is not None and logo.suffix.lower() == ".svg":
+            warnings.append(f"client.logo: {logo.name} is an SVG image, which a PowerPoint deck cannot hold; "
+                            "the deck has no logo (use a PNG or JPEG logo to have one)")
     rendered = render_report(context, template=REPORT_TEMPLATES[report], out_dir=Path(out_dir),
                              name=name, formats=tuple(f for f in formats if f in ("html", "pdf")), extra=extra,
                              allowed_dirs=[project.base_dir])

@@ -49,7 +49,8 @@ def cli() -> None:
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Folder for the reports (default: ./out next to the project file).")
 @click.option("--format", "fmt", default="both", show_default=True,
-              help="Formats to write: html, pdf, xlsx (the Excel appendix), comma-separated; 'both' = html,pdf.")
+              help="Formats to write: html, pdf, xlsx (the Excel appendix), pptx (the slide deck), "
+                   "comma-separated, any combination; 'both' = html,pdf.")
 @click.option("--report", type=click.Choice(["client", "quarterly"]), default="client", show_default=True,
               help="Report type: the client report, or the quarterly management review.")
 @click.option("--strict", is_flag=True, help="Fail on any invalid value in the data instead of excluding it.")
@@ -60,6 +61,7 @@ def build(project: Path, out_dir: Path | None, fmt: str, report: str, strict: bo
     \b
     Example:
       cxreport build samples/harbour-bank/cxreport.yaml -o out/harbour-bank --format both
+      cxreport build samples/harbour-bank/cxreport.yaml --format html,pdf,xlsx,pptx
     """
     from cxreport.build import build as build_reports
     from cxreport.config import load_project
@@ -70,23 +72,23 @@ def build(project: Path, out_dir: Path | None, fmt: str, report: str, strict: bo
     click.echo(f"Building the {report} report for {proj.client.name} …", err=True)
     result = build_reports(proj, out, formats=formats, report=report, strict=strict)
     _warn(result.warnings)
-    for kind in ("html", "pdf", "xlsx"):
+    for kind in BUILD_FORMATS:
         if kind in result.paths:
             click.echo(f"{kind.upper()}: {result.paths[kind]}")
 
 
-BUILD_FORMATS = ("html", "pdf", "xlsx")
+BUILD_FORMATS = ("html", "pdf", "xlsx", "pptx")
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
-    """'both' or a comma-separated list of html, pdf, xlsx."""
-    if text.strip().lower() == "both":
-        return ("html", "pdf")
-    chosen = tuple(dict.fromkeys(p.strip().lower() for p in text.split(",") if p.strip()))
+    """A comma-separated list of html, pdf, xlsx, pptx (any combination); 'both' stands
+    for html,pdf, alone or in the list ('both,pptx')."""
+    parts = [p.strip().lower() for p in text.split(",") if p.strip()]
+    chosen = tuple(dict.fromkeys(f for p in parts for f in (("html", "pdf") if p == "both" else (p,))))
     bad = [f for f in chosen if f not in BUILD_FORMATS]
     if bad or not chosen:
-        raise click.BadParameter(f"unknown format '{bad[0] if bad else text}' (choose from html, pdf, xlsx, "
-                                 "comma-separated, or both)", param_hint="--format")
+        raise click.BadParameter(f"unknown format '{bad[0] if bad else text}' (choose from "
+                                 f"{', '.join(BUILD_FORMATS)}, comma-separated, or both)", param_hint="--format")
     return chosen
 
 

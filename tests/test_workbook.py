@@ -28,6 +28,22 @@ def test_sample_workbook(tmp_path, sample_project):
     nps_base = next(r[5] for r in overall.iter_rows(min_row=2, values_only=True) if r[0] == "NPS")
     assert sum(bases) >= nps_base                # every respondent is in one region group
     assert region["C2"].number_format == "+0;-0;0"
+    # Every figure formatted in its own unit, row by row where the unit changes.
+    formats = {r[0].value: (r[1].number_format, r[7].number_format) for r in overall.iter_rows(min_row=2)}
+    assert formats["NPS"] == ("+0;-0;0", "+0;-0;0")
+    assert formats["CSAT"] == ('0.0"%"', '0.0"%"')
+    assert formats["CES"] == ("0.00", "0.00")
+    assert region["H2"].number_format == '0.0"%"'               # CSAT by region, a percentage
+    # The report's other tables have their sheets, with bases.
+    assert {"Priorities", "NPS distribution", "Benchmarks", "Journey"} <= set(wb.sheetnames)
+    drivers = wb["Key drivers"]
+    assert [c.value for c in drivers[1]][-1] == "Base (complete answers)"
+    assert all(isinstance(r[-1], int) and r[-1] > 200 for r in drivers.iter_rows(min_row=2, values_only=True))
+    dist = list(wb["NPS distribution"].iter_rows(min_row=2, values_only=True))
+    assert [r[0] for r in dist[:11]] == list(range(11)) and dist[-1][0] == "Total"
+    assert dist[-1][1] == sum(r[1] for r in dist[:11]) and round(dist[-1][2]) == 100
+    assert [r[0] for r in wb["Priorities"].iter_rows(min_row=2, max_row=2, values_only=True)] == ["Resolved first time"]
+    assert contents.freeze_panes == "A4"
 
 
 def test_formula_text_is_neutralised(tmp_path):
@@ -37,7 +53,7 @@ def test_formula_text_is_neutralised(tmp_path):
     (tmp_path / "cxreport.yaml").write_text(textwrap.dedent("""
         client: {name: "=cmd"}
         survey: {file: data.csv}
-        columns: {respondent_id: id, nps: nps, segments: {Seg: seg}}
+        columns: {respondent_id: id, nps: {column: nps, label: "=1+1"}, segments: {"Bob's seg": seg}}
         report: {title: "+Title"}
     """))
     result = CliRunner().invoke(cli, ["build", str(tmp_path / "cxreport.yaml"), "-o", str(tmp_path / "out"),
@@ -50,6 +66,10 @@ def test_formula_text_is_neutralised(tmp_path):
                 assert cell.data_type != "f", f"{ws.title}!{cell.coordinate} is a formula"
                 if isinstance(cell.value, str):
                     assert not cell.value.startswith(("=", "+", "@")), f"{ws.title}!{cell.coordinate}: {cell.value}"
+    assert ["'=1+1", "'=cmd"] == [wb["Definitions"]["A2"].value, wb["Contents"]["B1"].value]
+    # A sheet name with an apostrophe is quoted in the contents link, so the link works.
+    link = next(c for c in wb["Contents"]["A"] if c.value == "By bob's seg")
+    assert link.hyperlink.location == "'By bob''s seg'!A1" or link.hyperlink.target == "#'By bob''s seg'!A1"
 
 
 def test_unknown_format_is_a_usage_error(sample_project):

@@ -101,6 +101,19 @@ def cell(c: dict | None) -> Markup:
     return Markup(text)
 
 
+def plain_cell(c: dict | None, marks: bool = True) -> str:
+    """The text of :func:`cell` without HTML (for the PowerPoint deck): '+22*', '+22 ▲',
+    '—' when the base is suppressed; ``marks=False`` leaves the significance arrow off."""
+    if not c or c.get("base") == "suppressed" or _missing(c.get("value")):
+        return DASH
+    text = figure(c["value"], c["unit"], c.get("decimals"))
+    if c.get("base") == "small":
+        text += "*"
+    if marks and c.get("mark", 0):
+        text += " " + MARKS[c["mark"]]
+    return text
+
+
 FILTERS = {
     "num": num,
     "signed": signed,

@@ -1,8 +1,11 @@
 """The Excel appendix workbook: every table of the report with its bases.
 
 One sheet per table, a contents sheet linking to them and a definitions sheet; headers are
-frozen, percentages and means formatted, and any text from the data that a spreadsheet
-would run as a formula (starting with =, +, -, @) is neutralised with a leading apostrophe.
+frozen, and every figure is a number formatted in its own unit: NPS-style points signed
+(+22), percentages with a % sign (72.5%: the value stays in percent, as in the scores
+JSON), means with two decimals. Any text from the data or the project file that a
+spreadsheet would run as a formula (starting with =, +, -, @, tab or CR) is neutralised
+with a leading apostrophe.
 """
 
 from __future__ import annotations
@@ -15,7 +18,30 @@ from cxreport.export import safe_cell
 from cxreport.pipeline import Study
 from cxreport.present.context import definition
 
-NUMBER_FORMATS = {"points": "+0;-0;0", "percent": "0.0", "mean": "0.00", "count": "#,##0", "p": "0.0000"}
+NUMBER_FORMATS = {
+    "points": "+0;-0;0",                  # NPS, CES index: signed whole points
+    "percent": '0.0"%"',                  # a percentage kept in percent (72.5 shows as 72.5%)
+    "mean": "0.00",
+    "count": "#,##0",
+    "decimal": "0.0",                     # effective bases, 0-100 performance
+    "p": "0.0000",
+    "diff:points": "+0;-0;0",             # differences, in the unit's terms
+    "diff:percent": "+0.0;-0.0;0.0",      # percentage points
+    "diff:mean": "+0.00;-0.00;0.00",
+}
+
+
+class Fmt:
+    """A number with its own format (for columns whose unit changes from row to row)."""
+
+    __slots__ = ("value", "fmt")
+
+    def __init__(self, value, fmt: str):
+        self.value, self.fmt = value, fmt
+
+
+def _unit(unit: str) -> str:
+    return unit if unit in ("points", "percent", "mean") else "mean"
 
 
 def _clean(value):
@@ -46,11 +72,14 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
         res = r.overall[spec.key]
         est = res.headline
         status = study.targets.overall.get(spec.key)
-        rows.append([spec.label, est.value if est.shown else None, est.low, est.high, est.unit, res.n, round(res.n_eff, 1),
-                     status.target if status else None, status.status if status else None])
+        unit = _unit(est.unit)
+        shown = est.shown
+        rows.append([spec.label, Fmt(est.value if shown else None, unit), Fmt(est.low if shown else None, unit),
+                     Fmt(est.high if shown else None, unit), est.unit, res.n, round(res.n_eff, 1),
+                     Fmt(status.target if status else None, unit), status.status if status else None])
     out.append(("Overall KPIs", "Every item: headline figure with 95% interval, base and status against target.",
                 ["Item", "Value", "Low 95%", "High 95%", "Unit", "Base", "Effective base", "Target", "Status"],
-                ["", "mean", "mean", "mean", "", "count", "mean", "mean", ""], rows))
+                ["", "", "", "", "", "count", "decimal", "", ""], rows))
     for breakdown in r.segments + ([r.periods] if r.periods else []):
         header = [breakdown.name, "Base"]
         formats = ["", "count"]
@@ -80,15 +109,48 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
                     ["", "mean", "mean", "mean", "percent", "count"], rows))
     if study.drivers is not None and study.drivers.overall is not None:
         a = study.drivers.overall
-        rows = [[d.name, d.importance, d.lmg, d.mean, d.performance, d.quadrant] for d in a.rows]
-        out.append(("Key drivers", f"Drivers of {a.outcome}: R² = {a.r2:.3f}, n = {a.n}.",
-                    ["Attribute", "Importance % of R²", "Shapley/LMG %", "Mean", "Performance 0-100", "Quadrant"],
-                    ["", "percent", "percent", "mean", "percent", ""], rows))
+        rows = [[d.name, d.importance, d.lmg, d.mean, d.performance, d.quadrant, a.n] for d in a.rows]
+        out.append(("Key drivers", f"Drivers of {a.outcome}: R² = {a.r2:.3f}, n = {a.n} complete answers.",
+                    ["Attribute", "Importance % of R²", "Shapley/LMG %", "Mean", "Performance 0-100", "Quadrant",
+                     "Base (complete answers)"],
+                    ["", "percent", "percent", "mean", "decimal", "", "count"], rows))
+    if study.priorities:
+        n = study.drivers.overall.n if study.drivers is not None and study.drivers.overall is not None else None
+        rows = [[p.name, p.impact, p.importance, p.performance, p.gap, p.gap_to, p.effort, p.quadrant, n]
+                for p in study.priorities]
+        out.append(("Priorities", "Improvement priorities: impact = importance × gap (0-100 scale), largest first.",
+                    ["Driver", "Impact", "Importance % of R²", "Performance 0-100", "Gap", "Gap to", "Effort",
+                     "Quadrant", "Base (complete answers)"],
+                    ["", "mean", "percent", "decimal", "decimal", "", "", "", "count"], rows))
+    nps = r.overall.get("nps")
+    if nps is not None and nps.nps is not None and nps.distribution:
+        rows = [[point, count, share] for point, count, share in nps.distribution]
+        rows.append(["Total", sum(row[1] for row in rows), sum(row[2] for row in rows)])
+        out.append(("NPS distribution", "Answers to the likelihood-to-recommend question, 0 to 10.",
+                    ["Score", "Answers", "Share %"], ["", "count", "percent"], rows))
     for comp in study.competitors:
+        unit = _unit(comp.unit)
         rows = [[b.brand, b.value, b.low, b.high, b.n, b.diff, b.p_value, b.source] for b in comp.brands]
         out.append((f"Competitors {comp.label}", f"{comp.label} ({comp.origin}): own brand minus each competitor.",
                     ["Brand", "Value", "Low 95%", "High 95%", "Base", "Own minus brand", "p-value", "Source"],
-                    ["", "mean", "mean", "mean", "count", "mean", "p", ""], rows))
+                    ["", unit, unit, unit, "count", f"diff:{unit}", "p", ""], rows))
+    if study.benchmarks:
+        rows = [[b.label, Fmt(b.value if b.base != "suppressed" else None, _unit(b.unit)), b.compared,
+                 b.standard.value, b.gap, b.standard.id, b.standard.industry, b.standard.region,
+                 b.standard.source, b.standard.period or b.standard.year] for b in study.benchmarks]
+        out.append(("Benchmarks", "Each KPI beside the published benchmarks chosen for the study (gap = KPI − benchmark).",
+                    ["KPI", "Score", "Score on the benchmark's metric", "Benchmark", "Gap", "Standard", "Industry",
+                     "Region", "Source", "Year"],
+                    ["", "", "decimal", "decimal", "decimal", "", "", "", "", ""], rows))
+    if study.journey is not None:
+        j = study.journey
+        unit = _unit(j.unit)
+        rows = [[t.stage, t.name, t.value, t.low, t.high, t.n, t.target, t.gap, t.change,
+                 {1: "higher", -1: "lower"}.get(t.change_mark, ""), "yes" if t.pain else ""] for t in j.touchpoints]
+        out.append(("Journey", f"{j.kpi} at every touchpoint; change against {j.previous_period or 'the previous period'}.",
+                    ["Stage", "Touchpoint", j.kpi, "Low 95%", "High 95%", "Base", "Standard", "Gap", "Change", "Sig",
+                     "Pain point"],
+                    ["", "", unit, unit, unit, "count", unit, f"diff:{unit}", f"diff:{unit}", "", ""], rows))
     if study.voice is not None:
         rows = [[t.theme, t.count, t.share, t.negative, t.neutral, t.positive] for t in study.voice.themes]
         out.append(("Comment themes", f"{study.voice.n_comments} comments; {study.voice.uncoded} not coded to a theme.",
@@ -122,25 +184,26 @@ def build_workbook(study: Study) -> bytes:
             cell.font, cell.fill = head_font, head_fill
             cell.alignment = Alignment(wrap_text=True, vertical="bottom")
         for row in rows:
-            ws.append([_clean(v) for v in row])
-        for col, fmt in enumerate(formats, start=1):
-            if fmt in NUMBER_FORMATS:
-                for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
-                    cell.number_format = NUMBER_FORMATS[fmt]
+            ws.append([_clean(v.value if isinstance(v, Fmt) else v) for v in row])
+            for col, v in enumerate(row, start=1):
+                fmt = v.fmt if isinstance(v, Fmt) else formats[col - 1]
+                if fmt in NUMBER_FORMATS:
+                    ws.cell(row=ws.max_row, column=col).number_format = NUMBER_FORMATS[fmt]
         ws.freeze_panes = "B2"
         ws.column_dimensions["A"].width = max(14, min(40, max((len(str(r[0])) for r in rows), default=10) + 2))
         link = contents.cell(row=contents.max_row + 1, column=1, value=name)
-        link.hyperlink = f"#'{name}'!A1"
+        link.hyperlink = "#'{}'!A1".format(name.replace("'", "''"))
         link.font = Font(color=brand, underline="single")
         contents.cell(row=link.row, column=2, value=safe_cell(description))
     contents.column_dimensions["A"].width = 28
     contents.column_dimensions["B"].width = 90
+    contents.freeze_panes = "A4"
     defs = wb.create_sheet("Definitions")
     defs.append(["Term", "Definition"])
     for cell in defs[1]:
         cell.font, cell.fill = head_font, head_fill
     for spec in study.results.kpis:
-        defs.append([spec.label, definition(spec)])
+        defs.append([safe_cell(spec.label), safe_cell(definition(spec))])
     rules = study.results.rules
     defs.append(["Intervals", "95%: Wald (NPS, CES index), Wilson (percentages), t (means); effective n when weighted."])
     defs.append(["Significance", f"Two-sided tests at α = {study.results.alpha}; 'higher'/'lower' marks significant differences."])

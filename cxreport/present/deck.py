@@ -1,0 +1,713 @@
+"""The PowerPoint deck (``build --format pptx``): the key slides of a report, for
+consultants who present.
+
+16:9 slides in the brand colours and font: a title slide, the KPI scorecard, trends,
+key drivers, improvement priorities and a closing methodology and base slide (the
+quarterly review adds what changed and the top improvers and decliners). Charts are the
+PNGs the report already drew (placed as pictures with their alt text); every figure is
+text in a native table, formatted by the report's own filters
+(:mod:`cxreport.present.formatting`). User text (client name, labels, titles) goes in as
+plain text runs: nothing in it is interpreted.
+
+A slide appears only when the report has content for it: for the client report, when its
+section is in ``context["sections"]`` (the report's own rule); for the quarterly review,
+when the review has the data. python-pptx cannot measure text, so table rows and text
+boxes are sized from a conservative estimate of how the text wraps and shrink (down to a
+floor) until they fit their box; nothing is placed outside the 13.33 × 7.5 in slide.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from cxreport.i18n import _
+from cxreport.pipeline import Study
+from cxreport.present.context import est_cell
+from cxreport.present.formatting import DASH, MARKS, figure, gap, num, pct, plain_cell
+
+SLIDE_W, SLIDE_H = 12192000 / 914400, 7.5   # inches: PowerPoint's 16:9 (13.33 × 7.5 in)
+MARGIN = 0.5
+CONTENT_TOP = 1.42
+CONTENT_BOTTOM = 6.78                   # the footer sits below
+INK, MUTED, ZEBRA, WHITE = "1D232A", "5B6470", "F5F7F9", "FFFFFF"
+STATUS_COLOURS = {"green": ("2E7D32", "E6F2E7"), "amber": ("B26A00", "FFF3D6"), "red": ("C62828", "FBE4E4")}
+MARK_COLOURS = {1: "2E7D32", -1: "C62828"}
+#: Periods in the trend slide's table (the client report); the quarterly uses its own quarters, at most 6.
+TREND_ROWS = 4
+#: Rows of the drivers table.
+TOP_DRIVERS = 8
+
+LINE_HEIGHT = 1.22                      # line pitch as a share of the font size
+SAFETY = 1.08                           # measured widths grow by this much (renderers differ)
+CELL_MARGIN_X, CELL_MARGIN_Y = 0.08, 0.05
+
+
+@dataclass
+class Cell:
+    """One table cell: its text, a significance mark drawn as a coloured arrow after it,
+    an optional smaller second line, and its look."""
+
+    text: str
+    mark: int = 0
+    note: str = ""
+    bold: bool = False
+    colour: str | None = None
+    fill: str | None = None
+    align: str = "right"
+
+
+def _hex(colour: str) -> str:
+    return colour.lstrip("#").upper()
+
+
+def _cell_paragraphs(c: Cell, size: float) -> list[tuple[str, float, bool]]:
+    text = c.text + (" " + MARKS[c.mark] if c.mark else "")
+    return [(text, size, c.bold)] + ([(c.note, size * 0.72, False)] if c.note else [])
+
+
+class Metrics:
+    """Text measured with the brand font's own files (matplotlib's font manager finds
+    them; DejaVu Sans, the widest of the supported fonts, stands in for a font that is
+    not installed), so boxes and table rows are sized to the text they hold."""
+
+    def __init__(self, family: str):
+        from matplotlib import font_manager
+        from PIL import ImageFont
+
+        self.fonts = {}
+        for bold in (False, True):
+            props = font_manager.FontProperties(family=[family, "DejaVu Sans"], weight="bold" if bold else "normal")
+            self.fonts[bold] = ImageFont.truetype(font_manager.findfont(props), 100)
+        self._cache: dict[tuple[str, bool], float] = {}
+
+    def width(self, text: str, size: float, bold: bool = False) -> float:
+        """Width in inches of one line of ``text`` at ``size`` points."""
+        key = (text, bold)
+        if key not in self._cache:
+            self._cache[key] = self.fonts[bold].getlength(text) / 100 * SAFETY
+        return self._cache[key] * size / 72
+
+    def lines(self, text: str, width_in: float, size: float, bold: bool = False) -> int:
+        """How many lines ``text`` wraps to (between words) in a box ``width_in`` wide; a
+        word wider than the box breaks inside itself."""
+        width_in = max(width_in, 0.05)
+        total = 0
+        for part in (text or " ").split("\n"):
+            done, line = 0, ""
+            for word in part.split(" "):
+                trial = f"{line} {word}" if line else word
+                if line and self.width(trial, size, bold) > width_in:
+                    done, line = done + 1, word
+                else:
+                    line = trial
+                if " " not in line and self.width(line, size, bold) > width_in:
+                    done, line = done + math.ceil(self.width(line, size, bold) / width_in), ""
+            total += max(1, done + (1 if line else 0))
+        return total
+
+    def height(self, paragraphs: list[tuple[str, float, bool]], width_in: float, space_after: float = 0) -> float:
+        """Height in inches of paragraphs (text, size pt, bold) in a box ``width_in`` wide."""
+        return sum(self.lines(t, width_in, s, b) * s * LINE_HEIGHT / 72 + space_after * s / 72
+                   for t, s, b in paragraphs)
+
+    def column_widths(self, rows: list[list[Cell]], width: float, size: float, fill: bool,
+                      force: bool = False) -> list[float] | None:
+        """Column widths (inches) for ``rows`` (the header first) at ``size``: every column
+        at least as wide as its longest word; columns whose body text fits on one line
+        (and header on two) within a common cap get that width, the widest are capped (and
+        wrap). ``None`` when even the longest words do not fit in ``width``
+        (unless ``force``: then in proportion)."""
+        pad = 2 * CELL_MARGIN_X + 0.02
+        cols = list(zip(*rows))
+        mins = [pad + max(self.width(w, s, b) for c in col for t, s, b in _cell_paragraphs(c, size)
+                          for w in t.split() or [""]) for col in cols]
+        body = [max(self.width(line, s, b) for c in col[1:] or col
+                    for t, s, b in _cell_paragraphs(c, size) for line in t.split("\n")) for col in cols]
+        head = [self.width(c.text, size, c.bold) / 2 for c in rows[0]]          # headers: two lines at most
+        prefs = [max(m, pad + b, pad + h) for m, b, h in zip(mins, body, head)]
+        if sum(prefs) <= width:
+            return prefs if not fill else [p * width / sum(prefs) for p in prefs]
+        if sum(mins) <= width:
+            low, high = 0.0, max(prefs)                     # the cap: sum(clamp(cap)) == width
+            for _i in range(40):
+                cap = (low + high) / 2
+                low, high = (cap, high) if sum(max(m, min(p, cap)) for m, p in zip(mins, prefs)) < width else (low, cap)
+            widths = [max(m, min(p, low)) for m, p in zip(mins, prefs)]
+            return [w * width / sum(widths) for w in widths]
+        return [m * width / sum(mins) for m in mins] if force else None
+
+    def row_height(self, row: list[Cell], widths: list[float], size: float) -> float:
+        return max(self.height(_cell_paragraphs(c, size), w - 2 * CELL_MARGIN_X)
+                   for c, w in zip(row, widths)) + 2 * CELL_MARGIN_Y + 0.03
+
+
+class _Deck:
+    def __init__(self, study: Study, context: dict):
+        from pptx import Presentation
+        from pptx.util import Emu
+
+        self.study, self.ctx = study, context
+        self.prs = Presentation()
+        self.prs.slide_width, self.prs.slide_height = Emu(12192000), Emu(6858000)
+        brand = context["brand"]
+        self.primary, self.accent, self.font = _hex(brand["primary"]), _hex(brand["accent"]), brand["font"]
+        self.m = Metrics(self.font)
+        self.footer = f"{context['client']['name']} · {context['report']['title']}"
+
+    # ------------------------------------------------------------------ primitives
+
+    def _run(self, paragraph, text: str, size: float, *, bold: bool = False, colour: str = INK):
+        from pptx.dml.color import RGBColor
+        from pptx.util import Pt
+
+        run = paragraph.add_run()
+        run.text = text
+        run.font.name = self.font
+        run.font.size = Pt(size)
+        run.font.bold = bold
+        run.font.color.rgb = RGBColor.from_string(colour)
+        return run
+
+    def _rect(self, slide, left, top, width, height, colour: str):
+        from pptx.dml.color import RGBColor
+        from pptx.enum.shapes import MSO_SHAPE
+        from pptx.util import Inches
+
+        shape = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, Inches(left), Inches(top), Inches(width), Inches(height))
+        shape.fill.solid()
+        shape.fill.fore_color.rgb = RGBColor.from_string(colour)
+        shape.line.fill.background()
+        shape.shadow.inherit = False
+        return shape
+
+    def _frame(self, frame, *, anchor: str = "top", wrap: bool = True, margin: float = 0.0):
+        from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE
+        from pptx.util import Inches
+
+        frame.word_wrap = wrap
+        frame.auto_size = MSO_AUTO_SIZE.NONE
+        frame.vertical_anchor = {"top": MSO_ANCHOR.TOP, "middle": MSO_ANCHOR.MIDDLE, "bottom": MSO_ANCHOR.BOTTOM}[anchor]
+        frame.margin_left = frame.margin_right = frame.margin_top = frame.margin_bottom = Inches(margin)
+
+    def text(self, slide, left, top, width, max_height, paragraphs: list[tuple[str, float, bool, str]], *,
+             min_size: float = 10, anchor: str = "top", align: str = "left", bullets: bool = False,
+             space_after: float = 0.35) -> float:
+        """A text box of paragraphs (text, size, bold, colour), shrunk until it fits
+        ``max_height``; returns the height it takes."""
+        from pptx.enum.text import PP_ALIGN
+        from pptx.util import Inches, Pt
+
+        scale = 1.0
+        prefix = "• " if bullets else ""
+        while True:
+            sized = [(prefix + t, s * scale, b) for t, s, b, _c in paragraphs]
+            height = self.m.height(sized, width, space_after)
+            if height <= max_height or min(s for _t, s, _b in sized) <= min_size:
+                break
+            scale *= 0.93
+        height = min(height, max_height)
+        box = slide.shapes.add_textbox(Inches(left), Inches(top), Inches(width), Inches(height))
+        self._frame(box.text_frame, anchor=anchor)
+        for k, (text, size, bold, colour) in enumerate(paragraphs):
+            p = box.text_frame.paragraphs[0] if k == 0 else box.text_frame.add_paragraph()
+            p.alignment = {"left": PP_ALIGN.LEFT, "center": PP_ALIGN.CENTER, "right": PP_ALIGN.RIGHT}[align]
+            p.space_after = Pt(space_after * size * scale)
+            p.line_spacing = 1.0
+            self._run(p, prefix + text, size * scale, bold=bold, colour=colour)
+        return height
+
+    def picture(self, slide, chart, left, top, width, height, *, caption: bool = True) -> tuple[float, float]:
+        """A chart PNG fitted (aspect kept) and centred in the box, with its alt text, and
+        its note as a small caption below when it has one; returns the size used."""
+        from PIL import Image
+        from pptx.util import Inches
+
+        note = chart.note if caption else ""
+        note_h = self.m.height([(note, 10, False)], width) if note else 0
+        with Image.open(io.BytesIO(chart.png)) as image:
+            px_w, px_h = image.size
+        scale = min(width / px_w, (height - note_h) / px_h)
+        w, h = px_w * scale, px_h * scale
+        x = left + (width - w) / 2
+        pic = slide.shapes.add_picture(io.BytesIO(chart.png), Inches(x), Inches(top), Inches(w), Inches(h))
+        pic.name = f"Chart {chart.id}"
+        pic._element.nvPicPr.cNvPr.set("descr", chart.alt)
+        if note:
+            self.text(slide, left, top + h + 0.02, width, note_h, [(note, 10, False, MUTED)])
+        return w, h + note_h
+
+    def table(self, slide, left, top, width, max_height, header: list[str], rows: list[list[Cell]], *,
+              size: float = 14, min_size: float = 10, fill: bool = True) -> float:
+        """A native table with a brand-coloured header and zebra rows. Columns are as wide
+        as their text asks (never narrower than their longest word), filling ``width`` or,
+        with ``fill=False``, only as much of it as they need; the font shrinks until the
+        rows fit ``max_height``. Returns the table's height."""
+        from pptx.util import Inches
+
+        all_rows = [self._header(header, rows)] + rows
+        s, widths, heights = self._fit(all_rows, width, size, min_size, max_height, fill)
+        frame = slide.shapes.add_table(len(all_rows), len(header), Inches(left), Inches(top), Inches(sum(widths)),
+                                       Inches(sum(heights)))
+        frame.name = "Table"
+        table = frame.table
+        table.first_row, table.horz_banding = True, False
+        for j, w in enumerate(widths):
+            table.columns[j].width = Inches(w)
+        frame.width = sum(c.width for c in table.columns)
+        for i, (row, h) in enumerate(zip(all_rows, heights)):
+            table.rows[i].height = Inches(h)
+            for j, c in enumerate(row):
+                self._cell(table.cell(i, j), c, s, c.fill or (WHITE if i % 2 else ZEBRA))
+        frame.height = sum(r.height for r in table.rows)
+        return sum(heights)
+
+    def table_height(self, width: float, header: list[str], rows: list[list[Cell]], size: float,
+                     fill: bool = True) -> float:
+        """The height :meth:`table` gives these rows at ``size`` without shrinking."""
+        return sum(self._fit([self._header(header, rows)] + rows, width, size, size, 0, fill)[2])
+
+    def _header(self, header: list[str], rows: list[list[Cell]]) -> list[Cell]:
+        """Header cells, aligned like the column below them."""
+        aligns = [rows[0][j].align if rows and j else "left" for j in range(len(header))]
+        return [Cell(h, bold=True, colour=WHITE, fill=self.primary, align=a) for h, a in zip(header, aligns)]
+
+    def _fit(self, rows: list[list[Cell]], width: float, size: float, min_size: float, max_height: float,
+             fill: bool) -> tuple[float, list[float], list[float]]:
+        """The largest font size (down to ``min_size``) at which the rows fit: the size,
+        column widths and row heights."""
+        while True:
+            widths = self.m.column_widths(rows, width, size, fill)
+            if widths is not None:
+                heights = [self.m.row_height(r, widths, size) for r in rows]
+                if sum(heights) <= max_height:
+                    return size, widths, heights
+            if size <= min_size:
+                widths = widths or self.m.column_widths(rows, width, size, fill, force=True)
+                return size, widths, [self.m.row_height(r, widths, size) for r in rows]
+            size -= 0.5
+
+    def _cell(self, cell, c: Cell, size: float, fill: str):
+        from pptx.dml.color import RGBColor
+        from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+        from pptx.util import Inches
+
+        cell.fill.solid()
+        cell.fill.fore_color.rgb = RGBColor.from_string(fill)
+        cell.margin_left = cell.margin_right = Inches(CELL_MARGIN_X)
+        cell.margin_top = cell.margin_bottom = Inches(CELL_MARGIN_Y)
+        cell.vertical_anchor = MSO_ANCHOR.MIDDLE
+        frame = cell.text_frame
+        frame.word_wrap = True
+        align = {"left": PP_ALIGN.LEFT, "center": PP_ALIGN.CENTER, "right": PP_ALIGN.RIGHT}[c.align]
+        p = frame.paragraphs[0]
+        p.alignment = align
+        self._run(p, c.text, size, bold=c.bold, colour=c.colour or INK)
+        if c.mark:
+            self._run(p, " " + MARKS[c.mark], size, bold=True, colour=MARK_COLOURS[c.mark])
+        if c.note:
+            q = frame.add_paragraph()
+            q.alignment = align
+            self._run(q, c.note, size * 0.72, colour=MUTED)
+
+    # ------------------------------------------------------------------ slides
+
+    def slide(self, title: str):
+        """A content slide: title (a real title placeholder), accent rule, footer and number."""
+        from pptx.enum.text import PP_ALIGN
+        from pptx.util import Inches
+
+        slide = self.prs.slides.add_slide(self.prs.slide_layouts[5])      # "Title Only"
+        shape = slide.shapes.title
+        shape.left, shape.top, shape.width, shape.height = Inches(MARGIN), Inches(0.3), Inches(SLIDE_W - 2 * MARGIN), Inches(0.85)
+        self._frame(shape.text_frame, anchor="bottom")
+        size = 28.0
+        while self.m.lines(title, SLIDE_W - 2 * MARGIN, size, True) > 1 and size > 18:
+            size -= 1
+        p = shape.text_frame.paragraphs[0]
+        p.alignment = PP_ALIGN.LEFT
+        self._run(p, title, size, bold=True, colour=self.primary)
+        self._rect(slide, MARGIN, 1.2, SLIDE_W - 2 * MARGIN, 0.045, self.accent)
+        number = len(self.prs.slides)
+        footer_w = SLIDE_W - 2 * MARGIN - 1.0
+        footer = self.footer if self.m.lines(self.footer, footer_w, 10) == 1 else self.ctx["client"]["name"]
+        self.text(slide, MARGIN, 7.0, footer_w, 0.3, [(footer, 10, False, MUTED)], min_size=7)
+        self.text(slide, SLIDE_W - MARGIN - 0.8, 7.0, 0.8, 0.3, [(str(number), 10, False, MUTED)], align="right")
+        return slide
+
+    def title_slide(self, title: str, subtitle: str | None, period: str, lines: list[str]):
+        from pptx.enum.text import PP_ALIGN
+        from pptx.util import Inches
+
+        ctx = self.ctx
+        slide = self.prs.slides.add_slide(self.prs.slide_layouts[0])      # "Title Slide"
+        band_top, band_h = 2.05, 2.95
+        for shape in (self._rect(slide, 0, band_top + band_h, SLIDE_W, 0.09, self.accent),
+                      self._rect(slide, 0, band_top, SLIDE_W, band_h, self.primary)):
+            tree = slide.shapes._spTree                     # behind the title and subtitle placeholders
+            tree.remove(shape._element)
+            tree.insert(2, shape._element)
+        width = SLIDE_W - 2 * 0.8
+        self.text(slide, 0.8, band_top + 0.25, width, 0.45, [(ctx["client"]["name"], 18, True, WHITE)], min_size=12)
+        shape = slide.shapes.title
+        size = 40.0
+        while self.m.lines(title, width, size, True) > 2 and size > 24:
+            size -= 2
+        title_h = min(self.m.height([(title, size, True)], width), 1.5)
+        shape.left, shape.top, shape.width, shape.height = Inches(0.8), Inches(band_top + 0.75), Inches(width), Inches(title_h)
+        self._frame(shape.text_frame, anchor="top")
+        p = shape.text_frame.paragraphs[0]
+        p.alignment = PP_ALIGN.LEFT
+        p.line_spacing = 1.0
+        self._run(p, title, size, bold=True, colour=WHITE)
+        sub = slide.placeholders[1]
+        if subtitle:
+            top = band_top + 0.75 + title_h + 0.1
+            sub_h = min(self.m.height([(subtitle, 20, False)], width), band_top + band_h - 0.15 - top)
+            sub.left, sub.top, sub.width, sub.height = Inches(0.8), Inches(top), Inches(width), Inches(max(sub_h, 0.3))
+            self._frame(sub.text_frame, anchor="top")
+            q = sub.text_frame.paragraphs[0]
+            q.alignment = PP_ALIGN.LEFT
+            self._run(q, subtitle, 20 if sub_h >= self.m.height([(subtitle, 20, False)], width) else 16, colour=WHITE)
+        else:
+            sub._element.getparent().remove(sub._element)
+        logo = self.study.project.client.logo
+        if logo is not None and logo.suffix.lower() in (".png", ".jpg", ".jpeg"):
+            self._logo(slide, logo, 0.8, 0.45, 3.4, 1.3)
+        top = band_top + band_h + 0.35
+        if period:
+            top += self.text(slide, 0.8, top, width, 0.55, [(period, 22, True, self.primary)], min_size=14) + 0.1
+        paragraphs = [(line, 14, False, MUTED) for line in lines if line]
+        if paragraphs:
+            self.text(slide, 0.8, top, width, 6.9 - top, paragraphs, space_after=0.2)
+        if ctx["report"]["confidentiality"]:
+            self.text(slide, 0.8, 6.95, width, 0.35, [(ctx["report"]["confidentiality"], 10, False, MUTED)], min_size=7)
+        return slide
+
+    def _logo(self, slide, path: Path, left, top, width, height):
+        from PIL import Image
+        from pptx.util import Inches
+
+        from cxreport.errors import RenderError
+
+        try:
+            with Image.open(path) as image:
+                px_w, px_h = image.size
+            scale = min(width / px_w, height / px_h)
+            pic = slide.shapes.add_picture(str(path), Inches(left), Inches(top), Inches(px_w * scale), Inches(px_h * scale))
+        except (OSError, ValueError) as exc:
+            raise RenderError(f"client.logo: cannot place {path.name} in the PowerPoint deck: {exc}") from None
+        pic.name = "Logo"
+        pic._element.nvPicPr.cNvPr.set("descr", _("{client} logo").format(client=self.ctx["client"]["name"]))
+
+    def base_note(self) -> str:
+        rules = self.ctx["rules"]
+        return _("— base below {s}: not shown. * small base ({s}–{f1} respondents): read with caution. "
+                 "▲ ▼ significantly higher / lower at the {a}% level.").format(
+            s=rules["suppress_below"], f1=rules["flag_below"] - 1, a=round(rules["alpha"] * 100))
+
+    def notes(self, slide, top: float, lines: list[str]) -> None:
+        lines = [line for line in lines if line]
+        if lines and top < CONTENT_BOTTOM:
+            self.text(slide, MARGIN, top, SLIDE_W - 2 * MARGIN, CONTENT_BOTTOM - top + 0.15,
+                      [(line, 11, False, MUTED) for line in lines], min_size=8, space_after=0.2)
+
+    def save(self) -> bytes:
+        buffer = io.BytesIO()
+        self.prs.save(buffer)
+        return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- cells
+
+
+def _status_cell(status: dict | None) -> Cell:
+    if not status or status["status"] not in STATUS_COLOURS:
+        return Cell(DASH)
+    ink, fill = STATUS_COLOURS[status["status"]]
+    return Cell(status["label"], bold=True, colour=ink, fill=fill, align="center")
+
+
+def _change_cell(change, unit: str, shown: bool = True) -> Cell:
+    if change is None or not shown:
+        return Cell(DASH)
+    return Cell(gap(change.test.diff, unit), mark=change.mark)
+
+
+def _figure_cell(c: dict | None) -> Cell:
+    mark = c.get("mark", 0) if c and plain_cell(c) != DASH else 0
+    return Cell(plain_cell(c, marks=False), mark=mark)
+
+
+def _interval(c: dict, unit: str) -> str:
+    if c.get("base") == "suppressed" or c.get("value") is None:
+        return DASH
+    return _("{low} to {high}").format(low=figure(c["low"], unit), high=figure(c["high"], unit))
+
+
+# --------------------------------------------------------------------------- slides of both reports
+
+
+def _trend_slide(deck: _Deck, title: str, charts: list, rows: list[dict], intro: str = "") -> None:
+    ctx = deck.ctx
+    slide = deck.slide(title)
+    top = CONTENT_TOP
+    if intro:
+        top += deck.text(slide, MARGIN, top, SLIDE_W - 2 * MARGIN, 0.4, [(intro, 14, False, INK)]) + 0.05
+    specs = ctx["kpi_specs"]
+    header = [_("Period"), _("Base")] + [k["label"] for k in specs]
+    body = [[Cell(r["label"], bold=True, align="left"), Cell(num(r["base"]))]
+            + [_figure_cell(r["cells"][k["key"]]) for k in specs] for r in rows]
+    width = SLIDE_W - 2 * MARGIN
+    table_h = deck.table_height(width, header, body, 14, fill=False)
+    if charts:
+        chart_h = min(3.3, CONTENT_BOTTOM - 0.45 - table_h - 0.2 - top)
+        gapw = 0.2
+        each = (SLIDE_W - 2 * MARGIN - gapw * (len(charts) - 1)) / len(charts)
+        for k, chart in enumerate(charts):
+            deck.picture(slide, chart, MARGIN + k * (each + gapw), top, each, chart_h)
+        top += chart_h + 0.15
+    top += deck.table(slide, MARGIN, top, width, CONTENT_BOTTOM - 0.45 - top, header, body, size=14, fill=False) + 0.1
+    deck.notes(slide, top, [deck.base_note()])
+
+
+def _drivers_slide(deck: _Deck, drivers: dict) -> None:
+    a = drivers["overall"]
+    slide = deck.slide(_("What drives the experience"))
+    chart_w = 6.3
+    if drivers["chart"] is not None:
+        deck.picture(slide, drivers["chart"], MARGIN, CONTENT_TOP, chart_w, CONTENT_BOTTOM - CONTENT_TOP)
+    left = MARGIN + chart_w + 0.3
+    width = SLIDE_W - MARGIN - left
+    intro = _("What drives {o}: each attribute's share of the explained variance (R² = {r}, n = {n}), "
+              "against how well it performs.").format(o=a.outcome, r=num(a.r2, 3), n=num(a.n))
+    top = CONTENT_TOP + deck.text(slide, left, CONTENT_TOP, width, 1.2, [(intro, 13, False, INK)]) + 0.1
+    rows = [[Cell(r.name, bold=True, align="left"), Cell(num(r.importance, 1)), Cell(num(r.performance)),
+             Cell(_(r.quadrant), align="left")] for r in a.rows[:TOP_DRIVERS]]
+    header = [_("Attribute"), _("Importance (% of R²)"), _("Performance (0–100)"), _("Quadrant")]
+    top += deck.table(slide, left, top, width, CONTENT_BOTTOM - 0.6 - top, header, rows, size=14) + 0.08
+    more = len(a.rows) - TOP_DRIVERS
+    lines = [_("Top {k} of {n} drivers; the full table is in the report.").format(k=TOP_DRIVERS, n=len(a.rows))
+             if more > 0 else "",
+             _("Importance: Johnson's relative weights. Quadrants split at the mean importance and mean performance.")]
+    lines = [line for line in lines if line]
+    deck.text(slide, left, top, width, CONTENT_BOTTOM - top + 0.15, [(line, 10, False, MUTED) for line in lines],
+              min_size=7, space_after=0.2)
+
+
+def _priorities_slide(deck: _Deck, priorities: dict) -> None:
+    slide = deck.slide(_("Improvement priorities"))
+    chart_w = 6.3
+    if priorities["chart"] is not None:
+        deck.picture(slide, priorities["chart"], MARGIN, CONTENT_TOP, chart_w, CONTENT_BOTTOM - CONTENT_TOP)
+    left = MARGIN + chart_w + 0.3
+    width = SLIDE_W - MARGIN - left
+    top = CONTENT_TOP + deck.text(slide, left, CONTENT_TOP, width, 1.2, [(
+        _("Where improvement would move the outcome most: impact = importance × gap on a 0–100 scale."),
+        13, False, INK)]) + 0.1
+    top_rows = priorities["top"]
+    with_effort = any(p.effort for p in top_rows)
+    header = [_("Driver"), _("Impact"), _("Gap")] + ([_("Effort")] if with_effort else []) + [_("Quadrant")]
+    rows = []
+    for k, p in enumerate(top_rows, start=1):
+        row = [Cell(f"{k}. {p.name}", bold=True, align="left"), Cell(num(p.impact, 2)), Cell(num(p.gap, 1))]
+        if with_effort:
+            row.append(Cell(_(p.effort) if p.effort else DASH, align="left"))
+        rows.append(row + [Cell(_(p.quadrant), align="left")])
+    top += deck.table(slide, left, top, width, CONTENT_BOTTOM - 0.6 - top, header, rows, size=14) + 0.08
+    deck.text(slide, left, top, width, CONTENT_BOTTOM - top + 0.15, [(
+        _("Gap: points to the target when every driver has one, otherwise to the top of the scale."),
+        10, False, MUTED)], min_size=7)
+
+
+def _methodology_slide(deck: _Deck) -> None:
+    ctx = deck.ctx
+    sample, rules, report, validation = ctx["sample"], ctx["rules"], ctx["report"], ctx["validation"]
+    from cxreport.present.render import long_date
+
+    slide = deck.slide(_("Methodology and base"))
+    left = [_("The results are based on {n} completed survey responses from {f}.").format(
+        n=num(sample["base"]), f=validation["file"])]
+    if report["fieldwork_start"]:
+        left.append(_("Fieldwork ran from {s} to {e}.").format(s=long_date(report["fieldwork_start"]),
+                                                             e=long_date(report["fieldwork_end"])))
+    if sample["weighted"]:
+        left.append(_("Results are weighted: effective sample size (Kish) {ne}, a weighting efficiency of {eff}; "
+                      "intervals and tests use the effective sample size.").format(
+            ne=num(sample["n_eff"]), eff=pct(sample["efficiency"], 1)))
+    if sample["moe"] is not None:
+        left.append(_("For a percentage on the whole sample the 95% margin of error is at most ±{m} percentage "
+                      "points; for smaller groups it is wider.").format(m=num(sample["moe"], 1)))
+    left.append(_("{r} rows were read and {u} used.").format(r=num(validation["rows_read"]),
+                                                              u=num(validation["rows_used"])))
+    right = [f"{d['label']}: {d['text']}" for d in ctx["definitions"]]
+    right.append(_("Significance: two-sided tests at the {a}% level; segments against the rest of the sample, "
+                   "periods against the previous period. ▲ ▼ mark significant differences.").format(
+        a=round(rules["alpha"] * 100)))
+    right.append(_("Figures based on fewer than {s} respondents are not shown (—); {s} to {f1} respondents are "
+                   "marked * as a small base.").format(s=rules["suppress_below"], f1=rules["flag_below"] - 1))
+    col_w = (SLIDE_W - 2 * MARGIN - 0.5) / 2
+    height = CONTENT_BOTTOM - CONTENT_TOP - 0.55
+    for k, (head, lines) in enumerate(((_("Sample and fieldwork"), left), (_("Reading the figures"), right))):
+        x = MARGIN + k * (col_w + 0.5)
+        deck.text(slide, x, CONTENT_TOP, col_w, 0.45, [(head, 18, True, deck.primary)])
+        deck.text(slide, x, CONTENT_TOP + 0.55, col_w, height, [(line, 15, False, INK) for line in lines],
+                  bullets=True, min_size=9)
+    deck.notes(slide, CONTENT_BOTTOM - 0.05,
+               [_("Produced with cxreport {v}.").format(v=ctx["version"])])
+
+
+def _title_lines(ctx: dict) -> list[str]:
+    from cxreport.present.render import long_date
+
+    report = ctx["report"]
+    parts = [_("Prepared for {who}").format(who=report["prepared_for"])]
+    if report["prepared_by"]:
+        parts.append(_("Prepared by {who}").format(who=report["prepared_by"]))
+    parts.append(long_date(report["date"]))
+    return [" · ".join(parts)]
+
+
+# --------------------------------------------------------------------------- the client report
+
+
+def _scorecard_slide(deck: _Deck) -> None:
+    ctx, results = deck.ctx, deck.study.results
+    per = results.periods
+    periods = per.groups if per is not None else []
+    last, prev = (periods[-1], periods[-2]) if len(periods) >= 2 else (None, None)
+    header = [_("KPI"), _("Score"), _("95% interval"), _("Base")]
+    if last is not None:
+        header += [last.label, _("Change vs {p}").format(p=prev.label)]
+    header += [_("Target"), _("Status")]
+    rows = []
+    for k in ctx["scorecard"]:
+        unit = k["unit"]
+        row = [Cell(k["label"], bold=True, note=k["definition"], align="left"), _figure_cell(k["headline"]),
+               Cell(_interval(k["headline"], unit)), Cell(num(k["n"]))]
+        if last is not None:
+            now = est_cell(last.items[k["key"]].headline)
+            row += [_figure_cell(now), _change_cell(last.changes.get(k["key"]), unit, plain_cell(now) != DASH)]
+        status = k["status"]
+        row += [Cell(figure(status["target"], unit) if status else DASH), _status_cell(status)]
+        rows.append(row)
+    slide = deck.slide(_("KPI scorecard"))
+    top = CONTENT_TOP + 0.1
+    top += deck.table(slide, MARGIN, top, SLIDE_W - 2 * MARGIN, CONTENT_BOTTOM - 1.0 - top, header, rows,
+                      size=18, min_size=11) + 0.2
+    lines = [_("Score: the whole sample, {p}.").format(p=ctx["report"]["period"]) if ctx["report"]["period"] else ""]
+    if last is not None:
+        lines.append(_("{now} against {prev}: the latest period, tested against the one before it.").format(
+            now=last.label, prev=prev.label))
+    lines.append(_("Status: on target (green) when the score meets the target; near target (amber) when below it "
+                   "by no more than the tolerance; below target (red) otherwise."))
+    lines.append(deck.base_note())
+    deck.notes(slide, top, lines)
+
+
+def _client(deck: _Deck) -> None:
+    ctx = deck.ctx
+    report = ctx["report"]
+    deck.title_slide(report["title"], report["subtitle"], report["period"], _title_lines(ctx))
+    sections = ctx["sections"]
+    if "scorecard" in sections:
+        _scorecard_slide(deck)
+    if "trend" in sections:
+        _trend_slide(deck, _("Trends over time"), ctx["trend"]["charts"], ctx["trend"]["rows"][-TREND_ROWS:])
+    if "drivers" in sections and ctx["drivers"]["overall"] is not None:
+        _drivers_slide(deck, ctx["drivers"])
+    if "priorities" in sections:
+        _priorities_slide(deck, ctx["priorities"])
+    _methodology_slide(deck)
+
+
+# --------------------------------------------------------------------------- the quarterly review
+
+
+def _quarterly_scorecard(deck: _Deck) -> None:
+    ctx = deck.ctx
+    review = ctx["review"]
+    header = [_("KPI"), review["period"], review["previous"], _("Change")]
+    if review["year_ago"]:
+        header += [review["year_ago"], _("Change")]
+    header += [_("Target"), _("Status")]
+    rows = []
+    for r in ctx["q_changes"]:
+        unit = r["unit"]
+        row = [Cell(r["label"], bold=True, align="left"), _figure_cell(r["now"]), _figure_cell(r["prev"]),
+               _change_cell(r["d_prev"], unit)]
+        if review["year_ago"]:
+            row += [_figure_cell(r["year"]), _change_cell(r["d_year"], unit)]
+        status = r["status"]
+        row += [Cell(figure(status["target"], unit) if status else DASH), _status_cell(status)]
+        rows.append(row)
+    slide = deck.slide(_("Headline KPIs — {p}").format(p=review["period"]))
+    top = CONTENT_TOP + 0.1
+    top += deck.table(slide, MARGIN, top, SLIDE_W - 2 * MARGIN, CONTENT_BOTTOM - 1.0 - top, header, rows,
+                      size=18, min_size=11) + 0.2
+    lines = [] if review["year_ago"] else [_("The data do not reach back to the same quarter last year.")]
+    deck.notes(slide, top, lines + [deck.base_note()])
+
+
+def _what_changed_slide(deck: _Deck) -> None:
+    ctx = deck.ctx
+    slide = deck.slide(_("What changed"))
+    sentences = ctx["q_what_changed"]
+    top = CONTENT_TOP + 0.1
+    top += deck.text(slide, MARGIN, top, SLIDE_W - 2 * MARGIN, CONTENT_BOTTOM - 0.6 - top,
+                     [(s, 20, False, INK) for s in sentences], bullets=True, min_size=11) + 0.15
+    deck.notes(slide, top, [_("Only movements that are statistically significant at the {a}% level are called "
+                              "rises or falls.").format(a=round(ctx["rules"]["alpha"] * 100))])
+
+
+def _movers_slide(deck: _Deck) -> None:
+    ctx = deck.ctx
+    review, unit = ctx["review"], ctx["q_movers_unit"]
+    slide = deck.slide(_("Top improvers and decliners"))
+    intro = _("{k} against {p}, for units with at least {m} respondents in both quarters; ▲ ▼ significant.").format(
+        k=ctx["q_kpi"], p=review["previous"], m=ctx["q_min_base"])
+    top = CONTENT_TOP + deck.text(slide, MARGIN, CONTENT_TOP, SLIDE_W - 2 * MARGIN, 0.5, [(intro, 14, False, INK)]) + 0.15
+    col_w = (SLIDE_W - 2 * MARGIN - 0.5) / 2
+    for k, (head, movers, sign) in enumerate(((_("Improvers"), ctx["q_improvers"], 1),
+                                              (_("Decliners"), ctx["q_decliners"], -1))):
+        x = MARGIN + k * (col_w + 0.5)
+        deck.text(slide, x, top, col_w, 0.45, [(head, 18, True, deck.primary)])
+        rows = [[Cell(m["label"], bold=True, note=m["segment"], align="left"), Cell(figure(m["before"], unit)),
+                 Cell(figure(m["now"], unit)), Cell(gap(m["diff"], unit), mark=m["mark"] if m["mark"] == sign else 0)]
+                for m in movers] or [[Cell(_("None"), align="left"), Cell(""), Cell(""), Cell("")]]
+        deck.table(slide, x, top + 0.5, col_w, CONTENT_BOTTOM - top - 0.5, [_("Unit"), review["previous"],
+                   review["period"], _("Change")], rows, size=14)
+
+
+def _quarterly(deck: _Deck) -> None:
+    ctx = deck.ctx
+    report, review = ctx["report"], ctx["review"]
+    deck.title_slide(report["title"], report["subtitle"], review["period"], _title_lines(ctx))
+    if ctx["q_what_changed"]:
+        _what_changed_slide(deck)
+    if ctx["q_changes"]:
+        _quarterly_scorecard(deck)
+    if ctx["q_trends"]:
+        rows = ctx["trend"]["rows"][-min(review["quarters"], 6):] if ctx["trend"] else []
+        _trend_slide(deck, _("Trends over the last {n} quarters").format(n=review["quarters"]), ctx["q_trends"], rows)
+    if ctx["q_improvers"] or ctx["q_decliners"]:
+        _movers_slide(deck)
+    if ctx["drivers"] and ctx["drivers"]["overall"] is not None:
+        _drivers_slide(deck, ctx["drivers"])
+    if ctx["priorities"]:
+        _priorities_slide(deck, ctx["priorities"])
+    _methodology_slide(deck)
+
+
+def build_deck(study: Study, context: dict) -> bytes:
+    """The .pptx bytes of the deck for ``context`` (a client report's, or the quarterly
+    review's when it has a ``review`` block), with every chart already drawn."""
+    deck = _Deck(study, context)
+    if "review" in context:
+        _quarterly(deck)
+    else:
+        _client(deck)
+    return deck.save()
+
