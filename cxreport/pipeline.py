@@ -43,7 +43,9 @@ class Study:
 def load_survey(project: Project) -> Table:
     survey = project.survey
     return read_table(survey.file, name=display_path(survey.file, project.base_dir),
-                      encoding=survey.encoding, sheet=survey.sheet)
+                      encoding=survey.encoding, sheet=survey.sheet, format=survey.format,
+                      header_row=survey.header_row, meta=survey.meta,
+                      meta_name=display_path(survey.meta, project.base_dir) if survey.meta else None)
 
 
 def validate_project(project: Project, *, strict: bool = False,

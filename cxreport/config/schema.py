@@ -27,6 +27,7 @@ from pydantic import (
 
 from cxreport.config.paths import resolve_in_project
 from cxreport.images import check_image
+from cxreport.load.kinds import FORMATS, format_problem
 from cxreport.util import did_you_mean
 
 #: Font families a report can use. They are installed by the set-up (Debian packages
@@ -108,11 +109,24 @@ class Brand(Model):
 
 
 class Survey(Model):
-    file: ProjectFile = Field(description="Survey data file, CSV or XLSX (format from the extension).")
+    file: ProjectFile = Field(
+        description="Survey data file: CSV, Excel (.xlsx), SPSS (.sav) or Parquet, read by its extension "
+                    "(see docs/inputs.md).")
+    format: Literal[FORMATS] = Field(  # type: ignore[valid-type]
+        "auto",
+        description="How to read the file: auto (by extension; Qualtrics and SurveyMonkey exports are recognised), "
+                    "csv or excel (one header row, nothing detected), qualtrics, surveymonkey, spss or parquet.")
     encoding: str = Field(
         "auto",
-        description="Text encoding of a CSV file: 'auto' (UTF-8 with or without BOM) or a codec name such as cp1252.")
+        description="Text encoding of a CSV file: 'auto' (UTF-8 with or without BOM, UTF-16 with a BOM or "
+                    "mostly Latin text) or a codec name such as cp1252 or gb18030.")
     sheet: str | int | None = Field(None, description="Worksheet name or 0-based index for XLSX files (default: the first).")
+    header_row: int = Field(
+        1, ge=1, le=1000,
+        description="Row holding the column names in a CSV file or worksheet (1 = the first); rows above it, "
+                    "such as a title, are skipped. Row numbers in messages stay the file's own.")
+    meta: ProjectFile | None = Field(
+        None, description="A Quantipy .meta.json beside the data: question texts and value labels of its columns.")
 
     @field_validator("encoding")
     @classmethod
@@ -129,8 +143,11 @@ class Survey(Model):
 
     @model_validator(mode="after")
     def _format(self) -> Survey:
-        if self.file.suffix.lower() not in (".csv", ".txt", ".xlsx", ".xlsm"):
-            raise ValueError(f"unsupported survey file type '{self.file.suffix}' (use .csv or .xlsx)")
+        problem = format_problem(self.file, self.format, self.header_row, self.encoding, self.sheet)
+        if problem:
+            raise ValueError(problem)
+        if self.meta is not None and self.meta.suffix.lower() != ".json":
+            raise ValueError(f"meta must be a Quantipy .meta.json file, not '{self.meta.name}'")
         return self
 
 

@@ -1,0 +1,508 @@
+"""Real-world survey inputs (issue 6): platform exports, SPSS, Parquet, Excel title rows,
+encodings, answers in words and multi-punch questions — each read into the same table,
+with question texts and value labels kept, and every bad cell reported by the file's own
+row number.
+
+Fixtures under tests/fixtures/inputs/: real Qualtrics samples (ropensci/qualtRics, MIT) and
+a trimmed Quantipy example (MIT), each with its licence; a synthetic SurveyMonkey export
+(made up by make_fixture.py beside it). The Sudzilla Google-Forms export is the existing
+trimmed fixture in tests/fixtures/sudzilla_event_survey/. SPSS, Parquet, Excel and encoded
+CSV files are written by the tests themselves.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cxreport.cli import cli
+from cxreport.config.loader import load_project
+from cxreport.errors import ConfigError, DataError
+from cxreport.load.formats import surveymonkey_names
+from cxreport.load.tabular import read_table
+from cxreport.pipeline import run
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+INPUTS = FIXTURES / "inputs"
+QUALTRICS = INPUTS / "qualtrics"
+SURVEYMONKEY = INPUTS / "surveymonkey" / "responses.csv"
+QUANTIPY = INPUTS / "quantipy"
+SUDZILLA = FIXTURES / "sudzilla_event_survey" / "input_01_first20.csv"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def project(folder: Path, config: dict, files: dict[str, str | bytes | Path] | None = None) -> Path:
+    """A project folder: cxreport.yaml from ``config`` (client added) and the given files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for rel, content in (files or {}).items():
+        target = folder / rel
+        if isinstance(content, Path):
+            shutil.copy(content, target)
+        elif isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+    full = {"client": {"name": "Test client"}, **config}
+    path = folder / "cxreport.yaml"
+    path.write_text(yaml.safe_dump(full, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def data_error(path: Path, **kwargs) -> str:
+    with pytest.raises(DataError) as info:
+        read_table(path, **kwargs)
+    return info.value.message
+
+
+def config_problems(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_project(path)
+    return info.value.problems or [info.value.message]
+
+
+def csv_bytes(rows: list[list], encoding: str = "utf-8") -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue().encode(encoding)
+
+
+def check_of(study, column: str):
+    return next(c for c in study.validation.columns if c.column == column)
+
+
+# --------------------------------------------------------------------------- Qualtrics (real samples)
+
+
+def test_qualtrics_fixture_keeps_its_licence():
+    """The real Qualtrics samples are MIT (ropensci/qualtRics); the licence travels with them."""
+    assert "MIT License" in (QUALTRICS / "LICENSE.qualtRics.md").read_text(encoding="utf-8")
+    assert (QUALTRICS / "README.md").is_file()
+
+
+def test_qualtrics_three_row_export_is_detected():
+    """Current export: names, question texts, ImportId row. The response is the file's row 4 and the
+    German question texts become labels."""
+    table = read_table(QUALTRICS / "sample.csv")
+    assert table.source == "Qualtrics export (3 header rows)"
+    assert len(table.frame) == 1
+    assert table.first_data_row == 4 and table.row_number(table.frame.index[0]) == 4
+    assert list(table.frame.columns)[:3] == ["StartDate", "EndDate", "Status"]
+    assert table.labels["Q1"] == "This is a multiple choice question."
+    assert table.labels["RecipientLastName"] == "Nachname des Empfängers"
+    assert "Q2 - Topics" not in table.labels            # the text only repeats the name
+    row = table.frame.iloc[0]
+    assert (row["ResponseId"], row["Q1"], row["Q2"]) == ("R_2YPOQ602ER1jkf1", "2", "Hello World!")
+    assert not any("ImportId" in str(v) for v in table.frame.iloc[0])
+
+
+def test_qualtrics_legacy_export_is_detected_and_v_columns_renamed():
+    """Legacy export: V1…V10 take their second-row names (ResponseID, StartDate …); first response on row 3."""
+    table = read_table(QUALTRICS / "sample_legacy.csv")
+    assert table.source == "Qualtrics legacy export (2 header rows)"
+    assert table.first_data_row == 3
+    assert table.renamed["V1"] == "ResponseID" and table.renamed["V8"] == "StartDate"
+    assert list(table.frame.columns)[:3] == ["ResponseID", "ResponseSet", "Name"]
+    assert table.labels == {"Q1": "This is a multiple choice question.", "Q2": "This is a free text question."}
+    assert table.frame.iloc[0]["StartDate"] == "2017-07-18 08:28:09"
+
+
+QUALTRICS_NPS = "How likely are you to recommend us to a friend or colleague?"
+QUALTRICS_SPEED = "How would you rate our service? - Speed"
+QUALTRICS_STAFF = "How would you rate our service? - Friendliness of staff"
+
+
+def qualtrics_export(n: int = 40, bad: dict[tuple[int, str], str] | None = None) -> bytes:
+    """A SYNTHETIC three-row Qualtrics export in the real sample's shape (names; question texts;
+    ImportId JSON), with ``n`` made-up responses; ``bad`` overrides cells (data index, column)."""
+    names = ["StartDate", "EndDate", "Status", "ResponseId", "Q1", "Q2_1", "Q2_2", "Q3", "Q4"]
+    texts = ["Start Date", "End Date", "Response Type", "Response ID", QUALTRICS_NPS, QUALTRICS_SPEED,
+             QUALTRICS_STAFF, "Which region do you live in?", "Anything else you would like to tell us?"]
+    ids = ["startDate", "endDate", "status", "_recordId", "QID1", "QID2_1", "QID2_2", "QID3", "QID4_TEXT"]
+    rows = [names, texts, [json.dumps({"ImportId": i}) for i in ids]]
+    for i in range(n):
+        day = f"2024-0{1 + i % 6}-{10 + i % 15} 09:{i % 60:02d}:00"
+        rows.append([day, day, "0", f"R_{i:04d}", str(i % 11), str(1 + i % 5), str(1 + (i * 3) % 5),
+                     ["North", "South"][i % 2], "Great" if i % 4 == 0 else ""])
+    for (index, column), value in (bad or {}).items():
+        rows[3 + index][names.index(column)] = value
+    return csv_bytes(rows)
+
+
+def test_qualtrics_format_can_be_forced_and_detection_switched_off(tmp_path):
+    """format: qualtrics on an export without the ImportId row drops the question-text row;
+    format: csv reads any file plainly (header rows then show up as invalid answers)."""
+    rows = [["ResponseId", "Q1"], ["Response ID", QUALTRICS_NPS], ["R1", "9"], ["R2", "3"]]
+    path = tmp_path / "two_rows.csv"
+    path.write_bytes(csv_bytes(rows))
+    assert read_table(path).frame["Q1"].tolist() == [QUALTRICS_NPS, "9", "3"]     # not recognisable
+    forced = read_table(path, format="qualtrics")
+    assert forced.frame["Q1"].tolist() == ["9", "3"] and forced.first_data_row == 3
+    assert forced.labels["Q1"] == QUALTRICS_NPS
+    plain = read_table(QUALTRICS / "sample.csv", format="csv")
+    assert plain.source == "" and len(plain.frame) == 3 and plain.first_data_row == 2
+
+
+def test_qualtrics_xlsx_export_is_detected(tmp_path):
+    """Qualtrics' Excel download has the same three header rows."""
+    book = openpyxl.Workbook()
+    for row in csv.reader(io.StringIO(qualtrics_export(5).decode("utf-8"))):
+        book.active.append(row)
+    book.save(tmp_path / "export.xlsx")
+    table = read_table(tmp_path / "export.xlsx")
+    assert table.source.startswith("Qualtrics export") and table.first_data_row == 4
+    assert table.frame["Q1"].tolist() == ["0", "1", "2", "3", "4"]
+    assert table.labels["Q2_1"] == QUALTRICS_SPEED
+
+
+# --------------------------------------------------------------------------- SurveyMonkey (synthetic)
+
+SM_NPS = "How likely is it that you would recommend Harbour Bank to a friend or colleague?"
+SM_SAT = "Overall, how satisfied or dissatisfied are you with your visit?"
+SM_RATE = "How would you rate the branch on each of the following?"
+SM_USED = "Which of the following did you use during your visit? (Select all that apply)"
+SATISFACTION = {"Very dissatisfied": 1, "Somewhat dissatisfied": 2, "Neither satisfied nor dissatisfied": 3,
+                "Somewhat satisfied": 4, "Very satisfied": 5}
+RATING = {"Very poor": 1, "Poor": 2, "Fair": 3, "Good": 4, "Excellent": 5}
+
+
+def test_surveymonkey_naming_rule():
+    """Blank question cells continue the question on their left; single 'Response' columns keep the
+    question; choices and matrix rows become '<question> - <sub-header>'; repeats get ' (2)'."""
+    questions = ["Respondent ID", "Q: recommend?", "Q: used", "", "", "Comments", "Comments", "Rate", ""]
+    subs = ["", "Response", "App", "Phone", "Other (please specify)", "Open-Ended Response",
+            "Open-Ended Response", "Response", "Response"]
+    names, labels = surveymonkey_names(questions, subs)
+    assert names == ["Respondent ID", "Q: recommend?", "Q: used - App", "Q: used - Phone",
+                     "Q: used - Other (please specify)", "Comments", "Comments (2)", "Rate - Response",
+                     "Rate - Response (2)"]
+    assert labels == ["Respondent ID", "Q: recommend?", "Q: used", "Q: used", "Q: used", "Comments", "Comments",
+                      "Rate", "Rate"]
+
+
+def test_surveymonkey_export_is_detected():
+    """Two header rows combined into names; the question text is the label; first response on row 3."""
+    table = read_table(SURVEYMONKEY)
+    assert table.source == "SurveyMonkey export (2 header rows)"
+    assert table.first_data_row == 3 and len(table.frame) == 40
+    columns = list(table.frame.columns)
+    assert columns[:3] == ["Respondent ID", "Collector ID", "Start Date"]
+    assert SM_NPS in columns and SM_SAT in columns
+    assert f"{SM_USED} - Mobile app" in columns and f"{SM_RATE} - Waiting time" in columns
+    assert table.labels[f"{SM_RATE} - Waiting time"] == SM_RATE
+    assert table.frame[SM_NPS].iloc[0] == "9"
+
+
+def test_surveymonkey_is_not_guessed_without_its_markers(tmp_path):
+    """A file whose second row merely contains 'Response' is not taken for SurveyMonkey without a
+    Respondent ID column; format: surveymonkey reads it so when the user says it is."""
+    path = tmp_path / "x.csv"
+    path.write_bytes(csv_bytes([["id", "Q1"], ["", "Response"], ["1", "9"]]))
+    assert len(read_table(path).frame) == 2
+    forced = read_table(path, format="surveymonkey")
+    assert forced.frame["Q1"].tolist() == ["9"] and forced.first_data_row == 3
+
+
+# --------------------------------------------------------------------------- SPSS
+
+
+def write_sav(path: Path, **overrides) -> pd.DataFrame:
+    import pyreadstat
+
+    n = 40
+    frame = pd.DataFrame({
+        "id": np.arange(1, n + 1, dtype=float),
+        "region": [float([1, 2, 3][i % 3]) for i in range(n)],
+        "nps": [float(i % 11) for i in range(n)],
+        "csat": [float(1 + i % 5) for i in range(n)],
+        "visit": [dt.datetime(2024, 1 + i % 6, 1 + i % 27) for i in range(n)],
+        "comment": ["" if i % 3 else f"comment {i}" for i in range(n)],
+    })
+    frame.loc[4, "nps"] = 11.0          # case 5: out of scale
+    frame.loc[[6, 7], "nps"] = 98.0     # user-missing "Don't know"
+    frame.loc[8, "nps"] = 99.5          # inside the user-missing range 99–100
+    frame.loc[[10, 11, 12], "csat"] = 9.0   # user-missing "Not applicable"
+    frame.loc[[13, 14], "region"] = 9.0     # user-missing "Refused"
+    frame.loc[15, "region"] = 4.0           # a code without a label
+    pyreadstat.write_sav(
+        frame, str(path),
+        column_labels={"region": "Region of residence", "nps": "How likely are you to recommend us?",
+                       "csat": "How satisfied are you overall?"},
+        variable_value_labels={"region": {1: "North", 2: "South", 3: "East", 9: "Refused"},
+                               "nps": {0: "Not at all likely", 10: "Extremely likely", 98: "Don't know"},
+                               "csat": {9: "Not applicable"}},
+        missing_ranges={"nps": [98, {"lo": 99, "hi": 100}], "csat": [9], "region": [9]},
+        **overrides)
+    return frame
+
+
+def test_spss_labels_value_labels_and_missing_are_read(tmp_path):
+    """Variable labels, value labels and user-missing values come through pyreadstat into the table."""
+    write_sav(tmp_path / "survey.sav")
+    table = read_table(tmp_path / "survey.sav")
+    assert table.source == "SPSS file" and table.first_data_row == 1
+    assert table.labels["nps"] == "How likely are you to recommend us?"
+    assert table.value_labels["region"] == {"1": "North", "2": "South", "3": "East", "9": "Refused"}
+    assert table.missing_values["nps"] == [(98.0, 98.0), (99.0, 100.0)]
+    # whole numbers without ".0", dates as ISO text, blanks for empty strings
+    assert table.frame["id"].tolist()[:3] == ["1", "2", "3"]
+    assert table.frame["visit"].iloc[0] == "2024-01-01"
+    assert table.frame["nps"].iloc[8] == "99.5"
+
+
+def test_unreadable_sav_is_a_data_error(tmp_path):
+    path = tmp_path / "broken.sav"
+    path.write_bytes(b"$FL2@(#) SPSS DATA FILE but cut short")
+    assert data_error(path).startswith("broken.sav: not a readable SPSS file")
+
+
+# --------------------------------------------------------------------------- Excel title rows, Parquet
+
+
+def titled_workbook(path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Intro"
+    sheet.append(["Read me first"])
+    data = book.create_sheet("Responses")
+    data.append(["Customer survey Q3 2024"])
+    data.append(["Exported 2024-10-01"])
+    data.append(["id", "q_nps", "region"])        # header on sheet row 3
+    data.append([1, 10, "North"])                 # row 4
+    data.append([2, 3, "South"])
+    data.append([None, None, None])               # blank row 6
+    data.append([3, "ten", "North"])              # row 7
+    data.append([4, 9, None])
+    book.save(path)
+
+
+def test_excel_named_sheet_with_title_rows(tmp_path):
+    """header_row: 3 skips two title rows; row numbers stay the sheet's own."""
+    titled_workbook(tmp_path / "survey.xlsx")
+    table = read_table(tmp_path / "survey.xlsx", sheet="Responses", header_row=3)
+    assert list(table.frame.columns) == ["id", "q_nps", "region"]
+    assert table.frame["q_nps"].tolist() == ["10", "3", "ten", "9"]
+    assert [table.row_number(i) for i in table.frame.index] == [4, 5, 7, 8]
+    assert table.source == "header on row 3"
+
+
+def test_excel_title_rows_project_reports_sheet_rows(tmp_path):
+    (tmp_path / "p").mkdir()
+    titled_workbook(tmp_path / "p" / "survey.xlsx")
+    path = project(tmp_path / "p", {"survey": {"file": "survey.xlsx", "sheet": "Responses", "header_row": 3},
+                                    "columns": {"respondent_id": "id", "nps": "q_nps", "segments": {"Region": "region"}}})
+    study = run(path)
+    assert check_of(study, "q_nps").examples == ["row 7, column 'q_nps': 'ten' is not a number"]
+    assert study.results.overall["nps"].n == 3
+
+
+def test_csv_title_rows_and_a_header_row_past_the_end(tmp_path):
+    path = tmp_path / "titled.csv"
+    path.write_text("Branch survey export\n\nid,q_nps\n1,9\n2,x\n", encoding="utf-8")
+    table = read_table(path, header_row=3)
+    assert table.frame["q_nps"].tolist() == ["9", "x"] and table.row_number(table.frame.index[1]) == 5
+    assert data_error(path, header_row=9) == "titled.csv: survey.header_row is 9, but the file has only 5 lines"
+
+
+def test_parquet_is_read_as_text_cells(tmp_path):
+    """Integers, floats with gaps, categories, timestamps and booleans become the text a person would type."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({
+        "id": pa.array([1, 2, 3, 4], pa.int64()),
+        "nps": pa.array([10, None, 0, 7], pa.int64()),
+        "csat": pa.array([4.0, 5.0, float("nan"), 2.5]),
+        "channel": pa.array(["App", "Branch", "App", None]).dictionary_encode(),
+        "when": pa.array([dt.datetime(2024, 3, 1), dt.datetime(2024, 3, 2, 14, 5), None, dt.datetime(2024, 3, 4)]),
+        "consent": pa.array([True, False, True, None]),
+    })
+    pq.write_table(table, tmp_path / "survey.parquet")
+    read = read_table(tmp_path / "survey.parquet")
+    assert read.first_data_row == 1 and read.source == "Parquet file"
+    assert read.frame.to_dict("list") == {
+        "id": ["1", "2", "3", "4"], "nps": ["10", "", "0", "7"], "csat": ["4", "5", "", "2.5"],
+        "channel": ["App", "Branch", "App", ""], "when": ["2024-03-01", "2024-03-02 14:05:00", "", "2024-03-04"],
+        "consent": ["true", "false", "true", ""]}
+
+
+def test_parquet_project_scores(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "p").mkdir()
+    n = 30
+    pq.write_table(pa.table({"id": list(range(n)), "nps": [i % 11 for i in range(n)],
+                             "region": [["North", "South"][i % 2] for i in range(n)]}), tmp_path / "p" / "s.parquet")
+    path = project(tmp_path / "p", {"survey": {"file": "s.parquet"},
+                                    "columns": {"respondent_id": "id", "nps": "nps", "segments": {"Region": "region"}},
+                                    "bases": {"suppress_below": 5, "flag_below": 10}})
+    result = invoke("score", path, "--format", "json")
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.stdout)
+    # 0…10, 0…10, 0…7: promoters 9, 10, 9, 10 = 4; detractors 0–6 three times = 21 (7 + 7 + 7)
+    assert scores["overall"]["nps"]["nps"]["value"] == pytest.approx(100 * (4 - 21) / 30)
+    assert [g["label"] for g in scores["segments"][0]["groups"]] == ["North", "South"]
+
+
+def test_unreadable_parquet_is_a_data_error(tmp_path):
+    path = tmp_path / "x.parquet"
+    path.write_bytes(b"PAR1 not really")
+    assert data_error(path).startswith("x.parquet: not a readable Parquet file")
+
+
+@pytest.mark.parametrize("survey, needle", [
+    ({"file": "data.csv", "format": "spss"}, "format 'spss' needs a spss file, not '.csv'"),
+    ({"file": "data.csv", "format": "excel"}, "format 'excel' needs a excel file, not '.csv'"),
+    ({"file": "data.sav", "header_row": 2}, "header_row applies to CSV and Excel files, not to '.sav'"),
+    ({"file": "data.parquet", "encoding": "cp1252"}, "encoding applies to CSV files only"),
+    ({"file": "data.csv", "sheet": "Responses"}, "sheet applies to Excel workbooks, not to '.csv'"),
+    ({"file": "data.csv", "header_row": 0}, "greater than or equal to 1"),
+    ({"file": "data.csv", "meta": "labels.txt"}, "meta must be a Quantipy .meta.json file"),
+    ({"file": "data.csv", "format": "qualtrix"}, "did you mean 'qualtrics'"),
+])
+def test_survey_settings_that_do_not_fit_the_file(tmp_path, survey, needle):
+    """Settings that cannot apply to the file are config errors naming survey.<key>, not silently ignored."""
+    files = {name: "x" for name in ("data.csv", "data.sav", "data.parquet", "labels.txt")}
+    path = project(tmp_path / "p", {"survey": survey, "columns": {"nps": "q"}}, files)
+    problems = config_problems(path)
+    assert len(problems) == 1 and "survey" in problems[0] and needle in problems[0], problems
+
+
+# --------------------------------------------------------------------------- encodings
+
+ZH_ROWS = [["编号", "门店", "推荐", "评价"], ["1", "上海店", "9", "服务很好"], ["2", "北京店", "3", "排队太久"],
+           ["3", "上海店", "10", "𠀀字也能读"]]    # 𠀀 (U+20000) exists in GB18030, not in GBK
+
+
+def test_gb18030_is_reported_with_a_hint_when_not_set(tmp_path):
+    path = tmp_path / "zh.csv"
+    path.write_bytes(csv_bytes(ZH_ROWS, "gb18030"))
+    message = data_error(path)
+    assert message.startswith("zh.csv: not UTF-8 text (byte 0xB1 on line 1)")
+    assert "gb18030" in message and "cannot be told for certain" in message and "survey.encoding" in message
+
+
+def test_gb18030_project_with_chinese_labels(tmp_path):
+    """survey.encoding: gb18030 reads Chinese names, segments and a character outside GBK."""
+    path = project(tmp_path / "p", {"survey": {"file": "zh.csv", "encoding": "gb18030"},
+                                    "columns": {"respondent_id": "编号", "comment": "评价", "nps": "推荐",
+                                                "segments": {"门店": "门店"}},
+                                    "bases": {"suppress_below": 1, "flag_below": 2}},
+                   {"zh.csv": csv_bytes(ZH_ROWS, "gb18030")})
+    study = run(path)
+    assert [g.label for g in study.results.segments[0].groups] == ["上海店", "北京店"]
+    assert study.data.comments["text"].tolist() == ["服务很好", "排队太久", "𠀀字也能读"]
+
+
+def test_utf8_file_read_with_a_wrong_explicit_encoding_is_caught(tmp_path):
+    """UTF-8 read as cp1252 decodes without error into mojibake; the bytes being valid UTF-8 gives it away."""
+    path = tmp_path / "u.csv"
+    path.write_bytes(csv_bytes([["id", "city"], ["1", "Köln"], ["2", "上海"]]))
+    message = data_error(path, encoding="cp1252")
+    assert message == ("u.csv: survey.encoding is cp1252, but the file is UTF-8 text (line 2 reads '1,KÃ¶ln' as "
+                       "cp1252 and '1,Köln' as UTF-8); remove survey.encoding or set it to auto")
+    assert "is UTF-8 text" in data_error(path, encoding="gb18030")
+    assert "is UTF-8 text" in data_error(path, encoding="latin-1")
+
+
+def test_gb18030_read_as_latin1_is_caught(tmp_path):
+    """Chinese GB18030 read as latin-1 decodes into pairs of accented letters; the message shows both readings."""
+    path = tmp_path / "zh.csv"
+    path.write_bytes(csv_bytes(ZH_ROWS[:3], "gb18030"))
+    message = data_error(path, encoding="latin-1")
+    assert message.startswith("zh.csv: survey.encoding is latin-1, but the text looks like Chinese (GB18030)")
+    assert "'编号,门店,推荐,评价' as gb18030" in message and message.endswith("set survey.encoding: gb18030")
+
+
+def test_western_text_read_as_gb18030_is_caught(tmp_path):
+    """cp1252 French read as gb18030 gives lone Chinese characters between Latin letters."""
+    path = tmp_path / "fr.csv"
+    path.write_bytes("id,ville\n1,Élancourt\n2,Vélizy\n".encode("cp1252"))
+    message = data_error(path, encoding="gb18030")
+    assert message.startswith("fr.csv: survey.encoding is gb18030, but the Chinese characters it gives stand alone")
+    assert "perhaps cp1252" in message
+    assert read_table(path, encoding="cp1252").frame["ville"].tolist() == ["Élancourt", "Vélizy"]
+
+
+def test_western_text_in_latin1_still_reads(tmp_path):
+    """The checks do not refuse real one-byte Western text, even with accented letters side by side."""
+    path = tmp_path / "de.csv"
+    path.write_bytes("id,stadt\n1,Köln\n2,Düsseldorf süß\n".encode("latin-1"))
+    assert read_table(path, encoding="latin-1").frame["stadt"].tolist() == ["Köln", "Düsseldorf süß"]
+
+
+def test_utf16_with_and_without_bom_is_detected(tmp_path):
+    """Excel's 'Unicode Text' (UTF-16, tab-separated) is read with encoding auto, BOM or not."""
+    text = "id\tq_nps\tcity\n1\t9\tKöln\n2\t3\tZürich\n"
+    for name, data in (("bom.txt", text.encode("utf-16")), ("le.txt", text.encode("utf-16-le")),
+                       ("be.txt", text.encode("utf-16-be"))):
+        path = tmp_path / name
+        path.write_bytes(data)
+        table = read_table(path)
+        assert table.frame["city"].tolist() == ["Köln", "Zürich"], name
+
+
+def test_explicit_utf16_on_a_utf8_file_is_caught(tmp_path):
+    path = tmp_path / "u.csv"
+    path.write_bytes(b"id,q_nps\n1,9\n")
+    assert data_error(path, encoding="utf-16") == (
+        "u.csv: survey.encoding is utf-16, but the file has no zero bytes, so it is not utf-16 text; "
+        "remove survey.encoding (UTF-8 is read by default)")
+
+
+# --------------------------------------------------------------------------- word scales (Sudzilla, real)
+
+FOOD = {"Horrendous": 1, "Just about edible but I was hungry": 2, "Some good, some not so good": 3,
+        "Yum!": 4, "Give the team a Michelin star!!": 5}
+FOOD_Q = "How would you rate the food at Sudzilla ({meal})?"
+
+
+# --------------------------------------------------------------------------- multi-punch (Quantipy, real)
+
+QP_CSV = QUANTIPY / "example_data_a_first400.csv"
+QP_META = QUANTIPY / "example_data_a_first400.meta.json"
+
+
+def test_quantipy_fixture_keeps_its_licence():
+    assert "YouGov" in (QUANTIPY / "LICENSE.quantipy").read_text(encoding="utf-8")
+    assert (QUANTIPY / "README.md").is_file()
+
+
+def test_meta_file_gives_question_texts_and_value_labels(tmp_path):
+    """survey.meta: the Quantipy .meta.json labels columns (lib@values references resolved)."""
+    table = read_table(QP_CSV, meta=QP_META)
+    assert table.labels["q2"] == "Which, if any, of these other sports have you ever participated in?"
+    assert table.value_labels["gender"] == {"1": "Male", "2": "Female"}
+    assert table.value_labels["q14r01c01"]["5"] == "Strongly agree"          # from lib["values"]
+    assert table.value_labels["q2"]["98"] == "None of these"
+
+
+def test_broken_meta_file_is_a_data_error(tmp_path):
+    path = tmp_path / "x.meta.json"
+    path.write_text('{"columns": {"q1": ', encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        read_table(QP_CSV, meta=path)
+    assert info.value.message.startswith("x.meta.json: invalid JSON on line 1")
+    path.write_text('{"something": 1}', encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        read_table(QP_CSV, meta=path)
+    assert info.value.message == 'x.meta.json: not a Quantipy meta file (no "columns" mapping)'
+
+
