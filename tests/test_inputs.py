@@ -24,6 +24,7 @@ import openpyxl
 import pandas as pd
 import pytest
 import yaml
+from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
 from cxreport.cli import cli
@@ -123,6 +124,16 @@ def test_qualtrics_legacy_export_is_detected_and_v_columns_renamed():
     assert table.frame.iloc[0]["StartDate"] == "2017-07-18 08:28:09"
 
 
+def test_qualtrics_legacy_mapping_by_v_name_explains_the_rename(tmp_path):
+    """A project mapping `date: V8` is told that V8 is read as StartDate."""
+    path = project(tmp_path / "p", {"survey": {"file": "s.csv"}, "columns": {"date": "V8", "nps": "Q1"}},
+                   {"s.csv": QUALTRICS / "sample_legacy.csv"})
+    with pytest.raises(DataError) as info:
+        run(path)
+    assert info.value.message == ("columns.date: column 'V8' not found in s.csv "
+                                  "(the export's column 'V8' is read as 'StartDate')")
+
+
 QUALTRICS_NPS = "How likely are you to recommend us to a friend or colleague?"
 QUALTRICS_SPEED = "How would you rate our service? - Speed"
 QUALTRICS_STAFF = "How would you rate our service? - Friendliness of staff"
@@ -143,6 +154,53 @@ def qualtrics_export(n: int = 40, bad: dict[tuple[int, str], str] | None = None)
     for (index, column), value in (bad or {}).items():
         rows[3 + index][names.index(column)] = value
     return csv_bytes(rows)
+
+
+def test_qualtrics_row_numbers_in_messages_are_the_files_own(tmp_path):
+    """A bad answer in the third response sits on line 6 of the file (three header rows), and says so."""
+    path = project(tmp_path / "p", {"survey": {"file": "export.csv"},
+                                    "columns": {"respondent_id": "ResponseId", "nps": "Q1", "attributes": ["Q2_1"]}},
+                   {"export.csv": qualtrics_export(bad={(2, "Q1"): "ten", (5, "Q2_1"): "7"})})
+    study = run(path)
+    assert check_of(study, "Q1").examples == ["row 6, column 'Q1': 'ten' is not a number"]
+    assert check_of(study, "Q2_1").examples == ["row 9, column 'Q2_1': '7' is outside the 1–5 scale"]
+    assert study.results.overall["nps"].n == 39
+
+
+def test_qualtrics_question_texts_name_attributes_listed_by_column(tmp_path):
+    """attributes: [Q2_1, Q2_2] — the report names them by the export's question texts; KPIs keep their names."""
+    path = project(tmp_path / "p", {"survey": {"file": "export.csv"},
+                                    "columns": {"nps": "Q1", "attributes": ["Q2_1", "Q2_2"]}},
+                   {"export.csv": qualtrics_export()})
+    study = run(path)
+    labels = {s.key: s.label for s in study.results.items}
+    assert labels == {"nps": "NPS", "attr:Q2_1": QUALTRICS_SPEED, "attr:Q2_2": QUALTRICS_STAFF}
+
+
+def test_qualtrics_end_to_end_validate_score_build(tmp_path):
+    """validate → score → build on a Qualtrics export: header rows dropped, labels in the report."""
+    path = project(tmp_path / "p", {
+        "survey": {"file": "export.csv"},
+        "columns": {"respondent_id": "ResponseId", "date": "StartDate", "comment": "Q4", "nps": "Q1",
+                    "attributes": ["Q2_1", "Q2_2"], "segments": {"Region": "Q3"}},
+        "bases": {"suppress_below": 5, "flag_below": 10}},
+        {"export.csv": qualtrics_export()})
+    result = invoke("validate", path)
+    assert result.exit_code == 0, result.output
+    assert "export.csv: 40 rows read, 40 used" in result.output
+    assert "read as: Qualtrics export (3 header rows); first response on row 4" in result.output
+    result = invoke("score", path, "--format", "json")
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.stdout)
+    assert scores["overall"]["nps"]["n"] == 40
+    # Q1 = i % 11 for i = 0…39 is 0…10 three times, then 0…6: promoters (9, 10) 6, detractors (0–6)
+    # 7 · 3 + 7 = 28 → NPS = 100 · (6 − 28) / 40
+    assert scores["overall"]["nps"]["nps"]["value"] == pytest.approx(-55.0)
+    result = invoke("build", path, "-o", tmp_path / "out", "--format", "html")
+    assert result.exit_code == 0, result.output
+    soup = BeautifulSoup((tmp_path / "out" / "report.html").read_text(encoding="utf-8"), "html.parser")
+    assert QUALTRICS_SPEED in soup.get_text()
+    assert "ImportId" not in soup.get_text()
 
 
 def test_qualtrics_format_can_be_forced_and_detection_switched_off(tmp_path):
@@ -219,6 +277,62 @@ def test_surveymonkey_is_not_guessed_without_its_markers(tmp_path):
     assert forced.frame["Q1"].tolist() == ["9"] and forced.first_data_row == 3
 
 
+def surveymonkey_project(folder: Path, extra_rows: list[list[str]] | None = None) -> Path:
+    data = SURVEYMONKEY.read_bytes()
+    if extra_rows:
+        data += csv_bytes(extra_rows).replace(b"\n", b"\r\n")
+    return project(folder, {
+        "survey": {"file": "responses.csv"},
+        "columns": {
+            "respondent_id": "Respondent ID", "date": "Start Date", "date_format": "%m/%d/%Y %I:%M:%S %p",
+            "comment": "What could we do better?", "nps": SM_NPS,
+            "csat": {"column": SM_SAT, "scale": "satisfaction"},
+            "attributes": {"Waiting time": {"column": f"{SM_RATE} - Waiting time", "scale": "rating"},
+                           "Staff": {"column": f"{SM_RATE} - Staff friendliness", "scale": "rating"}},
+            "segments": {"Branch": "Which branch did you visit?"}},
+        "scales": {"satisfaction": SATISFACTION, "rating": RATING},
+        "bases": {"suppress_below": 5, "flag_below": 10}},
+        {"responses.csv": data})
+
+
+def test_surveymonkey_end_to_end_with_answers_in_words(tmp_path):
+    """Satisfaction and the matrix are answered in words; CSAT top-2-box and the means are counted by hand."""
+    path = surveymonkey_project(tmp_path / "p")
+    with open(SURVEYMONKEY, newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))[2:]
+    header = next(csv.reader(io.StringIO(SURVEYMONKEY.read_text(encoding="utf-8-sig"))))
+    sat = [SATISFACTION[r[header.index(SM_SAT)]] for r in rows]
+    waits = [RATING[r[16]] for r in rows if r[16]]
+    result = invoke("validate", path)
+    assert result.exit_code == 0, result.output
+    assert "read as: SurveyMonkey export (2 header rows); first response on row 3" in result.output
+    study = run(path)
+    csat = study.results.overall["csat"]
+    assert csat.n == 40 and csat.top2.value == pytest.approx(100 * sum(s >= 4 for s in sat) / 40)
+    wait = study.results.overall["attr:Waiting time"]
+    assert wait.n == len(waits) == 39            # one respondent skipped the matrix row
+    assert wait.mean.value == pytest.approx(sum(waits) / len(waits))
+    assert study.validation.clean
+    assert [p.label for p in study.results.periods.groups] == ["2024 Q4"]
+
+
+def test_surveymonkey_unknown_word_is_reported_on_its_row(tmp_path):
+    """A word not on the scale is excluded and reported: file, row (the file's own), column, did you mean."""
+    extra = [["11899999999", "431234567", "11/30/2024 10:00:00 AM", "11/30/2024 10:05:00 AM", "", "", "", "", "",
+              "8", "Very  SATISFIED ", "", "", "", "", "", "Excelent", "good", "Good", "", "Old Town"]]
+    study = run(surveymonkey_project(tmp_path / "p", extra))
+    check = check_of(study, f"{SM_RATE} - Waiting time")
+    assert check.non_numeric == 1
+    assert check.examples == [f"row 43, column '{SM_RATE} - Waiting time': 'Excelent' is not a word of the scale "
+                              "(did you mean 'Excellent'?)"]
+    warnings = study.validation.warnings()
+    assert any("1 invalid value excluded (1 not words of the scale: Very poor, Poor, Fair, Good, Excellent)" in w
+               for w in warnings), warnings
+    # "Very  SATISFIED " and "good" match regardless of case and spacing
+    assert check_of(study, SM_SAT).valid == 41 and check_of(study, SM_SAT).invalid == 0
+    assert check_of(study, f"{SM_RATE} - Staff friendliness").valid == 41
+
+
 # --------------------------------------------------------------------------- SPSS
 
 
@@ -264,6 +378,40 @@ def test_spss_labels_value_labels_and_missing_are_read(tmp_path):
     assert table.frame["id"].tolist()[:3] == ["1", "2", "3"]
     assert table.frame["visit"].iloc[0] == "2024-01-01"
     assert table.frame["nps"].iloc[8] == "99.5"
+
+
+def test_spss_project_end_to_end(tmp_path):
+    """Value labels name the segment groups in code order; user-missing values are missing, or N/A where
+    the item lists them in na_codes; bad values are reported by case number."""
+    (tmp_path / "p").mkdir()
+    write_sav(tmp_path / "p" / "survey.sav")
+    path = project(tmp_path / "p", {
+        "survey": {"file": "survey.sav"},
+        "columns": {"respondent_id": "id", "date": "visit", "comment": "comment", "nps": "nps",
+                    "csat": {"column": "csat", "na_codes": [9]}, "segments": {"Region": "region"}},
+        "bases": {"suppress_below": 3, "flag_below": 10}})
+    result = invoke("validate", path)
+    assert result.exit_code == 0, result.output
+    assert "read as: SPSS file; first response on row 1" in result.output
+    study = run(path)
+    nps = check_of(study, "nps")
+    assert (nps.missing_code, nps.out_of_scale) == (3, 1)            # 98, 98, 99.5 declared missing; 11
+    assert nps.examples == ["row 5, column 'nps': '11' is outside the 0–10 scale"]
+    csat = check_of(study, "csat")
+    assert (csat.not_applicable, csat.missing_code, csat.valid) == (3, 0, 37)
+    groups = {g.label: g.base for g in study.results.segments[0].groups}
+    assert list(groups) == ["North", "South", "East", "4", "Not stated"]    # code order, then unlabelled
+    assert groups["Not stated"] == 2                                       # the two "Refused" (declared missing)
+    assert study.results.overall["nps"].n == 36
+
+
+def test_spss_user_missing_without_na_codes_is_missing(tmp_path):
+    """Without na_codes the declared missing values count as missing (out of the base), not as answers."""
+    (tmp_path / "p").mkdir()
+    write_sav(tmp_path / "p" / "survey.sav")
+    path = project(tmp_path / "p", {"survey": {"file": "survey.sav"}, "columns": {"csat": "csat"}})
+    check = check_of(run(path), "csat")
+    assert (check.missing_code, check.not_applicable, check.valid, check.invalid) == (3, 0, 37, 0)
 
 
 def test_unreadable_sav_is_a_data_error(tmp_path):
@@ -472,6 +620,109 @@ def test_explicit_utf16_on_a_utf8_file_is_caught(tmp_path):
 FOOD = {"Horrendous": 1, "Just about edible but I was hungry": 2, "Some good, some not so good": 3,
         "Yum!": 4, "Give the team a Michelin star!!": 5}
 FOOD_Q = "How would you rate the food at Sudzilla ({meal})?"
+
+
+def sudzilla_project(folder: Path, data: bytes | Path = SUDZILLA, **extra) -> Path:
+    return project(folder, {
+        "survey": {"file": "responses.csv"},
+        "columns": {"nps": "On a scale of 0-10, how would you rate Sudzilla?",
+                    "attributes": {meal.capitalize(): {"column": FOOD_Q.format(meal=meal), "scale": "food"}
+                                   for meal in ("breakfast", "lunch", "dinner")}},
+        "scales": {"food": FOOD},
+        "bases": {"suppress_below": 10, "flag_below": 30}, **extra},
+        {"responses.csv": data})
+
+
+def test_sudzilla_food_ratings_in_words(tmp_path):
+    """The real export's food ratings are words; mapped to 1–5 the means match a hand count.
+
+    Breakfast: Some good ×6, Just about edible ×5, Yum! ×4, Michelin ×3, Horrendous ×2
+    → (18 + 10 + 16 + 15 + 2) / 20 = 3.05. Lunch: 55 / 20 = 2.75. Dinner: 75 / 20 = 3.75.
+    """
+    study = run(sudzilla_project(tmp_path / "p"))
+    overall = study.results.overall
+    assert overall["attr:Breakfast"].mean.value == pytest.approx(3.05)
+    assert overall["attr:Lunch"].mean.value == pytest.approx(2.75)
+    assert overall["attr:Dinner"].mean.value == pytest.approx(3.75)
+    assert overall["attr:Dinner"].spec.low == 1 and overall["attr:Dinner"].spec.high == 5
+    assert study.validation.clean
+
+
+def test_word_matching_ignores_case_and_spacing_and_reports_the_rest(tmp_path):
+    """'  yum! ' and 'HORRENDOUS' count; 'Yumm' is excluded and reported with its row, column and the words."""
+    with open(SUDZILLA, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    breakfast = rows[0].index(FOOD_Q.format(meal="breakfast"))
+    rows[1][breakfast] = "  yum!  "
+    rows[2][breakfast] = "HORRENDOUS"
+    rows[3][breakfast] = "Yumm"
+    study = run(sudzilla_project(tmp_path / "p", csv_bytes(rows)))
+    check = check_of(study, FOOD_Q.format(meal="breakfast"))
+    assert (check.valid, check.non_numeric) == (19, 1)
+    column = FOOD_Q.format(meal="breakfast")
+    assert check.examples == [f"row 4, column '{column}': 'Yumm' is not a word of the scale (did you mean 'Yum!'?)"]
+    summary = next(w for w in study.validation.warnings() if "invalid value" in w)
+    assert summary == (f"responses.csv: column '{column}' (columns.attributes.Breakfast): 1 invalid value excluded "
+                       "(1 not words of the scale: Horrendous, Just about edible but I was hungry, "
+                       "Some good, some not so good, Yum!, Give the team a Michelin star!!)")
+    result = invoke("validate", tmp_path / "p" / "cxreport.yaml", "--strict")
+    assert result.exit_code == 1 and "'Yumm' is not a word of the scale" in result.output
+
+
+def test_word_scale_with_a_not_applicable_word(tmp_path):
+    """A word mapped to one of the item's na_codes is N/A and stays out of the scale's range."""
+    food = {**FOOD, "Didn't eat": 0}
+    with open(SUDZILLA, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    lunch = rows[0].index(FOOD_Q.format(meal="lunch"))
+    rows[1][lunch] = "didn't eat"
+    path = project(tmp_path / "p", {"survey": {"file": "r.csv"},
+                                    "columns": {"attributes": {"Lunch": {"column": FOOD_Q.format(meal="lunch"),
+                                                                         "scale": "food", "na_codes": [0]}}},
+                                    "scales": {"food": food}, "bases": {"suppress_below": 5, "flag_below": 10}},
+                   {"r.csv": csv_bytes(rows)})
+    study = run(path)
+    lunch_result = study.results.overall["attr:Lunch"]
+    assert (lunch_result.spec.low, lunch_result.spec.high) == (1, 5)
+    assert check_of(study, FOOD_Q.format(meal="lunch")).not_applicable == 1
+    assert lunch_result.n == 19
+
+
+def test_multi_item_scales_and_word_scales_live_side_by_side(tmp_path):
+    """scales: keeps its Cronbach's alpha lists next to word scales."""
+    study = run(sudzilla_project(tmp_path / "p", scales={"food": FOOD, "meals": ["Breakfast", "Lunch", "Dinner"]}))
+    assert [name for name, *_ in study.drivers.scales] == ["meals"]
+
+
+@pytest.mark.parametrize("columns, scales, needle", [
+    ({"attributes": {"Food": {"column": "x", "scale": "fod"}}}, {"food": FOOD},
+     "columns.attributes.Food.scale: no word scale 'fod' in scales: (did you mean 'food'?)"),
+    ({"attributes": {"Food": {"column": "x", "scale": "meals"}}}, {"meals": ["A", "B"]},
+     "it is a list of attributes, a multi-item scale"),
+    ({"csat": {"column": "x", "scale": "food"}}, {"food": {"Bad": 0, "Good": 1, "Great": 2}},
+     "columns.csat.scale: word scale 'food' runs 0–2; CSAT needs 1–5 or 1–10"),
+    ({"ces": {"column": "x", "scale": "food"}}, {"food": FOOD}, "columns.ces.scale: word scale 'food' runs 1–5; CES needs 1–7"),
+    ({"nps": "x"}, {"food": {"Good": 1, " good ": 2}}, "'Good' are the same word"),
+    ({"nps": "x"}, {"food": {1: "Bad", 2: "Good"}}, "write a word scale as word: number ('Bad': 1)"),
+    ({"nps": "x"}, {"food": {"Bad": 1.5, "Good": 2}}, "must be a whole number"),
+    ({"csat": {"column": "x", "scale": 7}}, {}, "columns.csat.scale: scale must be 5 or 10, or the name of a word scale"),
+])
+def test_word_scale_config_errors(tmp_path, columns, scales, needle):
+    path = project(tmp_path / "p", {"survey": {"file": "d.csv"}, "columns": columns, "scales": scales},
+                   {"d.csv": "x\n1\n"})
+    problems = config_problems(path)
+    assert any(needle in p for p in problems), problems
+
+
+def test_csat_in_words(tmp_path):
+    """CSAT asked in words: 'Very satisfied' … on a 1–5 word scale; top-2-box by hand (2 of 4 = 50 %)."""
+    path = project(tmp_path / "p", {"survey": {"file": "d.csv"},
+                                    "columns": {"csat": {"column": "sat", "scale": "satisfaction"}},
+                                    "scales": {"satisfaction": SATISFACTION},
+                                    "bases": {"suppress_below": 1, "flag_below": 2}},
+                   {"d.csv": "sat\nVery satisfied\nvery dissatisfied\nSomewhat satisfied\nNeither satisfied nor dissatisfied\n"})
+    csat = run(path).results.overall["csat"]
+    assert csat.top2.value == pytest.approx(50.0) and csat.mean.value == pytest.approx((5 + 1 + 4 + 3) / 4)
 
 
 # --------------------------------------------------------------------------- multi-punch (Quantipy, real)

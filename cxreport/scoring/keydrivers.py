@@ -76,10 +76,10 @@ def key_drivers(project: Project, data: SurveyData) -> DriverReport | None:
     cfg = project.drivers
     report = DriverReport(None)
     specs = {s.key: s for s in data.items}
-    if project.scales:
+    if project.item_scales:
         attrs = {s.label: s for s in data.items if s.kind == "rating"} | {
             s.key[5:]: s for s in data.items if s.key.startswith("attr:")}
-        for name, members in project.scales.items():
+        for name, members in project.item_scales.items():
             missing = [m for m in members if m not in attrs]
             if missing:
                 raise ConfigError(f"scales.{name}: no attribute '{missing[0]}'{did_you_mean(missing[0], attrs)}")
