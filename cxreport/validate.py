@@ -4,7 +4,8 @@ Turns text cells into clean numeric answers — blank, ``missing_codes`` and the
 values the file itself declares (SPSS user-missing) are missing, ``na_codes`` are "not
 applicable", answers in words are read through the item's word scale, anything not a
 point on the item's scale is invalid — and records what happened to every column in a
-:class:`ValidationReport`. Segment codes take the file's value labels.
+:class:`ValidationReport`. Segment codes take the file's value labels; multi-punch answers
+(``1;3;5;``) become one 0/1 indicator per code.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from cxreport.config.schema import Project, normalise_word
+from cxreport.config.schema import MultiPunch, Project, normalise_word
 from cxreport.errors import DataError
 from cxreport.load.cells import code_text
 from cxreport.load.tabular import Table
@@ -40,7 +41,7 @@ class ColumnCheck:
     non_numeric: int = 0
     out_of_scale: int = 0
     examples: list[str] = field(default_factory=list)
-    expects: str = "number"            # number or word (of a word scale)
+    expects: str = "number"            # number, word (of a word scale) or code (of a multi-punch question)
     allowed: list[str] = field(default_factory=list)   # the words or codes, when not numbers
 
     @property
@@ -79,7 +80,8 @@ class ValidationReport:
                     why = f"{check.non_numeric} not numbers, {check.out_of_scale} outside the scale"
                 else:
                     shown = _shorten(check.allowed)
-                    why = f"{check.non_numeric} not words of the scale: {shown}"
+                    why = (f"{check.non_numeric} not words of the scale: {shown}" if check.expects == "word"
+                           else f"{check.non_numeric} with codes not among: {shown}")
                 out.append(f"{self.file}: column '{check.column}' ({check.key}): {check.invalid} invalid "
                            f"value{'s' if check.invalid != 1 else ''} excluded ({why})")
                 out.extend(f"{self.file}: {example}" for example in check.examples)
@@ -107,6 +109,21 @@ class Grouping:
 
 
 @dataclass
+class MultiPunchAnswers:
+    """A multi-punch question: one 0/1 indicator per code."""
+
+    name: str
+    column: str
+    question: str
+    codes: list[str]               # code texts, in order
+    labels: list[str]              # label of each code
+    ticked: np.ndarray             # bool, respondents × codes
+    answered: np.ndarray           # bool per respondent: ticked at least one valid code
+    segment: bool = True
+    mentions: bool = True
+
+
+@dataclass
 class SurveyData:
     """Validated survey answers, ready to score."""
 
@@ -120,10 +137,19 @@ class SurveyData:
     comments: pd.DataFrame                 # columns: row, text, plus item values for selection
     dates: pd.Series | None
     report: ValidationReport
+    multi: list[MultiPunchAnswers] = field(default_factory=list)
 
     @property
     def n(self) -> int:
         return len(self.weights)
+
+
+def multi_punch_hint(data: SurveyData, name: str) -> str:
+    """Why a multi-punch question cannot serve where one answer per respondent is needed."""
+    if any(m.name == name for m in data.multi):
+        return (f" ('{name}' is a multi-punch question: a respondent can be in several of its groups, "
+                "so it cannot be used here; name a single-answer segment)")
+    return ""
 
 
 def item_specs(project: Project, labels: dict[str, str] | None = None) -> list[ItemSpec]:
@@ -171,6 +197,8 @@ def check_columns(project: Project, table: Table) -> None:
         wanted.append((f"{key}.column", spec.column))
     for name, column in cols.segments.items():
         wanted.append((f"columns.segments.{name}", column))
+    for name, multi in cols.multi_punch.items():
+        wanted.append((f"columns.multi_punch.{name}.column", multi.column))
 
     def hint(column: str) -> str:
         if column in table.renamed:
@@ -435,6 +463,13 @@ def prepare(project: Project, table: Table) -> SurveyData:
         codes, labels = _groups(series.iloc[index], table.value_labels.get(column))
         segments.append(Grouping(name, column, codes, labels))
 
+    multi = []
+    for name, cfg in cols.multi_punch.items():
+        answers, check = _multi_punch(table, name, cfg, missing_codes)
+        report.columns.append(check)
+        answers.ticked, answers.answered = answers.ticked[index], answers.answered[index]
+        multi.append(answers)
+
     comment_frame = pd.DataFrame({"row": table.first_data_row + frame.index.to_numpy()[index]})
     if cols.comment:
         comment_frame["text"] = frame[cols.comment].iloc[index].astype(str).str.strip().to_numpy()
@@ -447,5 +482,74 @@ def prepare(project: Project, table: Table) -> SurveyData:
         comment_frame["date"] = dates.to_numpy()
 
     return SurveyData(specs, values, weights, bool(cols.weight), segments, period_codes, periods,
-                      comment_frame, dates, report)
+                      comment_frame, dates, report, multi)
 
+
+def _split_codes(text: str, separator: str) -> list[str]:
+    return [code_text(part) for part in text.split(separator) if part.strip()]
+
+
+def _multi_punch(table: Table, name: str, cfg: MultiPunch, missing_codes: list[float]
+                 ) -> tuple[MultiPunchAnswers, ColumnCheck]:
+    """One 0/1 indicator per code of a multi-punch column ("1;3;5;").
+
+    The codes are the project's ``codes``, else the file's value labels for the column, else
+    whatever codes the column holds. A cell naming a code outside a given list is invalid
+    as a whole (excluded, reported); codes that are project missing codes or declared
+    missing in the file are dropped, and a cell left with no code counts as missing.
+    """
+    series = table.frame[cfg.column]
+    key = f"columns.multi_punch.{name}"
+    question = cfg.label or table.labels.get(cfg.column) or name
+    check = ColumnCheck(key, cfg.column, question, expects="code")
+    if cfg.codes:
+        label_of = {code_text(k): v for k, v in cfg.codes.items()}
+        known = True
+    else:
+        label_of = dict(sorted(table.value_labels.get(cfg.column, {}).items(), key=lambda kv: _code_order(kv[0])))
+        known = bool(label_of)
+    missing = {code_text(c) for c in missing_codes}
+    for low, high in table.missing_values.get(cfg.column, []):
+        if low == high:
+            missing.add(code_text(low))
+    raw_codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    parsed: list[list[str] | None] = []     # codes per distinct cell; None = invalid
+    state: list[str] = []                   # blank, missing, invalid or valid
+    for text in (str(u) for u in uniques):
+        parts = _split_codes(text, cfg.separator)
+        kept = [p for p in dict.fromkeys(parts) if p not in missing]
+        if not parts:
+            parsed.append([]), state.append("blank")
+        elif not kept:
+            parsed.append([]), state.append("missing")
+        elif known and any(p not in label_of for p in kept):
+            parsed.append(None), state.append("invalid")
+        else:
+            parsed.append(kept), state.append("valid")
+    if not known:
+        found = sorted({p for codes in parsed if codes for p in codes}, key=_code_order)
+        label_of = {code: code for code in found}
+    codes = list(label_of)
+    column_of = {code: j for j, code in enumerate(codes)}
+    matrix = np.zeros((len(uniques) + 1, len(codes)), dtype=bool)
+    for u, found_codes in enumerate(parsed):
+        for code in found_codes or []:
+            matrix[u, column_of[code]] = True
+    states = np.array(state + ["blank"], dtype=object)[raw_codes]
+    ticked = matrix[raw_codes]
+    answered = states == "valid"
+    check.valid = int(answered.sum())
+    check.blank = int((states == "blank").sum())
+    check.missing_code = int((states == "missing").sum())
+    check.non_numeric = int((states == "invalid").sum())
+    check.allowed = codes
+    for position in np.flatnonzero(states == "invalid")[:MAX_EXAMPLES]:
+        raw = str(series.iloc[position]).strip()
+        wrong = [p for p in _split_codes(raw, cfg.separator) if p not in label_of and p not in missing]
+        shown = raw if len(raw) <= 30 else raw[:27] + "..."
+        check.examples.append(f"row {table.row_number(table.frame.index[position])}, column '{cfg.column}': "
+                              f"'{shown}' has code {wrong[0]}, which is not one of the question's codes"
+                              + ("" if _code_order(wrong[0])[0] == 0 else did_you_mean(wrong[0], codes)))
+    answers = MultiPunchAnswers(name, cfg.column, question, codes, [label_of[c] for c in codes], ticked, answered,
+                                cfg.segment, cfg.mentions)
+    return answers, check

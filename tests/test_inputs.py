@@ -731,6 +731,20 @@ QP_CSV = QUANTIPY / "example_data_a_first400.csv"
 QP_META = QUANTIPY / "example_data_a_first400.meta.json"
 
 
+def quantipy_project(folder: Path, **columns) -> Path:
+    return project(folder, {
+        "survey": {"file": "data.csv", "meta": "data.meta.json"},
+        "columns": {"respondent_id": "unique_id", "attributes": ["q14r01c01", "q14r02c01"],
+                    "segments": {"Gender": "gender"}, "multi_punch": {"Sports": "q2"}, **columns},
+        "missing_codes": [99]},
+        {"data.csv": QP_CSV, "data.meta.json": QP_META})
+
+
+def quantipy_rows() -> list[dict]:
+    with open(QP_CSV, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
 def test_quantipy_fixture_keeps_its_licence():
     assert "YouGov" in (QUANTIPY / "LICENSE.quantipy").read_text(encoding="utf-8")
     assert (QUANTIPY / "README.md").is_file()
@@ -757,3 +771,137 @@ def test_broken_meta_file_is_a_data_error(tmp_path):
     assert info.value.message == 'x.meta.json: not a Quantipy meta file (no "columns" mapping)'
 
 
+def test_multi_punch_indicators_match_a_hand_count(tmp_path):
+    """'1;2;3;5;' becomes one 0/1 indicator per code; counts match counting the cells by hand."""
+    study = run(quantipy_project(tmp_path / "p"))
+    answers = study.data.multi[0]
+    rows = quantipy_rows()
+    ticked = [set(filter(None, r["q2"].split(";"))) for r in rows]
+    assert answers.codes == ["1", "2", "3", "4", "5", "6", "97", "98"]
+    assert answers.labels[:3] == ["Sky diving", "Base jumping", "Mountain biking"]
+    for k, code in enumerate(answers.codes):
+        assert int(answers.ticked[:, k].sum()) == sum(code in t for t in ticked), code
+    assert int(answers.answered.sum()) == sum(bool(t) for t in ticked)
+
+
+def test_multi_punch_as_a_segment(tmp_path):
+    """Each code is a group of the respondents who ticked it (groups overlap); a group's mean is the
+    mean of exactly those respondents, by hand."""
+    study = run(quantipy_project(tmp_path / "p"))
+    breakdown = next(b for b in study.results.segments if b.name == "Sports")
+    assert breakdown.overlapping and breakdown.total_base == 400
+    rows = quantipy_rows()
+    sky = [int(r["q14r01c01"]) for r in rows if "1" in r["q2"].split(";")]
+    group = next(g for g in breakdown.groups if g.label == "Sky diving")
+    assert group.base == len(sky)
+    assert group.items["attr:q14r01c01"].mean.value == pytest.approx(sum(sky) / len(sky))
+    assert breakdown.groups[-1].label == "Not stated"
+    assert breakdown.groups[-1].base == sum(not r["q2"] for r in rows)
+    assert sum(g.base for g in breakdown.groups) > 400                       # overlapping groups
+    gender = next(b for b in study.results.segments if b.name == "Gender")
+    assert [g.label for g in gender.groups] == ["Male", "Female"]           # value labels from the meta file
+
+
+def test_multi_punch_mentions_table(tmp_path):
+    """Mentions: respondents ticking each code, % of those who answered (weighted), most mentioned first."""
+    path = quantipy_project(tmp_path / "p", weight="weight_a")
+    study = run(path)
+    table = study.mentions[0]
+    rows = quantipy_rows()
+    answered = [r for r in rows if r["q2"]]
+    base_w = sum(float(r["weight_a"]) for r in answered)
+    biking_w = sum(float(r["weight_a"]) for r in answered if "3" in r["q2"].split(";"))
+    assert table.base == len(answered) and table.not_answered == 400 - len(answered)
+    top = table.rows[0]
+    assert (top.label, top.count) == ("Mountain biking", sum("3" in r["q2"].split(";") for r in answered))
+    assert top.pct == pytest.approx(100 * biking_w / base_w)
+    assert table.total_pct > 100
+
+
+def test_multi_punch_codes_from_the_project_and_invalid_codes(tmp_path):
+    """Project codes replace the file's labels; a cell with a code outside them is excluded and reported."""
+    study = run(quantipy_project(tmp_path / "p", multi_punch={
+        "Reasons": {"column": "q9", "codes": {1: "For myself", 2: "For someone else", 3: "Advice", 4: "Prices"},
+                    "segment": False}}))
+    rows = quantipy_rows()
+    check = check_of(study, "q9")
+    with_other = [i for i, r in enumerate(rows) if {"96", "98"} & set(r["q9"].split(";"))]
+    assert check.non_numeric == len(with_other)
+    first = with_other[0]
+    bad = next(c for c in rows[first]["q9"].split(";") if c in ("96", "98"))
+    assert check.examples[0] == (f"row {first + 2}, column 'q9': '{rows[first]['q9']}' has code {bad}, "
+                                 "which is not one of the question's codes")
+    assert check.missing_code == sum(r["q9"] == "99;" for r in rows)       # 99 is a project missing code
+    assert [b.name for b in study.results.segments] == ["Gender"]            # segment: false
+    assert study.mentions[0].name == "Reasons" and study.mentions[0].question.startswith("For what reasons")
+
+
+def test_multi_punch_without_labels_shows_its_codes(tmp_path):
+    path = project(tmp_path / "p", {"survey": {"file": "d.csv"},
+                                    "columns": {"nps": "nps", "multi_punch": {"Used": {"column": "used", "separator": "|"}}},
+                                    "bases": {"suppress_below": 1, "flag_below": 2}},
+                   {"d.csv": "nps,used\n9,App|Web\n3,Web\n7,\n10,App\n"})
+    study = run(path)
+    assert study.mentions[0].rows[0].label in ("App", "Web")
+    assert {m.label: m.count for m in study.mentions[0].rows} == {"App": 2, "Web": 2}
+    assert study.mentions[0].base == 3
+
+
+def test_multi_punch_cannot_be_a_driver_segment(tmp_path):
+    """Places that need one group per respondent say why a multi-punch question does not fit."""
+    path = quantipy_project(tmp_path / "p", attributes=["q14r01c01", "q14r02c01", "q14r03c01"])
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    config["drivers"] = {"outcome": "q14r01c01", "segments": ["Sports"], "min_base": 30}
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        run(path)
+    assert "'Sports' is a multi-punch question" in info.value.message
+
+
+def test_multi_punch_name_clash_and_segment_targets(tmp_path):
+    path = quantipy_project(tmp_path / "p", segments={"Sports": "gender"})
+    assert any("columns.multi_punch.Sports: a segment of the same name" in p for p in config_problems(path))
+    ok = quantipy_project(tmp_path / "q")
+    config = yaml.safe_load(ok.read_text(encoding="utf-8"))
+    config["targets"] = {"attributes": {"q14r01c01": {"value": 3, "segments": {"Sports": {"Sky diving": 4}}}}}
+    ok.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    study = run(ok)
+    assert study.targets.for_group("Sports", "Sky diving", "attr:q14r01c01").target == 4
+
+
+def test_multi_punch_end_to_end_report(tmp_path):
+    """build: the mentions table sits with the customer comments, notes that percentages can add up to more
+    than 100 %, and the segment table says the groups overlap; score JSON carries both."""
+    path = quantipy_project(tmp_path / "p")
+    result = invoke("build", path, "-o", tmp_path / "out", "--format", "html")
+    assert result.exit_code == 0, result.output
+    soup = BeautifulSoup((tmp_path / "out" / "report.html").read_text(encoding="utf-8"), "html.parser")
+    comments = soup.find("section", id="comments")
+    table = next(t for t in comments.find_all("table") if t.caption and t.caption.get_text() == "Sports")
+    first = table.find("tbody").find("tr")
+    assert first.find("th").get_text() == "Mountain biking"
+    assert "can add up to more than 100%" in comments.get_text()
+    segments = soup.find("section", id="segments")
+    assert "the groups overlap" in segments.get_text()
+    assert "Sky diving" in segments.get_text()
+    scores = json.loads(invoke("score", path).stdout)
+    sports = next(s for s in scores["segments"] if s["name"] == "Sports")
+    assert sports["overlapping"] is True
+    assert scores["mentions"][0]["rows"][0]["label"] == "Mountain biking"
+
+
+def test_spss_string_multi_punch_uses_the_files_value_labels(tmp_path):
+    """An SPSS string column of codes takes its code labels from the file's value labels."""
+    import pyreadstat
+
+    (tmp_path / "p").mkdir()
+    frame = pd.DataFrame({"nps": [9.0, 3.0, 10.0, 7.0], "used": ["1;2;", "2;", "", "1;"]})
+    pyreadstat.write_sav(frame, str(tmp_path / "p" / "s.sav"), column_labels={"used": "Channels used"},
+                         variable_value_labels={"used": {"1": "App", "2": "Branch"}})
+    path = project(tmp_path / "p", {"survey": {"file": "s.sav"},
+                                    "columns": {"nps": "nps", "multi_punch": {"Channels": "used"}},
+                                    "bases": {"suppress_below": 1, "flag_below": 2}})
+    study = run(path)
+    mentions = study.mentions[0]
+    assert mentions.question == "Channels used"
+    assert {m.label: m.count for m in mentions.rows} == {"App": 2, "Branch": 2}

@@ -245,6 +245,26 @@ class Attribute(Item):
         return _check_scale(_scale_pair(value))
 
 
+class MultiPunch(Model):
+    column: str = Field(min_length=1, description="Column holding the codes ticked, e.g. '1;3;5;'.")
+    codes: dict[int, str] = Field(
+        default_factory=dict,
+        description="Code → label. Default: the file's value labels for the column (SPSS, or survey.meta); "
+                    "without either, the codes found are shown as they are.")
+    separator: str = Field(";", min_length=1, max_length=3, description="What separates the codes in a cell.")
+    label: str | None = Field(None, description="The question, shown above the mentions table (default: the file's question text).")
+    segment: bool = Field(True, description="Break the results down by each code: respondents who ticked it (groups overlap).")
+    mentions: bool = Field(True, description="Show a mentions table (respondents ticking each code, % of those who answered) with the customer comments.")
+
+    @field_validator("codes", mode="before")
+    @classmethod
+    def _code_list(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+                    for k, v in value.items()}
+        return value
+
+
 class Columns(Model):
     respondent_id: str | None = Field(None, description="Respondent id column; duplicates are reported and later copies excluded.")
     date: str | None = Field(None, description="Response date column; periods are derived from it.")
@@ -262,6 +282,10 @@ class Columns(Model):
     segments: dict[str, str] = Field(
         default_factory=dict,
         description="Segment columns for breakdowns: report name → column (or a list of column names).")
+    multi_punch: dict[str, MultiPunch] = Field(
+        default_factory=dict,
+        description="Multi-punch (tick all that apply) questions: name → {column, codes, …} (or just the column). "
+                    "Each code becomes a 0/1 indicator, used as a segment and in a mentions table.")
 
     @field_validator("nps", "csat", "ces", mode="before")
     @classmethod
@@ -277,6 +301,13 @@ class Columns(Model):
             if len(set(value)) != len(value):
                 raise ValueError("a column is listed twice")
             return {v: {"column": v} for v in value}
+        if isinstance(value, dict):
+            return {k: ({"column": v} if isinstance(v, str) else v) for k, v in value.items()}
+        return value
+
+    @field_validator("multi_punch", mode="before")
+    @classmethod
+    def _multi_shorthand(cls, value: Any) -> Any:
         if isinstance(value, dict):
             return {k: ({"column": v} if isinstance(v, str) else v) for k, v in value.items()}
         return value
@@ -672,7 +703,10 @@ class Project(Model):
         """Problems between settings (a target naming an attribute that is not mapped…)."""
         problems: list[tuple[tuple[str, ...], str]] = self._scale_problems()
         attrs = list(self.columns.attributes)
-        segs = list(self.columns.segments)
+        segs = list(self.columns.segments) + [n for n, m in self.columns.multi_punch.items() if m.segment]
+        for name in self.columns.multi_punch:
+            if name in self.columns.segments:
+                problems.append((("columns", "multi_punch", name), "a segment of the same name is in columns.segments"))
         for name in self.targets.attributes:
             if name not in attrs:
                 problems.append((("targets", "attributes", name),
