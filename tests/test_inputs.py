@@ -905,3 +905,33 @@ def test_spss_string_multi_punch_uses_the_files_value_labels(tmp_path):
     mentions = study.mentions[0]
     assert mentions.question == "Channels used"
     assert {m.label: m.count for m in mentions.rows} == {"App": 2, "Branch": 2}
+
+
+def test_labels_from_files_are_escaped_in_the_report(tmp_path):
+    """Question texts and code labels come from the data files: HTML in them is shown as text, never run."""
+    import pyreadstat
+
+    (tmp_path / "p").mkdir()
+    frame = pd.DataFrame({"nps": [9.0, 3.0, 10.0, 7.0, 8.0], "used": ["1;2;", "2;", "1;", "1;", "2;"],
+                          "q5": [4.0, 5.0, 3.0, 4.0, 2.0]})
+    pyreadstat.write_sav(frame, str(tmp_path / "p" / "s.sav"),
+                         column_labels={"used": "Used <script>alert(1)</script>?", "q5": "<img src=x onerror=alert(2)>"},
+                         variable_value_labels={"used": {"1": "<b>App</b>", "2": "Branch & co"}})
+    path = project(tmp_path / "p", {"survey": {"file": "s.sav"},
+                                    "columns": {"nps": "nps", "attributes": ["q5"], "multi_punch": {"Channels": "used"}},
+                                    "bases": {"suppress_below": 1, "flag_below": 2}})
+    result = invoke("build", path, "-o", tmp_path / "out", "--format", "html")
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    soup = BeautifulSoup(html, "html.parser")
+    assert not soup.find_all("script") and not soup.find_all("b") and not soup.find("img", src="x")
+    text = soup.get_text()
+    assert "Used <script>alert(1)</script>?" in text and "<b>App</b>" in text and "Branch & co" in text
+
+
+def test_meta_file_outside_the_project_folder_is_refused(tmp_path):
+    shutil.copy(QP_META, tmp_path / "outside.meta.json")
+    path = project(tmp_path / "p", {"survey": {"file": "data.csv", "meta": "../outside.meta.json"},
+                                    "columns": {"nps": "q"}}, {"data.csv": "q\n1\n"})
+    problems = config_problems(path)
+    assert len(problems) == 1 and "survey.meta: '../outside.meta.json' is outside the project folder" in problems[0]
