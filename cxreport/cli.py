@@ -113,6 +113,8 @@ def validate(project: Path, strict: bool, allow_outside: bool) -> None:
     table, data = validate_project(proj, strict=strict)
     report = data.report
     click.echo(f"{table.name}: {report.rows_read:,} rows read, {report.rows_used:,} used")
+    if table.source:
+        click.echo(f"  read as: {table.source}; first response on row {table.first_data_row}")
     for reason, n in report.excluded.items():
         click.echo(f"  excluded: {n:,} ({reason})")
     for check in report.columns:

@@ -12,13 +12,17 @@ JSON layout (``schema: cxreport.scores/1``)::
                      missing_code, not_applicable, non_numeric, out_of_scale}]},
       "overall": {ITEM: ITEM_SCORE, ...},
       "targets": {ITEM: {"target", "tolerance", "value", "gap", "status"}},
-      "segments": [{"name", "column", "groups": [GROUP, ...]}],
+      "segments": [{"name", "column", "overlapping", "groups": [GROUP, ...]}],
+                                         # overlapping: a multi-punch question (groups = respondents
+                                         # who ticked each code, then "Not stated")
       "periods": [GROUP, ...],           # in date order, each tested against the previous
                                          # (and the same period a year before: year_ago, year_on_year)
       "period_change": {"period", "previous", "vs_previous": CHANGES, "year_ago", "vs_year_ago": CHANGES},
       "benchmarks": [{"kpi", "label", "value", "compared_value", "standard": {"id", "metric", "value",
                       "year", "source", "credit"}, "gap", "position", "conversion"}],
       "tiers": {ITEM: {"thresholds", "overall", "segments": [{"segment", "group", "tier"}]}},
+      "mentions": [{"name", "column", "question", "base", "weighted_base", "base_flag", "not_answered",
+                    "rows": [{"code", "label", "count", "weighted_count", "pct"}]}],   # multi-punch questions
       "competitors": [{"metric", "label", "origin" (survey | table), "own", "competitor_average",
                        "best_in_class": {"brand", "value"}, "rank", "brands_ranked", "gap_to_leader",
                        "leads", "notes", "brands": [{"brand", "own", "value", "low", "high", "n", "base",
@@ -127,8 +131,14 @@ def scores_dict(study: Study) -> dict:
         "overall": {k: item_dict(res) for k, res in r.overall.items()},
         "targets": {k: {"target": t.target, "tolerance": _num(t.tolerance), "value": _num(t.value),
                         "gap": _num(t.gap), "status": t.status} for k, t in study.targets.overall.items()},
-        "segments": [{"name": b.name, "column": b.column, "groups": [group_dict(g) for g in b.groups]}
-                     for b in r.segments],
+        "segments": [{"name": b.name, "column": b.column, "overlapping": b.overlapping,
+                      "groups": [group_dict(g) for g in b.groups]} for b in r.segments],
+        "mentions": [{"name": m.name, "column": m.column, "question": m.question, "base": m.base,
+                      "weighted_base": _num(m.weighted_base, 3), "base_flag": m.base_flag,
+                      "not_answered": m.not_answered,
+                      "rows": [{"code": x.code, "label": x.label, "count": x.count,
+                                "weighted_count": _num(x.weighted_count, 3), "pct": _num(x.pct)} for x in m.rows]}
+                     for m in study.mentions],
         "periods": [group_dict(g) for g in r.periods.groups] if r.periods else [],
         "period_change": period_change_dict(study),
         "benchmarks": [{"kpi": b.key, "label": b.label, "value": _num(b.value), "compared_value": _num(b.compared),

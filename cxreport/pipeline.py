@@ -14,7 +14,7 @@ from cxreport.errors import DataError
 from cxreport.load.tabular import Table, read_table
 from cxreport.scoring.kpis import BaseRules
 from cxreport.scoring.survey import SurveyResults, score_survey
-from cxreport.validate import SurveyData, ValidationReport, prepare
+from cxreport.validate import SurveyData, ValidationReport, multi_punch_hint, prepare
 
 
 @dataclass
@@ -33,6 +33,7 @@ class Study:
     voice: object = None                                        # CommentAnalysis or None
     priorities: list = field(default_factory=list)              # Priority, ranked
     journey: object = None                                      # JourneyMap or None
+    mentions: list = field(default_factory=list)                # MentionTable per multi-punch question
     timings: dict[str, float] = field(default_factory=dict)   # seconds per step, for benchmarks
 
     @property
@@ -43,7 +44,9 @@ class Study:
 def load_survey(project: Project) -> Table:
     survey = project.survey
     return read_table(survey.file, name=display_path(survey.file, project.base_dir),
-                      encoding=survey.encoding, sheet=survey.sheet)
+                      encoding=survey.encoding, sheet=survey.sheet, format=survey.format,
+                      header_row=survey.header_row, meta=survey.meta,
+                      meta_name=display_path(survey.meta, project.base_dir) if survey.meta else None)
 
 
 def validate_project(project: Project, *, strict: bool = False,
@@ -92,8 +95,11 @@ def run(project: Project | str | Path, *, strict: bool = False, allow_outside: b
     from cxreport.scoring.journey import journey_map
 
     journey = journey_map(project, data, results, project.significance.alpha)
+    from cxreport.scoring.mentions import mention_tables
+
+    mentions = mention_tables(data, rules)
     return Study(project, table, data, results, targets, benchmarks, tiers, competitors, drivers, voice,
-                 priorities, journey, timings)
+                 priorities, journey, mentions, timings)
 
 
 def rank_priorities(project: Project, data: SurveyData, drivers, voice) -> list:
@@ -132,7 +138,7 @@ def analyse_voice(project: Project, data: SurveyData):
             from cxreport.errors import ConfigError
 
             raise ConfigError(f"comments.segment: no segment '{cfg.segment}'"
-                              f"{did_you_mean(cfg.segment, [s.name for s in data.segments])}")
+                              f"{multi_punch_hint(data, cfg.segment) or did_you_mean(cfg.segment, [s.name for s in data.segments])}")
     else:
         segment = next((s for s in data.segments if len(s.labels) <= 8), None)
     segments = {segment.name: [segment.labels[c] for c in segment.codes]} if segment else None

@@ -1,8 +1,11 @@
 """Validate a survey table against the project's column mapping (METHODS.md §1).
 
-Turns text cells into clean numeric answers — blank and ``missing_codes`` are missing,
-``na_codes`` are "not applicable", anything not a point on the item's scale is invalid —
-and records what happened to every column in a :class:`ValidationReport`.
+Turns text cells into clean numeric answers — blank, ``missing_codes`` and the missing
+values the file itself declares (SPSS user-missing) are missing, ``na_codes`` are "not
+applicable", answers in words are read through the item's word scale, anything not a
+point on the item's scale is invalid — and records what happened to every column in a
+:class:`ValidationReport`. Segment codes take the file's value labels; multi-punch answers
+(``1;3;5;``) become one 0/1 indicator per code.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from cxreport.config.schema import Project
+from cxreport.config.schema import MultiPunch, Project, normalise_word
 from cxreport.errors import DataError
+from cxreport.load.cells import code_text
 from cxreport.load.tabular import Table
 from cxreport.periods import Period, assign_periods
 from cxreport.scoring.kpis import ItemSpec
@@ -37,6 +41,8 @@ class ColumnCheck:
     non_numeric: int = 0
     out_of_scale: int = 0
     examples: list[str] = field(default_factory=list)
+    expects: str = "number"            # number, word (of a word scale) or code (of a multi-punch question)
+    allowed: list[str] = field(default_factory=list)   # the words or codes, when not numbers
 
     @property
     def invalid(self) -> int:
@@ -70,9 +76,14 @@ class ValidationReport:
         out: list[str] = []
         for check in self.columns:
             if check.invalid:
+                if check.expects == "number":
+                    why = f"{check.non_numeric} not numbers, {check.out_of_scale} outside the scale"
+                else:
+                    shown = _shorten(check.allowed)
+                    why = (f"{check.non_numeric} not words of the scale: {shown}" if check.expects == "word"
+                           else f"{check.non_numeric} with codes not among: {shown}")
                 out.append(f"{self.file}: column '{check.column}' ({check.key}): {check.invalid} invalid "
-                           f"value{'s' if check.invalid != 1 else ''} excluded "
-                           f"({check.non_numeric} not numbers, {check.out_of_scale} outside the scale)")
+                           f"value{'s' if check.invalid != 1 else ''} excluded ({why})")
                 out.extend(f"{self.file}: {example}" for example in check.examples)
         if self.duplicate_ids:
             shown = ", ".join(self.duplicate_ids[:5]) + (" …" if len(self.duplicate_ids) > 5 else "")
@@ -80,6 +91,11 @@ class ValidationReport:
                        f"{'s' if len(self.duplicate_ids) != 1 else ''} (later copies excluded): {shown}")
         out.extend(f"{self.file}: {note}" for note in self.notes)
         return out
+
+
+def _shorten(words: list[str], limit: int = 12) -> str:
+    shown = [w if len(w) <= 40 else w[:37] + "..." for w in words[:limit]]
+    return ", ".join(shown) + (f" … ({len(words)} in all)" if len(words) > limit else "")
 
 
 @dataclass
@@ -90,6 +106,21 @@ class Grouping:
     column: str
     codes: np.ndarray
     labels: list[str]
+
+
+@dataclass
+class MultiPunchAnswers:
+    """A multi-punch question: one 0/1 indicator per code."""
+
+    name: str
+    column: str
+    question: str
+    codes: list[str]               # code texts, in order
+    labels: list[str]              # label of each code
+    ticked: np.ndarray             # bool, respondents × codes
+    answered: np.ndarray           # bool per respondent: ticked at least one valid code
+    segment: bool = True
+    mentions: bool = True
 
 
 @dataclass
@@ -106,23 +137,43 @@ class SurveyData:
     comments: pd.DataFrame                 # columns: row, text, plus item values for selection
     dates: pd.Series | None
     report: ValidationReport
+    multi: list[MultiPunchAnswers] = field(default_factory=list)
 
     @property
     def n(self) -> int:
         return len(self.weights)
 
 
-def item_specs(project: Project) -> list[ItemSpec]:
+def multi_punch_hint(data: SurveyData, name: str) -> str:
+    """Why a multi-punch question cannot serve where one answer per respondent is needed."""
+    if any(m.name == name for m in data.multi):
+        return (f" ('{name}' is a multi-punch question: a respondent can be in several of its groups, "
+                "so it cannot be used here; name a single-answer segment)")
+    return ""
+
+
+def item_specs(project: Project, labels: dict[str, str] | None = None) -> list[ItemSpec]:
+    """The project's items. ``labels`` (the file's question texts) name an attribute the
+    project named only by its column (``attributes: [q5_1, q5_2]``)."""
     cols = project.columns
+    labels = labels or {}
     specs: list[ItemSpec] = []
     if cols.nps:
         specs.append(ItemSpec.nps(cols.nps.column, cols.nps.label or "NPS"))
     if cols.csat:
-        specs.append(ItemSpec.csat(cols.csat.column, cols.csat.scale, cols.csat.label or "CSAT"))
+        specs.append(ItemSpec.csat(cols.csat.column, project.scale_range(cols.csat)[1], cols.csat.label or "CSAT"))
     if cols.ces:
         specs.append(ItemSpec.ces(cols.ces.column, cols.ces.label or "CES", cols.ces.headline))
+    # An attribute named only by its column takes the file's question text, unless another
+    # attribute would get the same text (the rows of a matrix question share one).
+    from_file = {name: labels.get(attr.column) for name, attr in cols.attributes.items()
+                 if name == attr.column and not attr.label and labels.get(attr.column)}
+    shared = {text for text in from_file.values() if list(from_file.values()).count(text) > 1}
     for name, attr in cols.attributes.items():
-        specs.append(ItemSpec.rating(f"attr:{name}", attr.label or name, attr.scale[0], attr.scale[1], attr.column))
+        low, high = project.scale_range(attr)
+        text = from_file.get(name)
+        label = attr.label or (text if text and text not in shared else None) or name
+        specs.append(ItemSpec.rating(f"attr:{name}", label, low, high, attr.column))
     return specs
 
 
@@ -146,7 +197,15 @@ def check_columns(project: Project, table: Table) -> None:
         wanted.append((f"{key}.column", spec.column))
     for name, column in cols.segments.items():
         wanted.append((f"columns.segments.{name}", column))
-    problems = [f"{key}: column '{column}' not found in {table.name}{did_you_mean(column, present)}"
+    for name, multi in cols.multi_punch.items():
+        wanted.append((f"columns.multi_punch.{name}.column", multi.column))
+
+    def hint(column: str) -> str:
+        if column in table.renamed:
+            return f" (the export's column '{column}' is read as '{table.renamed[column]}')"
+        return did_you_mean(column, present)
+
+    problems = [f"{key}: column '{column}' not found in {table.name}{hint(column)}"
                 for key, column in wanted if column not in present]
     if problems:
         raise DataError(problems[0] if len(problems) == 1 else
@@ -169,14 +228,54 @@ def _numeric(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return values, blank
 
 
+def _worded(series: pd.Series, words: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """(values, blank mask) of answers in words; NaN where the text is not a word of the scale."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    text = [str(u) for u in uniques]
+    parsed = np.array([words.get(normalise_word(t), np.nan) for t in text] + [np.nan], dtype=float)
+    is_blank = np.array([not t.strip() for t in text] + [True])
+    return parsed[codes], is_blank[codes]
+
+
+def declared_missing(table: Table, column: str, values: np.ndarray | None = None) -> np.ndarray:
+    """Rows whose value the file itself declares missing (SPSS user-missing values and ranges)."""
+    series = table.frame[column]
+    mask = np.zeros(len(series), dtype=bool)
+    ranges = table.missing_values.get(column)
+    if not ranges:
+        return mask
+    if values is None:
+        values, _blank = _numeric(series)
+    text = None
+    for low, high in ranges:
+        if isinstance(low, (int, float)) and isinstance(high, (int, float)):
+            with np.errstate(invalid="ignore"):
+                mask |= (values >= low) & (values <= high)
+        else:
+            if text is None:
+                text = series.astype(str).str.strip().to_numpy()
+            mask |= (text >= str(low).strip()) & (text <= str(high).strip())
+    return mask
+
+
 def _check_item(table: Table, spec: ItemSpec, key: str, na_codes: list[float], missing_codes: list[float],
-                reverse: bool = False) -> tuple[np.ndarray, ColumnCheck]:
+                reverse: bool = False, words: dict[str, float] | None = None,
+                word_list: list[str] | None = None) -> tuple[np.ndarray, ColumnCheck]:
     series = table.frame[spec.column]
-    values, blank = _numeric(series)
     check = ColumnCheck(key, spec.column, spec.label)
-    non_numeric = ~blank & np.isnan(values)
+    if words is None:
+        values, blank = _numeric(series)
+        declared = declared_missing(table, spec.column, values)
+    else:
+        values, blank = _worded(series, words)
+        declared = declared_missing(table, spec.column)
+        check.expects, check.allowed = "word", list(word_list or [])
+    non_numeric = ~blank & np.isnan(values) & ~declared
+    in_na = np.isin(values, na_codes) if na_codes else np.zeros(len(values), bool)
     is_missing_code = np.isin(values, missing_codes) if missing_codes else np.zeros(len(values), bool)
-    is_na = np.isin(values, na_codes) & ~is_missing_code if na_codes else np.zeros(len(values), bool)
+    # A value the file declares missing counts as missing, or as N/A when the item lists it in na_codes.
+    is_missing_code |= declared & ~in_na & ~blank
+    is_na = in_na & ~is_missing_code
     candidate = ~blank & ~non_numeric & ~is_missing_code & ~is_na
     with np.errstate(invalid="ignore"):
         on_scale = (values >= spec.low) & (values <= spec.high) & (np.floor(values) == values)
@@ -193,7 +292,12 @@ def _check_item(table: Table, spec: ItemSpec, key: str, na_codes: list[float], m
     for position in bad:
         raw = str(series.iloc[position]).strip()
         shown = raw if len(raw) <= 30 else raw[:27] + "..."
-        why = "is not a number" if non_numeric[position] else f"is outside the {spec.low}–{spec.high} scale"
+        if not non_numeric[position]:
+            why = f"is outside the {spec.low}–{spec.high} scale"
+        elif words is not None:
+            why = "is not a word of the scale" + did_you_mean(raw, check.allowed)
+        else:
+            why = "is not a number"
         check.examples.append(f"row {table.row_number(index[position])}, column '{spec.column}': '{shown}' {why}")
     clean = np.where(valid, values, np.nan)
     if reverse:
@@ -201,11 +305,30 @@ def _check_item(table: Table, spec: ItemSpec, key: str, na_codes: list[float], m
     return clean, check
 
 
-def _groups(series: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """Category code per row; labels sorted, blanks grouped as "Not stated" (last)."""
+def _code_order(code: str) -> tuple:
+    try:
+        return (0, float(code), code)
+    except ValueError:
+        return (1, 0.0, code)
+
+
+def _groups(series: pd.Series, value_labels: dict[str, str] | None = None) -> tuple[np.ndarray, list[str]]:
+    """Category code per row; blanks grouped as "Not stated" (last). Values with a value label
+    show the label and come first, in the order of their codes; other values follow, sorted."""
     raw_codes, uniques = pd.factorize(series, use_na_sentinel=True)
     cleaned = [str(u).strip() or NOT_STATED for u in uniques]
-    labels = sorted(set(cleaned) - {NOT_STATED}, key=lambda s: (s.casefold(), s))
+    labelled: list[str] = []
+    if value_labels:
+        order = {label: rank for rank, (code, label) in
+                 enumerate(sorted(value_labels.items(), key=lambda item: _code_order(item[0])))}
+        for i, text in enumerate(cleaned):
+            label = value_labels.get(code_text(text)) if text != NOT_STATED else None
+            if label is not None:
+                cleaned[i] = label
+                labelled.append(label)
+        labelled = sorted(set(labelled), key=lambda label: order[label])
+    rest = sorted(set(cleaned) - {NOT_STATED} - set(labelled), key=lambda s: (s.casefold(), s))
+    labels = labelled + rest
     if NOT_STATED in cleaned or (raw_codes < 0).any():
         labels.append(NOT_STATED)
     lookup = {label: i for i, label in enumerate(labels)}
@@ -299,11 +422,13 @@ def prepare(project: Project, table: Table) -> SurveyData:
     # Items.
     missing_codes = [float(c) for c in project.missing_codes]
     values: dict[str, np.ndarray] = {}
-    specs = item_specs(project)
+    specs = item_specs(project, table.labels)
     for spec in specs:
         key, item_cfg = _item_config(project, spec)
+        words = project.words(item_cfg)
+        word_list = list(project.word_scales[item_cfg.scale]) if words is not None else None
         clean, check = _check_item(table, spec, key, [float(c) for c in item_cfg.na_codes], missing_codes,
-                                   reverse=getattr(item_cfg, "reverse", False))
+                                   reverse=getattr(item_cfg, "reverse", False), words=words, word_list=word_list)
         report.columns.append(check)
         values[spec.key] = clean
 
@@ -336,8 +461,19 @@ def prepare(project: Project, table: Table) -> SurveyData:
 
     segments = []
     for name, column in cols.segments.items():
-        codes, labels = _groups(frame[column].iloc[index])
+        series = frame[column]
+        missing = declared_missing(table, column)
+        if missing.any():
+            series = series.where(~missing, "")      # declared missing: "Not stated"
+        codes, labels = _groups(series.iloc[index], table.value_labels.get(column))
         segments.append(Grouping(name, column, codes, labels))
+
+    multi = []
+    for name, cfg in cols.multi_punch.items():
+        answers, check = _multi_punch(table, name, cfg, missing_codes)
+        report.columns.append(check)
+        answers.ticked, answers.answered = answers.ticked[index], answers.answered[index]
+        multi.append(answers)
 
     comment_frame = pd.DataFrame({"row": table.first_data_row + frame.index.to_numpy()[index]})
     if cols.comment:
@@ -351,4 +487,74 @@ def prepare(project: Project, table: Table) -> SurveyData:
         comment_frame["date"] = dates.to_numpy()
 
     return SurveyData(specs, values, weights, bool(cols.weight), segments, period_codes, periods,
-                      comment_frame, dates, report)
+                      comment_frame, dates, report, multi)
+
+
+def _split_codes(text: str, separator: str) -> list[str]:
+    return [code_text(part) for part in text.split(separator) if part.strip()]
+
+
+def _multi_punch(table: Table, name: str, cfg: MultiPunch, missing_codes: list[float]
+                 ) -> tuple[MultiPunchAnswers, ColumnCheck]:
+    """One 0/1 indicator per code of a multi-punch column ("1;3;5;").
+
+    The codes are the project's ``codes``, else the file's value labels for the column, else
+    whatever codes the column holds. A cell naming a code outside a given list is invalid
+    as a whole (excluded, reported); codes that are project missing codes or declared
+    missing in the file are dropped, and a cell left with no code counts as missing.
+    """
+    series = table.frame[cfg.column]
+    key = f"columns.multi_punch.{name}"
+    question = cfg.label or table.labels.get(cfg.column) or name
+    check = ColumnCheck(key, cfg.column, question, expects="code")
+    if cfg.codes:
+        label_of = {code_text(k): v for k, v in cfg.codes.items()}
+        known = True
+    else:
+        label_of = dict(sorted(table.value_labels.get(cfg.column, {}).items(), key=lambda kv: _code_order(kv[0])))
+        known = bool(label_of)
+    missing = {code_text(c) for c in missing_codes}
+    for low, high in table.missing_values.get(cfg.column, []):
+        if low == high:
+            missing.add(code_text(low))
+    raw_codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    parsed: list[list[str] | None] = []     # codes per distinct cell; None = invalid
+    state: list[str] = []                   # blank, missing, invalid or valid
+    for text in (str(u) for u in uniques):
+        parts = _split_codes(text, cfg.separator)
+        kept = [p for p in dict.fromkeys(parts) if p not in missing]
+        if not parts:
+            parsed.append([]), state.append("blank")
+        elif not kept:
+            parsed.append([]), state.append("missing")
+        elif known and any(p not in label_of for p in kept):
+            parsed.append(None), state.append("invalid")
+        else:
+            parsed.append(kept), state.append("valid")
+    if not known:
+        found = sorted({p for codes in parsed if codes for p in codes}, key=_code_order)
+        label_of = {code: code for code in found}
+    codes = list(label_of)
+    column_of = {code: j for j, code in enumerate(codes)}
+    matrix = np.zeros((len(uniques) + 1, len(codes)), dtype=bool)
+    for u, found_codes in enumerate(parsed):
+        for code in found_codes or []:
+            matrix[u, column_of[code]] = True
+    states = np.array(state + ["blank"], dtype=object)[raw_codes]
+    ticked = matrix[raw_codes]
+    answered = states == "valid"
+    check.valid = int(answered.sum())
+    check.blank = int((states == "blank").sum())
+    check.missing_code = int((states == "missing").sum())
+    check.non_numeric = int((states == "invalid").sum())
+    check.allowed = codes
+    for position in np.flatnonzero(states == "invalid")[:MAX_EXAMPLES]:
+        raw = str(series.iloc[position]).strip()
+        wrong = [p for p in _split_codes(raw, cfg.separator) if p not in label_of and p not in missing]
+        shown = raw if len(raw) <= 30 else raw[:27] + "..."
+        check.examples.append(f"row {table.row_number(table.frame.index[position])}, column '{cfg.column}': "
+                              f"'{shown}' has code {wrong[0]}, which is not one of the question's codes"
+                              + ("" if _code_order(wrong[0])[0] == 0 else did_you_mean(wrong[0], codes)))
+    answers = MultiPunchAnswers(name, cfg.column, question, codes, [label_of[c] for c in codes], ticked, answered,
+                                cfg.segment, cfg.mentions)
+    return answers, check

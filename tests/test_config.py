@@ -333,11 +333,12 @@ def test_data_file_that_is_a_folder(tmp_path):
 
 
 def test_unsupported_data_file_type(tmp_path):
-    """An SPSS .sav file is refused with the supported types named."""
-    path = project(tmp_path, MINIMAL.replace("file: data.csv", "file: data.sav"))
-    (path.parent / "data.sav").write_bytes(b"$FL2")
+    """A Stata .dta file is refused with the supported types named."""
+    path = project(tmp_path, MINIMAL.replace("file: data.csv", "file: data.dta"))
+    (path.parent / "data.dta").write_bytes(b"<stata_dta>")
     message = one_problem(path)
-    assert "survey" in message and "unsupported survey file type '.sav'" in message
+    assert "survey" in message and "unsupported survey file type '.dta'" in message
+    assert ".sav" in message and ".parquet" in message
 
 
 # --------------------------------------------------------------------------- logo

@@ -110,7 +110,8 @@ survey_case("csv-png-renamed", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, r"responses
 survey_case("csv-zip-renamed", b"PK\x03\x04" + b"\x00" * 200, r"responses\.csv: .*binary")
 survey_case("csv-cp1252", (HEADER + "R1,2026-01-05,North,9,4,caf\xe9 tr\xe8s bien\n" * 40).encode("cp1252"),
             r"responses\.csv: not UTF-8 text \(byte 0xE9 on line 2\).*survey\.encoding")
-survey_case("csv-utf16-no-bom", (HEADER + GOOD_ROW * 40).encode("utf-16-le"), r"responses\.csv: .*binary")
+survey_case("csv-utf16-truncated", (HEADER + GOOD_ROW * 40).encode("utf-16")[:-1],
+            r"responses\.csv: cannot be read as utf-16")
 survey_case("csv-wrong-explicit-encoding", (HEADER + "R1,2026-01-05,North,9,4,é\n" * 40).encode("utf-8"),
             r"responses\.csv: cannot be read as ascii .*survey\.encoding", survey={"encoding": "ascii"})
 survey_case("csv-duplicate-header", "resp_id,response_date,region,q_nps,q_nps,comment\n" + GOOD_ROW * 40,

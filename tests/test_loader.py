@@ -187,8 +187,9 @@ def test_image_renamed_to_csv(tmp_path):
 
 def test_unsupported_extension(tmp_path):
     """An unsupported extension names the types that work."""
-    path = write_bytes(tmp_path, "data.sav", b"$FL2@(#) SPSS")
-    assert data_error(path) == "data.sav: unsupported file type '.sav' (use .csv or .xlsx)"
+    path = write_bytes(tmp_path, "data.dta", b"<stata_dta><header>")
+    assert data_error(path) == ("data.dta: unsupported file type '.dta' "
+                                "(use .csv, .txt, .xlsx, .xlsm, .sav, .zsav or .parquet)")
 
 
 def test_folder_instead_of_file(tmp_path):

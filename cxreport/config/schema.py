@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -28,6 +29,7 @@ from pydantic import (
 
 from cxreport.config.paths import resolve_in_project
 from cxreport.images import check_image
+from cxreport.load.kinds import FORMATS, format_problem
 from cxreport.util import did_you_mean
 
 #: Font families a report can use. They are installed by the set-up (Debian packages
@@ -56,6 +58,11 @@ SECTIONS = (
     "methodology",
     "appendix",
 )
+
+def normalise_word(text: str) -> str:
+    """A word-scale answer as compared: any case, runs of spaces as one, no spaces at the ends."""
+    return " ".join(str(text).split()).casefold()
+
 
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 
@@ -109,11 +116,24 @@ class Brand(Model):
 
 
 class Survey(Model):
-    file: ProjectFile = Field(description="Survey data file, CSV or XLSX (format from the extension).")
+    file: ProjectFile = Field(
+        description="Survey data file: CSV, Excel (.xlsx), SPSS (.sav) or Parquet, read by its extension "
+                    "(see docs/inputs.md).")
+    format: Literal[FORMATS] = Field(  # type: ignore[valid-type]
+        "auto",
+        description="How to read the file: auto (by extension; Qualtrics and SurveyMonkey exports are recognised), "
+                    "csv or excel (one header row, nothing detected), qualtrics, surveymonkey, spss or parquet.")
     encoding: str = Field(
         "auto",
-        description="Text encoding of a CSV file: 'auto' (UTF-8 with or without BOM) or a codec name such as cp1252.")
+        description="Text encoding of a CSV file: 'auto' (UTF-8 with or without BOM, UTF-16 with a BOM or "
+                    "mostly Latin text) or a codec name such as cp1252 or gb18030.")
     sheet: str | int | None = Field(None, description="Worksheet name or 0-based index for XLSX files (default: the first).")
+    header_row: int = Field(
+        1, ge=1, le=1000,
+        description="Row holding the column names in a CSV file or worksheet (1 = the first); rows above it, "
+                    "such as a title, are skipped. Row numbers in messages stay the file's own.")
+    meta: ProjectFile | None = Field(
+        None, description="A Quantipy .meta.json beside the data: question texts and value labels of its columns.")
 
     @field_validator("encoding")
     @classmethod
@@ -130,8 +150,11 @@ class Survey(Model):
 
     @model_validator(mode="after")
     def _format(self) -> Survey:
-        if self.file.suffix.lower() not in (".csv", ".txt", ".xlsx", ".xlsm"):
-            raise ValueError(f"unsupported survey file type '{self.file.suffix}' (use .csv or .xlsx)")
+        problem = format_problem(self.file, self.format, self.header_row, self.encoding, self.sheet)
+        if problem:
+            raise ValueError(problem)
+        if self.meta is not None and self.meta.suffix.lower() != ".json":
+            raise ValueError(f"meta must be a Quantipy .meta.json file, not '{self.meta.name}'")
         return self
 
 
@@ -150,12 +173,41 @@ class NPSItem(Item):
     pass
 
 
+def _has_letter(value: Any) -> bool:
+    return isinstance(value, str) and any(c.isalpha() for c in value)
+
+
+def _fixed_scale(value: Any, allowed: tuple[int, ...]) -> Any:
+    """A scale top from ``allowed``, or the name of a word scale in ``scales:``."""
+    if _has_letter(value):
+        return value.strip()
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value not in allowed:
+        choices = " or ".join(str(a) for a in allowed)
+        raise ValueError(f"scale must be {choices}, or the name of a word scale in scales: (got {value!r})")
+    return value
+
+
 class CSATItem(Item):
-    scale: Literal[5, 10] = Field(5, description="Top of the scale: 5 (1–5) or 10 (1–10). Top-2-box is 4–5 or 9–10.")
+    scale: Literal[5, 10] | str = Field(
+        5, description="Top of the scale: 5 (1–5) or 10 (1–10); or the name of a word scale in `scales:` "
+                       "whose numbers run 1–5 or 1–10. Top-2-box is 4–5 or 9–10.")
+
+    @field_validator("scale", mode="before")
+    @classmethod
+    def _scale(cls, value: Any) -> Any:
+        return _fixed_scale(value, (5, 10))
 
 
 class CESItem(Item):
-    scale: Literal[7] = Field(7, description="CES 2.0 is asked on 1–7.")
+    scale: Literal[7] | str = Field(
+        7, description="CES 2.0 is asked on 1–7; or the name of a word scale in `scales:` whose numbers run 1–7.")
+
+    @field_validator("scale", mode="before")
+    @classmethod
+    def _scale(cls, value: Any) -> Any:
+        return _fixed_scale(value, (7,))
     reverse: bool = Field(False, description="True when 1 means 'very easy': answers are reflected (8 − x) first.")
     headline: Literal["mean", "index"] = Field(
         "mean", description="Headline CES figure: the mean (1–7) or the CES index (% 6–7 − % 1–3).")
@@ -179,16 +231,39 @@ def _check_scale(value: tuple[int, int]) -> tuple[int, int]:
     return value
 
 
-ScaleRange = Annotated[tuple[int, int], AfterValidator(_check_scale)]
-
-
 class Attribute(Item):
-    scale: ScaleRange = Field((1, 5), description="Rating scale: '1-5', '1-10', '0-10' or [low, high]. Top-2-box is the top two points.")
+    scale: tuple[int, int] | str = Field(
+        (1, 5),
+        description="Rating scale: '1-5', '1-10', '0-10' or [low, high]; or the name of a word scale in `scales:` "
+                    "(answers in words, the scale running from its lowest to its highest number). "
+                    "Top-2-box is the top two points.")
 
     @field_validator("scale", mode="before")
     @classmethod
-    def _parse_scale(cls, value: Any) -> tuple[int, int]:
-        return _scale_pair(value)
+    def _parse_scale(cls, value: Any) -> tuple[int, int] | str:
+        if _has_letter(value):
+            return value.strip()
+        return _check_scale(_scale_pair(value))
+
+
+class MultiPunch(Model):
+    column: str = Field(min_length=1, description="Column holding the codes ticked, e.g. '1;3;5;'.")
+    codes: dict[int, str] = Field(
+        default_factory=dict,
+        description="Code → label. Default: the file's value labels for the column (SPSS, or survey.meta); "
+                    "without either, the codes found are shown as they are.")
+    separator: str = Field(";", min_length=1, max_length=3, description="What separates the codes in a cell.")
+    label: str | None = Field(None, description="The question, shown above the mentions table (default: the file's question text).")
+    segment: bool = Field(True, description="Break the results down by each code: respondents who ticked it (groups overlap).")
+    mentions: bool = Field(True, description="Show a mentions table (respondents ticking each code, % of those who answered) with the customer comments.")
+
+    @field_validator("codes", mode="before")
+    @classmethod
+    def _code_list(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+                    for k, v in value.items()}
+        return value
 
 
 class Columns(Model):
@@ -203,10 +278,15 @@ class Columns(Model):
     ces: CESItem | None = Field(None, description="The customer effort item (CES 2.0, 1–7).")
     attributes: dict[str, Attribute] = Field(
         default_factory=dict,
-        description="Attribute ratings: report name → {column, scale, na_codes} (or just the column name for a 1–5 item).")
+        description="Attribute ratings: report name → {column, scale, na_codes} (or just the column name for a 1–5 item); "
+                    "or a list of columns, each named by the file's question text where it has one.")
     segments: dict[str, str] = Field(
         default_factory=dict,
         description="Segment columns for breakdowns: report name → column (or a list of column names).")
+    multi_punch: dict[str, MultiPunch] = Field(
+        default_factory=dict,
+        description="Multi-punch (tick all that apply) questions: name → {column, codes, …} (or just the column). "
+                    "Each code becomes a 0/1 indicator, used as a segment and in a mentions table.")
 
     @field_validator("nps", "csat", "ces", mode="before")
     @classmethod
@@ -216,6 +296,19 @@ class Columns(Model):
     @field_validator("attributes", mode="before")
     @classmethod
     def _attribute_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            if not all(isinstance(v, str) for v in value):
+                raise ValueError("attributes must be a list of column names or a mapping name → column")
+            if len(set(value)) != len(value):
+                raise ValueError("a column is listed twice")
+            return {v: {"column": v} for v in value}
+        if isinstance(value, dict):
+            return {k: ({"column": v} if isinstance(v, str) else v) for k, v in value.items()}
+        return value
+
+    @field_validator("multi_punch", mode="before")
+    @classmethod
+    def _multi_shorthand(cls, value: Any) -> Any:
         if isinstance(value, dict):
             return {k: ({"column": v} if isinstance(v, str) else v) for k, v in value.items()}
         return value
@@ -492,6 +585,32 @@ class Benchmarks(Model):
     compare: list[Comparison] = Field(default_factory=list, description="Which standards each KPI is compared with in the reports.")
 
 
+# --------------------------------------------------------------------------- scales
+
+
+def _scale_entry(value: Any) -> Any:
+    """A multi-item scale (list of attribute names) or a word scale ({word: whole number})."""
+    if isinstance(value, list):
+        if not all(isinstance(v, str) for v in value):
+            raise ValueError("a multi-item scale is a list of attribute names")
+        return value
+    if isinstance(value, dict):
+        out = {}
+        for word, number in value.items():
+            if not isinstance(word, str) and isinstance(number, str):
+                raise ValueError(f"write a word scale as word: number ('{number}': {word}), not number: word")
+            if isinstance(number, float) and number.is_integer():
+                number = int(number)
+            if not isinstance(number, int) or isinstance(number, bool):
+                raise ValueError(f"'{word}': the number of a word must be a whole number, not {number!r}")
+            out[str(word)] = number
+        return out
+    raise ValueError("a scale is a list of attribute names (multi-item scale) or a mapping word → number (word scale)")
+
+
+ScaleEntry = Annotated[list[str] | dict[str, int], BeforeValidator(_scale_entry)]
+
+
 # --------------------------------------------------------------------------- project
 
 
@@ -516,7 +635,11 @@ class Project(Model):
     comments: CommentsConfig | None = Field(None, description="Comment analytics: sentiment, themes from a code frame, masked verbatims.")
     journey: Journey | None = Field(None, description="Customer journey map from stage and touchpoint segments.")
     priorities: Priorities | None = Field(None, description="Priority matrix and ranked improvement priorities (needs drivers).")
-    scales: dict[str, list[str]] = Field(default_factory=dict, description="Multi-item scales (name → attribute names) whose Cronbach's alpha is reported.")
+    scales: dict[str, ScaleEntry] = Field(
+        default_factory=dict,
+        description="Named scales. A list of attribute names is a multi-item scale whose Cronbach's alpha is reported; "
+                    "a mapping of words to numbers is a word scale ({Very poor: 1, Poor: 2, …}) that items name in "
+                    "their `scale` to have answers in words read as numbers (any case and spacing).")
     tiers: dict[str, TierThresholds] = Field(
         default_factory=dict,
         description="Service-standard tiers per KPI (nps, csat, ces or attr:<name>): a unit's tier is the highest threshold it meets.")
@@ -524,11 +647,87 @@ class Project(Model):
     # Set by the loader, not by the user.
     path: Path | None = Field(None, exclude=True, json_schema_extra={"internal": True})
 
+    # ---- scales
+
+    @property
+    def item_scales(self) -> dict[str, list[str]]:
+        """Multi-item scales (name → attribute names) for Cronbach's alpha."""
+        return {name: value for name, value in self.scales.items() if isinstance(value, list)}
+
+    @property
+    def word_scales(self) -> dict[str, dict[str, int]]:
+        """Word scales (name → {word: number})."""
+        return {name: value for name, value in self.scales.items() if isinstance(value, dict)}
+
+    def words(self, item: Item) -> dict[str, float] | None:
+        """The item's word scale as {normalised word: number}, or None for a numeric item."""
+        scale = getattr(item, "scale", None)
+        if not isinstance(scale, str):
+            return None
+        return {normalise_word(w): float(v) for w, v in self.word_scales[scale].items()}
+
+    def scale_range(self, item: Item) -> tuple[int, int]:
+        """(low, high) of an item: its numeric scale, or the lowest and highest number of its word
+        scale that is neither one of its na_codes nor a project missing code."""
+        scale = getattr(item, "scale", None)
+        if isinstance(scale, tuple):
+            return scale
+        if isinstance(scale, str):
+            skip = {float(c) for c in list(item.na_codes) + list(self.missing_codes)}
+            numbers = [v for v in self.word_scales.get(scale, {}).values() if float(v) not in skip]
+            if numbers:
+                return (int(min(numbers)), int(max(numbers)))
+            return (0, 0)
+        if isinstance(item, CESItem):
+            return (1, 7)
+        if isinstance(item, CSATItem):
+            return (1, int(scale))
+        return (0, 10)
+
+    def _scale_problems(self) -> list[tuple[tuple[str, ...], str]]:
+        problems: list[tuple[tuple[str, ...], str]] = []
+        for name, words in self.word_scales.items():
+            seen: dict[str, str] = {}
+            if len(words) < 2:
+                problems.append((("scales", name), "a word scale needs at least two words"))
+            for word in words:
+                key = normalise_word(word)
+                if not key:
+                    problems.append((("scales", name), "a word is blank"))
+                elif key in seen:
+                    problems.append((("scales", name, word),
+                                     f"'{word}' and '{seen[key]}' are the same word (case and spaces are ignored)"))
+                seen.setdefault(key, word)
+        items: list[tuple[tuple[str, ...], Item]] = [
+            (("columns", k), getattr(self.columns, k)) for k in ("csat", "ces") if getattr(self.columns, k)]
+        items += [(("columns", "attributes", n), a) for n, a in self.columns.attributes.items()]
+        for loc, item in items:
+            scale = item.scale
+            if not isinstance(scale, str):
+                continue
+            if scale not in self.word_scales:
+                hint = (" (it is a list of attributes, a multi-item scale; a word scale maps words to numbers)"
+                        if scale in self.scales else did_you_mean(scale, list(self.word_scales)))
+                problems.append((loc + ("scale",), f"no word scale '{scale}' in scales:{hint}"))
+                continue
+            low, high = self.scale_range(item)
+            if high <= low:
+                problems.append((loc + ("scale",), f"word scale '{scale}' needs at least two numbers that are not "
+                                                   "na_codes or missing codes"))
+            elif isinstance(item, CSATItem) and (low, high) not in ((1, 5), (1, 10)):
+                problems.append((loc + ("scale",), f"word scale '{scale}' runs {low}–{high}; CSAT needs 1–5 or 1–10"))
+            elif isinstance(item, CESItem) and (low, high) != (1, 7):
+                problems.append((loc + ("scale",), f"word scale '{scale}' runs {low}–{high}; CES needs 1–7"))
+        return problems
+
     def cross_reference_problems(self) -> list[tuple[tuple[str, ...], str]]:
         """Problems between settings (a target naming an attribute that is not mapped…)."""
-        problems: list[tuple[tuple[str, ...], str]] = []
+        problems: list[tuple[tuple[str, ...], str]] = self._scale_problems()
         attrs = list(self.columns.attributes)
-        segs = list(self.columns.segments)
+        segs = list(self.columns.segments) + [n for n, m in self.columns.multi_punch.items() if m.segment]
+        for name in self.columns.multi_punch:
+            if name in self.columns.segments:
+                problems.append((("columns", "multi_punch", name), "a segment of the same name is in columns.segments"))
         for name in self.targets.attributes:
             if name not in attrs:
                 problems.append((("targets", "attributes", name),

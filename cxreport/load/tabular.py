@@ -1,14 +1,24 @@
-"""Read a survey file (CSV or XLSX) into a canonical table of text cells.
+"""Read a survey file into a canonical table of text cells: the one entry point for every format.
 
 Every cell is read as text so that validation can say exactly which cell in which row
-was not a number. Row numbers follow spreadsheet convention: the header is row 1 and
-the first response is row 2. Nothing downstream knows which format a file came in.
+was not a number. Row numbers are the file's own: in a CSV or a worksheet the header is
+row 1 (or ``header_row``) and the first response the row after the header rows; in an
+SPSS or Parquet file the first case is row 1. Besides the cells a :class:`Table` carries
+what the file says about its columns — question texts, value labels, declared missing
+values — in the same shape whatever the format, so nothing downstream knows which format
+a file came in.
+
+Formats: CSV (encoding, delimiter and header layout detected, see :mod:`.formats`),
+XLSX, SPSS ``.sav`` (:mod:`.spss`) and Parquet. A Quantipy ``.meta.json`` can add labels
+to any of them (:mod:`.meta`).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +26,8 @@ from pathlib import Path
 import pandas as pd
 
 from cxreport.errors import DataError
+from cxreport.load.formats import apply_layout
+from cxreport.load.kinds import SUPPORTED, file_kind, format_problem
 
 #: Largest survey file read without complaint (bytes).
 MAX_FILE_BYTES = 2_000_000_000
@@ -27,21 +39,33 @@ MAX_CELL_CHARS = 32_767
 
 @dataclass
 class Table:
-    """A survey file as text cells, with where it came from."""
+    """A survey file as text cells, with where it came from and what it says about its columns."""
 
     frame: pd.DataFrame
     name: str                      # how messages name the file (relative to the project)
     path: Path
-    first_data_row: int = 2        # spreadsheet row number of the first data row
+    first_data_row: int = 2        # row number (the file's own) of the first data row
     labels: dict[str, str] = field(default_factory=dict)   # column → question text, when known
+    value_labels: dict[str, dict[str, str]] = field(default_factory=dict)   # column → {code text → label}
+    missing_values: dict[str, list[tuple]] = field(default_factory=dict)   # column → declared missing (low, high)
+    renamed: dict[str, str] = field(default_factory=dict)   # name in the file → column name used
+    source: str = ""               # how the file was read ("Qualtrics export (3 header rows)"), for summaries
 
     def row_number(self, index: int) -> int:
-        """Spreadsheet row number of the 0-based data row ``index``."""
+        """Row number (the file's own) of the 0-based data row ``index``."""
         return self.first_data_row + int(index)
 
+    def label(self, column: str) -> str | None:
+        return self.labels.get(column)
 
-def read_table(path: Path, *, name: str | None = None, encoding: str = "auto",
-               sheet: str | int | None = None) -> Table:
+
+def read_table(path: Path, *, name: str | None = None, encoding: str = "auto", sheet: str | int | None = None,
+               format: str = "auto", header_row: int = 1, meta: Path | None = None,
+               meta_name: str | None = None) -> Table:
+    """Read ``path`` as a :class:`Table`. ``format`` is ``survey.format`` (auto, csv, excel,
+    qualtrics, surveymonkey, spss, parquet); ``header_row`` the 1-based row of the header in
+    a CSV or worksheet; ``meta`` a Quantipy ``.meta.json`` whose labels are added."""
+    path = Path(path)
     name = name or path.name
     if not path.exists():
         raise DataError(f"{name}: file not found")
@@ -52,22 +76,48 @@ def read_table(path: Path, *, name: str | None = None, encoding: str = "auto",
         raise DataError(f"{name}: the file is empty")
     if size > MAX_FILE_BYTES:
         raise DataError(f"{name}: the file is larger than {MAX_FILE_BYTES // 1_000_000_000} GB")
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        frame = _read_xlsx(path, name, sheet)
-    elif suffix in (".csv", ".txt"):
-        frame = _read_csv(path, name, encoding)
-    else:
-        raise DataError(f"{name}: unsupported file type '{suffix}' (use .csv or .xlsx)")
-    if len(frame.columns) == 0:
-        raise DataError(f"{name}: no header row found")
-    if len(frame) == 0:
-        raise DataError(f"{name}: has a header row but no data rows")
-    return Table(frame, name, path)
+    kind = file_kind(path)
+    if kind is None:
+        raise DataError(f"{name}: unsupported file type '{path.suffix.lower()}' (use {SUPPORTED})")
+    problem = format_problem(path, format, header_row, encoding, sheet)
+    if problem:
+        raise DataError(f"{name}: {problem}")
+    if kind == "spss":
+        from cxreport.load.spss import read_sav
 
+        table = read_sav(path, name)
+    elif kind == "parquet":
+        table = _read_parquet(path, name)
+    else:
+        if kind == "excel":
+            grid = _read_xlsx_grid(path, name, sheet, header_row)
+        else:
+            grid = _read_csv_grid(path, name, encoding, header_row)
+        layout = format if format in ("qualtrics", "surveymonkey") else ("plain" if format in ("csv", "excel") else "auto")
+        laid = apply_layout(grid, name, layout)
+        source = laid.description or (f"header on row {header_row}" if header_row > 1 else "")
+        table = Table(laid.frame, name, path, first_data_row=header_row + laid.header_rows, labels=laid.labels,
+                      renamed=laid.renamed, source=source)
+    if len(table.frame.columns) == 0:
+        raise DataError(f"{name}: no header row found")
+    if len(table.frame) == 0:
+        raise DataError(f"{name}: has a header row but no data rows")
+    if meta is not None:
+        from cxreport.load.meta import read_quantipy_meta
+
+        labels, value_labels = read_quantipy_meta(Path(meta), meta_name or Path(meta).name)
+        table.labels.update({c: t for c, t in labels.items() if c in table.frame.columns})
+        table.value_labels.update({c: v for c, v in value_labels.items() if c in table.frame.columns})
+    return table
+
+
+# --------------------------------------------------------------------------- encodings
 
 #: Encodings suggested (never guessed silently) when a file is not UTF-8.
 CANDIDATE_ENCODINGS = ("cp1252", "gb18030")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
+SAMPLE_BYTES = 1 << 16
 
 
 def _decodes(raw: bytes, encoding: str) -> bool:
@@ -78,10 +128,104 @@ def _decodes(raw: bytes, encoding: str) -> bool:
     # cp1252 text read as gb18030 yields Chinese; accept gb18030 only when the result has
     # runs of Chinese characters rather than isolated ones among Latin text.
     if encoding == "gb18030":
-        import re
-
-        return bool(re.search(r"[\u4e00-\u9fff]{2,}", text))
+        return bool(_CJK_RUN.search(text))
     return True
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' when the zero bytes fall in every other position, as in
+    UTF-16 text that is mostly Latin letters, digits and commas."""
+    sample = raw[: 4096 - 4096 % 2]
+    pairs = len(sample) // 2
+    if pairs < 4:
+        return None
+    even = sum(1 for b in sample[0::2] if b == 0)
+    odd = sum(1 for b in sample[1::2] if b == 0)
+    if odd >= 0.4 * pairs and even <= 0.02 * pairs:
+        return "utf-16-le"
+    if even >= 0.4 * pairs and odd <= 0.02 * pairs:
+        return "utf-16-be"
+    return None
+
+
+def _sample(raw: bytes) -> bytes:
+    """The first 64 KB, cut after a line end so no character is split."""
+    if len(raw) <= SAMPLE_BYTES:
+        return raw
+    cut = raw.rfind(b"\n", 0, SAMPLE_BYTES)
+    return raw[: cut + 1] if cut > 0 else raw[:SAMPLE_BYTES]
+
+
+def _single_byte(codec: str) -> bool:
+    if codec.startswith(("utf", "gb", "big5", "shift", "euc", "iso2022", "cp932", "cp936", "cp949", "cp950")):
+        return False
+    try:
+        return len(bytes(range(0x80, 0x100)).decode(codec, errors="replace")) == 128
+    except LookupError:  # pragma: no cover - checked by the schema
+        return False
+
+
+def _excerpt(text: str, at: int) -> str:
+    start = max(0, at - 12)
+    return text[start: at + 12].replace("\r", " ").replace("\n", " ").strip()
+
+
+def _first_non_ascii_line(raw: bytes) -> tuple[int, bytes] | None:
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        if any(b >= 0x80 for b in line):
+            return number, line
+    return None
+
+
+def _check_plausible(raw: bytes, text: str, name: str, encoding: str) -> None:
+    """Catch an explicit encoding that decodes without error but gives the wrong letters.
+
+    Detectable: a UTF-8 file read as anything else (its bytes form valid UTF-8, which text in
+    another encoding practically never does); Chinese GB18030 read as a one-byte Western
+    encoding (every accented character comes in pairs and the bytes read as runs of Chinese
+    characters in GB18030); Western text read as GB18030 (Chinese characters only ever
+    alone between Latin letters); a file without a single zero byte read as UTF-16. Not
+    detectable: one one-byte encoding for another (cp1252 for cp1250, say), see docs/inputs.md. (A file
+    without zero bytes read as UTF-16 is refused before decoding, in :func:`_decode`.)
+    """
+    codec = codecs.lookup(encoding).name
+    sample = _sample(raw)
+    if codec.startswith(("utf-16", "utf-32", "utf-8")):
+        return
+    found = _first_non_ascii_line(sample)
+    if found is None:
+        return
+    number, line = found
+    wrong = line.decode(codec, errors="replace")
+    at = next(i for i, c in enumerate(wrong) if ord(c) >= 0x80)
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        right = line.decode("utf-8")
+        at_right = next(i for i, c in enumerate(right) if ord(c) >= 0x80)
+        raise DataError(
+            f"{name}: survey.encoding is {encoding}, but the file is UTF-8 text (line {number} reads "
+            f"'{_excerpt(wrong, at)}' as {encoding} and '{_excerpt(right, at_right)}' as UTF-8); "
+            "remove survey.encoding or set it to auto")
+    decoded = sample.decode(codec, errors="replace")
+    if _single_byte(codec):
+        runs = re.findall(r"[^\x00-\x7f]+", decoded)
+        if runs and all(len(r) % 2 == 0 for r in runs) and _decodes(sample, "gb18030"):
+            right = line.decode("gb18030", errors="replace")
+            at_right = next((i for i, c in enumerate(right) if _CJK.match(c)), 0)
+            raise DataError(
+                f"{name}: survey.encoding is {encoding}, but the text looks like Chinese (GB18030) read as "
+                f"{encoding}: line {number} reads '{_excerpt(wrong, at)}' as {encoding} and "
+                f"'{_excerpt(right, at_right)}' as gb18030; set survey.encoding: gb18030")
+    elif codec in ("gb18030", "gbk", "gb2312") and _CJK.search(decoded) and not _CJK_RUN.search(decoded):
+        at_cjk = next((i for i, c in enumerate(wrong) if _CJK.match(c)), at)
+        fits = [c for c in ("cp1252", "latin-1") if _decodes(sample, c)]
+        raise DataError(
+            f"{name}: survey.encoding is {encoding}, but the Chinese characters it gives stand alone between "
+            f"Latin letters (line {number}: '{_excerpt(wrong, at_cjk)}'), as when Western text is read as "
+            f"{encoding}; check survey.encoding (perhaps {fits[0] if fits else 'cp1252'})")
 
 
 def _decode(raw: bytes, name: str, encoding: str) -> str:
@@ -96,24 +240,20 @@ def _decode(raw: bytes, name: str, encoding: str) -> str:
             raise DataError(
                 f"{name}: not UTF-8 text (byte 0x{raw[exc.start]:02X} on line {line}); "
                 f"set survey.encoding in the project file ({hint})") from None
+    if codecs.lookup(encoding).name.startswith(("utf-16", "utf-32")) and b"\x00" not in _sample(raw):
+        raise DataError(f"{name}: survey.encoding is {encoding}, but the file has no zero bytes, so it is not "
+                        f"{encoding} text; remove survey.encoding (UTF-8 is read by default)")
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise DataError(f"{name}: cannot be read as {encoding} (byte 0x{raw[exc.start]:02X} on line {line}); "
                         "check survey.encoding") from None
+    _check_plausible(raw, text, name, encoding)
     return text.removeprefix("\ufeff")
 
 
-def _check_header(names: list[str], name: str) -> None:
-    seen: dict[str, int] = {}
-    for position, column in enumerate(names, start=1):
-        key = column.strip()
-        if not key:
-            continue
-        if key in seen:
-            raise DataError(f"{name}: duplicate column name '{key}' (columns {seen[key]} and {position})")
-        seen[key] = position
+# --------------------------------------------------------------------------- CSV
 
 
 def sniff_delimiter(text: str) -> str:
@@ -134,40 +274,50 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
-def _read_csv(path: Path, name: str, encoding: str) -> pd.DataFrame:
+def _read_csv_grid(path: Path, name: str, encoding: str, header_row: int = 1) -> pd.DataFrame:
+    """The CSV as a grid of text cells from the header row down (blank lines kept as blank rows)."""
     raw = path.read_bytes()
-    if encoding == "auto" and raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        encoding = "utf-16"
-    if encoding == "auto" and b"\x00" in raw[:4096]:
-        raise DataError(f"{name}: looks like a binary file, not CSV text")
-    text = _decode(raw, name, encoding)
+    if encoding == "auto":
+        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            encoding = "utf-16"
+        elif b"\x00" in raw[:4096]:
+            encoding = _utf16_without_bom(raw) or ""
+            if not encoding:
+                raise DataError(f"{name}: looks like a binary file, not CSV text")
+    text = _decode(raw, name, encoding or "auto")
     if not text.strip():
         raise DataError(f"{name}: the file is empty")
-    delimiter = sniff_delimiter(text)
+    skip = header_row - 1
+    body = text
+    if skip:
+        lines = io.StringIO(text, newline="").readlines()
+        if len(lines) <= skip:
+            raise DataError(f"{name}: survey.header_row is {header_row}, but the file has only {len(lines)} lines")
+        body = "".join(lines[skip:])
+    delimiter = sniff_delimiter(body)
     import re
 
-    long_line = re.search(r"[^\n]{%d}" % (MAX_CELL_CHARS + 1), text) is not None
-    header_line = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=delimiter), [])
-    _check_header(header_line, name)
+    long_line = re.search(r"[^\n]{%d}" % (MAX_CELL_CHARS + 1), body) is not None
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
-                            skip_blank_lines=True, engine="c", sep=delimiter)
+        grid = pd.read_csv(io.StringIO(text), dtype=str, header=None, keep_default_na=False, na_filter=False,
+                           skip_blank_lines=False, engine="c", sep=delimiter, skiprows=skip)
     except pd.errors.ParserError as exc:
         raise DataError(f"{name}: cannot parse CSV: {_parser_message(exc)}") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{name}: the file is empty") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
     if long_line:
-        _check_cell_lengths(frame, name, first_data_row=2)
-    return frame
+        _check_cell_lengths(grid, name, header_row)
+    return grid
 
 
-def _check_cell_lengths(frame: pd.DataFrame, name: str, first_data_row: int) -> None:
-    for column in frame.columns:
-        lengths = frame[column].str.len()
+def _check_cell_lengths(grid: pd.DataFrame, name: str, header_row: int) -> None:
+    """A cell longer than :data:`MAX_CELL_CHARS` in the grid (row 0 = the header row)."""
+    for column in grid.columns:
+        lengths = grid[column].fillna("").str.len()
         if len(lengths) and lengths.max() > MAX_CELL_CHARS:
             position = int(lengths.to_numpy().argmax())
-            raise DataError(f"{name}: row {first_data_row + position}, column '{column}': the cell is "
+            title = str(grid[column].iloc[0])[:40] if position else f"#{int(column) + 1}"
+            raise DataError(f"{name}: row {header_row + position}, column '{title}': the cell is "
                             f"{int(lengths.iloc[position]):,} characters long (at most {MAX_CELL_CHARS:,}); "
                             "is a closing quote missing?")
 
@@ -179,7 +329,10 @@ def _parser_message(exc: Exception) -> str:
     return text
 
 
-def _read_xlsx(path: Path, name: str, sheet: str | int | None) -> pd.DataFrame:
+# --------------------------------------------------------------------------- XLSX
+
+
+def _read_xlsx_grid(path: Path, name: str, sheet: str | int | None, header_row: int = 1) -> pd.DataFrame:
     try:
         import openpyxl  # noqa: F401  (pandas needs it for .xlsx)
     except ImportError:  # pragma: no cover - a dependency
@@ -204,18 +357,36 @@ def _read_xlsx(path: Path, name: str, sheet: str | int | None) -> pd.DataFrame:
                                 f"sheets: {', '.join(sheets)}")
             target = sheet
         try:
-            frame = pd.read_excel(book, sheet_name=target, dtype=str, keep_default_na=False, na_filter=False,
-                                  header=0)
+            grid = pd.read_excel(book, sheet_name=target, dtype=str, keep_default_na=False, na_filter=False,
+                                 header=None, skiprows=header_row - 1)
         except ValueError as exc:
             raise DataError(f"{name}: cannot read the sheet: {exc}") from None
-        sheet_name = target if isinstance(target, str) else sheets[target]
-        first = next(book.book[sheet_name].iter_rows(min_row=1, max_row=1, values_only=True), ())
-        header = ["" if h is None else str(h) for h in first]
-    if frame.shape[1] == 0:
+    if grid.shape[1] == 0 or grid.shape[0] == 0:
+        if header_row > 1:
+            raise DataError(f"{name}: survey.header_row is {header_row}, but the sheet has nothing from that row down")
         raise DataError(f"{name}: the sheet is empty")
-    names = [str(c) for c in frame.columns]
-    _check_header(header, name)
-    frame.columns = [c.strip() for c in names]
-    # Drop wholly blank rows but keep the index, so row numbers stay the sheet's own.
-    frame = frame.loc[~(frame == "").all(axis=1)] if len(frame) else frame
-    return frame
+    return grid
+
+
+# --------------------------------------------------------------------------- Parquet
+
+
+def _read_parquet(path: Path, name: str) -> Table:
+    from cxreport.load.cells import text_cells
+    from cxreport.load.formats import check_header
+
+    try:
+        import pyarrow.parquet as pq
+
+        data = pq.read_table(path)
+    except (OSError, ValueError) as exc:   # pyarrow's ArrowInvalid is a ValueError
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{name}: not a readable Parquet file ({first})") from None
+    names = [str(n) for n in data.column_names]
+    check_header(names, name)
+    try:
+        frame = data.to_pandas(ignore_metadata=True)
+    except (ValueError, TypeError, NotImplementedError) as exc:  # pragma: no cover - exotic types
+        raise DataError(f"{name}: cannot convert the Parquet columns ({exc})") from None
+    frame.columns = names
+    return Table(text_cells(frame), name, path, first_data_row=1, source="Parquet file")

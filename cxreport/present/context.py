@@ -162,7 +162,7 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
                 target=target.target if target else None, flag_below=rules.flag_below)
         segments.append({"name": breakdown.name, "id": f"seg-{_slug(breakdown.name)}", "rows": rows,
                          "chart": chart, "n_tests": breakdown.n_tests, "total_base": breakdown.total_base,
-                         "many_tests": breakdown.n_tests > 20})
+                         "many_tests": breakdown.n_tests > 20, "overlapping": breakdown.overlapping})
 
     # Periods.
     trend = None
@@ -255,6 +255,13 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
                  "segments": seg_tables,
                  "chart": charts.defer(charts.pareto, "pareto", v.pareto, cs) if v.pareto else None}
 
+    # Multi-punch questions: respondents mentioning each code.
+    mentions = [{"name": m.name, "question": m.question, "base": m.base, "weighted_base": m.weighted_base,
+                 "base_flag": m.base_flag, "not_answered": m.not_answered, "weighted": m.weighted,
+                 "total_pct": m.total_pct,
+                 "rows": [{"label": r.label, "code": r.code, "count": r.count, "pct": r.pct} for r in m.rows]}
+                for m in study.mentions]
+
     journey = None
     if study.journey is not None:
         journey = {"map": study.journey, "chart": charts.defer(charts.journey, "journey", study.journey, cs)}
@@ -280,7 +287,7 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
     has_content = {
         "scorecard": bool(scorecard), "trend": trend is not None, "nps_distribution": nps_block is not None,
         "attributes": attributes is not None, "segments": bool(segments),
-        "comments": bool(comments) or voice is not None,
+        "comments": bool(comments) or voice is not None or bool(mentions),
         "recommendations": narrative["recommendations"] is not None,
         "benchmarks": bool(benchmarks or tier_rows), "competitors": bool(competitors),
         "drivers": drivers is not None, "journey": journey is not None, "priorities": priorities is not None,
@@ -316,6 +323,7 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         "competitors": competitors,
         "drivers": drivers,
         "voice": voice,
+        "mentions": mentions,
         "priorities": priorities,
         "journey": journey,
         "rules": {"suppress_below": rules.suppress_below, "flag_below": rules.flag_below,

@@ -13,7 +13,7 @@ from cxreport.config.schema import Project
 from cxreport.errors import ConfigError
 from cxreport.scoring.survey import SurveyResults, segment_period_changes
 from cxreport.util import did_you_mean
-from cxreport.validate import SurveyData
+from cxreport.validate import SurveyData, multi_punch_hint
 
 
 @dataclass
@@ -55,7 +55,8 @@ def journey_map(project: Project, data: SurveyData, results: SurveyResults, alph
     for key in ("stage", "touchpoint"):
         name = getattr(cfg, key)
         if name not in segs:
-            raise ConfigError(f"journey.{key}: no segment '{name}'{did_you_mean(name, segs)} in columns.segments")
+            raise ConfigError(f"journey.{key}: no segment '{name}'"
+                              f"{multi_punch_hint(data, name) or did_you_mean(name, segs) + ' in columns.segments'}")
     specs = {s.key: s for s in results.items}
     kpi = cfg.kpi if cfg.kpi in specs else f"attr:{cfg.kpi}"
     if kpi not in specs:

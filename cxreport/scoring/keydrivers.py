@@ -12,7 +12,7 @@ from cxreport.config.schema import Project
 from cxreport.errors import ConfigError
 from cxreport.scoring.drivers import MAX_LMG_DRIVERS, DriverError, cronbach_alpha, relative_weights, shapley
 from cxreport.util import did_you_mean
-from cxreport.validate import SurveyData
+from cxreport.validate import SurveyData, multi_punch_hint
 
 QUADRANTS = {
     (True, False): "Concentrate here",
@@ -76,10 +76,10 @@ def key_drivers(project: Project, data: SurveyData) -> DriverReport | None:
     cfg = project.drivers
     report = DriverReport(None)
     specs = {s.key: s for s in data.items}
-    if project.scales:
+    if project.item_scales:
         attrs = {s.label: s for s in data.items if s.kind == "rating"} | {
             s.key[5:]: s for s in data.items if s.key.startswith("attr:")}
-        for name, members in project.scales.items():
+        for name, members in project.item_scales.items():
             missing = [m for m in members if m not in attrs]
             if missing:
                 raise ConfigError(f"scales.{name}: no attribute '{missing[0]}'{did_you_mean(missing[0], attrs)}")
@@ -118,7 +118,7 @@ def key_drivers(project: Project, data: SurveyData) -> DriverReport | None:
         seg = next((s for s in data.segments if s.name == seg_name), None)
         if seg is None:
             raise ConfigError(f"drivers.segments: no segment '{seg_name}'"
-                              f"{did_you_mean(seg_name, [s.name for s in data.segments])}")
+                              f"{multi_punch_hint(data, seg_name) or did_you_mean(seg_name, [s.name for s in data.segments])}")
         for g, label in enumerate(seg.labels):
             mask = seg.codes == g
             complete = int((mask & ~np.isnan(y) & ~np.isnan(X).any(axis=1)).sum())

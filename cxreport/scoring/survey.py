@@ -1,7 +1,9 @@
 """Score a validated survey: overall KPIs, breakdowns by segment and by period.
 
 Segments are tested against the rest of the sample (complement test), periods against
-the previous period (METHODS.md §2). Significance marks are decided here, once, so that
+the previous period (METHODS.md §2). A multi-punch question is a segment whose groups
+overlap: each code's group is the respondents who ticked it, tested against everyone
+who did not. Significance marks are decided here, once, so that
 tables, charts and sentences agree; nothing is marked where a base is suppressed.
 """
 
@@ -14,7 +16,7 @@ import numpy as np
 
 from cxreport.scoring.kpis import BaseFlag, BaseRules, ItemColumns, ItemResult, ItemSpec, compare, result_from_sums
 from cxreport.scoring.stats import TestResult, neff_from_sums
-from cxreport.validate import SurveyData
+from cxreport.validate import NOT_STATED, MultiPunchAnswers, SurveyData
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class Breakdown:
     kind: Literal["segment", "period"]
     groups: list[GroupResult]
     reference: str            # what each group is tested against
+    overlapping: bool = False   # a multi-punch segment: a respondent can be in several groups
+    respondents: int | None = None   # respondents in the breakdown, when groups overlap
 
     @property
     def n_tests(self) -> int:
@@ -51,6 +55,8 @@ class Breakdown:
 
     @property
     def total_base(self) -> int:
+        if self.respondents is not None:
+            return self.respondents
         return sum(g.base for g in self.groups)
 
 
@@ -138,6 +144,22 @@ def _breakdown(name: str, column: str, kind: str, codes: np.ndarray, labels: lis
     return Breakdown(name, column, kind, groups, reference)  # type: ignore[arg-type]
 
 
+def _multi_breakdown(answers: MultiPunchAnswers, columns: list[ItemColumns], weights: np.ndarray,
+                     rules: BaseRules, alpha: float, overall_sums: dict) -> Breakdown:
+    """One group per code ticked by anyone (respondents who ticked it), then those who did not
+    answer; each group tested against the rest of the sample."""
+    groups = []
+    members = [(label, answers.ticked[:, k]) for k, label in enumerate(answers.labels) if answers.ticked[:, k].any()]
+    if (~answers.answered).any():
+        members.append((NOT_STATED, ~answers.answered))
+    for label, mask in members:
+        one = _breakdown(answers.name, answers.column, "segment", np.where(mask, 0, -1), [label], columns, weights,
+                         rules, alpha, overall_sums)
+        groups.append(one.groups[0])
+    return Breakdown(answers.name, answers.column, "segment", groups, "rest of sample", overlapping=True,
+                     respondents=len(weights))
+
+
 def score_survey(data: SurveyData, rules: BaseRules = BaseRules(), alpha: float = 0.05) -> SurveyResults:
     """All survey figures for the total, each segment and each period."""
     columns = [ItemColumns(spec, data.values[spec.key], data.weights) for spec in data.items]
@@ -148,6 +170,7 @@ def score_survey(data: SurveyData, rules: BaseRules = BaseRules(), alpha: float 
     n_eff = neff_from_sums(float(w.sum()), float(np.dot(w, w)))
     segments = [_breakdown(s.name, s.column, "segment", s.codes, s.labels, columns, w, rules, alpha, overall_sums)
                 for s in data.segments]
+    segments += [_multi_breakdown(m, columns, w, rules, alpha, overall_sums) for m in data.multi if m.segment]
     periods = None
     if data.period_codes is not None and data.periods:
         periods = _breakdown("Period", "", "period", data.period_codes, [p.label for p in data.periods],

@@ -1,0 +1,80 @@
+"""Typed columns (SPSS, Parquet) as the text cells every other reader produces.
+
+Validation reads text so that it can name the exact cell that is not a number; a typed
+file is put into the same shape, written the way a person would type it: whole numbers
+without a decimal point (``3``, not ``3.0``), other numbers in their shortest exact form,
+dates as ISO ``2024-03-31`` (with `` 14:05:00`` when there is a time of day) and missing
+values as blank cells. Each distinct value is formatted once and spread back to the rows,
+as survey columns hold few distinct values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def code_text(value: Any) -> str:
+    """A code as text: ``1.0`` → ``"1"``, ``" 2 "`` → ``"2"``, ``2.5`` → ``"2.5"``."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            number = float(text)
+        except ValueError:
+            return text
+        return cell_text(number) if math.isfinite(number) else text
+    return cell_text(value)
+
+
+def cell_text(value: Any) -> str:
+    """One typed value as the text a person would type."""
+    if value is None or value is pd.NaT or value is pd.NA:
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        if math.isnan(number):
+            return ""
+        if number.is_integer() and abs(number) < 1e15:
+            return str(int(number))
+        return repr(number)
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        if pd.isna(value):
+            return ""
+        if (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0) and value.tzinfo is None:
+            return value.strftime("%Y-%m-%d")
+        return value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, np.datetime64):
+        return cell_text(pd.Timestamp(value)) if not np.isnat(value) else ""
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", errors="replace")
+    if isinstance(value, str):
+        return value
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def column_text(series: pd.Series) -> np.ndarray:
+    """The column as an array of text cells (object dtype)."""
+    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    texts = np.array([cell_text(u) for u in uniques] + [""], dtype=object)
+    return texts[codes]   # -1 (missing) takes the appended blank
+
+
+def text_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every column of a typed frame as text cells; the index becomes 0, 1, 2, …"""
+    data = {str(column): column_text(frame[column]) for column in frame.columns}
+    return pd.DataFrame(data, index=pd.RangeIndex(len(frame)), dtype=object)
