@@ -55,9 +55,10 @@ def survey_case(id: str, data: bytes | str, expect: str, command: str = "build",
 
     def setup(folder: Path) -> list[str]:
         raw = data.encode("utf-8") if isinstance(data, str) else data
-        survey = {"file": f"data/{name}", **overrides.pop("survey", {})} if "survey" in overrides else {
-            "file": f"data/{name}"}
-        project = write_project(folder, None, files={f"data/{name}": raw}, survey=survey, **overrides)
+        settings = dict(overrides)
+        survey = {"file": f"data/{name}", **settings.pop("survey", {})}
+        files = {f"data/{name}": raw, **settings.pop("files", {})}
+        project = write_project(folder, None, files=files, survey=survey, **settings)
         return [command, str(project), *(["--strict"] if strict else [])]
 
     CASES.append(Case(id, setup, expect, command == "build"))
@@ -180,6 +181,40 @@ def _zip_with(entries: dict[str, bytes]) -> bytes:
 
 survey_case("xlsx-zip-without-workbook", _zip_with({"hello.txt": b"hi"}),
             r"responses\.xlsx: not a readable XLSX workbook", name="responses.xlsx")
+
+# --------------------------------------------------------------------------- other survey formats
+
+QUALTRICS_HEADER = ('ResponseId,StartDate,Region,Q1,Q2\n"Response ID","Start Date","Region",'
+                    '"How likely are you to recommend us?","How satisfied are you?"\n'
+                    '"{""ImportId"":""_recordId""}","{""ImportId"":""startDate""}","{""ImportId"":""QID3""}",'
+                    '"{""ImportId"":""QID1""}","{""ImportId"":""QID2""}"\n')
+QUALTRICS_COLUMNS = {"respondent_id": "ResponseId", "date": "StartDate", "nps": "Q1",
+                     "csat": {"column": "Q2", "scale": 5}, "segments": {"Region": "Region"}, "comment": None}
+
+survey_case("sav-text-renamed", "not an SPSS file", r"responses\.sav: .*(SPSS|sav)", name="responses.sav")
+survey_case("sav-truncated", b"$FL2@(#) IBM SPSS STATISTICS 64-bit" + b"\x00" * 40, r"responses\.sav: .*(SPSS|sav)",
+            name="responses.sav")
+survey_case("parquet-text-renamed", "not parquet", r"responses\.parquet: .*(Parquet|parquet)",
+            name="responses.parquet")
+survey_case("parquet-truncated", b"PAR1" + b"\x00" * 64 + b"PAR1", r"responses\.parquet: .*(Parquet|parquet)",
+            name="responses.parquet")
+survey_case("qualtrics-header-rows-only", QUALTRICS_HEADER, r"responses\.csv: .*no (data|response)",
+            survey={"format": "qualtrics"}, columns=QUALTRICS_COLUMNS)
+survey_case("qualtrics-bad-nps-strict", QUALTRICS_HEADER + "".join(
+    f"R_{i},2026-01-05 10:00:00,North,9,4\n" for i in range(40)) + "R_x,2026-01-05 10:00:00,North,eleven,4\n",
+            r"row 44.*Q1.*eleven", strict=True, survey={"format": "qualtrics"}, columns=QUALTRICS_COLUMNS)
+survey_case("header-row-beyond-file", HEADER + GOOD_ROW, r"survey\.header_row is 9",
+            survey={"header_row": 9})
+survey_case("word-scale-unknown-word-strict", HEADER + GOOD_ROW.replace(",4,", ",Good,") * 40
+            + "R99,2026-01-05,North,9,Superb,fine\n", r"row 42.*q_csat.*Superb", strict=True,
+            columns={**BASE_CONFIG["columns"], "csat": {"column": "q_csat", "scale": "sat"}},
+            scales={"sat": {"Very poor": 1, "Poor": 2, "Fair": 3, "Good": 4, "Very good": 5}})
+survey_case("multi-punch-unknown-code-strict", "resp_id,response_date,region,q_nps,q_csat,comment,why\n"
+            + "R1,2026-01-05,North,9,4,fine,1;2;\n" * 40 + "R99,2026-01-05,North,9,4,fine,1;77;\n",
+            r"row 42.*why.*77", strict=True,
+            columns={**BASE_CONFIG["columns"], "multi_punch": {"Why": {"column": "why", "codes": {1: "A", 2: "B"}}}})
+survey_case("meta-json-broken", DEFAULT_CSV, r"meta\.json", survey={"meta": "data/meta.json"},
+            files={"data/meta.json": "{not json"})
 
 # --------------------------------------------------------------------------- project files
 
