@@ -25,10 +25,14 @@ def build(project: Project | str | Path, out_dir: str | Path, *, formats: tuple[
           build_date: dt.date | None = None) -> BuildResult:
     from cxreport.present.charts import font_available
     from cxreport.present.context import build_context
-    from cxreport.present.render import logo_data_uri, render_report
+    from cxreport.present.render import check_templates, logo_data_uri, render_report
+    from cxreport.present.themes import project_search
 
     if not isinstance(project, Project):
         project = load_project(project, allow_outside=allow_outside)
+    templates = project_search(project)
+    if templates.user_supplied:
+        check_templates(templates)
     study = run(project, strict=strict)
     warnings = study.validation.warnings()
     if not font_available(project.brand.font):
@@ -67,6 +71,6 @@ def build(project: Project | str | Path, out_dir: str | Path, *, formats: tuple[
                             "the deck has no logo (use a PNG or JPEG logo to have one)")
     rendered = render_report(context, template=REPORT_TEMPLATES[report], out_dir=Path(out_dir),
                              name=name, formats=tuple(f for f in formats if f in ("html", "pdf")), extra=extra,
-                             allowed_dirs=[project.base_dir])
+                             allowed_dirs=[project.base_dir], templates=templates)
     timings.update(rendered.timings)
     return BuildResult(study, rendered.paths, warnings + rendered.warnings, timings)

@@ -446,6 +446,95 @@ def shop_report(programme: Path, wave: str | None, scoresheets: bool, locations:
         click.echo(f"{label}: {path}")
 
 
+# --------------------------------------------------------------------------- themes
+
+
+@cli.group(context_settings=CONTEXT)
+def themes() -> None:
+    """Report themes: installed packages whose templates and CSS replace the built-in ones.
+
+    A project selects one with report.theme in its project file; its own templates/
+    folder overrides both (docs/themes.md).
+
+    \b
+    Example:
+      cxreport themes list
+      cxreport themes show northwind
+    """
+
+
+def _echo_theme(info, indent: str = "  ") -> None:
+    click.echo(f"{indent}from:      {info.origin}")
+    click.echo(f"{indent}folder:    {info.folder}")
+    if info.extends:
+        click.echo(f"{indent}extends:   {info.extends}")
+    if info.description:
+        click.echo(f"{indent}about:     {info.description}")
+    if info.name == "default":
+        click.echo(f"{indent}files:     {', '.join(info.adds)}")
+        return
+    click.echo(f"{indent}overrides: {', '.join(info.overrides) or 'nothing'}")
+    if info.adds:
+        click.echo(f"{indent}adds:      {', '.join(info.adds)}")
+
+
+@themes.command("list", context_settings=CONTEXT)
+@click.option("--project", type=click.Path(path_type=Path), default=None,
+              help="Show the search order of this project: its templates folder, its theme, the built-ins.")
+@allow_outside_option
+def themes_list(project: Path | None, allow_outside: bool) -> None:
+    """List the installed themes: name, the package it comes from, the theme it extends
+    and the templates it overrides.
+
+    \b
+    Example:
+      cxreport themes list
+      cxreport themes list --project my-study/cxreport.yaml
+    """
+    from cxreport.present.themes import describe_layers, describe_theme, installed_themes, project_search
+
+    installed = installed_themes()
+    _warn(installed.problems)
+    if project is not None:
+        from cxreport.config import load_project
+
+        layers = describe_layers(project_search(load_project(project, allow_outside=allow_outside)), installed)
+        click.echo("Search order (first match wins):")
+        for n, info in enumerate(layers, 1):
+            click.echo(f"{n}. {info.name}")
+            _echo_theme(info, "   ")
+        return
+    click.echo("default")
+    click.echo("  from:      built into cxreport (what every theme extends in the end)")
+    click.echo(f"  folder:    {describe_theme('default', installed).folder}")
+    for name in installed.themes:
+        click.echo(name)
+        _echo_theme(describe_theme(name, installed))
+    if not installed.themes:
+        click.echo("No themes are installed (a theme is a package with a 'cxreport.themes' entry point; "
+                   "see docs/themes.md).")
+
+
+@themes.command("show", context_settings=CONTEXT)
+@click.argument("name")
+def themes_show(name: str) -> None:
+    """Everything about theme NAME ('default' for the built-ins): where it is, what it
+    extends, and every file it has.
+
+    \b
+    Example:
+      cxreport themes show northwind
+    """
+    from cxreport.present.themes import describe_theme, installed_themes, theme_chain
+
+    installed = installed_themes()
+    info = describe_theme(name, installed)
+    click.echo(name)
+    _echo_theme(info)
+    if name != "default":
+        click.echo("  chain:     " + " → ".join([t.name for t in theme_chain(name, installed)] + ["default"]))
+
+
 def main() -> None:
     try:
         cli.main(prog_name="cxreport", standalone_mode=True)

@@ -89,7 +89,12 @@ def _logo_file(value: Any, info: ValidationInfo) -> Path:
     return path
 
 
+def _project_folder(value: Any, info: ValidationInfo) -> Path:
+    return resolve_in_project(value, info.context, what="folder", directory=True)
+
+
 ProjectFile = Annotated[Path, AfterValidator(_project_file)]
+ProjectFolder = Annotated[Path, AfterValidator(_project_folder)]
 LogoFile = Annotated[Path, AfterValidator(_logo_file)]
 
 
@@ -453,6 +458,40 @@ class Report(Model):
     comments_shown: int = Field(8, ge=0, le=50, description="How many customer comments the comments section quotes.")
     output_name: str = Field("report", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
                              description="File name (without extension) of the rendered reports.")
+    theme: str | None = Field(
+        None,
+        description="Installed theme whose templates and CSS replace the built-in ones (a Python package "
+                    "registering a `cxreport.themes` entry point; `cxreport themes list` shows them). "
+                    "See docs/themes.md.")
+    templates: ProjectFolder | None = Field(
+        None,
+        description="Folder of the project's own templates, which replace built-in and theme templates of the "
+                    "same name (default: `templates/` beside the project file, when there is one).")
+
+    @field_validator("theme")
+    @classmethod
+    def _installed_theme(cls, value: str | None) -> str | None:
+        if value is None or value == "default":
+            return None
+        from cxreport.errors import ConfigError
+        from cxreport.present.themes import theme_chain
+
+        try:
+            theme_chain(value)
+        except ConfigError as exc:
+            raise ValueError(exc.format_message()) from None
+        return value
+
+    @model_validator(mode="after")
+    def _default_templates(self, info: ValidationInfo) -> Report:
+        if self.templates is None and info.context and info.context.get("base_dir"):
+            folder = Path(info.context["base_dir"]) / "templates"
+            if folder.is_dir():
+                try:
+                    self.templates = resolve_in_project(folder, info.context, what="folder", directory=True)
+                except ValueError as exc:
+                    raise ValueError(f"the templates folder beside the project file: {exc}") from None
+        return self
 
 
 # --------------------------------------------------------------------------- benchmarks

@@ -2,6 +2,8 @@
 
 - Jinja runs with autoescaping on and ``StrictUndefined``: user text (comments,
   narrative) is escaped or sanitised, and a missing value fails the build.
+- Every template, built-in or from a project or theme folder (:mod:`cxreport.present.themes`),
+  runs in the immutable sandbox and sees only plain data (:mod:`cxreport.present.sandbox`).
 - Brand colours and the font reach CSS only as schema-validated values emitted as CSS
   custom properties, never through autoescaped template variables.
 - WeasyPrint gets a URL fetcher that allows ``data:`` URLs and files inside the project
@@ -28,7 +30,10 @@ from cxreport import i18n
 from cxreport.errors import RenderError
 from cxreport.images import image_mime
 from cxreport.present.formatting import FILTERS
-from cxreport.resources import templates_dir, theme_dir
+from cxreport.present.sandbox import ReportSandbox, describe_template_error, plain_data
+from cxreport.present.themes import TemplateSearch, theme_files
+from cxreport.present.themes import built_in as built_in_templates
+from cxreport.resources import templates_dir
 
 FORMATS = ("html", "pdf")
 
@@ -39,9 +44,14 @@ def long_date(value: dt.date | None) -> str:
     return f"{value.day} {value.strftime('%B')} {value.year}"
 
 
-def make_environment(search_path: list[Path] | None = None) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(p) for p in (search_path or [templates_dir()])]),
+def make_environment(search: TemplateSearch | None = None) -> jinja2.Environment:
+    """The Jinja environment of the reports: the sandbox (``ImmutableSandboxedEnvironment``),
+    autoescaping, ``StrictUndefined``, the i18n extension and the number filters, loading
+    templates from ``search`` (the project folder, the theme chain, the built-ins;
+    default: the built-ins only). See :mod:`cxreport.present.themes`."""
+    search = search or built_in_templates()
+    env = ReportSandbox(
+        loader=search.loader(),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n"],
@@ -51,7 +61,27 @@ def make_environment(search_path: list[Path] | None = None) -> jinja2.Environmen
     env.install_gettext_translations(i18n.translations(), newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(FILTERS)
     env.filters["longdate"] = long_date
+    env.globals["asset"] = search.asset
+    env.cx_search = search  # type: ignore[attr-defined]
     return env
+
+
+def check_templates(search: TemplateSearch) -> None:
+    """Compile every ``.html`` template of the project folder and the theme chain, and put
+    the CSS together, so that a mistake in them fails the build at once (before the data is
+    read) and names the file."""
+    search.css()
+    env = make_environment(search)
+    for layer in search.layers:
+        if layer.kind == "built-in":
+            continue
+        for rel in theme_files(layer.folder):
+            if rel.endswith(".html"):
+                try:
+                    env.get_template(rel if layer.kind == "project" else f"{layer.name}:{rel}")
+                except Exception as exc:
+                    place, message = describe_template_error(exc, search.describe)
+                    raise RenderError(f"{place or layer.label + rel}: {message}") from None
 
 
 def brand_css(brand: dict) -> Markup:
@@ -115,13 +145,22 @@ class Rendered:
 
 
 def render_html(template: str, context: dict, target: str, env: jinja2.Environment | None = None) -> str:
+    """Render ``template`` with ``context`` (handed over as plain data). Any failure in a
+    template is a :class:`RenderError` naming the template file and line."""
     env = env or make_environment()
-    css = (theme_dir() / "report.css").read_text(encoding="utf-8")
+    search: TemplateSearch = getattr(env, "cx_search", None) or built_in_templates()
+    data = plain_data(context)
     try:
-        return env.get_template(template).render(**context, target=target, css=Markup(css),
-                                                 brand_css=brand_css(context["brand"]))
-    except jinja2.TemplateError as exc:
-        raise RenderError(f"template {template}: {exc}") from exc
+        css = search.css()
+        return env.get_template(template).render(**data, target=target, css=Markup(css),
+                                                 brand_css=brand_css(data["brand"]))
+    except RenderError:
+        raise
+    except Exception as exc:
+        if not isinstance(exc, jinja2.TemplateError) and not search.user_supplied:
+            raise  # a bug in a built-in template or filter: keep the traceback
+        place, message = describe_template_error(exc, search.describe)
+        raise RenderError(f"{place or 'template ' + template}: {message}") from None
 
 
 _FONT_CONFIG = None
@@ -189,21 +228,25 @@ def write_outputs(outputs: dict[str, bytes], out_dir: Path) -> dict[str, Path]:
 
 
 def render_report(context: dict, *, template: str, out_dir: Path, name: str, formats: tuple[str, ...],
-                  allowed_dirs: list[Path], extra: dict[str, bytes] | None = None) -> Rendered:
+                  allowed_dirs: list[Path], extra: dict[str, bytes] | None = None,
+                  templates: TemplateSearch | None = None) -> Rendered:
     """Render ``formats`` (html, pdf) and write them, with any ``extra`` outputs (file
-    extension → bytes), all under temporary names first."""
+    extension → bytes), all under temporary names first. ``templates`` is where the
+    templates come from (default: the built-ins); its folders may hold the PDF's assets."""
     import time
 
     outputs: dict[str, bytes] = {}
     rendered = Rendered()
+    templates = templates or built_in_templates()
+    env = make_environment(templates)
     t = time.perf_counter()
     if "html" in formats:
-        outputs[f"{name}.html"] = render_html(template, context, "html").encode("utf-8")
+        outputs[f"{name}.html"] = render_html(template, context, "html", env).encode("utf-8")
         rendered.timings["HTML"] = time.perf_counter() - t
     if "pdf" in formats:
         t = time.perf_counter()
-        html = render_html(template, context, "pdf")
-        outputs[f"{name}.pdf"] = html_to_pdf(html, allowed_dirs + [templates_dir()])
+        html = render_html(template, context, "pdf", env)
+        outputs[f"{name}.pdf"] = html_to_pdf(html, allowed_dirs + templates.folders + [templates_dir()])
         rendered.timings["PDF"] = time.perf_counter() - t
     for ext, data in (extra or {}).items():
         outputs[f"{name}.{ext}"] = data
