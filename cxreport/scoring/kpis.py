@@ -277,6 +277,7 @@ def result_from_sums(spec: ItemSpec, s: Sums, i: int = 0, rules: BaseRules = Bas
     mean = float(s.swx[i]) / sw
     sd = stats.weighted_sd(sw, float(s.swx[i]), float(s.swx2[i]), n_eff)
     low, high = stats.t_interval(mean, sd, n_eff)
+    low, high = max(low, float(spec.low)), min(high, float(spec.high))   # a mean cannot leave its scale
     se = sd / math.sqrt(n_eff) if n_eff > 0 and math.isfinite(sd) else math.nan
     mean_est = Estimate(mean, low, high, se, n, n_eff, base, "mean", sd=sd)
 

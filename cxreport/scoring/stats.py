@@ -39,10 +39,14 @@ def nps_se(p: float, d: float, n: float) -> float:
 
 
 def nps_wald(p: float, d: float, n: float, z: float = Z95) -> tuple[float, float, float, float]:
-    """NPS, SE and Wald interval from the promoter and detractor shares."""
+    """NPS, SE and Wald interval from the promoter and detractor shares.
+
+    The interval is cut at −100 and +100: NPS ± z·SE passes the ends of the scale near
+    them (29 promoters and a passive: 96.7 ± 6.4), and an NPS cannot exceed 100.
+    """
     score = 100.0 * (p - d)
     se = nps_se(p, d, n)
-    return score, se, score - z * se, score + z * se
+    return score, se, max(score - z * se, -100.0), min(score + z * se, 100.0)
 
 
 def nps_adjusted_wald(promoters: float, passives: float, detractors: float,
