@@ -37,3 +37,17 @@ def test_mean_interval_ends_at_the_scale():
     r = score_item(ItemSpec.rating("attr:x", "X", 1, 5), [5] * 29 + [4], None, RULES)
     assert r.mean.high == 5.0 and isinstance(r.mean.high, float)
     assert r.mean.low == pytest.approx(4.8985, abs=1e-4)
+
+
+def test_a_weighted_group_of_detractors_scores_exactly_minus_100():
+    r = kpis.nps([3, 0, 0, 2], [1, 0.6, 0.6, 126.1], RULES)
+    assert r.nps.value == -100.0 and r.nps.low == r.nps.high == -100.0
+    assert r.share_lo == 100.0
+
+
+def test_weighted_figures_of_identical_answers_stay_on_the_scale():
+    assert score_item(ItemSpec.ces(), [7, 7], [0.01, 0.01], RULES).mean.value == 7.0
+    csat = score_item(ItemSpec.csat(), [1, 1], [1.5, 14.25], RULES).top2
+    assert csat.value == 0.0 and csat.low == 0.0           # not 5.6e-15 above the figure
+    assert stats.wilson(1.0, 3.7)[1] == 1.0
+    assert kpis.nps([0], [41.28700975146371], RULES).distribution[0] == (0, 1, 100.0)

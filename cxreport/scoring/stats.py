@@ -70,7 +70,8 @@ def wilson(p: float, n: float, z: float = Z95) -> tuple[float, float]:
     z2 = z * z
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # The interval always contains p (0 at p = 0); rounding can leave 1e-15 on the wrong side.
+    return max(0.0, min(centre - half, p)), min(1.0, max(centre + half, p))
 
 
 # --------------------------------------------------------------------------- means
