@@ -1,0 +1,236 @@
+"""Hostile and broken input: what a user, a respondent or a mystery shopper can type must
+neither run nor fetch anything.
+
+- The PDF renderer fetches nothing outside the allowed folders: ``file:///etc/…``,
+  ``http(s)://``, a redirecting URL (a local web server that records every request proves
+  that nothing even connects) and ``<link rel=attachment>``/``<a rel=attachment>`` (which
+  WeasyPrint would embed in the PDF) — in crafted HTML and through the inputs a user
+  controls (Markdown narrative, logo).
+
+The companion file tests/test_render_safety.py holds the earlier cases.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import threading
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pypdf
+import pytest
+
+from cxreport.errors import RenderError
+from cxreport.present.render import RestrictedFetcher, html_to_pdf
+
+from conftest import REPO
+
+LOGO_PNG = REPO / "samples" / "harbour-bank" / "brand" / "logo.png"
+
+
+# --------------------------------------------------------------------------- a trap for requests
+
+
+class Trap:
+    """A web server on 127.0.0.1 that records every request and answers each with a
+    redirect to file:///etc/passwd."""
+
+    def __init__(self):
+        self.requests: list[str] = []
+        trap = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's name
+                trap.requests.append(self.path)
+                self.send_response(302)
+                self.send_header("Location", "file:///etc/passwd")
+                self.end_headers()
+
+            do_HEAD = do_POST = do_GET  # noqa: N815
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def trap():
+    server = Trap()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def fresh_trap(trap):
+    """The module's trap with its record cleared."""
+    trap.requests.clear()
+    return trap
+
+
+def test_the_trap_records_a_request_and_redirects(fresh_trap):
+    """The 'nothing connected' assertions below can fail: a real request is recorded."""
+    with pytest.raises(urllib.error.URLError):       # urllib refuses the redirect to file:
+        urllib.request.urlopen(f"{fresh_trap.url}/probe", timeout=5)
+    assert fresh_trap.requests == ["/probe"]
+
+
+def page(body: str, head: str = "") -> str:
+    return f'<html lang="en"><head><title>t</title>{head}</head><body>{body}<p>text</p></body></html>'
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A project folder with a logo and a data file; a secret file beside it, outside."""
+    folder = tmp_path / "project"
+    (folder / "brand").mkdir(parents=True)
+    (folder / "data").mkdir()
+    (folder / "brand" / "logo.png").write_bytes(LOGO_PNG.read_bytes())
+    (folder / "data" / "responses.csv").write_text("id,comment\n1,PRIVATE-SURVEY-DATA\n", encoding="utf-8")
+    (tmp_path / "secret.txt").write_text("SECRET-OUTSIDE\n", encoding="utf-8")
+    return folder
+
+
+# --------------------------------------------------------------------------- the fetcher itself
+
+
+def test_fetcher_refuses_without_connecting(fresh_trap, project):
+    """The fetcher WeasyPrint gets refuses every URL but data: and files inside the folders,
+    before opening anything: a redirecting server is never contacted."""
+    from weasyprint.urls import FatalURLFetchingError
+
+    restricted = RestrictedFetcher([project])
+    fetch = restricted.build()
+    refused = ["file:///etc/passwd", f"{fresh_trap.url}/redirect-to-passwd", fresh_trap.url.replace("http", "https"),
+               f"HTTP://127.0.0.1:{fresh_trap.url.rsplit(':', 1)[1]}/upper", (project.parent / "secret.txt").as_uri(),
+               project.as_uri() + "/../secret.txt", "ftp://127.0.0.1/x"]
+    for url in refused:
+        with pytest.raises(FatalURLFetchingError):
+            fetch.fetch(url)
+    assert fresh_trap.requests == []
+    assert restricted.refused == refused
+    inside = fetch.fetch((project / "brand" / "logo.png").as_uri())
+    assert inside.read() == LOGO_PNG.read_bytes()        # files inside the folders still load
+    inside.close()
+
+
+def test_fetcher_does_not_follow_a_query_or_fragment_out_of_the_folder(project):
+    fetcher = RestrictedFetcher([project])
+    logo = (project / "brand" / "logo.png").as_uri()
+    assert fetcher.allows(logo + "?x=/etc/passwd") and fetcher.allows(logo + "#/../../secret.txt")
+    assert not fetcher.allows("file:///etc/passwd?" + logo)
+    assert not fetcher.allows(f"file://{project}/brand/%2e%2e/%2e%2e/secret.txt")
+
+
+# --------------------------------------------------------------------------- crafted HTML
+
+
+def _svg_data_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def hostile_snippets(url) -> dict[str, tuple[str, str]]:
+    """name → (head, body) that would fetch ``url(what)`` if the renderer let it."""
+    svg_image = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" '
+                 f'height="10"><image xlink:href="{url("svg-image")}" width="10" height="10"/></svg>')
+    return {
+        "img": ("", f'<img src="{url("img.png")}">'),
+        "stylesheet link": (f'<link rel="stylesheet" href="{url("style.css")}">', ""),
+        "css @import": (f"<style>@import url({url('import.css')});</style>", ""),
+        "@font-face": (f"<style>@font-face{{font-family:Evil;src:url({url('font.woff')})}} p{{font-family:Evil}}</style>",
+                       ""),
+        "background url()": ("", f'<div style="background:url({url("bg.png")});width:9px;height:9px"></div>'),
+        "list-style-image": ("", f'<ul style="list-style-image:url({url("li.png")})"><li>x</li></ul>'),
+        "content url()": (f"<style>p::before{{content:url({url('before.png')})}}</style>", ""),
+        "object": ("", f'<object data="{url("object.png")}" type="image/png"></object>'),
+        "embed": ("", f'<embed src="{url("embed.png")}" type="image/png">'),
+        "inline svg image": ("", svg_image),
+        "svg in a data: URL": ("", f'<img src="{_svg_data_uri(svg_image)}">'),
+        "link rel=attachment": (f'<link rel="attachment" href="{url("attachment")}">', ""),
+        "a rel=attachment": ("", f'<a rel="attachment" href="{url("a-attachment")}">file</a>'),
+    }
+
+
+NAMES = list(hostile_snippets(lambda what: "x"))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_html_to_pdf_fetches_nothing_from_the_network(fresh_trap, project, name):
+    head, body = hostile_snippets(lambda what: f"{fresh_trap.url}/{what}")[name]
+    with pytest.raises(RenderError) as info:
+        html_to_pdf(page(body, head), [project])
+    assert "outside the project and template folders" in info.value.message
+    assert fresh_trap.url in info.value.message
+    assert fresh_trap.requests == [], name
+
+
+def test_a_base_element_does_not_move_relative_urls_to_the_network(fresh_trap, project):
+    with pytest.raises(RenderError):
+        html_to_pdf(page('<img src="relative.png">', f'<base href="{fresh_trap.url}/">'), [project])
+    assert fresh_trap.requests == []
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "https://127.0.0.1:9/x.png", "OUTSIDE"])
+@pytest.mark.parametrize("name", ["img", "css @import", "svg in a data: URL", "link rel=attachment",
+                                  "a rel=attachment"])
+def test_html_to_pdf_refuses_local_files_and_https(project, url, name):
+    if url == "OUTSIDE":
+        url = (project.parent / "secret.txt").as_uri()
+    head, body = hostile_snippets(lambda what: url)[name]
+    with pytest.raises(RenderError) as info:
+        html_to_pdf(page(body, head), [project])
+    assert url in info.value.message
+
+
+@pytest.mark.parametrize("markup", [
+    '<link rel="attachment" href="{data}">',
+    '<a rel="attachment" href="{data}">the data</a>',
+    '<a rel="enclosure attachment" href="{data}" download="x.csv">the data</a>',
+])
+def test_no_file_is_ever_attached_to_the_pdf(project, markup):
+    """WeasyPrint embeds attachment links in the PDF; the fetcher allows files inside the
+    project, so without a guard the survey data would travel inside a client's report."""
+    data = (project / "data" / "responses.csv").as_uri()
+    snippet = markup.format(data=data)
+    html = page(snippet) if snippet.startswith("<a") else page("", snippet)
+    with pytest.raises(RenderError) as info:
+        html_to_pdf(html, [project])
+    assert "attach" in info.value.message and "responses.csv" in info.value.message
+
+
+def test_an_ordinary_pdf_has_no_attachments_and_no_file_links(project):
+    logo = (project / "brand" / "logo.png").as_uri()
+    pdf = html_to_pdf(page(f'<img src="{logo}"><a href="https://example.com/">web</a>'), [project])
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    assert reader.attachments == {}
+    assert b"PRIVATE-SURVEY-DATA" not in pdf
+    assert pdf_uris(reader) == ["https://example.com/"]
+
+
+def pdf_uris(reader: pypdf.PdfReader) -> list[str]:
+    """The targets of every link annotation (and the subtype of any file annotation)."""
+    out = []
+    for p in reader.pages:
+        for ref in p.get("/Annots") or []:
+            annot = ref.get_object()
+            if annot.get("/Subtype") == "/FileAttachment":
+                out.append("FileAttachment")
+            action = annot.get("/A")
+            if action is not None and action.get("/URI") is not None:
+                out.append(str(action["/URI"]))
+    return out
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
