@@ -234,3 +234,107 @@ def pdf_uris(reader: pypdf.PdfReader) -> list[str]:
 
 def flat(text: str) -> str:
     return re.sub(r"\s+", " ", text)
+
+
+# --------------------------------------------------------------------------- inputs a user controls
+
+
+def hostile_narrative(url: str) -> str:
+    return f"""### Findings
+
+Raw HTML is shown as text: <img src="{url}/raw.png"> <link rel="attachment" href="{url}/raw-attachment">
+<style>@import url({url}/raw.css);</style> <a rel="attachment" href="../data/responses.csv">raw link</a>
+
+![a tracking pixel]({url}/pixel.png) ![a local file](file:///etc/passwd) ![a file beside](../secret.png)
+
+Links: [the data](../data/responses.csv), [root](/etc/passwd), [no scheme](//evil.example/x),
+[file](file:///etc/passwd), [trap]({url}/link), [web](https://example.com/ok),
+[mail](mailto:cx@example.com) and [comments](#comments).
+"""
+
+
+@pytest.fixture(scope="module")
+def narrative_build(trap, tmp_path_factory):
+    from click.testing import CliRunner
+
+    from conftest import write_project
+    from cxreport.cli import cli
+
+    trap.requests.clear()
+    folder = tmp_path_factory.mktemp("narrative")
+    (folder / "secret.png").write_bytes(LOGO_PNG.read_bytes())
+    text = hostile_narrative(trap.url)
+    project = write_project(folder / "p", report={"narrative": {"executive_summary": "narrative/summary.md",
+                                                                "recommendations": "narrative/recs.md"}},
+                            files={"narrative/summary.md": text, "narrative/recs.md": text})
+    out = folder / "out"
+    result = CliRunner().invoke(cli, ["build", str(project), "-o", str(out), "--format", "both"])
+    requests = list(trap.requests)
+    return result, out, requests
+
+
+def test_narrative_build_fetches_nothing(narrative_build, trap):
+    result, out, requests = narrative_build
+    assert result.exit_code == 0, (result.output, repr(result.exception))
+    assert requests == []
+    assert (out / "report.pdf").is_file()
+
+
+def test_narrative_keeps_only_web_mail_and_in_report_links(narrative_build, trap):
+    """A relative link would lead into the consultant's folders (a file: link in the PDF):
+    it keeps its words and loses its target."""
+    from bs4 import BeautifulSoup
+
+    _result, out, _requests = narrative_build
+    soup = BeautifulSoup((out / "report.html").read_text(encoding="utf-8"), "html.parser")
+    blocks = soup.find_all(class_="narrative")
+    assert len(blocks) == 2
+    for block in blocks:
+        assert block.find_all(["img", "link", "style", "script"]) == []
+        hrefs = [a.get("href") for a in block.find_all("a")]
+        assert [h for h in hrefs if h] == [f"{trap.url}/link", "https://example.com/ok", "mailto:cx@example.com",
+                                           "#comments"]
+        text = flat(block.get_text())
+        assert "the data" in text and "root" in text and "no scheme" in text   # the words stay
+        assert "<img src=" in text and "<link rel=" in text                        # raw HTML as text
+        assert not any(a.get("rel") and "attachment" in a.get("rel") for a in block.find_all("a"))
+
+
+def test_narrative_pdf_links_point_only_to_the_web(narrative_build, trap):
+    _result, out, _requests = narrative_build
+    reader = pypdf.PdfReader(out / "report.pdf")
+    assert reader.attachments == {}
+    uris = pdf_uris(reader)
+    assert set(uris) == {f"{trap.url}/link", "https://example.com/ok", "mailto:cx@example.com"}, uris
+
+
+def test_a_logo_that_links_to_the_network_fails_the_pdf_without_a_request(fresh_trap, tmp_path, make_project):
+    from click.testing import CliRunner
+
+    from cxreport.cli import cli
+
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="200" '
+           f'height="80"><image xlink:href="{fresh_trap.url}/logo.png" width="200" height="80"/></svg>')
+    project = make_project(tmp_path / "p", client={"name": "Acme", "logo": "logo.svg"}, files={"logo.svg": svg})
+    result = CliRunner().invoke(cli, ["build", str(project), "-o", str(tmp_path / "out"), "--format", "pdf"])
+    assert result.exit_code == 1, result.output
+    assert "outside the project" in result.stderr and fresh_trap.url in result.stderr
+    assert "Traceback" not in result.output
+    assert fresh_trap.requests == []
+    assert not (tmp_path / "out" / "report.pdf").exists()
+
+
+@pytest.mark.parametrize("brand, key", [
+    ({"primary": "#fff;}body{background:url(http://127.0.0.1:9/x)"}, "brand.primary"),
+    ({"accent": "red;background-image:url(file:///etc/passwd)"}, "brand.accent"),
+    ({"font": "Lato',sans-serif;}@import url(http://127.0.0.1:9/x.css);p{x:'"}, "brand.font"),
+])
+def test_brand_values_cannot_carry_css(tmp_path, make_project, brand, key):
+    from click.testing import CliRunner
+
+    from cxreport.cli import cli
+
+    project = make_project(tmp_path / "p", brand=brand)
+    result = CliRunner().invoke(cli, ["validate", str(project)])
+    assert result.exit_code == 1
+    assert key in result.stderr and "Traceback" not in result.output
