@@ -338,3 +338,143 @@ def test_brand_values_cannot_carry_css(tmp_path, make_project, brand, key):
     result = CliRunner().invoke(cli, ["validate", str(project)])
     assert result.exit_code == 1
     assert key in result.stderr and "Traceback" not in result.output
+
+
+# --------------------------------------------------------------------------- comments print as text
+
+
+def hostile_comments(url: str) -> dict[str, str]:
+    """What a respondent or a shopper can type, by name."""
+    return {
+        "script": "<script>alert('cx')</script> ordinary words",
+        "img onerror": '<img src=x onerror="alert(2)"> after the image',
+        "style break": "</style><style>body{display:none}</style> after the style",
+        "css url": f'<div style="background:url({url}/comment-bg.png)">styled</div> p{{background:url({url}/rule.png)}}',
+        "jinja": "Staff said {{ 7*7 }} twice",
+        "jinja raw": "{% raw %}{{ 7*7 }}{% endraw %} and {% for i in range(3) %}loop{% endfor %}",
+        "attachment": f'<link rel="attachment" href="{url}/comment-attachment"> and <a rel="attachment" href="x">a</a>',
+    }
+
+
+def assert_printed_as_text(html: str, texts: list[str], where: str) -> None:
+    """Parsed HTML: no element or handler came from the texts, each is there literally, and
+    no template expression in them was evaluated."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    assert soup.find_all(["script", "iframe", "object", "embed", "link"]) == [], where
+    for tag in soup.find_all(True):
+        assert not [a for a in tag.attrs if a.lower().startswith("on")], (where, tag.name, tag.attrs)
+        assert "comment-bg" not in str(tag.get("style", "")), where
+        if tag.name == "a":
+            assert "attachment" not in (tag.get("rel") or []), where
+    for img in soup.find_all("img"):
+        assert img["src"].startswith("data:"), (where, img["src"][:60])
+    styles = soup.find_all("style")
+    assert all("display:none" not in s.get_text() and "rule.png" not in s.get_text() for s in styles), where
+    body = flat(soup.get_text())
+    for text in texts:
+        assert flat(text) in body, (where, text)
+    assert "said 49" not in body and "looploop" not in body, where   # no template syntax was evaluated
+
+
+def assert_pdf_prints(pdf_path: Path, texts: list[str]) -> None:
+    reader = pypdf.PdfReader(pdf_path)
+    assert reader.attachments == {}
+    assert not any(u == "FileAttachment" or u.startswith("file:") for u in pdf_uris(reader))
+    # Long words wrap at '-' and '/' on the page: compare without any white space.
+    text = re.sub(r"\s+", "", "".join(p.extract_text() or "" for p in reader.pages))
+    for t in texts:
+        assert re.sub(r"\s+", "", t) in text, (pdf_path.name, t)
+    assert "said49" not in text and "looploop" not in text
+
+
+@pytest.fixture(scope="module")
+def survey_build(trap, tmp_path_factory):
+    """A client report (HTML and PDF) whose latest comments are all hostile."""
+    from click.testing import CliRunner
+
+    from conftest import csv_text, default_rows, write_project
+    from cxreport.cli import cli
+
+    trap.requests.clear()
+    comments = hostile_comments(trap.url)
+    rows = default_rows(60)
+    for row in rows:
+        row[5] = ""
+    for i, text in enumerate(comments.values()):
+        rows.append([f"H{i}", "2026-06-30", "North", [10, 8, 2][i % 3], 3, text])
+    folder = tmp_path_factory.mktemp("hostile-comments")
+    project = write_project(folder / "p", csv_text(rows), report={"comments_shown": 30})
+    out = folder / "out"
+    result = CliRunner().invoke(cli, ["build", str(project), "-o", str(out), "--format", "both"])
+    return result, out, list(trap.requests), comments
+
+
+def test_survey_comments_render_as_text_in_html(survey_build):
+    result, out, requests, comments = survey_build
+    assert result.exit_code == 0, (result.output, repr(result.exception))
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert_printed_as_text(html, list(comments.values()), "report.html")
+    assert "<script>alert('cx')" not in html and "</style><style>" not in html
+    assert requests == []
+
+
+def test_survey_comments_render_as_text_in_pdf(survey_build):
+    result, out, requests, comments = survey_build
+    assert result.exit_code == 0, result.output
+    assert_pdf_prints(out / "report.pdf", list(comments.values()))
+    assert requests == []
+
+
+@pytest.fixture(scope="module")
+def shop_build(trap, tmp_path_factory):
+    """A mystery-shop visit whose comments, item comments and evidence are hostile, submitted
+    and reported (scoresheet, location report, programme summary; HTML and PDF)."""
+    import json
+
+    from shop_helpers import scale, section, write_programme, yes_no
+    from cxreport.shop import commands
+    from cxreport.shop.loadprog import load_programme
+    from cxreport.shop.reports import render_all
+
+    trap.requests.clear()
+    c = hostile_comments(trap.url)
+    folder = tmp_path_factory.mktemp("hostile-shop")
+    prog = load_programme(write_programme(folder / "prog", [
+        section("greet", [yes_no("A1", comment_required_on_fail=True), yes_no("A2"),
+                          yes_no("A3", evidence_required=True)]),
+        section("needs", [scale("N1", [("Thoroughly", 3), ("Partly", 1), ("Not at all", 0)])]),
+    ]))
+    visit = {"visit_id": "V-1", "location_id": "L1", "shopper_id": "SH-101", "wave": "W1", "channel": "branch",
+             "visit_date": "2026-01-12", "start_time": "10:00", "end_time": "10:20",
+             "answers": {"A1": {"answer": "no", "comment": c["script"] + " " + c["img onerror"]},
+                         "A2": {"answer": "yes", "comment": c["jinja"]},
+                         "A3": {"answer": "yes", "evidence": c["jinja raw"]},
+                         "N1": {"answer": "Partly", "comment": c["css url"]}},
+             "comments": c["style break"] + " " + c["attachment"]}
+    path = folder / "V-1.json"
+    path.write_text(json.dumps(visit), encoding="utf-8")
+    outcomes = commands.submit_files(prog, [path])
+    out = folder / "out"
+    written = render_all(prog, out, scoresheets=True, locations=True, formats=("html", "pdf"), jobs=1)
+    return outcomes, out, written, list(trap.requests), c
+
+
+def test_shopper_comments_render_as_text_in_html(shop_build):
+    outcomes, out, _written, requests, c = shop_build
+    assert [o.status for o in outcomes] == ["accepted"], outcomes
+    sheet = next((out / "scoresheets").glob("*.html")).read_text(encoding="utf-8")
+    assert_printed_as_text(sheet, list(c.values()), "scoresheet")
+    location = next((out / "locations").glob("*.html")).read_text(encoding="utf-8")
+    assert_printed_as_text(location, [c["style break"], c["attachment"]], "location report")
+    summary = (out / "programme-summary.html").read_text(encoding="utf-8")
+    assert_printed_as_text(summary, [], "programme summary")
+    assert requests == []
+
+
+def test_shopper_comments_render_as_text_in_pdf(shop_build):
+    _outcomes, out, _written, requests, c = shop_build
+    assert_pdf_prints(next((out / "scoresheets").glob("*.pdf")), list(c.values()))
+    assert_pdf_prints(next((out / "locations").glob("*.pdf")), [c["style break"], c["attachment"]])
+    assert requests == []
