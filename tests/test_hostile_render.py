@@ -478,3 +478,112 @@ def test_shopper_comments_render_as_text_in_pdf(shop_build):
     assert_pdf_prints(next((out / "scoresheets").glob("*.pdf")), list(c.values()))
     assert_pdf_prints(next((out / "locations").glob("*.pdf")), [c["style break"], c["attachment"]])
     assert requests == []
+
+
+# --------------------------------------------------------------------------- paths stay in the project
+
+
+#: Every path a project file can name: key → (overrides putting VALUE there, file kind).
+PROJECT_PATHS = {
+    "survey.file": (lambda v: {"survey": {"file": v}}, "csv"),
+    "client.logo": (lambda v: {"client": {"name": "Acme", "logo": v}}, "png"),
+    "report.narrative.executive_summary": (lambda v: {"report": {"narrative": {"executive_summary": v}}}, "md"),
+    "quarterly.narrative": (lambda v: {"quarterly": {"narrative": v}}, "md"),
+    "benchmarks.files[0]": (lambda v: {"benchmarks": {"files": [v]}}, "yaml"),
+    "competitors.table.file": (lambda v: {"competitors": {"own_brand": "Test Co", "table": {"file": v}}}, "csv"),
+}
+
+ESCAPES = ["dotdot", "absolute", "file symlink", "folder symlink"]
+
+
+def _escape(kind: str, folder: Path, outside: Path, ext: str) -> str:
+    """A path written in the project file that reaches ``outside`` (a file beside the project)."""
+    if kind == "dotdot":
+        return f"../{outside.name}"
+    if kind == "absolute":
+        return str(outside)
+    if kind == "file symlink":
+        (folder / f"link.{ext}").symlink_to(outside)
+        return f"link.{ext}"
+    (folder / "shared").symlink_to(outside.parent, target_is_directory=True)
+    return f"shared/{outside.name}"
+
+
+def _outside_file(tmp_path: Path, ext: str) -> Path:
+    outside = tmp_path / f"elsewhere.{ext}"
+    outside.write_bytes(LOGO_PNG.read_bytes() if ext == "png" else b"id,q_nps\n1,9\n")
+    return outside
+
+
+@pytest.mark.parametrize("kind", ESCAPES)
+@pytest.mark.parametrize("key", list(PROJECT_PATHS))
+def test_project_paths_cannot_leave_the_project_folder(tmp_path, key, kind):
+    """`../`, an absolute path and a symlink out of the folder are refused with one line that
+    names the project-file key; exit 1, no traceback."""
+    from click.testing import CliRunner
+
+    from conftest import write_project
+    from cxreport.cli import cli
+
+    overrides, ext = PROJECT_PATHS[key]
+    folder = tmp_path / "p"
+    folder.mkdir()
+    outside = _outside_file(tmp_path, ext)
+    project = write_project(folder, **overrides(_escape(kind, folder, outside, ext)))
+    result = CliRunner().invoke(cli, ["validate", str(project)])
+    assert result.exit_code == 1, result.output
+    lines = [ln for ln in result.stderr.splitlines() if "outside the project folder" in ln]
+    assert len(lines) == 1 and f"{key}:" in lines[0], result.stderr
+    assert "Traceback" not in result.output and not isinstance(result.exception, (OSError, ValueError))
+
+
+def test_a_symlink_that_stays_inside_the_project_is_fine(tmp_path):
+    from conftest import write_project
+    from cxreport.config.loader import load_project
+
+    folder = tmp_path / "p"
+    project = write_project(folder, files={"brand/logo.png": LOGO_PNG.read_bytes()})
+    (folder / "logo-link.png").symlink_to(folder / "brand" / "logo.png")
+    project = write_project(folder, client={"name": "Acme", "logo": "logo-link.png"})
+    assert load_project(project).client.logo == (folder / "brand" / "logo.png").resolve()
+
+
+PROGRAMME_PATHS = {
+    "locations.file": lambda v: {"locations": {"file": v}},
+    "programme.client.logo": lambda v: {"programme": {"name": "P", "client": {"name": "C", "logo": v}}},
+}
+
+
+@pytest.mark.parametrize("kind", ESCAPES)
+@pytest.mark.parametrize("key", list(PROGRAMME_PATHS))
+def test_programme_paths_cannot_leave_the_programme_folder(tmp_path, key, kind):
+    import yaml
+
+    from shop_helpers import section, write_programme, yes_no
+    from cxreport.errors import ConfigError
+    from cxreport.shop.loadprog import load_programme
+
+    folder = tmp_path / "prog"
+    path = write_programme(folder, [section("s", [yes_no("A1")])])
+    ext = "png" if key.endswith("logo") else "csv"
+    outside = _outside_file(tmp_path, ext)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data.update(PROGRAMME_PATHS[key](_escape(kind, folder, outside, ext)))
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_programme(path)
+    message = info.value.format_message()
+    assert f"{key}:" in message and "outside the project folder" in message, message
+
+
+@pytest.mark.parametrize("name", ["../ledger.sqlite", "/tmp/ledger.sqlite", "sub/ledger.sqlite"])
+def test_the_ledger_is_a_file_name_beside_the_programme(tmp_path, name):
+    from shop_helpers import section, write_programme, yes_no
+    from cxreport.errors import ConfigError
+    from cxreport.shop.loadprog import load_programme
+
+    path = write_programme(tmp_path / "prog", [section("s", [yes_no("A1")])])
+    path.write_text(path.read_text(encoding="utf-8") + f"ledger: '{name}'\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_programme(path)
+    assert "ledger" in info.value.format_message()
