@@ -587,3 +587,150 @@ def test_the_ledger_is_a_file_name_beside_the_programme(tmp_path, name):
     with pytest.raises(ConfigError) as info:
         load_programme(path)
     assert "ledger" in info.value.format_message()
+
+
+# --------------------------------------------------------------------------- exports neutralise formulas
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Text a spreadsheet would run, one for each dangerous first character.
+FORMULAS = ['=HYPERLINK("http://127.0.0.1:9/x","click")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
+            "\t=1+1", "\r=1+1"]
+
+
+@pytest.mark.parametrize("text", FORMULAS)
+def test_safe_cell_neutralises_every_formula_start(text):
+    from cxreport.export import safe_cell
+
+    assert safe_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["", "North", "Very good - fast", "'already quoted", "1 = 1", "—"])
+def test_safe_cell_leaves_ordinary_text(text):
+    from cxreport.export import safe_cell
+
+    assert safe_cell(text) == text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def assert_no_formula_cells(cells, where: str) -> None:
+    """No cell holds text a spreadsheet would run; numbers (which may be negative) are fine."""
+    for ref, value, data_type in cells:
+        assert data_type != "f", f"{where} {ref}: formula {value!r}"
+        if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _is_number(value):
+            raise AssertionError(f"{where} {ref}: {value!r} would run as a formula")
+
+
+#: Segment values and labels from the data and the project file, each starting like a formula.
+SEGMENT_VALUES = ['=HYPERLINK("http://127.0.0.1:9/x","click")', "+SUM(1)", "-3+4 team", "@cmd"]
+
+
+@pytest.fixture(scope="module")
+def formula_project(tmp_path_factory):
+    from conftest import csv_text, default_rows, write_project
+
+    rows = default_rows(80)
+    for i, row in enumerate(rows):
+        row[2] = SEGMENT_VALUES[i % 4]
+        row[5] = "=1+1 said the comment" if i % 5 == 0 else row[5]
+    folder = tmp_path_factory.mktemp("formulas")
+    columns = {"respondent_id": "resp_id", "date": "response_date", "comment": "comment",
+               "nps": {"column": "q_nps", "label": "=NPS()"}, "csat": {"column": "q_csat", "scale": 5, "label": "+CSAT"},
+               "segments": {"@Region": "region"}}
+    return write_project(folder / "p", csv_text(rows), client={"name": "=Client"},
+                         report={"title": "-Title", "date": "2026-03-31"}, columns=columns)
+
+
+def test_scores_csv_neutralises_formulas(formula_project, tmp_path):
+    import csv
+
+    from click.testing import CliRunner
+
+    from cxreport.cli import cli
+
+    out = tmp_path / "scores.csv"
+    result = CliRunner().invoke(cli, ["score", str(formula_project), "--format", "csv", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(out.open(encoding="utf-8", newline="")))
+    assert_no_formula_cells([(f"row {r} col {c}", v, "s") for r, row in enumerate(rows) for c, v in enumerate(row)],
+                            "scores.csv")
+    groups = {row[1] for row in rows[1:]}
+    assert {"'" + v for v in SEGMENT_VALUES} <= groups
+    assert "'=NPS()" in {row[3] for row in rows[1:]} and "'@Region" in {row[0] for row in rows[1:]}
+
+
+def test_xlsx_workbook_neutralises_formulas(formula_project, tmp_path):
+    import openpyxl
+    from click.testing import CliRunner
+
+    from cxreport.cli import cli
+
+    result = CliRunner().invoke(cli, ["build", str(formula_project), "-o", str(tmp_path), "--format", "xlsx"])
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(tmp_path / "report.xlsx")
+    for ws in book.worksheets:
+        assert_no_formula_cells([(c.coordinate, c.value, c.data_type) for row in ws.iter_rows() for c in row],
+                                f"report.xlsx {ws.title}")
+    texts = {c.value for ws in book.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    assert {"'=Client", "'-Title", "'=NPS()", "'+CSAT", "'@Region"} <= texts
+    assert {"'" + v for v in SEGMENT_VALUES} <= texts
+
+
+@pytest.fixture(scope="module")
+def shop_with_formulas(tmp_path_factory):
+    import json
+
+    from shop_helpers import section, write_programme, yes_no
+    from cxreport.shop import commands
+    from cxreport.shop.loadprog import load_programme
+
+    folder = tmp_path_factory.mktemp("shop-formulas")
+    prog = load_programme(write_programme(folder / "prog", [
+        section("s", [yes_no("A1", comment_required_on_fail=True), yes_no("A2", evidence_required=True)])]))
+    visit = {"visit_id": "V-1", "location_id": "L1", "shopper_id": "SH-1", "wave": "W1", "channel": "branch",
+             "visit_date": "2026-01-12", "start_time": "10:00", "end_time": "10:20",
+             "answers": {"A1": {"answer": "no", "comment": FORMULAS[0]},
+                         "A2": {"answer": "yes", "comment": FORMULAS[1], "evidence": FORMULAS[3]}},
+             "comments": FORMULAS[2]}
+    path = folder / "V-1.json"
+    path.write_text(json.dumps(visit), encoding="utf-8")
+    assert [o.status for o in commands.submit_files(prog, [path])] == ["accepted"]
+    return prog, folder
+
+
+def test_shop_export_csv_neutralises_formulas(shop_with_formulas):
+    import csv
+
+    from cxreport.shop import commands
+
+    prog, folder = shop_with_formulas
+    paths = commands.export(prog, folder / "export" / "shop.csv", "csv")
+    cells = {}
+    for path in paths:
+        rows = list(csv.reader(path.open(encoding="utf-8", newline="")))
+        assert_no_formula_cells([(f"{path.name} row {r}", v, "s") for r, row in enumerate(rows) for v in row], path.name)
+        cells[path.name] = {v for row in rows for v in row}
+    answers = cells["shop_answers.csv"]
+    assert {"'" + FORMULAS[0], "'" + FORMULAS[1], "'" + FORMULAS[3]} <= answers
+
+
+def test_shop_export_xlsx_neutralises_formulas(shop_with_formulas):
+    import openpyxl
+
+    from cxreport.shop import commands
+
+    prog, folder = shop_with_formulas
+    [path] = commands.export(prog, folder / "export" / "shop.xlsx", "xlsx")
+    book = openpyxl.load_workbook(path)
+    for ws in book.worksheets:
+        assert_no_formula_cells([(c.coordinate, c.value, c.data_type) for row in ws.iter_rows() for c in row],
+                                f"{path.name} {ws.title}")
+    texts = {c.value for ws in book.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    assert {"'" + FORMULAS[0], "'" + FORMULAS[1], "'" + FORMULAS[3]} <= texts

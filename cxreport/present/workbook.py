@@ -2,7 +2,8 @@
 
 One sheet per table, a contents sheet linking to them and a definitions sheet; headers are
 frozen, percentages and means formatted, and any text from the data that a spreadsheet
-would run as a formula (starting with =, +, -, @) is neutralised with a leading apostrophe.
+would run as a formula (starting with =, +, -, @, tab or CR) is neutralised with a leading
+apostrophe, on every sheet.
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ def build_workbook(study: Study) -> bytes:
     for cell in defs[1]:
         cell.font, cell.fill = head_font, head_fill
     for spec in study.results.kpis:
-        defs.append([spec.label, definition(spec)])
+        defs.append([_clean(spec.label), _clean(definition(spec))])
     rules = study.results.rules
     defs.append(["Intervals", "95%: Wald (NPS, CES index), Wilson (percentages), t (means); effective n when weighted."])
     defs.append(["Significance", f"Two-sided tests at α = {study.results.alpha}; 'higher'/'lower' marks significant differences."])
