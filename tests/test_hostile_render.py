@@ -1,11 +1,15 @@
 """Hostile and broken input: what a user, a respondent or a mystery shopper can type must
-neither run nor fetch anything.
+neither run, nor fetch, nor reach outside the project (docs/security.md).
 
 - The PDF renderer fetches nothing outside the allowed folders: ``file:///etc/…``,
   ``http(s)://``, a redirecting URL (a local web server that records every request proves
   that nothing even connects) and ``<link rel=attachment>``/``<a rel=attachment>`` (which
   WeasyPrint would embed in the PDF) — in crafted HTML and through the inputs a user
-  controls (Markdown narrative, logo).
+  controls (Markdown narrative, logo, brand values).
+- Survey comments and shoppers' comments with markup, CSS and Jinja syntax print as
+  literal text in the HTML (parsed with BeautifulSoup) and the PDF (pypdf).
+- Paths in a project or programme file cannot leave its folder (``../``, absolute, symlink).
+- Exports (scores CSV, Excel appendix, shop export) neutralise formula cells.
 
 The companion file tests/test_render_safety.py holds the earlier cases.
 """
