@@ -127,6 +127,14 @@ def test_weighted_figures_of_identical_answers_stay_on_the_scale():
     csat = score_item(ItemSpec.csat(), [1, 1], [1.5, 14.25], RULES).top2
     assert csat.value == 0.0 and csat.low == 0.0           # not 5.6e-15 above the figure
     assert stats.wilson(1.0, 3.7)[1] == 1.0
+
+
+def test_identical_weighted_answers_have_no_spread():
+    """3 and 3 weighted 0.037 and 0.00525: Σwx²/Σw − x̄² left 1.8e-15, which a t quantile on
+    n_eff = 1.28 made into an interval 2.9989 to 3.0011; with weights 37 and 5.25 it was 0."""
+    for scale_by in (1.0, 0.001):
+        mean = score_item(ItemSpec.nps(), [3, 3], [37 * scale_by, 5.25 * scale_by], RULES).mean
+        assert mean.sd == 0.0 and mean.low == mean.high == mean.value == pytest.approx(3.0, abs=1e-12)
     assert kpis.nps([0], [41.28700975146371], RULES).distribution[0] == (0, 1, 100.0)
 
 

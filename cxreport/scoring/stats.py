@@ -94,7 +94,11 @@ def weighted_sd(sw: float, swx: float, swx2: float, n_eff: float) -> float:
     if sw <= 0 or n_eff <= 1:
         return math.nan
     mean = swx / sw
-    var_pop = max(swx2 / sw - mean * mean, 0.0)
+    var_pop = swx2 / sw - mean * mean
+    # Σwx²/Σw − x̄² cancels: identical answers can leave 1e-16·x̄² instead of 0, which the t
+    # quantile of an n_eff just above 1 turns into a visible interval. That is rounding.
+    if var_pop <= 1e-13 * mean * mean:
+        var_pop = 0.0
     return math.sqrt(var_pop * n_eff / (n_eff - 1))
 
 
