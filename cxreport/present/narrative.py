@@ -2,11 +2,15 @@
 
 Raw HTML in the Markdown is not passed through (it prints as text), and the rendered
 HTML is then cleaned with nh3 to an allow-list of text tags: no scripts, styles, images
-or event handlers, and links only to http, https and mailto (they are never fetched).
+or event handlers, and links only to http, https and mailto addresses or to a place in the
+report (``#id``); they are never fetched. A relative link (``../data/responses.csv``,
+``/etc/passwd``, ``//host/x``) would point into the consultant's own folders (the PDF
+resolves it to a ``file:`` URL), so it keeps its text and loses its target.
 """
 
 from __future__ import annotations
 
+import urllib.parse
 from pathlib import Path
 
 import nh3
@@ -30,13 +34,25 @@ def _demote_headings(md: MarkdownIt) -> None:
     md.core.ruler.push("demote_headings", rule)
 
 
+LINK_SCHEMES = {"http", "https", "mailto"}
+
+
+def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
+    """nh3 attribute filter: an ``href`` survives only with an allowed scheme or as ``#id``."""
+    if attribute != "href":
+        return value
+    if value.startswith("#") or urllib.parse.urlsplit(value.strip()).scheme.lower() in LINK_SCHEMES:
+        return value
+    return None
+
+
 def render_markdown(text: str) -> Markup:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True}).enable("table")
     md.enable(["replacements", "smartquotes"])
     _demote_headings(md)
     html = md.render(text)
-    clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                      url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")
+    clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=LINK_SCHEMES,
+                      attribute_filter=_keep_attribute, link_rel="noopener noreferrer")
     return Markup(clean)
 
 

@@ -176,14 +176,36 @@ def font_config():
     return _FONT_CONFIG
 
 
+def refuse_attachments(document, fetcher: RestrictedFetcher) -> None:
+    """WeasyPrint embeds the target of ``<link rel=attachment>`` and ``<a rel=attachment>``
+    in the PDF. The fetcher allows files inside the project, so such a link would put the
+    survey data itself into a client's PDF. A report never attaches files: refuse, before
+    anything is fetched (attachments are read only when the PDF is written)."""
+    links = [target for page in document.pages for kind, target, _rect, _box in page.links if kind == "attachment"]
+    # The URL of a <link rel=attachment> sits in its (not yet opened) source's arguments.
+    heads = [next((a for a in getattr(att.source, "args", ()) if isinstance(a, str)), "<link rel=attachment>")
+             for att in document.metadata.attachments]
+    urls = list(dict.fromkeys(heads + links))
+    if not urls:
+        return
+    outside = [u for u in urls if not fetcher.allows(u)]
+    if outside:
+        raise RenderError("the report refers to a resource outside the project and template folders: "
+                          + ", ".join(outside[:3]) + " (as a file to attach to the PDF)")
+    raise RenderError(f"the report asks to attach {', '.join(urls[:3])} to the PDF; cxreport never embeds files "
+                      "in a report")
+
+
 def html_to_pdf(html: str, allowed_dirs: list[Path]) -> bytes:
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
 
     fetcher = RestrictedFetcher(allowed_dirs)
     try:
-        document = weasyprint.HTML(string=html, base_url=str(templates_dir()) + os.sep, url_fetcher=fetcher.build())
-        pdf = document.write_pdf(pdf_tags=True, font_config=font_config())
+        document = weasyprint.HTML(string=html, base_url=str(templates_dir()) + os.sep,
+                                   url_fetcher=fetcher.build()).render(pdf_tags=True, font_config=font_config())
+        refuse_attachments(document, fetcher)
+        pdf = document.write_pdf(pdf_tags=True)
     except FatalURLFetchingError:
         pdf = None
     # WeasyPrint swallows some fetch errors (inside SVG images); refuse the build all the same.

@@ -188,7 +188,7 @@ class ItemColumns:
         """(value, count, weighted %) for every scale point; the % add up to 100."""
         count, sw, _ = self.histograms(None, 1)
         total = sw[0].sum()
-        return [(int(p), int(count[0, i]), float(100 * sw[0, i] / total) if total > 0 else math.nan)
+        return [(int(p), int(count[0, i]), float(100 * (sw[0, i] / total)) if total > 0 else math.nan)
                 for i, p in enumerate(self.values)]
 
 
@@ -269,14 +269,17 @@ def result_from_sums(spec: ItemSpec, s: Sums, i: int = 0, rules: BaseRules = Bas
                           nps_adjusted=_nan_estimate("points", n, n_eff, base) if spec.kind == "nps" else None,
                           index=_nan_estimate("points", n, n_eff, base) if spec.kind == "ces" else None,
                           distribution=distribution or [])
-    p_hi = float(s.sw_hi[i]) / sw
-    p_lo = float(s.sw_lo[i]) / sw
+    # Σw of a category and of the group are summed in different orders: keep a share of a
+    # group that is all promoters (or all detractors) at exactly 1, not 1 + 2e-16.
+    p_hi = min(float(s.sw_hi[i]) / sw, 1.0)
+    p_lo = min(float(s.sw_lo[i]) / sw, 1.0)
     p_mid = max(0.0, 1.0 - p_hi - p_lo)
     n_hi, n_lo = int(round(s.n_hi[i])), int(round(s.n_lo[i]))
 
-    mean = float(s.swx[i]) / sw
+    mean = min(max(float(s.swx[i]) / sw, float(spec.low)), float(spec.high))   # all 7s: 7, not 7.000000000000001
     sd = stats.weighted_sd(sw, float(s.swx[i]), float(s.swx2[i]), n_eff)
     low, high = stats.t_interval(mean, sd, n_eff)
+    low, high = max(low, float(spec.low)), min(high, float(spec.high))   # a mean cannot leave its scale
     se = sd / math.sqrt(n_eff) if n_eff > 0 and math.isfinite(sd) else math.nan
     mean_est = Estimate(mean, low, high, se, n, n_eff, base, "mean", sd=sd)
 

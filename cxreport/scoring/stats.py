@@ -39,10 +39,14 @@ def nps_se(p: float, d: float, n: float) -> float:
 
 
 def nps_wald(p: float, d: float, n: float, z: float = Z95) -> tuple[float, float, float, float]:
-    """NPS, SE and Wald interval from the promoter and detractor shares."""
+    """NPS, SE and Wald interval from the promoter and detractor shares.
+
+    The interval is cut at −100 and +100: NPS ± z·SE passes the ends of the scale near
+    them (29 promoters and a passive: 96.7 ± 6.4), and an NPS cannot exceed 100.
+    """
     score = 100.0 * (p - d)
     se = nps_se(p, d, n)
-    return score, se, score - z * se, score + z * se
+    return score, se, max(score - z * se, -100.0), min(score + z * se, 100.0)
 
 
 def nps_adjusted_wald(promoters: float, passives: float, detractors: float,
@@ -66,7 +70,8 @@ def wilson(p: float, n: float, z: float = Z95) -> tuple[float, float]:
     z2 = z * z
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # The interval always contains p (0 at p = 0); rounding can leave 1e-15 on the wrong side.
+    return max(0.0, min(centre - half, p)), min(1.0, max(centre + half, p))
 
 
 # --------------------------------------------------------------------------- means
@@ -89,7 +94,11 @@ def weighted_sd(sw: float, swx: float, swx2: float, n_eff: float) -> float:
     if sw <= 0 or n_eff <= 1:
         return math.nan
     mean = swx / sw
-    var_pop = max(swx2 / sw - mean * mean, 0.0)
+    var_pop = swx2 / sw - mean * mean
+    # Σwx²/Σw − x̄² cancels: identical answers can leave 1e-16·x̄² instead of 0, which the t
+    # quantile of an n_eff just above 1 turns into a visible interval. That is rounding.
+    if var_pop <= 1e-13 * mean * mean:
+        var_pop = 0.0
     return math.sqrt(var_pop * n_eff / (n_eff - 1))
 
 
