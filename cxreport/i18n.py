@@ -232,7 +232,7 @@ def problems() -> list[str]:
         path = catalog_path(folder)
         with open(path, "rb") as handle:
             po = read_po(handle, locale=folder, domain=DOMAIN)
-        rel = path.relative_to(ROOT)
+        rel = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
         for msgid in ids:
             message = po.get(msgid)
             key = msgid[0] if isinstance(msgid, tuple) else msgid
