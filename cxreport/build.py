@@ -43,6 +43,12 @@ def _build(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], r
     if not font_available(project.brand.font):
         warnings.append(f"brand.font: '{project.brand.font}' is not installed on this machine; "
                         "the report falls back to DejaVu Sans (install the font, see the README)")
+    if "pdf" in formats:
+        from cxreport.present.render import font_subsetting_warning
+
+        slow = font_subsetting_warning(project.language)
+        if slow:
+            warnings.append(slow)
     import time
 
     t = time.perf_counter()

@@ -338,3 +338,16 @@ def test_builds_in_one_process_do_not_leak_their_language(tmp_path):
     assert i18n.current().code == "en"
     # the categories and comments are Chinese data, and the HTML font stack still names the CJK font
     assert "华东" in text and "Noto Sans CJK SC" in again
+
+
+def test_pdf_font_subsetting_uses_harfbuzz_for_chinese(monkeypatch):
+    """libharfbuzz-subset0 is what keeps embedding the CJK font fast; without it a build warns."""
+    from weasyprint.text import ffi
+
+    from cxreport.present.render import font_subsetting_warning
+
+    assert ffi.harfbuzz_subset is not None and ffi.harfbuzz.hb_version_atleast(4, 1, 0)
+    assert font_subsetting_warning("zh-CN") is None
+    monkeypatch.setattr(ffi, "harfbuzz_subset", None)
+    assert "libharfbuzz-subset0" in font_subsetting_warning("zh-CN")
+    assert font_subsetting_warning("en") is None

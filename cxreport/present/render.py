@@ -186,6 +186,19 @@ def font_config():
     return _FONT_CONFIG
 
 
+def font_subsetting_warning(lang: str) -> str | None:
+    """A warning when a CJK report's PDF would embed its font without HarfBuzz's subsetter
+    (WeasyPrint then falls back to fontTools, about 10× slower for a Chinese report)."""
+    if not i18n.language(lang).cjk:
+        return None
+    from weasyprint.text import ffi
+
+    if ffi.harfbuzz_subset is not None and ffi.harfbuzz.hb_version_atleast(4, 1, 0):
+        return None
+    return ("libharfbuzz-subset0 (HarfBuzz ≥ 4.1) is not installed: the PDF embeds the Chinese font "
+            "through a much slower subsetter (install it, see the README)")
+
+
 def html_to_pdf(html: str, allowed_dirs: list[Path]) -> bytes:
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
