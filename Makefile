@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= out/demo
 
-.PHONY: setup system demo test bench docs clean
+.PHONY: setup system demo test bench docs i18n clean
 
 system:
 	@bash .ci/system-packages.sh
@@ -28,6 +28,13 @@ test: setup
 ## Benchmarks (figures go into docs/performance.md by hand).
 bench: setup
 	$(BIN)/python benchmarks/run_all.py
+
+## Refresh the translation catalogs after changing report text (docs/languages.md):
+## templates + Python → cxreport/locale/cxreport.pot → every language's .po; then check them.
+i18n: setup
+	$(BIN)/python -m cxreport.i18n extract
+	$(BIN)/python -m cxreport.i18n update
+	$(BIN)/python -m cxreport.i18n check
 
 clean:
 	rm -rf out build dist .pytest_cache *.egg-info

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cxreport import i18n
 from cxreport.config import Project, load_project
 from cxreport.pipeline import Study, run
 
@@ -23,13 +24,21 @@ class BuildResult:
 def build(project: Project | str | Path, out_dir: str | Path, *, formats: tuple[str, ...] = ("html", "pdf"),
           report: str = "client", strict: bool = False, allow_outside: bool = False,
           build_date: dt.date | None = None) -> BuildResult:
+    if not isinstance(project, Project):
+        project = load_project(project, allow_outside=allow_outside)
+    # Everything from here, default labels and period names included, is in the project's
+    # language; the language is restored when the build ends (no leak into the next build).
+    with i18n.use_language(project.language):
+        return _build(project, out_dir, formats=formats, report=report, strict=strict, build_date=build_date)
+
+
+def _build(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], report: str, strict: bool,
+           build_date: dt.date | None) -> BuildResult:
     from cxreport.present.charts import font_available
     from cxreport.present.context import build_context
     from cxreport.present.render import check_templates, logo_data_uri, render_report
     from cxreport.present.themes import project_search
 
-    if not isinstance(project, Project):
-        project = load_project(project, allow_outside=allow_outside)
     templates = project_search(project)
     if templates.user_supplied:
         check_templates(templates)
@@ -38,6 +47,12 @@ def build(project: Project | str | Path, out_dir: str | Path, *, formats: tuple[
     if not font_available(project.brand.font):
         warnings.append(f"brand.font: '{project.brand.font}' is not installed on this machine; "
                         "the report falls back to DejaVu Sans (install the font, see the README)")
+    if "pdf" in formats:
+        from cxreport.present.render import font_subsetting_warning
+
+        slow = font_subsetting_warning(project.language)
+        if slow:
+            warnings.append(slow)
     import time
 
     t = time.perf_counter()

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from cxreport import i18n
+from cxreport.i18n import _
 
 
 @dataclass(frozen=True)
@@ -46,19 +50,30 @@ def assign_periods(dates: pd.Series, unit: str = "quarter", fiscal_year_start: i
     return codes, periods
 
 
+def month_label(year: int, month: int) -> str:
+    """'Mar 2026' in English, the locale's year-and-month elsewhere ('2026年3月')."""
+    lang = i18n.current()
+    if lang.code == "en":
+        return f"{calendar.month_abbr[month]} {year}"
+    from babel.dates import format_skeleton
+
+    return format_skeleton("yMMM", dt.date(year, month, 1), locale=lang.locale)
+
+
 def _period(key: int, unit: str, fy_start: int) -> Period:
+    """A period's label is in the language of the build (cxreport.i18n)."""
     year, number = divmod(key, 100)
     fiscal = fy_start != 1
     if unit == "month":
         start = pd.Timestamp(year=year, month=number, day=1)
-        return Period(key, f"{calendar.month_abbr[number]} {year}", start, start + pd.offsets.MonthEnd(0))
+        return Period(key, month_label(year, number), start, start + pd.offsets.MonthEnd(0))
     first_year = year - 1 if fiscal else year
     if unit == "quarter":
         month0 = (fy_start - 1 + 3 * (number - 1)) % 12 + 1
         start_year = first_year if month0 >= fy_start else first_year + 1
         start = pd.Timestamp(year=start_year, month=month0, day=1)
-        label = f"FY{year} Q{number}" if fiscal else f"{year} Q{number}"
+        label = (_("FY{year} Q{quarter}") if fiscal else _("{year} Q{quarter}")).format(year=year, quarter=number)
         return Period(key, label, start, start + pd.offsets.MonthEnd(3))
     start = pd.Timestamp(year=first_year, month=fy_start, day=1)
-    label = f"FY{year}" if fiscal else str(year)
+    label = _("FY{year}").format(year=year) if fiscal else str(year)
     return Period(key, label, start, start + pd.offsets.MonthEnd(12))

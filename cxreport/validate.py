@@ -18,6 +18,7 @@ import pandas as pd
 from cxreport.config.schema import MultiPunch, Project, normalise_word
 from cxreport.errors import DataError
 from cxreport.load.cells import code_text
+from cxreport.i18n import _
 from cxreport.load.tabular import Table
 from cxreport.periods import Period, assign_periods
 from cxreport.scoring.kpis import ItemSpec
@@ -59,6 +60,8 @@ class ValidationReport:
     rows_read: int = 0
     rows_used: int = 0
     excluded: dict[str, int] = field(default_factory=dict)
+    undated: int = 0                       # rows without a valid date (in the totals, in no period)
+    date_column: str = ""
     columns: list[ColumnCheck] = field(default_factory=list)
     duplicate_ids: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -158,12 +161,13 @@ def item_specs(project: Project, labels: dict[str, str] | None = None) -> list[I
     cols = project.columns
     labels = labels or {}
     specs: list[ItemSpec] = []
+    # Default KPI names are in the build's language (English outside a build: scores JSON).
     if cols.nps:
-        specs.append(ItemSpec.nps(cols.nps.column, cols.nps.label or "NPS"))
+        specs.append(ItemSpec.nps(cols.nps.column, cols.nps.label or _("NPS")))
     if cols.csat:
-        specs.append(ItemSpec.csat(cols.csat.column, project.scale_range(cols.csat)[1], cols.csat.label or "CSAT"))
+        specs.append(ItemSpec.csat(cols.csat.column, project.scale_range(cols.csat)[1], cols.csat.label or _("CSAT")))
     if cols.ces:
-        specs.append(ItemSpec.ces(cols.ces.column, cols.ces.label or "CES", cols.ces.headline))
+        specs.append(ItemSpec.ces(cols.ces.column, cols.ces.label or _("CES"), cols.ces.headline))
     # An attribute named only by its column takes the file's question text, unless another
     # attribute would get the same text (the rows of a matrix question share one).
     from_file = {name: labels.get(attr.column) for name, attr in cols.attributes.items()
@@ -364,6 +368,7 @@ def _parse_dates(series: pd.Series, project: Project, table: Table, report: Vali
                               f"'{text.iloc[position][:30]}' is not a date"
                               + (f" in the format {cols.date_format}" if cols.date_format else ""))
     if check.blank or check.non_numeric:
+        report.undated, report.date_column = check.blank + check.non_numeric, cols.date or ""
         report.notes.append(f"column '{cols.date}': {check.blank + check.non_numeric} rows without a valid date "
                             "are in the totals but in no period")
     return dates.dt.normalize(), check

@@ -27,6 +27,7 @@ REQUIRED = [
     "cxreport/_data/samples/harbour-bank/brand/logo.png",
     "cxreport/_data/samples/harbour-bank/narrative/executive_summary.md",
     "cxreport/__main__.py",
+    "cxreport/locale/zh_CN/LC_MESSAGES/cxreport.po",     # compiled in memory at run time
 ]
 
 

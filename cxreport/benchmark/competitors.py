@@ -30,6 +30,7 @@ import numpy as np
 from cxreport.config.paths import display_path
 from cxreport.config.schema import Competitors, Project
 from cxreport.errors import DataError
+from cxreport.i18n import _
 from cxreport.load.tabular import read_table
 from cxreport.scoring import stats
 from cxreport.scoring.kpis import BaseRules, ItemSpec, compare, score_item
@@ -215,7 +216,7 @@ def _table(project: Project, cfg, alpha: float, own_brand: str) -> list[MetricCo
         own = raw.get((own_brand, metric))
         notes = []
         if own is None:
-            notes.append(f"{own_brand} has no {metric} value in {name}.")
+            notes.append(_("{brand} has no {metric} value in {file}.").format(brand=own_brand, metric=metric, file=name))
         for bv in values:
             if bv.own or own is None:
                 continue
@@ -238,7 +239,7 @@ def _table(project: Project, cfg, alpha: float, own_brand: str) -> list[MetricCo
             else:
                 bv.diff = ov - cv
         if any(b.n is None for b in values):
-            notes.append("Differences are tested only where both bases are given.")
+            notes.append(_("Differences are tested only where both bases are given."))
         out.append(_summarise(metric, "table", values, own_brand, notes))
     return out
 

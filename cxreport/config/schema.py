@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from cxreport import i18n as _i18n
 from cxreport.config.paths import resolve_in_project
 from cxreport.images import check_image
 from cxreport.load.kinds import FORMATS, format_problem
@@ -37,8 +38,21 @@ from cxreport.util import did_you_mean
 #: fonts-dejavu-core, fonts-liberation2) and known to render in HTML, PDF and charts.
 SUPPORTED_FONTS = ("Lato", "Open Sans", "Noto Sans", "Roboto", "DejaVu Sans", "Liberation Sans")
 
-#: Report languages. English now; the strings go through gettext so more can follow.
-LANGUAGES = ("en",)
+#: Report languages (cxreport.i18n has their catalogs). Aliases such as ``zh`` are accepted
+#: and stored as the canonical code, which is also the report's ``<html lang>``.
+LANGUAGES = tuple(_i18n.LANGUAGES)
+
+
+def _language_alias(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return _i18n.normalise(value)
+        except ValueError:
+            return value        # the Literal check reports it with the choices
+    return value
+
+
+ReportLanguage = Annotated[Literal[LANGUAGES], BeforeValidator(_language_alias)]  # type: ignore[valid-type]
 
 #: Report sections, in the order they appear.
 SECTIONS = (
@@ -658,7 +672,9 @@ class Project(Model):
 
     client: Client = Field(description="Who the study is for: name and logo.")
     brand: Brand = Field(default_factory=Brand, description="Colours and font of the report.")
-    language: Literal[LANGUAGES] = Field("en", description="Report language.")  # type: ignore[valid-type]
+    language: ReportLanguage = Field(
+        "en", description="Report language: en (English) or zh-CN (Simplified Chinese; zh is accepted). "
+                          "Sets the template text, generated sentences, number and date formats and fonts.")
     survey: Survey = Field(description="Where the survey data is and how to read it.")
     columns: Columns = Field(description="Which column holds what: ids, dates, weights, KPIs, attributes, segments.")
     missing_codes: list[Code] = Field(default_factory=list, description="Codes meaning 'missing' in every item (for example 99, -99).")

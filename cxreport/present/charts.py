@@ -13,6 +13,7 @@ import base64
 import io
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import matplotlib
 
@@ -22,8 +23,10 @@ from matplotlib import font_manager, style  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
+from cxreport import i18n  # noqa: E402
 from cxreport.i18n import _  # noqa: E402
 from cxreport.present.formatting import figure as fmt_figure  # noqa: E402
+from cxreport.present.formatting import num, pct  # noqa: E402
 from cxreport.resources import theme_dir  # noqa: E402
 
 PROMOTER = "#2E7D32"
@@ -46,6 +49,12 @@ class Chart:
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
 
 
+#: CJK family for chart text (Debian: fonts-noto-cjk). matplotlib falls back glyph by glyph
+#: through ``font.family``, so Chinese labels (segment names, comments) never show as tofu,
+#: even in English reports.
+CJK_FONT = "Noto Sans CJK SC"
+
+
 @dataclass
 class ChartStyle:
     primary: str
@@ -53,7 +62,10 @@ class ChartStyle:
     font: str
 
     def rc(self) -> dict:
-        return {"font.family": [self.font, "DejaVu Sans"]}
+        # Chinese reports put the CJK face right after the brand font (Latin letters and digits
+        # still come from the brand font); other reports keep DejaVu Sans next.
+        families = [self.font, CJK_FONT, "DejaVu Sans"] if i18n.current().cjk else [self.font, "DejaVu Sans", CJK_FONT]
+        return {"font.family": families, "axes.unicode_minus": True}
 
 
 def plain(text: str) -> str:
@@ -85,7 +97,28 @@ def _render(fig: Figure, chart_id: str, title: str, alt: str, note: str = "") ->
     return Chart(chart_id, title, alt, png_buf.getvalue(), note)
 
 
+_CJK_CHECKED = False
+
+
+def ensure_cjk_font() -> None:
+    """Make the CJK family known to matplotlib even when its font list was cached before
+    fonts-noto-cjk was installed (matplotlib does not rescan by itself): once per process."""
+    global _CJK_CHECKED
+    if _CJK_CHECKED:
+        return
+    _CJK_CHECKED = True
+    if font_available(CJK_FONT):
+        return
+    for path in font_manager.findSystemFonts():
+        if Path(path).name.startswith("NotoSansCJK"):
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError):  # pragma: no cover - an unreadable font file
+                continue
+
+
 def _drawing(cs: ChartStyle):
+    ensure_cjk_font()
     return style.context([_style_file(), cs.rc()])
 
 
@@ -327,7 +360,8 @@ def gap_chart(chart_id: str, comparison, cs: ChartStyle) -> Chart:
         lim = max([abs(b.diff) for b in rivals] + [1.0]) * 1.35
         ax.set_xlim(-lim, lim)
         ax.set_xlabel(_("{metric}: own brand minus competitor (solid = significant)").format(metric=comparison.label))
-    alt = comparison.label + " gaps: " + "; ".join(f"{b.brand} {b.diff:+.1f}" for b in rivals)
+    alt = _("{metric} gaps: ").format(metric=comparison.label) + "; ".join(
+        f"{b.brand} {fmt_figure(b.diff, 'points', 1)}" for b in rivals)
     return _render(fig, chart_id, _("Gap to competitors"), alt)
 
 
@@ -411,6 +445,7 @@ def draw_all(context: dict, processes: int | None = None) -> dict:
 
     jobs: list[Deferred] = []
     _collect(context, jobs)
+    ensure_cjk_font()                   # once here, not in every forked worker
     processes = processes or min(os.cpu_count() or 1, 4)
     if len(jobs) >= 4 and processes > 1 and "fork" in mp.get_all_start_methods():
         with mp.get_context("fork").Pool(processes) as pool:
@@ -449,10 +484,10 @@ def quadrant(chart_id: str, analysis, cs: ChartStyle) -> Chart:
         ax.grid(visible=False)
         ax.set_xlabel(_("Performance: mean rating rescaled to 0–100"))
         ax.set_ylabel(_("Importance: % of R²"))
-        ax.set_title(_("R² = {r2}, n = {n}").format(r2=f"{analysis.r2:.3f}", n=f"{analysis.n:,}"), fontsize=9,
+        ax.set_title(_("R² = {r2}, n = {n}").format(r2=num(analysis.r2, 3), n=num(analysis.n)), fontsize=9,
                      loc="right", fontweight="normal")
     alt = _("Importance–performance quadrant: ") + "; ".join(
-        f"{r.name} {r.importance:.0f}% / {r.performance:.0f} ({r.quadrant})" for r in rows)
+        f"{r.name} {pct(r.importance)} / {num(r.performance)} ({_(r.quadrant)})" for r in rows)
     return _render(fig, chart_id, _("Key drivers"), alt)
 
 
@@ -470,15 +505,16 @@ def pareto(chart_id: str, rows: list[dict], cs: ChartStyle) -> Chart:
         line = ax.twinx()
         line.plot(xs, [r["cumulative"] for r in rows], color=cs.primary, marker="o", markersize=4, linewidth=1.8)
         line.axhline(80, color="#1D232A", linestyle=(0, (4, 3)), linewidth=1)
-        line.annotate("80%", (len(rows) - 0.5, 80), xytext=(0, 3), textcoords="offset points", fontsize=8, ha="right")
+        line.annotate(pct(80), (len(rows) - 0.5, 80), xytext=(0, 3), textcoords="offset points", fontsize=8, ha="right")
         line.set_ylim(0, 105)
         line.set_ylabel(_("Cumulative %"))
         line.grid(False)
         for side in ("top",):
             line.spines[side].set_visible(False)
         line.spines["right"].set_visible(True)
-    alt = _("Negative comments by theme: ") + "; ".join(f"{r['theme']} {r['count']} ({r['cumulative']:.0f}% cumulative)"
-                                                         for r in rows)
+    alt = _("Negative comments by theme: ") + "; ".join(
+        _("{theme} {n} ({share} cumulative)").format(theme=r["theme"], n=num(r["count"]), share=pct(r["cumulative"]))
+        for r in rows)
     return _render(fig, chart_id, _("Pareto of negative themes"), alt)
 
 
@@ -507,7 +543,9 @@ def priority_matrix(chart_id: str, priorities: list, cs: ChartStyle) -> Chart:
         ax.legend(handles=[Line2D([], [], marker="o", linestyle="", color=colours.get(q, cs.primary), label=_(q))
                            for q in seen], loc="upper right", ncol=min(len(seen), 4))
         ax.grid(visible=False)
-    alt = _("Priority matrix: ") + "; ".join(f"{p.name} impact {p.impact:.1f}, {p.quadrant}" for p in priorities)
+    alt = _("Priority matrix: ") + "; ".join(
+        _("{name} impact {impact}, {quadrant}").format(name=p.name, impact=num(p.impact, 1), quadrant=_(p.quadrant))
+        for p in priorities)
     return _render(fig, chart_id, _("Priority matrix"), alt)
 
 
@@ -549,5 +587,5 @@ def journey(chart_id: str, jmap, cs: ChartStyle) -> Chart:
         ax.grid(axis="x", visible=False)
         ax.set_ylabel(jmap.kpi)
     alt = _("Journey map: ") + "; ".join(f"{p.stage} / {p.name} {fmt_figure(p.value, unit)}"
-                                        + (" (pain point)" if p.pain else "") for p in points)
+                                        + (_(" (pain point)") if p.pain else "") for p in points)
     return _render(fig, chart_id, _("Journey map"), alt)

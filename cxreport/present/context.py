@@ -13,15 +13,28 @@ import re
 
 from cxreport import __version__
 from cxreport.benchmark.targets import TargetStatus
-from cxreport.i18n import _
+from cxreport.i18n import N_, _
 from cxreport.pipeline import Study
 from cxreport.present import charts
 from cxreport.present.findings import key_findings
+from cxreport.present.formatting import num
 from cxreport.present.narrative import load_narrative
 from cxreport.scoring.kpis import Estimate, ItemResult
 from cxreport.scoring.survey import Breakdown, GroupResult
 
-STATUS_LABEL = {"green": "On target", "amber": "Near target", "red": "Below target", "none": "—"}
+STATUS_LABEL = {"green": N_("On target"), "amber": N_("Near target"), "red": N_("Below target"), "none": "—"}
+
+#: Words the scoring code returns in English and the templates and charts show through
+#: ``_()`` (quadrants, priority classes, effort levels, sentiment, what a gap is measured to,
+#: the fixed rows of the data-check table). Marked here so the catalog has them.
+SCORING_WORDS = (
+    N_("Concentrate here"), N_("Keep up the good work"), N_("Low priority"), N_("Possible overkill"),
+    N_("Quick win"), N_("Strategic"), N_("Fill-in"), N_("Reconsider"), N_("Fix first"), N_("Improve"),
+    N_("Maintain"), N_("low"), N_("medium"), N_("high"), N_("positive"), N_("neutral"), N_("negative"),
+    N_("target"), N_("top of the scale"), N_("Response date"), N_("Weight"), N_("relative weights"),
+    N_("Shapley (LMG)"),
+    N_("duplicate respondent id"), N_("missing or invalid weight"), N_("zero weight"),
+)
 
 
 def est_cell(est: Estimate | None, mark: int = 0) -> dict | None:
@@ -334,13 +347,23 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         "definitions": [{"label": s.label, "text": definition(s)} for s in results.items if s.kind != "rating"],
         "validation": {
             "file": validation.file, "rows_read": validation.rows_read, "rows_used": validation.rows_used,
-            "excluded": validation.excluded, "duplicates": len(validation.duplicate_ids),
-            "columns": [{"label": c.label, "column": c.column, "valid": c.valid, "missing": c.missing,
+            "excluded": {_(reason): n for reason, n in validation.excluded.items()},
+            "duplicates": len(validation.duplicate_ids),
+            "columns": [{"label": _(c.label), "column": c.column, "valid": c.valid, "missing": c.missing,
                          "na": c.not_applicable, "invalid": c.invalid} for c in validation.columns],
-            "notes": validation.notes,
+            "notes": _validation_notes(validation),
         },
         "charts": chart_list,
     }
+
+
+def _validation_notes(validation) -> list[str]:
+    """The data-check notes of the methodology, in the report's language (the English ones
+    in ``validation.notes`` are the command line's warnings)."""
+    if not validation.undated:          # the date check is the only source of notes
+        return list(validation.notes)
+    return [_("column '{column}': {n} rows without a valid date are in the totals but in no period").format(
+        column=validation.date_column, n=num(validation.undated))]
 
 
 def _margin_of_error(results) -> float | None:

@@ -72,7 +72,8 @@ def headline_findings(results: SurveyResults, targets: TargetReport) -> list[Fin
                 sentence += _(", {diff} below the target of {target}").format(
                     diff=_points(status.gap, est.unit), target=target)
                 tone = "negative" if status.status == "red" else "neutral"
-        out.append(Finding(sentence + ".", "headline", tone))
+        # Translators: ends a headline finding (the sentence is built from the parts above).
+        out.append(Finding(_("{sentence}.").format(sentence=sentence), "headline", tone))
     return out
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import os
+import re
 import tempfile
 import urllib.parse
 import urllib.request
@@ -39,9 +40,15 @@ FORMATS = ("html", "pdf")
 
 
 def long_date(value: dt.date | None) -> str:
+    """'23 November 2026' in English; the locale's long date elsewhere ('2026年11月23日')."""
     if value is None:
         return "—"
-    return f"{value.day} {value.strftime('%B')} {value.year}"
+    lang = i18n.current()
+    if lang.code == "en":
+        return f"{value.day} {value.strftime('%B')} {value.year}"
+    from babel.dates import format_date
+
+    return format_date(value, "long", locale=lang.locale)
 
 
 def make_environment(search: TemplateSearch | None = None) -> jinja2.Environment:
@@ -58,7 +65,9 @@ def make_environment(search: TemplateSearch | None = None) -> jinja2.Environment
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(i18n.translations(), newstyle=True)  # type: ignore[attr-defined]
+    # The callables look the language up on every call, so one environment serves builds in
+    # any language (the language is per build: cxreport.i18n.use_language).
+    env.install_gettext_callables(i18n._, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(FILTERS)
     env.filters["longdate"] = long_date
     env.globals["asset"] = search.asset
@@ -84,14 +93,51 @@ def check_templates(search: TemplateSearch) -> None:
                     raise RenderError(f"{place or layer.label + rel}: {message}") from None
 
 
-def brand_css(brand: dict) -> Markup:
+#: The CJK family of the report font stacks (Debian: fonts-noto-cjk). It is in every stack, so
+#: Chinese text (segment names, comments) never falls back to tofu, and first after the
+#: brand font in Chinese reports, so Chinese punctuation and Han forms come from the SC face.
+CJK_FONT = "Noto Sans CJK SC"
+
+
+def font_stack(font: str, lang: str = "en") -> list[str]:
+    """The families of the report font, in order, for ``lang``."""
+    if i18n.language(lang).cjk:
+        return [font, CJK_FONT, "DejaVu Sans"]
+    return [font, "DejaVu Sans", CJK_FONT]
+
+
+def brand_css(brand: dict, lang: str = "en") -> Markup:
     """CSS custom properties from validated brand values (hex colours, allow-listed font)."""
+    families = ",".join(f"'{family}'" for family in font_stack(brand["font"], lang))
     return Markup(
         ":root{"
         f"--primary:{brand['primary']};--accent:{brand['accent']};"
-        f"--font:'{brand['font']}','DejaVu Sans',sans-serif;"
+        f"--font:{families},sans-serif;"
         "}"
     )
+
+
+def _css_string(text: str) -> str:
+    """A CSS string literal (quotes, backslashes and line breaks escaped)."""
+    return '"' + "".join(c if c.isprintable() and c not in '"\\<>' else f"\\{ord(c):x} " for c in text) + '"'
+
+
+def language_css() -> Markup:
+    """CSS rules that carry words: the page footer of the PDF, in the build's language."""
+    # Translators: the PDF page footer; keep both placeholders.
+    pattern = i18n._("Page {page} of {pages}")
+    parts = []
+    for chunk in re.split(r"(\{page\}|\{pages\})", pattern):
+        if chunk == "{page}":
+            parts.append("counter(page)")
+        elif chunk == "{pages}":
+            parts.append("counter(pages)")
+        elif chunk:
+            parts.append(_css_string(chunk))
+    # CJK faces have no italic: quoted comments and credits in Chinese stay upright instead
+    # of getting a synthesised oblique.
+    upright = ".comment:lang(zh), p.credit:lang(zh), em:lang(zh) { font-style: normal; }"
+    return Markup("@page { @bottom-right { content: " + " ".join(parts) + "; } }\n" + upright)
 
 
 def logo_data_uri(path: Path | None) -> str | None:
@@ -150,10 +196,13 @@ def render_html(template: str, context: dict, target: str, env: jinja2.Environme
     env = env or make_environment()
     search: TemplateSearch = getattr(env, "cx_search", None) or built_in_templates()
     data = plain_data(context)
+    lang = data.get("lang", "en")
     try:
         css = search.css()
-        return env.get_template(template).render(**data, target=target, css=Markup(css),
-                                                 brand_css=brand_css(data["brand"]))
+        with i18n.use_language(lang):
+            return env.get_template(template).render(**data, target=target,
+                                                     css=Markup(css) + "\n" + language_css(),
+                                                     brand_css=brand_css(data["brand"], lang))
     except RenderError:
         raise
     except Exception as exc:
@@ -194,6 +243,19 @@ def refuse_attachments(document, fetcher: RestrictedFetcher) -> None:
                           + ", ".join(outside[:3]) + " (as a file to attach to the PDF)")
     raise RenderError(f"the report asks to attach {', '.join(urls[:3])} to the PDF; cxreport never embeds files "
                       "in a report")
+
+
+def font_subsetting_warning(lang: str) -> str | None:
+    """A warning when a CJK report's PDF would embed its font without HarfBuzz's subsetter
+    (WeasyPrint then falls back to fontTools, about 10× slower for a Chinese report)."""
+    if not i18n.language(lang).cjk:
+        return None
+    from weasyprint.text import ffi
+
+    if ffi.harfbuzz_subset is not None and ffi.harfbuzz.hb_version_atleast(4, 1, 0):
+        return None
+    return ("libharfbuzz-subset0 (HarfBuzz ≥ 4.1) is not installed: the PDF embeds the Chinese font "
+            "through a much slower subsetter (install it, see the README)")
 
 
 def html_to_pdf(html: str, allowed_dirs: list[Path]) -> bytes:

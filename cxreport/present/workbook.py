@@ -15,6 +15,7 @@ import math
 import re
 
 from cxreport.export import safe_cell
+from cxreport.i18n import _
 from cxreport.pipeline import Study
 from cxreport.present.context import definition
 
@@ -76,15 +77,17 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
         shown = est.shown
         rows.append([spec.label, Fmt(est.value if shown else None, unit), Fmt(est.low if shown else None, unit),
                      Fmt(est.high if shown else None, unit), est.unit, res.n, round(res.n_eff, 1),
-                     Fmt(status.target if status else None, unit), status.status if status else None])
-    out.append(("Overall KPIs", "Every item: headline figure with 95% interval, base and status against target.",
-                ["Item", "Value", "Low 95%", "High 95%", "Unit", "Base", "Effective base", "Target", "Status"],
+                     Fmt(status.target if status else None, unit), _(status.status) if status else None])
+    out.append((_("Overall KPIs"), _("Every item: headline figure with 95% interval, base and status against target."),
+                [_("Item"), _("Value"), _("Low 95%"), _("High 95%"), _("Unit"), _("Base"), _("Effective base"),
+                 _("Target"), _("Status")],
                 ["", "", "", "", "", "count", "decimal", "", ""], rows))
     for breakdown in r.segments + ([r.periods] if r.periods else []):
-        header = [breakdown.name, "Base"]
+        header = [breakdown.name, _("Base")]
         formats = ["", "count"]
         for spec in kpis:
-            header += [spec.label, f"{spec.label} low", f"{spec.label} high", f"{spec.label} n", f"{spec.label} sig"]
+            header += [spec.label, _("{kpi} low").format(kpi=spec.label), _("{kpi} high").format(kpi=spec.label),
+                       _("{kpi} n").format(kpi=spec.label), _("{kpi} sig").format(kpi=spec.label)]
             formats += [spec.headline_unit, spec.headline_unit, spec.headline_unit, "count", ""]
         rows = []
         for group in breakdown.groups:
@@ -92,69 +95,79 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
             for spec in kpis:
                 est = group.items[spec.key].headline
                 change = group.changes.get(spec.key)
-                mark = {1: "higher", -1: "lower"}.get(change.mark, "") if change else ""
+                mark = {1: _("higher"), -1: _("lower")}.get(change.mark, "") if change else ""
                 shown = est.shown
                 row += [est.value if shown else None, est.low if shown else None, est.high if shown else None,
-                        est.n, mark if shown else "suppressed" if est.base == "suppressed" else ""]
+                        est.n, mark if shown else _("suppressed") if est.base == "suppressed" else ""]
             rows.append(row)
-        what = "each period against the previous one" if breakdown.kind == "period" else "each group against the rest"
-        out.append((f"By {breakdown.name.lower()}", f"Headline KPIs by {breakdown.name.lower()}; significance: {what}.",
+        what = _("each period against the previous one") if breakdown.kind == "period" else \
+            _("each group against the rest")
+        out.append((_("By {segment}").format(segment=breakdown.name.lower()),
+                    _("Headline KPIs by {segment}; significance: {what}.").format(segment=breakdown.name.lower(),
+                                                                                  what=what),
                     header, formats, rows))
     if r.attributes:
         rows = [[s.label, r.overall[s.key].mean.value, r.overall[s.key].mean.low, r.overall[s.key].mean.high,
                  r.overall[s.key].top2.value if r.overall[s.key].top2 else None, r.overall[s.key].n]
                 for s in r.attributes]
-        out.append(("Attributes", "Attribute ratings: mean with 95% interval, top-2-box % and base.",
-                    ["Attribute", "Mean", "Low 95%", "High 95%", "Top-2-box %", "Base"],
+        out.append((_("Attributes"), _("Attribute ratings: mean with 95% interval, top-2-box % and base."),
+                    [_("Attribute"), _("Mean"), _("Low 95%"), _("High 95%"), _("Top-2-box %"), _("Base")],
                     ["", "mean", "mean", "mean", "percent", "count"], rows))
     if study.drivers is not None and study.drivers.overall is not None:
         a = study.drivers.overall
-        rows = [[d.name, d.importance, d.lmg, d.mean, d.performance, d.quadrant, a.n] for d in a.rows]
-        out.append(("Key drivers", f"Drivers of {a.outcome}: R² = {a.r2:.3f}, n = {a.n} complete answers.",
-                    ["Attribute", "Importance % of R²", "Shapley/LMG %", "Mean", "Performance 0-100", "Quadrant",
-                     "Base (complete answers)"],
+        rows = [[d.name, d.importance, d.lmg, d.mean, d.performance, _(d.quadrant), a.n] for d in a.rows]
+        out.append((_("Key drivers"), _("Drivers of {outcome}: R² = {r2}, n = {n} complete answers.").format(
+                        outcome=a.outcome, r2=f"{a.r2:.3f}", n=a.n),
+                    [_("Attribute"), _("Importance % of R²"), _("Shapley/LMG %"), _("Mean"), _("Performance 0-100"),
+                     _("Quadrant"), _("Base (complete answers)")],
                     ["", "percent", "percent", "mean", "decimal", "", "count"], rows))
     if study.priorities:
         n = study.drivers.overall.n if study.drivers is not None and study.drivers.overall is not None else None
-        rows = [[p.name, p.impact, p.importance, p.performance, p.gap, p.gap_to, p.effort, p.quadrant, n]
+        rows = [[p.name, p.impact, p.importance, p.performance, p.gap, p.gap_to, p.effort, _(p.quadrant), n]
                 for p in study.priorities]
-        out.append(("Priorities", "Improvement priorities: impact = importance × gap (0-100 scale), largest first.",
-                    ["Driver", "Impact", "Importance % of R²", "Performance 0-100", "Gap", "Gap to", "Effort",
-                     "Quadrant", "Base (complete answers)"],
+        out.append((_("Priorities"), _("Improvement priorities: impact = importance × gap (0-100 scale), largest first."),
+                    [_("Driver"), _("Impact"), _("Importance % of R²"), _("Performance 0-100"), _("Gap"), _("Gap to"),
+                     _("Effort"), _("Quadrant"), _("Base (complete answers)")],
                     ["", "mean", "percent", "decimal", "decimal", "", "", "", "count"], rows))
     nps = r.overall.get("nps")
     if nps is not None and nps.nps is not None and nps.distribution:
         rows = [[point, count, share] for point, count, share in nps.distribution]
-        rows.append(["Total", sum(row[1] for row in rows), sum(row[2] for row in rows)])
-        out.append(("NPS distribution", "Answers to the likelihood-to-recommend question, 0 to 10.",
-                    ["Score", "Answers", "Share %"], ["", "count", "percent"], rows))
+        rows.append([_("Total"), sum(row[1] for row in rows), sum(row[2] for row in rows)])
+        out.append((_("NPS distribution"), _("Answers to the likelihood-to-recommend question, 0 to 10."),
+                    [_("Score"), _("Answers"), _("Share %")], ["", "count", "percent"], rows))
     for comp in study.competitors:
         unit = _unit(comp.unit)
         rows = [[b.brand, b.value, b.low, b.high, b.n, b.diff, b.p_value, b.source] for b in comp.brands]
-        out.append((f"Competitors {comp.label}", f"{comp.label} ({comp.origin}): own brand minus each competitor.",
-                    ["Brand", "Value", "Low 95%", "High 95%", "Base", "Own minus brand", "p-value", "Source"],
+        out.append((_("Competitors {metric}").format(metric=comp.label),
+                    _("{metric} ({origin}): own brand minus each competitor.").format(metric=comp.label,
+                                                                                      origin=comp.origin),
+                    [_("Brand"), _("Value"), _("Low 95%"), _("High 95%"), _("Base"), _("Own minus brand"), _("p-value"),
+                     _("Source")],
                     ["", unit, unit, unit, "count", f"diff:{unit}", "p", ""], rows))
     if study.benchmarks:
         rows = [[b.label, Fmt(b.value if b.base != "suppressed" else None, _unit(b.unit)), b.compared,
                  b.standard.value, b.gap, b.standard.id, b.standard.industry, b.standard.region,
                  b.standard.source, b.standard.period or b.standard.year] for b in study.benchmarks]
-        out.append(("Benchmarks", "Each KPI beside the published benchmarks chosen for the study (gap = KPI − benchmark).",
-                    ["KPI", "Score", "Score on the benchmark's metric", "Benchmark", "Gap", "Standard", "Industry",
-                     "Region", "Source", "Year"],
+        out.append((_("Benchmarks"), _("Each KPI beside the published benchmarks chosen for the study (gap = KPI − benchmark)."),
+                    [_("KPI"), _("Score"), _("Score on the benchmark's metric"), _("Benchmark"), _("Gap"), _("Standard"),
+                     _("Industry"), _("Region"), _("Source"), _("Year")],
                     ["", "", "decimal", "decimal", "decimal", "", "", "", "", ""], rows))
     if study.journey is not None:
         j = study.journey
         unit = _unit(j.unit)
         rows = [[t.stage, t.name, t.value, t.low, t.high, t.n, t.target, t.gap, t.change,
-                 {1: "higher", -1: "lower"}.get(t.change_mark, ""), "yes" if t.pain else ""] for t in j.touchpoints]
-        out.append(("Journey", f"{j.kpi} at every touchpoint; change against {j.previous_period or 'the previous period'}.",
-                    ["Stage", "Touchpoint", j.kpi, "Low 95%", "High 95%", "Base", "Standard", "Gap", "Change", "Sig",
-                     "Pain point"],
+                 {1: _("higher"), -1: _("lower")}.get(t.change_mark, ""), _("yes") if t.pain else ""]
+                for t in j.touchpoints]
+        out.append((_("Journey"), _("{kpi} at every touchpoint; change against {previous}.").format(
+                        kpi=j.kpi, previous=j.previous_period or _("the previous period")),
+                    [_("Stage"), _("Touchpoint"), j.kpi, _("Low 95%"), _("High 95%"), _("Base"), _("Standard"), _("Gap"),
+                     _("Change"), _("Sig"), _("Pain point")],
                     ["", "", unit, unit, unit, "count", unit, f"diff:{unit}", f"diff:{unit}", "", ""], rows))
     if study.voice is not None:
         rows = [[t.theme, t.count, t.share, t.negative, t.neutral, t.positive] for t in study.voice.themes]
-        out.append(("Comment themes", f"{study.voice.n_comments} comments; {study.voice.uncoded} not coded to a theme.",
-                    ["Theme", "Comments", "Share %", "Negative", "Neutral", "Positive"],
+        out.append((_("Comment themes"), _("{n} comments; {u} not coded to a theme.").format(
+                        n=study.voice.n_comments, u=study.voice.uncoded),
+                    [_("Theme"), _("Comments"), _("Share %"), _("Negative"), _("Neutral"), _("Positive")],
                     ["", "count", "percent", "count", "count", "count"], rows))
     return out
 
@@ -166,16 +179,16 @@ def build_workbook(study: Study) -> bytes:
     brand = study.project.brand.primary.lstrip("#")
     wb = Workbook()
     contents = wb.active
-    contents.title = "Contents"
+    contents.title = _("Contents")
     head_font = Font(bold=True, color="FFFFFF")
     head_fill = PatternFill("solid", fgColor=brand)
     contents.append([safe_cell(study.project.report.title), safe_cell(study.project.client.name)])
     contents["A1"].font = Font(bold=True, size=14)
     contents.append([])
-    contents.append(["Sheet", "What it holds"])
+    contents.append([_("Sheet"), _("What it holds")])
     for cell in contents[3]:
         cell.font, cell.fill = head_font, head_fill
-    used = {"contents", "definitions"}
+    used = {contents.title.lower(), _("Definitions").lower()}
     for title, description, header, formats, rows in _tables(study):
         name = _sheet_name(title, used)
         ws = wb.create_sheet(name)
@@ -198,17 +211,19 @@ def build_workbook(study: Study) -> bytes:
     contents.column_dimensions["A"].width = 28
     contents.column_dimensions["B"].width = 90
     contents.freeze_panes = "A4"
-    defs = wb.create_sheet("Definitions")
-    defs.append(["Term", "Definition"])
+    defs = wb.create_sheet(_("Definitions"))
+    defs.append([_("Term"), _("Definition")])
     for cell in defs[1]:
         cell.font, cell.fill = head_font, head_fill
     for spec in study.results.kpis:
         defs.append([safe_cell(spec.label), safe_cell(definition(spec))])
     rules = study.results.rules
-    defs.append(["Intervals", "95%: Wald (NPS, CES index), Wilson (percentages), t (means); effective n when weighted."])
-    defs.append(["Significance", f"Two-sided tests at α = {study.results.alpha}; 'higher'/'lower' marks significant differences."])
-    defs.append(["Small bases", f"Below {rules.suppress_below}: not shown ('suppressed'); "
-                                f"{rules.suppress_below}–{rules.flag_below - 1}: small base."])
+    defs.append([_("Intervals"), _("95%: Wald (NPS, CES index), Wilson (percentages), t (means); effective n when "
+                                   "weighted.")])
+    defs.append([_("Significance"), _("Two-sided tests at α = {alpha}; 'higher'/'lower' marks significant "
+                                      "differences.").format(alpha=study.results.alpha)])
+    defs.append([_("Small bases"), _("Below {s}: not shown ('suppressed'); {s}–{f1}: small base.").format(
+        s=rules.suppress_below, f1=rules.flag_below - 1)])
     defs.column_dimensions["A"].width = 20
     defs.column_dimensions["B"].width = 100
     defs.freeze_panes = "A2"

@@ -10,6 +10,7 @@ import numpy as np
 
 from cxreport.config.schema import Project
 from cxreport.errors import ConfigError
+from cxreport.i18n import _
 from cxreport.scoring.drivers import MAX_LMG_DRIVERS, DriverError, cronbach_alpha, relative_weights, shapley
 from cxreport.util import did_you_mean
 from cxreport.validate import SurveyData, multi_punch_hint
@@ -113,7 +114,7 @@ def key_drivers(project: Project, data: SurveyData) -> DriverReport | None:
     try:
         report.overall = _analyse("Total", outcome_label, y, X, w, names, lows, highs, cfg.method, cfg.min_base)
     except DriverError as exc:
-        report.skipped.append(f"Total: {exc}")
+        report.skipped.append(_("Total: {reason}").format(reason=exc))
     for seg_name in cfg.segments:
         seg = next((s for s in data.segments if s.name == seg_name), None)
         if seg is None:
@@ -123,7 +124,8 @@ def key_drivers(project: Project, data: SurveyData) -> DriverReport | None:
             mask = seg.codes == g
             complete = int((mask & ~np.isnan(y) & ~np.isnan(X).any(axis=1)).sum())
             if complete < cfg.min_base:
-                report.skipped.append(f"{seg_name} {label}: {complete} complete cases, fewer than {cfg.min_base}")
+                report.skipped.append(_("{segment} {group}: {n} complete cases, fewer than {min}").format(
+                    segment=seg_name, group=label, n=complete, min=cfg.min_base))
                 continue
             try:
                 report.segments.append(_analyse(f"{seg_name}: {label}", outcome_label, y[mask], X[mask],

@@ -8,7 +8,7 @@ import numpy as np
 
 from cxreport.i18n import _
 from cxreport.present.charts import Chart, ChartStyle, _drawing, _new_figure, _render, plain
-from cxreport.present.formatting import num
+from cxreport.present.formatting import num, pct
 
 
 def distribution(scores: np.ndarray, pass_mark: float, bands: list[tuple[str, float]], cs: ChartStyle) -> Chart:
@@ -22,7 +22,7 @@ def distribution(scores: np.ndarray, pass_mark: float, bands: list[tuple[str, fl
         colours = [cs.primary if edges[k] >= pass_mark else "#C62828" for k in range(len(counts))]
         ax.bar(edges[:-1] + 2.5, counts, width=4.4, color=colours)
         ax.axvline(pass_mark, color="#1D232A", linestyle=(0, (4, 3)), linewidth=1.1)
-        ax.annotate(_("pass mark {v}%").format(v=num(pass_mark)), (pass_mark, max(counts.max(), 1)),
+        ax.annotate(_("pass mark {v}").format(v=pct(pass_mark)), (pass_mark, max(counts.max(), 1)),
                     xytext=(4, -2), textcoords="offset points", fontsize=8, va="top")
         ax.set_xlim(0, 100)
         ax.set_xlabel(_("Visit score (%)"))
@@ -30,8 +30,8 @@ def distribution(scores: np.ndarray, pass_mark: float, bands: list[tuple[str, fl
         ax.grid(axis="x", visible=False)
         ax.grid(axis="y", visible=True)
     below = int((scores < pass_mark).sum())
-    alt = _("Distribution of {n} visit scores; {b} below the pass mark of {p}%.").format(
-        n=len(scores), b=below, p=num(pass_mark))
+    alt = _("Distribution of {n} visit scores; {b} below the pass mark of {p}.").format(
+        n=num(len(scores)), b=num(below), p=pct(pass_mark))
     return _render(fig, "score-distribution", _("Visit score distribution"), alt)
 
 
@@ -65,7 +65,7 @@ def programme_trend(rows: list[dict], pass_mark: float, cs: ChartStyle) -> Chart
             ax.annotate(num(v, 1), (x, v), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=8)
         _line(ax, xs, [r["pass_rate"] for r in rows], cs.accent, _("Pass rate (%)"), width=1.5, marker="s")
         _wave_axes(ax, [r["wave"] for r in rows], pass_mark, legend_columns=2)
-    alt = "; ".join(f"{r['wave']}: {num(r['score'], 1)}%" for r in rows)
+    alt = "; ".join(f"{r['wave']}: {pct(r['score'], 1)}" for r in rows)
     return _render(fig, "programme-trend", _("Programme score by wave"), alt)
 
 
@@ -80,6 +80,5 @@ def location_trend(name: str, waves: list[dict], pass_mark: float, cs: ChartStyl
         _line(ax, xs, [w["region"] for w in waves], cs.accent, _("Region"), width=1.3, marker="s")
         _line(ax, xs, [w["programme"] for w in waves], "#8A939D", _("Programme"), width=1.3, marker="^")
         _wave_axes(ax, [w["name"] for w in waves], pass_mark, legend_columns=3)
-    alt = f"{name}: " + "; ".join(f"{w['name']} {num(w['score'], 1) if w['score'] is not None else '—'}%"
-                                   for w in waves)
+    alt = f"{name}: " + "; ".join(f"{w['name']} {pct(w['score'], 1)}" for w in waves)
     return _render(fig, "location-trend", _("Score by wave"), alt)

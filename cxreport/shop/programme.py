@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from cxreport.config.schema import Brand, Client, LANGUAGES, Model, ProjectFile
+from cxreport.config.schema import Brand, Client, Model, ProjectFile, ReportLanguage
 from cxreport.util import did_you_mean
 
 ItemType = Literal["yes_no", "scale", "multi_check", "numeric", "text"]
@@ -23,7 +23,8 @@ class Programme(Model):
     name: str = Field(min_length=1, description="Programme name, shown on every report.")
     client: Client = Field(description="Client name and logo (as in the project file).")
     brand: Brand = Field(default_factory=Brand, description="Colours and font (as in the project file).")
-    language: Literal[LANGUAGES] = Field("en", description="Report language.")  # type: ignore[valid-type]
+    language: ReportLanguage = Field(
+        "en", description="Report language: en (English) or zh-CN (Simplified Chinese; zh is accepted).")
     prepared_by: str | None = Field(None, description="Who runs the programme (agency).")
     confidentiality: str | None = Field(None, description="Confidentiality line in every page footer.")
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from cxreport import __version__
 from cxreport.errors import CxError
+from cxreport import i18n
 from cxreport.i18n import _
 from cxreport.masking import mask_personal_data
 from cxreport.shop.analysis import ProgrammeResults
@@ -376,6 +377,15 @@ def render_batch(tasks: list[tuple], jobs: int | None, label: str) -> list[tuple
 def render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None = None, scoresheets: bool = False,
                locations: bool = False, formats: tuple[str, ...] = ("html", "pdf"), jobs: int | None = None,
                ) -> list[tuple[str, Path]]:
+    # Contexts and charts are made in the programme's language; each worker renders in the
+    # language its context names (render_html reads context["lang"]).
+    with i18n.use_language(prog.programme.language):
+        return _render_all(prog, out_dir, wave=wave, scoresheets=scoresheets, locations=locations,
+                           formats=formats, jobs=jobs)
+
+
+def _render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None, scoresheets: bool, locations: bool,
+                formats: tuple[str, ...], jobs: int | None) -> list[tuple[str, Path]]:
     from cxreport.present.charts import ChartStyle
     from cxreport.present.render import render_report
 
