@@ -251,11 +251,11 @@ def test_build_of_the_committed_project_is_chinese(tmp_path):
     result = build(PROJECT_FILE, tmp_path / "out", formats=("html", "pdf"))
     soup = BeautifulSoup(result.paths["html"].read_text(encoding="utf-8"), "html.parser")
     assert soup.html["lang"] == "zh-CN"
-    headings = [h.get_text(" ", strip=True) for h in soup.find_all("h2")]
-    assert len(headings) >= 10
-    section_titles = [h for h in headings if h not in {s.name for s in result.study.results.segments}]
-    assert all(CJK.search(h) for h in section_titles), section_titles
-    for english in ("Executive summary", "KPI scorecard", "Voice of the customer", "Methodology"):
+    sections = [h.get_text(" ", strip=True) for h in soup.find_all("h1")]
+    headings = sections + [h.get_text(" ", strip=True) for h in soup.find_all("h2")]
+    assert len(sections) >= 12 and len(headings) >= 30
+    assert all(CJK.search(h) for h in headings), [h for h in headings if not CJK.search(h)]
+    for english in ("Executive summary", "KPI scorecard", "Voice of the customer", "Methodology", "Contents"):
         assert english not in headings
     assert "总体情况" in soup.get_text()                 # the Chinese narrative is merged in
     text = "\n".join(page.extract_text() or "" for page in pypdf.PdfReader(result.paths["pdf"]).pages)
