@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= out/demo
+OUT_ZH ?= out/huayue
 
-.PHONY: setup system demo test bench docs i18n clean
+.PHONY: setup system demo demo-zh test bench docs i18n clean
 
 system:
 	@bash .ci/system-packages.sh
@@ -20,6 +21,10 @@ setup: system $(BIN)/cxreport
 ## Build the bundled Harbour Bank sample: HTML and PDF reports, paths printed at the end.
 demo: setup
 	$(BIN)/cxreport demo -o $(OUT)
+
+## Build the Chinese sample (华悦零售, samples/huayue-retail): HTML and PDF, paths printed at the end.
+demo-zh: setup
+	$(BIN)/cxreport build samples/huayue-retail/cxreport.yaml -o $(OUT_ZH) --format html,pdf
 
 ## The whole test suite (what CI runs).
 test: setup

@@ -99,15 +99,29 @@ def _chart_rows(breakdown: Breakdown, key: str) -> list[dict]:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+    """An HTML id fragment: letters and digits of any script (区域 stays 区域), the rest '-'."""
+    return re.sub(r"[\W_]+", "-", text.lower()).strip("-") or "x"
+
+
+def _unique(base: str, used: set[str]) -> str:
+    """``base``, or ``base-2``, ``base-3``… when an earlier element already has that id."""
+    candidate, number = base, 1
+    while candidate in used:
+        number += 1
+        candidate = f"{base}-{number}"
+    used.add(candidate)
+    return candidate
 
 
 def _comments(study: Study, limit: int) -> list[dict]:
-    """A deterministic selection of verbatims: the most recent, balanced across NPS groups."""
+    """A deterministic selection of verbatims: the most recent, balanced across NPS groups;
+    masked like the theme verbatims (including the project's ``comments.mask_names``)."""
     frame = study.data.comments
     if limit == 0 or "text" not in frame or not frame["text"].astype(bool).any():
         return []
     from cxreport.masking import mask_personal_data
+
+    names = study.project.comments.mask_names if study.project.comments else []
 
     with_text = frame[frame["text"].str.len() > 0].copy()
     if "date" in with_text:
@@ -119,11 +133,11 @@ def _comments(study: Study, limit: int) -> list[dict]:
         per = max(1, limit // 3)
         for label, mask in groups:
             for _i, row in with_text[mask].head(per).iterrows():
-                out.append({"text": mask_personal_data(row["text"]), "group": label,
+                out.append({"text": mask_personal_data(row["text"], names), "group": label,
                             "score": int(row["nps"]), "row": int(row["row"])})
     else:
         for _i, row in with_text.head(limit).iterrows():
-            out.append({"text": mask_personal_data(row["text"]), "group": "", "score": None, "row": int(row["row"])})
+            out.append({"text": mask_personal_data(row["text"], names), "group": "", "score": None, "row": int(row["row"])})
     return out[:limit]
 
 
@@ -164,16 +178,18 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
 
     # Breakdowns by segment.
     segments = []
+    segment_ids: set[str] = set()
     for breakdown in results.segments:
         rows = [_group_row(g, kpi_keys, study, breakdown) for g in breakdown.groups]
+        seg_id = _unique(f"seg-{_slug(breakdown.name)}", segment_ids)
         chart = None
         if first is not None and client_charts:
             target = study.targets.overall.get(first.key)
             chart = charts.defer(
-                charts.ranked_bars, f"seg-{_slug(breakdown.name)}", _("{kpi} by {segment}").format(kpi=first.label, segment=breakdown.name.lower()),
+                charts.ranked_bars, seg_id, _("{kpi} by {segment}").format(kpi=first.label, segment=breakdown.name.lower()),
                 _chart_rows(breakdown, first.key), first, cs, total=results.overall[first.key].headline.value,
                 target=target.target if target else None, flag_below=rules.flag_below)
-        segments.append({"name": breakdown.name, "id": f"seg-{_slug(breakdown.name)}", "rows": rows,
+        segments.append({"name": breakdown.name, "id": seg_id, "rows": rows,
                          "chart": chart, "n_tests": breakdown.n_tests, "total_base": breakdown.total_base,
                          "many_tests": breakdown.n_tests > 20, "overlapping": breakdown.overlapping})
 
