@@ -28,6 +28,7 @@ from cxreport import i18n
 from cxreport.errors import RenderError
 from cxreport.images import image_mime
 from cxreport.present.formatting import FILTERS
+from cxreport.present.interactive import html_extras
 from cxreport.resources import templates_dir, theme_dir
 
 FORMATS = ("html", "pdf")
@@ -119,7 +120,7 @@ def render_html(template: str, context: dict, target: str, env: jinja2.Environme
     css = (theme_dir() / "report.css").read_text(encoding="utf-8")
     try:
         return env.get_template(template).render(**context, target=target, css=Markup(css),
-                                                 brand_css=brand_css(context["brand"]))
+                                                 brand_css=brand_css(context["brand"]), **html_extras(target))
     except jinja2.TemplateError as exc:
         raise RenderError(f"template {template}: {exc}") from exc
 
