@@ -61,6 +61,12 @@ def default_rows(n: int = 60, seed: int = 7) -> list[list]:
 DEFAULT_CSV = csv_text(default_rows())
 
 
+def pytest_configure(config):
+    # Registered here, not in pyproject.toml: the browser tests run in the normal suite
+    # (select or leave them out with -m browser / -m "not browser").
+    config.addinivalue_line("markers", "browser: opens the HTML reports in headless chromium (tests/test_browser.py)")
+
+
 def _merge(base: dict, overrides: dict) -> dict:
     out = copy.deepcopy(base)
     for key, value in overrides.items():

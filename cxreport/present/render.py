@@ -35,6 +35,7 @@ from cxreport.present.sandbox import ReportSandbox, describe_template_error, pla
 from cxreport.present.themes import TemplateSearch, theme_files
 from cxreport.present.themes import built_in as built_in_templates
 from cxreport.resources import templates_dir
+from cxreport.present.interactive import html_extras
 
 FORMATS = ("html", "pdf")
 
@@ -202,7 +203,8 @@ def render_html(template: str, context: dict, target: str, env: jinja2.Environme
         with i18n.use_language(lang):
             return env.get_template(template).render(**data, target=target,
                                                      css=Markup(css) + "\n" + language_css(),
-                                                     brand_css=brand_css(data["brand"], lang))
+                                                     brand_css=brand_css(data["brand"], lang),
+                                                     **html_extras(target))
     except RenderError:
         raise
     except Exception as exc:
