@@ -312,7 +312,7 @@ def test_narrative_pdf_links_point_only_to_the_web(narrative_build, trap):
     assert set(uris) == {f"{trap.url}/link", "https://example.com/ok", "mailto:cx@example.com"}, uris
 
 
-def test_a_logo_that_links_to_the_network_fails_the_pdf_without_a_request(fresh_trap, tmp_path, make_project):
+def test_a_logo_that_links_to_the_network_fails_the_build_without_a_request(fresh_trap, tmp_path, make_project):
     from click.testing import CliRunner
 
     from cxreport.cli import cli
@@ -322,7 +322,9 @@ def test_a_logo_that_links_to_the_network_fails_the_pdf_without_a_request(fresh_
     project = make_project(tmp_path / "p", client={"name": "Acme", "logo": "logo.svg"}, files={"logo.svg": svg})
     result = CliRunner().invoke(cli, ["build", str(project), "-o", str(tmp_path / "out"), "--format", "pdf"])
     assert result.exit_code == 1, result.output
-    assert "outside the project" in result.stderr and fresh_trap.url in result.stderr
+    # Refused when the project file is checked, before anything is rendered or fetched.
+    assert "client.logo" in result.stderr and "external resource" in result.stderr
+    assert fresh_trap.url in result.stderr
     assert "Traceback" not in result.output
     assert fresh_trap.requests == []
     assert not (tmp_path / "out" / "report.pdf").exists()
