@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from cxreport.i18n import _
+
 # Word boundaries against Latin letters, digits and "_" only: a CJK character next to a
 # number or name does not hide it (Python's \b counts CJK characters as word characters).
 _B = r"(?<![A-Za-z0-9_])"
@@ -30,17 +32,20 @@ def mask_personal_data(text: str, names: list[str] | None = None) -> str:
     """Mask e-mail addresses, card, account and phone numbers, sort codes, and the ``names``
     a project lists (staff or customer names, matched as whole words in any case; a name
     written in Chinese characters wherever it appears)."""
-    text = _EMAIL.sub("[email]", text)
-    text = _CN_MOBILE.sub("[phone]", text)
-    text = _CARD.sub("[card number]", text)
-    text = _ACCOUNT.sub(lambda m: f"{m.group(1)}{m.group(2)}[account number]", text)
-    text = _PHONE.sub("[phone]", text)
-    text = _SORT_CODE.sub("[sort code]", text)
+    # The labels are in the report's language ("[phone]", "[电话]").
+    phone, name_label = _("[phone]"), _("[name]")
+    text = _EMAIL.sub(_("[email]"), text)
+    text = _CN_MOBILE.sub(phone, text)
+    text = _CARD.sub(_("[card number]"), text)
+    account = _("[account number]")
+    text = _ACCOUNT.sub(lambda m: f"{m.group(1)}{m.group(2)}{account}", text)
+    text = _PHONE.sub(phone, text)
+    text = _SORT_CODE.sub(_("[sort code]"), text)
     for name in names or []:
         if name.strip():
             words = r"\s+".join(re.escape(w) for w in name.split())
             if _CJK.search(name):      # Chinese names sit between other characters
-                text = re.sub(words, "[name]", text)
+                text = re.sub(words, name_label, text)
             else:
-                text = re.sub(rf"(?<!\w){words}(?!\w)", "[name]", text, flags=re.IGNORECASE)
+                text = re.sub(rf"(?<!\w){words}(?!\w)", name_label, text, flags=re.IGNORECASE)
     return text

@@ -74,8 +74,8 @@ class MetricComparison:
 
 
 def _label(metric: str) -> str:
-    return {"nps": "NPS", "csat_top2": "CSAT (top-2-box %)", "ces_mean": "CES (mean, 1–7)", "acsi": "ACSI-style index",
-            "csat_mean": "CSAT (mean)", "ces_index": "CES index"}.get(metric, metric)
+    return {"nps": _("NPS"), "csat_top2": _("CSAT (top-2-box %)"), "ces_mean": _("CES (mean, 1–7)"),
+            "acsi": _("ACSI-style index"), "csat_mean": _("CSAT (mean)"), "ces_index": _("CES index")}.get(metric, metric)
 
 
 def _summarise(metric: str, origin: str, values: list[BrandValue], own_brand: str, notes: list[str]) -> MetricComparison:
@@ -144,8 +144,8 @@ def _survey(project: Project, cfg, rules: BaseRules, alpha: float, own_brand: st
                     bv.diff, bv.p_value, bv.testable = test.diff, test.p_value, True
                     bv.mark = test.direction if test.significant(alpha) else 0
             values_out.append(bv)
-        notes = ["Brands were rated by the same respondents; differences are tested as if the samples were "
-                 "independent, which is conservative when ratings are positively correlated."]
+        notes = [_("Brands were rated by the same respondents; differences are tested as if the samples were "
+                   "independent, which is conservative when ratings are positively correlated.")]
         out.append(_summarise(METRIC_OF[key], "survey", values_out, own_brand, notes))
     return out
 

@@ -73,6 +73,16 @@ def plain(text: str) -> str:
     return str(text).replace("$", r"\$")
 
 
+def two_lines(label: str) -> str:
+    """A period label on two lines for a crowded axis: 'Q1 2026' → 'Q1\\n2026',
+    '2026年第1季度' → '2026年\\n第1季度' (Chinese labels have no spaces)."""
+    if " " in label:
+        return label.replace(" ", "\n", 1)
+    if "年" in label[:-1]:
+        return label.replace("年", "年\n", 1)
+    return label
+
+
 def font_available(family: str) -> bool:
     try:
         font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
@@ -280,9 +290,10 @@ def trend(chart_id: str, title: str, points: list[dict], spec, cs: ChartStyle, *
                             textcoords="offset points", ha="center", fontsize=8, color="#1D232A")
         if target is not None:
             ax.axhline(target, color="#1D232A", linewidth=1.0, linestyle=(0, (4, 3)))
-            ax.annotate(_("target"), (xs[-1] if xs else 0, target), xytext=(2, 3), textcoords="offset points",
-                        fontsize=7, color="#1D232A", ha="right")
-        ax.set_xticks(xs, [plain(p["label"]).replace(" ", "\n", 1) for p in points], fontsize=7.5)
+            # In the right margin, level with the line: never on top of a point's label.
+            ax.annotate(_("target"), (1.0, target), xycoords=("axes fraction", "data"), xytext=(3, 0),
+                        textcoords="offset points", fontsize=7, color="#1D232A", ha="left", va="center")
+        ax.set_xticks(xs, [two_lines(plain(p["label"])) for p in points], fontsize=7.5)
         ax.grid(axis="x", visible=False)
         ax.grid(axis="y", visible=True)
         ax.set_xlim(-0.4, len(points) - 0.6)
