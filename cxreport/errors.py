@@ -7,6 +7,8 @@ code 1, never a traceback.
 
 from __future__ import annotations
 
+import errno
+
 import click
 
 
@@ -41,3 +43,14 @@ class DataError(CxError):
 
 class RenderError(CxError):
     """A report could not be rendered or written."""
+
+
+#: errno values that mean "no room left": ENOSPC, and EDQUOT (a user's quota is used up).
+DISK_FULL_ERRNOS = frozenset(e for e in (getattr(errno, "ENOSPC", None), getattr(errno, "EDQUOT", None)) if e)
+
+
+def os_error_text(exc: OSError) -> str:
+    """What an :class:`OSError` means, in words a user acts on ("the disk is full …")."""
+    if exc.errno in DISK_FULL_ERRNOS:
+        return f"the disk is full ({exc.strerror or 'no space left on device'}); free some space and try again"
+    return exc.strerror or str(exc)

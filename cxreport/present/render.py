@@ -28,7 +28,7 @@ import jinja2
 from markupsafe import Markup
 
 from cxreport import i18n
-from cxreport.errors import RenderError
+from cxreport.errors import RenderError, os_error_text
 from cxreport.images import image_mime
 from cxreport.present.formatting import FILTERS
 from cxreport.present.sandbox import ReportSandbox, describe_template_error, plain_data
@@ -284,15 +284,17 @@ def write_outputs(outputs: dict[str, bytes], out_dir: Path) -> dict[str, Path]:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise RenderError(f"cannot create output folder {out_dir}: {exc.strerror}") from None
+        raise RenderError(f"cannot create output folder {out_dir}: {os_error_text(exc)}") from None
     if not os.access(out_dir, os.W_OK):
         raise RenderError(f"cannot write to output folder {out_dir}: permission denied")
     for name in outputs:
         if (out_dir / name).is_dir():
             raise RenderError(f"cannot write {out_dir / name}: a folder of that name is in the way")
     temps: dict[str, str] = {}
+    current = ""
     try:
         for name, data in outputs.items():
+            current = name
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=out_dir)
             temps[name] = tmp
             with os.fdopen(fd, "wb") as handle:
@@ -301,12 +303,14 @@ def write_outputs(outputs: dict[str, bytes], out_dir: Path) -> dict[str, Path]:
                 os.fsync(handle.fileno())
         final = {}
         for name, tmp in temps.items():
+            current = name
             os.chmod(tmp, 0o644)
             os.replace(tmp, out_dir / name)
             final[name] = out_dir / name
         return final
     except OSError as exc:
-        raise RenderError(f"cannot write reports to {out_dir}: {exc.strerror}") from None
+        # Nothing is renamed until every file is written, so earlier versions stay whole.
+        raise RenderError(f"cannot write {out_dir / current}: {os_error_text(exc)}") from None
     finally:
         for tmp in temps.values():
             if os.path.exists(tmp):

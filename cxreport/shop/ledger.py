@@ -6,7 +6,8 @@
   deleted). At most one accepted visit per visit id (a unique index enforces it).
 - Each file is taken in one ``BEGIN IMMEDIATE`` transaction (WAL mode, long busy
   timeout): a process killed mid-submit leaves no trace of that file, and concurrent
-  submitters queue instead of failing.
+  submitters queue instead of failing. A full disk (SQLite's ``SQLITE_FULL``) rolls the
+  file's transaction back and is reported as one line naming the file.
 - Scores are stored per scoring run. Submitting adds the new visits' scores to the
   current run; ``rescore`` starts a new run over every accepted visit and keeps the old.
 """
@@ -17,7 +18,9 @@ import datetime as dt
 import getpass
 import hashlib
 import json
+import os
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,16 +91,58 @@ def settings_hash(prog: ProgrammeFile) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+# --------------------------------------------------------------------------- test hooks
+#
+# Inert unless the environment sets them; tests/test_shop_faults.py uses them to stop a
+# real `cxreport shop submit` at a named point (and SIGKILL it there) or to fill the disk.
+#
+#   CXREPORT_TEST_PAUSE=POINT[#N]    the Nth time (default: the first) a submit reaches
+#                                    POINT, create the file CXREPORT_TEST_PAUSE_FILE names
+#                                    and sleep CXREPORT_TEST_PAUSE_SECONDS (default 60)
+#   CXREPORT_TEST_LEDGER_MAX_PAGES=N PRAGMA max_page_count = N on every ledger connection:
+#                                    the ledger cannot grow past N pages (SQLITE_FULL)
+
+#: Where a submit can be paused, in the order it reaches them for each file.
+PAUSE_POINTS = ("before-begin", "before-blob", "after-blob", "mid-visits", "before-commit", "after-commit")
+_reached: dict[str, int] = {}
+
+
+def pause_point(name: str) -> None:
+    spec = os.environ.get("CXREPORT_TEST_PAUSE")
+    if not spec:
+        return
+    point, _sep, nth = spec.partition("#")
+    if point != name:
+        return
+    _reached[name] = _reached.get(name, 0) + 1
+    if _reached[name] != int(nth or 1):
+        return
+    marker = os.environ.get("CXREPORT_TEST_PAUSE_FILE")
+    if marker:
+        Path(marker).write_text(name, encoding="utf-8")
+    time.sleep(float(os.environ.get("CXREPORT_TEST_PAUSE_SECONDS", "60")))
+
+
+def ledger_problem(exc: sqlite3.Error, path: Path) -> str:
+    """An SQLite error as the words a user acts on."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code == sqlite3.SQLITE_FULL or "disk is full" in str(exc):
+        return (f"the disk is full ({path.name} could not grow: {exc}); free some space and try again")
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc):
+        return f"{path.name} stayed locked by another process; try again when it has finished"
+    return f"{path.name}: {exc}"
+
+
 def connect(path: Path, wait_seconds: float = 60.0) -> sqlite3.Connection:
     """Open (and if needed create) the ledger; waits for other processes creating it too."""
-    import time
-
     try:
         conn = sqlite3.connect(path, timeout=wait_seconds, isolation_level=None)
     except sqlite3.OperationalError as exc:
         raise CxError(f"cannot open the ledger {path}: {exc}") from None
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {int(wait_seconds * 1000)}")
+    if os.environ.get("CXREPORT_TEST_LEDGER_MAX_PAGES"):
+        conn.execute(f"PRAGMA max_page_count = {int(os.environ['CXREPORT_TEST_LEDGER_MAX_PAGES'])}")
     deadline = time.monotonic() + wait_seconds
     while True:
         # Switching to WAL and creating the tables can meet another process doing the same;
@@ -143,7 +188,7 @@ class Ledger:
         try:
             self.conn = connect(self.path)
         except sqlite3.OperationalError as exc:
-            raise CxError(f"{self.path.name}: cannot use the ledger ({exc})") from None
+            raise CxError(f"cannot use the ledger: {ledger_problem(exc, self.path)}") from None
         except sqlite3.DatabaseError as exc:
             raise CxError(f"{self.path.name}: not a cxreport ledger ({exc})") from None
 
@@ -160,8 +205,30 @@ class Ledger:
 
     def submit(self, name: str, raw: bytes, *, replace: bool = False, reason: str | None = None,
                who: str | None = None) -> FileOutcome:
-        """Take one file in one transaction."""
-        who = who or getpass.getuser()
+        """Take one file in one transaction: all of it is recorded, or none of it.
+
+        An SQLite failure (a full disk, a lock held too long) rolls the transaction back and
+        becomes a :class:`CxError` naming the file.
+        """
+        pause_point("before-begin")
+        try:
+            outcome = self._submit(name, raw, replace=replace, reason=reason, who=who or getpass.getuser())
+        except sqlite3.Error as exc:
+            raise CxError(f"{name}: not recorded, {ledger_problem(exc, self.path)} "
+                          "(the ledger is unchanged by this file)") from None
+        pause_point("after-commit")
+        return outcome
+
+    def _rollback(self) -> None:
+        # SQLite may already have rolled back (it does on SQLITE_FULL); a failed rollback is
+        # undone when the ledger is next opened, since nothing was committed.
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+
+    def _submit(self, name: str, raw: bytes, *, replace: bool, reason: str | None, who: str) -> FileOutcome:
         sha = hashlib.sha256(raw).hexdigest()
         version = self.prog.questionnaire.version
         conn = self.conn
@@ -181,15 +248,19 @@ class Ledger:
                 file_problems: list[str] = []
             except FileError as exc:
                 visits, file_problems = [], [str(exc)]
+            pause_point("before-blob")
             cur = conn.execute(
                 "INSERT INTO files (name, sha256, size, content, submitted_at, submitted_by, questionnaire_version,"
                 " status, problems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (name, sha, len(raw), raw, stamp, who, version, "rejected", json.dumps(file_problems)))
             file_id = cur.lastrowid
+            pause_point("after-blob")
             outcome = FileOutcome(name, "rejected", problems=file_problems)
             accepted_rows: list[int] = []
             seen_in_file: set[str] = set()
-            for visit in visits:
+            for number, visit in enumerate(visits, start=1):
+                if number == len(visits) // 2 + 1:
+                    pause_point("mid-visits")
                 problems = check_visit(self.prog, visit)
                 if visit.visit_id in seen_in_file:
                     problems.append(f"visit id {visit.visit_id} appears twice in this file")
@@ -231,11 +302,11 @@ class Ledger:
                 else:
                     outcome.note = ("the questionnaire or scoring settings changed since the last scoring run; "
                                     "the visits are recorded — run `cxreport shop rescore` to score them")
+            pause_point("before-commit")
             conn.execute("COMMIT")
             return outcome
         except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            self._rollback()
             raise
 
     # ----------------------------------------------------------------------- scoring runs
@@ -277,6 +348,13 @@ class Ledger:
     def rescore(self, reason: str, who: str | None = None) -> tuple[int, int, int]:
         """A new scoring run over every accepted visit; returns (run id, visits, scores changed)."""
         who = who or getpass.getuser()
+        try:
+            return self._rescore(reason, who)
+        except sqlite3.Error as exc:
+            raise CxError(f"rescore not done, {ledger_problem(exc, self.path)} "
+                          "(the ledger is unchanged)") from None
+
+    def _rescore(self, reason: str, who: str) -> tuple[int, int, int]:
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -294,8 +372,7 @@ class Ledger:
             conn.execute("COMMIT")
             return int(run_id), len(rows), changed
         except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            self._rollback()
             raise
 
     # ----------------------------------------------------------------------- reading
@@ -335,6 +412,31 @@ class Ledger:
     def file_bytes(self, file_id: int) -> bytes:
         row = self.conn.execute("SELECT content FROM files WHERE id = ?", (file_id,)).fetchone()
         return bytes(row["content"]) if row else b""
+
+    def stored_files(self, status: str = "all") -> list[sqlite3.Row]:
+        """Every stored submission, oldest first, without its bytes.
+
+        ``status``: ``all``; ``accepted`` (accepted or partly accepted: files that gave at
+        least one accepted visit); ``rejected`` (files none of whose visits were accepted).
+        """
+        where = {"all": "", "accepted": "WHERE status IN ('accepted', 'partly accepted')",
+                 "rejected": "WHERE status = 'rejected'"}
+        if status not in where:
+            raise CxError(f"unknown file status '{status}' (use {', '.join(where)})")
+        return self.conn.execute("SELECT id, name, sha256, size, status, submitted_at, submitted_by FROM files "
+                                 f"{where[status]} ORDER BY id").fetchall()
+
+    def verified_bytes(self, file_id: int) -> bytes:
+        """A stored file's bytes, checked against the SHA-256 and size recorded when it came in."""
+        row = self.conn.execute("SELECT name, sha256, size, content FROM files WHERE id = ?", (file_id,)).fetchone()
+        if row is None:
+            raise CxError(f"{self.path.name}: no stored file #{file_id}")
+        data = bytes(row["content"])
+        if len(data) != row["size"] or hashlib.sha256(data).hexdigest() != row["sha256"]:
+            raise CxError(f"{row['name']} (file #{file_id} in {self.path.name}): the stored bytes do not match the "
+                          f"SHA-256 recorded when it was submitted ({row['sha256'][:12]}…); the ledger is damaged, "
+                          "restore it from a backup")
+        return data
 
     def status_counts(self) -> dict:
         conn = self.conn
