@@ -309,12 +309,13 @@ def shop_submit(programme: Path, files: tuple[Path, ...], replace: bool, reason:
     from cxreport.shop.commands import load, submit_files
 
     prog = load(programme, allow_outside)
-    outcomes = submit_files(prog, list(files), replace=replace, reason=reason, who=who)
     rejected = 0
-    for out in outcomes:
+
+    def show(out) -> None:   # each file as soon as it is recorded
+        nonlocal rejected
         if out.status == "unchanged":
             click.echo(f"{out.name}: unchanged — {out.note}")
-            continue
+            return
         accepted = sum(v.status in ("accepted", "replaced") for v in out.visits)
         click.echo(f"{out.name}: {out.status} ({accepted} of {len(out.visits)} visits accepted)")
         if out.note:
@@ -328,6 +329,8 @@ def shop_submit(programme: Path, files: tuple[Path, ...], replace: bool, reason:
             for problem in visit.problems:
                 click.echo(f"  {out.name}: visit {visit.visit_id}: {problem}", err=True)
             rejected += visit.status == "rejected"
+
+    submit_files(prog, list(files), replace=replace, reason=reason, who=who, on_outcome=show)
     click.echo(f"Ledger: {prog.ledger_path}")
     if rejected:
         raise CxError(f"{rejected} visit(s) or file(s) rejected; they are recorded in the ledger with the reasons above")
@@ -371,6 +374,48 @@ def shop_status(programme: Path, allow_outside: bool) -> None:
             click.echo(f"  {r['file']}: visit {r['visit_id']}: {'; '.join(r['problems'])}")
     click.echo("Scoring runs: " + (", ".join(f"#{r['id']} ({r['questionnaire_version']}, {r['created_at']})"
                                             for r in counts["runs"]) or "none"))
+
+
+@shop.command("files", context_settings=CONTEXT)
+@programme_argument
+@click.option("--status", type=click.Choice(["accepted", "rejected", "all"]), default="all", show_default=True,
+              help="Which submissions: accepted (including partly accepted), rejected, or all.")
+@click.option("--extract", "extract_dir", type=click.Path(path_type=Path), default=None,
+              help="Write the files back into this folder, byte for byte, under safe unique names "
+                   "(nothing there is overwritten; each SHA-256 is checked).")
+@allow_outside_option
+def shop_files(programme: Path, status: str, extract_dir: Path | None, allow_outside: bool) -> None:
+    """List the scoresheet files kept in the ledger, or get them back with --extract.
+
+    One line per stored submission, tab-separated: id, when, who, status, size in bytes,
+    SHA-256 and name (control characters in names shown as escapes).
+
+    \b
+    Example:
+      cxreport shop files programme.yaml
+      cxreport shop files programme.yaml --status accepted --extract recovered/
+    """
+    from cxreport.shop.commands import extract_files, load, stored_files
+    from cxreport.shop.recover import printable
+
+    prog = load(programme, allow_outside)
+    if extract_dir is None:
+        rows = stored_files(prog, status)
+        click.echo("\t".join(("id", "submitted", "by", "status", "bytes", "sha256", "name")))
+        for r in rows:
+            click.echo("\t".join((str(r["id"]), r["submitted_at"], printable(r["submitted_by"]), r["status"],
+                                  str(r["size"]), r["sha256"], printable(r["name"]))))
+        click.echo(f"{len(rows)} file(s) in {prog.ledger_path}", err=True)
+        return
+
+    def show(item) -> None:   # each file as soon as it is in place
+        note = "" if item.written else "  (already there, identical)"
+        click.echo(f"{item.path}  ← #{item.file_id} {printable(item.stored_name)}  sha256 {item.sha256}{note}")
+
+    done = extract_files(prog, extract_dir, status, on_file=show)
+    written = sum(item.written for item in done)
+    click.echo(f"{len(done)} file(s) in {extract_dir}: {written} written, {len(done) - written} already there "
+               "with the same bytes; every SHA-256 checked", err=True)
 
 
 @shop.command("export", context_settings=CONTEXT)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +16,13 @@ from cxreport.shop.programme import ProgrammeFile
 
 
 def submit_files(prog: ProgrammeFile, files: list[Path], *, replace: bool = False, reason: str | None = None,
-                 who: str | None = None) -> list[FileOutcome]:
+                 who: str | None = None, on_outcome: Callable[[FileOutcome], None] | None = None,
+                 ) -> list[FileOutcome]:
+    """Record ``files`` one after the other, each in its own transaction.
+
+    ``on_outcome`` hears about each file as soon as it is recorded, so that when a later
+    file fails (a full disk, say) the user has already seen which files went in.
+    """
     if replace and not (reason and reason.strip()):
         raise CxError("--replace needs --reason \"why the visit is replaced\"")
     outcomes = []
@@ -28,8 +36,31 @@ def submit_files(prog: ProgrammeFile, files: list[Path], *, replace: bool = Fals
                 raise CxError(f"{path}: is a folder; give the scoresheet files (for example folder/*)") from None
             except OSError as exc:
                 raise CxError(f"{path}: cannot read: {exc.strerror}") from None
-            outcomes.append(ledger.submit(Path(path).name, raw, replace=replace, reason=reason, who=who))
+            outcome = ledger.submit(Path(path).name, raw, replace=replace, reason=reason, who=who)
+            outcomes.append(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
     return outcomes
+
+
+def stored_files(prog: ProgrammeFile, status: str = "all") -> list[dict]:
+    """The submissions kept in the ledger (name, sha256, size, status, when, who), oldest first."""
+    if not prog.ledger_path.exists():
+        raise CxError(f"no ledger yet: {prog.ledger_path} is created by the first "
+                      "`cxreport shop submit PROGRAMME FILE…`")
+    with Ledger(prog) as ledger:
+        return [dict(r) for r in ledger.stored_files(status)]
+
+
+def extract_files(prog: ProgrammeFile, dest: Path, status: str = "all", on_file: Callable | None = None) -> list:
+    """Write the stored submissions back into ``dest``, byte for byte (see :mod:`cxreport.shop.recover`)."""
+    from cxreport.shop.recover import extract
+
+    if not prog.ledger_path.exists():
+        raise CxError(f"no ledger yet: {prog.ledger_path} is created by the first "
+                      "`cxreport shop submit PROGRAMME FILE…`")
+    with Ledger(prog) as ledger:
+        return extract(ledger, Path(dest), status, on_file)
 
 
 def results(prog: ProgrammeFile, wave: str | None = None) -> ProgrammeResults:
@@ -73,25 +104,26 @@ def export(prog: ProgrammeFile, out: Path, fmt: str) -> list[Path]:
     for name, table in tables.items():
         for column in table.columns:   # any text a spreadsheet would run as a formula is neutralised
             table[column] = table[column].map(lambda v: safe_cell(v) if isinstance(v, str) else v)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    # Made in memory, then written under temporary names and renamed only when every file
+    # is on disk: a full disk leaves the previous export whole and no partial file.
+    from cxreport.present.render import write_outputs
+
     if fmt == "xlsx":
         path = out if out.suffix == ".xlsx" else out.with_suffix(".xlsx")
-        tmp = path.with_name(f".{path.name}.part")
-        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+        buffer = io.BytesIO()
+        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
             for name, table in tables.items():
                 table.to_excel(writer, sheet_name=name, index=False)
                 writer.sheets[name].freeze_panes = "A2"
-        tmp.replace(path)
-        return [path]
-    paths = []
-    stem = out.with_suffix("") if out.suffix == ".csv" else out
-    for name, table in tables.items():
-        path = stem.parent / f"{stem.name}_{name}.csv"
-        tmp = path.with_name(f".{path.name}.part")
-        table.to_csv(tmp, index=False)
-        tmp.replace(path)
-        paths.append(path)
-    return paths
+        outputs = {path.name: buffer.getvalue()}
+        folder = path.parent
+    else:
+        stem = out.with_suffix("") if out.suffix == ".csv" else out
+        outputs = {f"{stem.name}_{name}.csv": table.to_csv(index=False).encode("utf-8")
+                   for name, table in tables.items()}
+        folder = stem.parent
+    written = write_outputs(outputs, folder)
+    return [written[name] for name in outputs]
 
 
 def status(prog: ProgrammeFile) -> dict:
