@@ -259,6 +259,26 @@ def test_disk_full_during_rescore_keeps_the_old_run(sample, monkeypatch):
     assert snapshot(db)["runs"] == before["runs"] + 1
 
 
+def test_a_ledger_locked_too_long_is_one_line_naming_the_file(sample, monkeypatch):
+    from functools import partial
+
+    from cxreport.shop import ledger as ledger_module
+
+    db = ledger_db(sample)
+    submit_baseline(sample)
+    before = snapshot(db)
+    monkeypatch.setattr(ledger_module, "connect", partial(ledger_module.connect, wait_seconds=0.3))
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")          # another process holds the write lock
+    try:
+        result = shop("submit", sample, sub(sample, "wave2", "V-W2-0002.json"))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert_clean_failure(result, "V-W2-0002.json", "not recorded", "locked by another process")
+    assert snapshot(db) == before
+
+
 # --------------------------------------------------------------------------- a full disk: files written out
 
 
