@@ -465,7 +465,8 @@ def test_five_concurrent_submitters_with_overlapping_files(sample, tmp_path):
         assert [(r["name"], r["status"]) for r in claims] == [(winner, "accepted"), (loser, "rejected")]
         # Nothing lost: every visit of every file is in, once (the claim once).
         expected = {v.visit_id for p in w2.values() for v in read_scoresheet(p.name, p.read_bytes())}
-        accepted_w2 = [r[0] for r in conn.execute("SELECT visit_id FROM visits WHERE wave = 'W2' AND status = 'accepted'")]
+        accepted_w2 = [r[0] for r in conn.execute(
+            "SELECT visit_id FROM visits WHERE wave = 'W2' AND status = 'accepted'")]
         assert sorted(accepted_w2) == sorted(expected | {"V-W2-9001"})
         whom = {r["name"]: r["submitted_by"] for r in conn.execute("SELECT name, submitted_by FROM files")}
         assert whom["wave2_batch1.csv"] in {"submitter1", "submitter2", "submitter5"}
@@ -578,8 +579,8 @@ def test_files_extract_writes_every_file_back_byte_for_byte(sample, tmp_path):
 
 
 HOSTILE_NAMES = ["../../evil.csv", "/etc/passwd", "..", "...", "a\\..\\..\\win.csv", ".hidden.csv",
-                 "bell\x07and\x1b[31mred\n.csv", "CON.csv", "x" * 300 + ".csv", "évaluation 門市.csv",
-                 "evil.csv", "EVIL.csv"]
+                 "bell\x07and\x1b[31mred\n.csv", "CON.csv", "nul.tar.gz", "x" * 300 + ".csv", "évaluation 門市.csv",
+                 "evil.csv", "EVIL.csv", "right\u202eto-left.csv"]
 
 
 def test_extract_never_writes_outside_the_folder_whatever_the_stored_name(sample, tmp_path):
@@ -610,10 +611,11 @@ def test_extract_never_writes_outside_the_folder_whatever_the_stored_name(sample
     assert len({n.casefold() for n in names}) == len(names)
     # ../../evil.csv and evil.csv cannot be evil.csv (the trap is there): -2 and -3.
     assert {"evil-2.csv", "evil-3.csv", "EVIL.csv", "passwd", "win.csv", "hidden.csv", "_CON.csv",
-            "évaluation 門市.csv", "bell_and_31mred_.csv"} <= names
+            "évaluation 門市.csv", "bell_and_31mred_.csv", "_nul.tar.gz", "right_to-left.csv"} <= names
     assert sum(n.startswith("file-") for n in names) == 2          # '..' and '...'
     assert any(n.startswith("xxxx") and n.endswith(".csv") for n in names)
-    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output and "\u202e" not in result.output
+    assert "bell\\x07and\\x1b[31mred\\n.csv" in result.output         # shown as escapes
 
 
 def test_extract_refuses_stored_bytes_that_no_longer_match_their_sha256(sample, tmp_path):

@@ -60,7 +60,7 @@ def safe_file_name(stored: str, file_id: int) -> str:
     stem, dot, ext = base.rpartition(".")
     if not dot:
         stem, ext = base, ""
-    if stem.lower() in _RESERVED:
+    if base.split(".")[0].strip().lower() in _RESERVED:     # Windows device names: CON, nul.tar.gz …
         stem = f"_{stem}"
     ext = ext[:20]
     while len((stem + dot + ext).encode("utf-8")) > MAX_NAME_BYTES:
