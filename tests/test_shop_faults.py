@@ -376,7 +376,8 @@ def test_submit_killed_at_a_named_point(sample, tmp_path, point, nth, second_in)
         deadline = time.monotonic() + 60
         while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert marker.read_text(encoding="utf-8") == point, proc.communicate(timeout=5)
+        assert marker.exists(), f"the submit never reached {point}#{nth}: {proc.communicate(timeout=30)}"
+        assert marker.read_text(encoding="utf-8") == point
         if point in ("after-blob", "mid-visits", "before-commit"):
             assert wal.stat().st_size > 1_000_000     # part of the uncommitted file is on disk
         proc.send_signal(signal.SIGKILL)
