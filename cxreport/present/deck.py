@@ -121,8 +121,11 @@ class Metrics:
             path = font_manager.findfont(font_manager.FontProperties(family=[family, "DejaVu Sans"], weight=weight))
             self.fonts[bold] = ImageFont.truetype(path, 100)
             if not bold:
-                with TTFont(path, lazy=True) as font:
-                    self.covered = set(font.getBestCmap())
+                try:
+                    with TTFont(path, lazy=True, fontNumber=0) as font:
+                        self.covered: set[int] | None = set(font.getBestCmap() or {})
+                except Exception:  # noqa: BLE001 - a font fontTools cannot read: CJK is what it lacks
+                    self.covered = None
             self.cjk[bold] = (ImageFont.truetype(font_manager.findfont(font_manager.FontProperties(
                 family=CJK_FONT, weight=weight)), 100) if cjk_installed else _FullWidth())
             self.pitch[bold] = max(LINE_HEIGHT, sum(self.fonts[bold].getmetrics()) / 100)
@@ -131,6 +134,8 @@ class Metrics:
 
     def _foreign(self, ch: str) -> bool:
         """Whether ``ch`` comes from the CJK face (the brand font has no glyph for it)."""
+        if self.covered is None:
+            return bool(_CJK.match(ch))
         return ord(ch) not in self.covered and ch not in "\n\t"
 
     def width(self, text: str, size: float, bold: bool = False) -> float:
