@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cxreport.errors import ConfigError
+from cxreport.i18n import N_, _
 
 Metric = Literal["nps", "csat_top2", "csat_mean", "ces_mean", "ces_index", "acsi", "rating_mean", "score_pct"]
 
@@ -32,6 +33,31 @@ METRIC_LABELS = {
     "ces_mean": "CES mean (1–7)", "ces_index": "CES index", "acsi": "ACSI index (0–100)",
     "rating_mean": "mean rating", "score_pct": "score %",
 }
+
+#: The industries and regions of the shipped library, as the catalog knows them (the slug is
+#: the English wording, so English reports print them as before); a project's own
+#: standards print theirs as written.
+INDUSTRIES = (
+    # Translators: industries of the published-benchmarks library (lowercase slugs, shown in a table cell).
+    N_("airlines"), N_("all-industries"), N_("ambulatory-care"), N_("apparel"), N_("athletic-shoes"), N_("autos"),
+    N_("banks"), N_("breweries"), N_("car-rental"), N_("cell-phones"), N_("co-op-utilities"),
+    N_("computer-software"), N_("consumer-payments"), N_("consumer-shipping"), N_("credit-unions"),
+    N_("department-discount-stores"), N_("fast-food"), N_("financial-advisors"), N_("fixed-line-telephone"),
+    N_("food-manufacturing"), N_("gas-stations"), N_("grocery"), N_("health-insurance"),
+    N_("health-personal-care-stores"), N_("hospitals"), N_("hotels"), N_("household-appliances"),
+    N_("internet-investment-services"), N_("internet-news"), N_("internet-retail"), N_("internet-search-engines"),
+    N_("isps"), N_("restaurants-full-service"), N_("retail"), N_("streaming"), N_("subscription-tv"),
+    N_("tv-internet-providers"), N_("video-streaming"), N_("wireless"),
+)
+# Translators: regions of the published-benchmarks library.
+REGIONS = (N_("US"), N_("global"))
+
+
+def place_words(standard: "Standard") -> tuple[str, str]:
+    """A standard's industry and region in the report's language (library words translated)."""
+    industry = _(standard.industry) if standard.industry in INDUSTRIES else standard.industry
+    region = _(standard.region) if standard.region in REGIONS else standard.region
+    return industry, region
 
 
 class Standard(BaseModel):

@@ -12,6 +12,7 @@ import math
 import re
 
 from cxreport import __version__
+from cxreport.benchmark.standards import place_words
 from cxreport.benchmark.targets import TargetStatus
 from cxreport.i18n import N_, _
 from cxreport.pipeline import Study
@@ -25,14 +26,14 @@ from cxreport.scoring.survey import Breakdown, GroupResult
 STATUS_LABEL = {"green": N_("On target"), "amber": N_("Near target"), "red": N_("Below target"), "none": "—"}
 
 #: Words the scoring code returns in English and the templates and charts show through
-#: ``_()`` (quadrants, priority classes, effort levels, sentiment, what a gap is measured to,
+#: ``_()`` (quadrants, priority classes, effort levels, sentiment, service tiers, what a gap is measured to,
 #: the fixed rows of the data-check table). Marked here so the catalog has them.
 SCORING_WORDS = (
     N_("Concentrate here"), N_("Keep up the good work"), N_("Low priority"), N_("Possible overkill"),
     N_("Quick win"), N_("Strategic"), N_("Fill-in"), N_("Reconsider"), N_("Fix first"), N_("Improve"),
     N_("Maintain"), N_("low"), N_("medium"), N_("high"), N_("positive"), N_("neutral"), N_("negative"),
     N_("target"), N_("top of the scale"), N_("Response date"), N_("Weight"), N_("relative weights"),
-    N_("Shapley (LMG)"),
+    N_("Shapley (LMG)"), N_("basic"), N_("differentiated"), N_("excellent"),
     N_("duplicate respondent id"), N_("missing or invalid weight"), N_("zero weight"),
 )
 
@@ -236,8 +237,8 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
                    "position": b.position, "conversion": b.conversion, "metric": b.standard.metric,
                    "standard_value": b.standard.value, "standard_id": b.standard.id,
                    "source": b.standard.source, "year": b.standard.period or b.standard.year,
-                   "credit": b.standard.credit, "industry": b.standard.industry, "region": b.standard.region,
-                   "base": b.base} for b in study.benchmarks]
+                   "credit": b.standard.credit, "industry": place_words(b.standard)[0],
+                   "region": place_words(b.standard)[1], "base": b.base} for b in study.benchmarks]
     tier_rows = []
     for key, entry in study.tiers.items():
         spec = results.item(key)

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from cxreport import i18n
 from cxreport.i18n import _
 from cxreport.pipeline import Study
 from cxreport.present.context import est_cell
@@ -42,6 +44,7 @@ TOP_DRIVERS = 8
 
 LINE_HEIGHT = 1.22                      # line pitch as a share of the font size
 SAFETY = 1.08                           # measured widths grow by this much (renderers differ)
+AUTOSPACE = 0.25                        # em added where Chinese meets Latin text or digits (LibreOffice adds it)
 CELL_MARGIN_X, CELL_MARGIN_Y = 0.08, 0.05
 
 
@@ -68,39 +71,104 @@ def _cell_paragraphs(c: Cell, size: float) -> list[tuple[str, float, bool]]:
     return [(text, size, c.bold)] + ([(c.note, size * 0.72, False)] if c.note else [])
 
 
+#: Characters a line may break before or after on its own (CJK ideographs, kana, hangul,
+#: CJK and full-width punctuation): Chinese text has no spaces between words.
+_CJK = re.compile(r"[\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf"
+                  r"\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
+
+
+def _pieces(part: str) -> list[tuple[str, bool]]:
+    """The units a line of ``part`` may break between, each with whether a space comes
+    before it: words, and every CJK character on its own."""
+    out = []
+    for k, word in enumerate(part.split(" ")):
+        for j, piece in enumerate(re.findall(f"{_CJK.pattern}|(?:(?!{_CJK.pattern}).)+", word)):
+            out.append((piece, k > 0 and j == 0))
+    return out
+
+
+class _FullWidth:
+    """Stands in for a CJK font that is not installed: every character one em wide, the
+    usual CJK line pitch."""
+
+    def getlength(self, text: str) -> float:
+        return 100.0 * len(text)
+
+    def getmetrics(self) -> tuple[int, int]:
+        return 116, 29
+
+
 class Metrics:
     """Text measured with the brand font's own files (matplotlib's font manager finds
     them; DejaVu Sans, the widest of the supported fonts, stands in for a font that is
-    not installed), so boxes and table rows are sized to the text they hold."""
+    not installed), so boxes and table rows are sized to the text they hold. Characters
+    the brand font lacks (Chinese) are measured with the CJK face the deck names for
+    them (Noto Sans CJK SC, one em wide each), and a line holding them is as tall as
+    that face's line pitch; Chinese text may break between any two characters."""
 
     def __init__(self, family: str):
+        from fontTools.ttLib import TTFont
         from matplotlib import font_manager
         from PIL import ImageFont
 
-        self.fonts = {}
+        from cxreport.present.charts import CJK_FONT, ensure_cjk_font, font_available
+
+        ensure_cjk_font()
+        cjk_installed = font_available(CJK_FONT)
+        self.fonts, self.cjk, self.pitch, self.cjk_pitch = {}, {}, {}, {}
         for bold in (False, True):
-            props = font_manager.FontProperties(family=[family, "DejaVu Sans"], weight="bold" if bold else "normal")
-            self.fonts[bold] = ImageFont.truetype(font_manager.findfont(props), 100)
+            weight = "bold" if bold else "normal"
+            path = font_manager.findfont(font_manager.FontProperties(family=[family, "DejaVu Sans"], weight=weight))
+            self.fonts[bold] = ImageFont.truetype(path, 100)
+            if not bold:
+                try:
+                    with TTFont(path, lazy=True, fontNumber=0) as font:
+                        self.covered: set[int] | None = set(font.getBestCmap() or {})
+                except Exception:  # noqa: BLE001 - a font fontTools cannot read: CJK is what it lacks
+                    self.covered = None
+            self.cjk[bold] = (ImageFont.truetype(font_manager.findfont(font_manager.FontProperties(
+                family=CJK_FONT, weight=weight)), 100) if cjk_installed else _FullWidth())
+            self.pitch[bold] = max(LINE_HEIGHT, sum(self.fonts[bold].getmetrics()) / 100)
+            self.cjk_pitch[bold] = max(self.pitch[bold], sum(self.cjk[bold].getmetrics()) / 100)
         self._cache: dict[tuple[str, bool], float] = {}
+
+    def _foreign(self, ch: str) -> bool:
+        """Whether ``ch`` comes from the CJK face (the brand font has no glyph for it)."""
+        if self.covered is None:
+            return bool(_CJK.match(ch))
+        return ord(ch) not in self.covered and ch not in "\n\t"
 
     def width(self, text: str, size: float, bold: bool = False) -> float:
         """Width in inches of one line of ``text`` at ``size`` points."""
         key = (text, bold)
         if key not in self._cache:
-            self._cache[key] = self.fonts[bold].getlength(text) / 100 * SAFETY
+            total, run, foreign = 0.0, "", False
+            for ch in text + "\0":
+                other = ch != "\0" and self._foreign(ch)
+                if (other != foreign or ch == "\0") and run:
+                    total += (self.cjk[bold] if foreign else self.fonts[bold]).getlength(run)
+                    if ch != "\0" and not run.endswith(" ") and ch != " ":
+                        total += AUTOSPACE * 100      # renderers may space Chinese from Latin and digits
+                    run = ""
+                run, foreign = run + ch, other
+            self._cache[key] = total / 100 * SAFETY
         return self._cache[key] * size / 72
 
+    def line_pitch(self, text: str, bold: bool = False) -> float:
+        """A line's height as a share of the font size: the CJK face's when the text needs it."""
+        return self.cjk_pitch[bold] if any(self._foreign(ch) for ch in text) else self.pitch[bold]
+
     def lines(self, text: str, width_in: float, size: float, bold: bool = False) -> int:
-        """How many lines ``text`` wraps to (between words) in a box ``width_in`` wide; a
-        word wider than the box breaks inside itself."""
+        """How many lines ``text`` wraps to (between words, and between CJK characters) in
+        a box ``width_in`` wide; a word wider than the box breaks inside itself."""
         width_in = max(width_in, 0.05)
         total = 0
         for part in (text or " ").split("\n"):
             done, line = 0, ""
-            for word in part.split(" "):
-                trial = f"{line} {word}" if line else word
+            for piece, space in _pieces(part):
+                trial = f"{line}{' ' if space else ''}{piece}" if line else piece
                 if line and self.width(trial, size, bold) > width_in:
-                    done, line = done + 1, word
+                    done, line = done + 1, piece
                 else:
                     line = trial
                 if " " not in line and self.width(line, size, bold) > width_in:
@@ -110,7 +178,7 @@ class Metrics:
 
     def height(self, paragraphs: list[tuple[str, float, bool]], width_in: float, space_after: float = 0) -> float:
         """Height in inches of paragraphs (text, size pt, bold) in a box ``width_in`` wide."""
-        return sum(self.lines(t, width_in, s, b) * s * LINE_HEIGHT / 72 + space_after * s / 72
+        return sum(self.lines(t, width_in, s, b) * s * self.line_pitch(t, b) / 72 + space_after * s / 72
                    for t, s, b in paragraphs)
 
     def column_widths(self, rows: list[list[Cell]], width: float, size: float, fill: bool,
@@ -123,7 +191,7 @@ class Metrics:
         pad = 2 * CELL_MARGIN_X + 0.02
         cols = list(zip(*rows))
         mins = [pad + max(self.width(w, s, b) for c in col for t, s, b in _cell_paragraphs(c, size)
-                          for w in t.split() or [""]) for col in cols]
+                          for line in t.split("\n") for w, _space in _pieces(line) or [("", False)]) for col in cols]
         body = [max(self.width(line, s, b) for c in col[1:] or col
                     for t, s, b in _cell_paragraphs(c, size) for line in t.split("\n")) for col in cols]
         head = [self.width(c.text, size, c.bold) / 2 for c in rows[0]]          # headers: two lines at most
@@ -155,6 +223,7 @@ class _Deck:
         brand = context["brand"]
         self.primary, self.accent, self.font = _hex(brand["primary"]), _hex(brand["accent"]), brand["font"]
         self.m = Metrics(self.font)
+        self.lang = i18n.current().code
         self.footer = f"{context['client']['name']} · {context['report']['title']}"
 
     # ------------------------------------------------------------------ primitives
@@ -169,7 +238,25 @@ class _Deck:
         run.font.size = Pt(size)
         run.font.bold = bold
         run.font.color.rgb = RGBColor.from_string(colour)
+        self._east_asian(run)
         return run
+
+    def _east_asian(self, run) -> None:
+        """Chinese characters in the run come from the CJK face (``a:ea``; PowerPoint does not
+        fall back from the Latin font by itself), and the run carries the report's language."""
+        from pptx.oxml.ns import qn
+
+        from cxreport.present.charts import CJK_FONT
+
+        rpr = run._r.get_or_add_rPr()
+        ea = rpr.find(qn("a:ea"))
+        if ea is None:
+            ea = rpr.makeelement(qn("a:ea"), {})
+            rpr.find(qn("a:latin")).addnext(ea)
+        ea.set("typeface", CJK_FONT)
+        if self.lang != "en":
+            rpr.set("lang", self.lang)
+            rpr.set("altLang", "en-US")
 
     def _rect(self, slide, left, top, width, height, colour: str):
         from pptx.dml.color import RGBColor
@@ -542,7 +629,8 @@ def _methodology_slide(deck: _Deck) -> None:
                       "points; for smaller groups it is wider.").format(m=num(sample["moe"], 1)))
     left.append(_("{r} rows were read and {u} used.").format(r=num(validation["rows_read"]),
                                                               u=num(validation["rows_used"])))
-    right = [f"{d['label']}: {d['text']}" for d in ctx["definitions"]]
+    # Translators: a term and its definition in the methodology slide's list.
+    right = [_("{term}: {definition}").format(term=d["label"], definition=d["text"]) for d in ctx["definitions"]]
     right.append(_("Significance: two-sided tests at the {a}% level; segments against the rest of the sample, "
                    "periods against the previous period. ▲ ▼ mark significant differences.").format(
         a=round(rules["alpha"] * 100)))

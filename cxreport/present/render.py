@@ -40,10 +40,13 @@ from cxreport.present.interactive import html_extras
 FORMATS = ("html", "pdf")
 
 
-def long_date(value: dt.date | None) -> str:
-    """'23 November 2026' in English; the locale's long date elsewhere ('2026年11月23日')."""
+def long_date(value: dt.date | str | None) -> str:
+    """'23 November 2026' in English; the locale's long date elsewhere ('2026年11月23日').
+    Text that is not a date (a visit date the ledger could not read) is shown as written."""
     if value is None:
         return "—"
+    if isinstance(value, str):
+        return value
     lang = i18n.current()
     if lang.code == "en":
         return f"{value.day} {value.strftime('%B')} {value.year}"

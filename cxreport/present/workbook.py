@@ -14,10 +14,11 @@ import io
 import math
 import re
 
+from cxreport.benchmark.standards import place_words
 from cxreport.export import safe_cell
-from cxreport.i18n import _
+from cxreport.i18n import N_, _
 from cxreport.pipeline import Study
-from cxreport.present.context import definition
+from cxreport.present.context import STATUS_LABEL, definition
 
 NUMBER_FORMATS = {
     "points": "+0;-0;0",                  # NPS, CES index: signed whole points
@@ -30,6 +31,13 @@ NUMBER_FORMATS = {
     "diff:percent": "+0.0;-0.0;0.0",      # percentage points
     "diff:mean": "+0.00;-0.00;0.00",
 }
+
+
+#: The unit column of the overall sheet, in words.
+UNIT_WORDS = {"points": N_("points"), "percent": N_("percent"), "mean": N_("mean")}
+
+#: Names Excel refuses for a sheet (besides the empty name).
+RESERVED_SHEET_NAMES = {"history"}
 
 
 class Fmt:
@@ -54,10 +62,14 @@ def _clean(value):
 
 
 def _sheet_name(text: str, used: set[str]) -> str:
-    name = re.sub(r"[\[\]:*?/\\]", " ", text)[:28].strip() or "Sheet"
-    base, k = name, 2
+    """A name Excel accepts: none of []:*?/\\, no apostrophe at either end, at most 31
+    characters (28 here, to leave room for a number), not 'History', unique ignoring case."""
+    name = re.sub(r"\s+", " ", re.sub(r"[\[\]:*?/\\\x00-\x1f]", " ", text)).strip()[:28].strip(" '") or "Sheet"
+    if name.lower() in RESERVED_SHEET_NAMES:
+        name = f"{name} 1"
+    stem, k = name[:25].rstrip(" '"), 2
     while name.lower() in used:
-        name = f"{base[:25]} {k}"
+        name = f"{stem} {k}"
         k += 1
     used.add(name.lower())
     return name
@@ -76,14 +88,17 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
         unit = _unit(est.unit)
         shown = est.shown
         rows.append([spec.label, Fmt(est.value if shown else None, unit), Fmt(est.low if shown else None, unit),
-                     Fmt(est.high if shown else None, unit), est.unit, res.n, round(res.n_eff, 1),
-                     Fmt(status.target if status else None, unit), _(status.status) if status else None])
+                     Fmt(est.high if shown else None, unit), _(UNIT_WORDS.get(est.unit, est.unit)), res.n,
+                     round(res.n_eff, 1), Fmt(status.target if status else None, unit),
+                     _(STATUS_LABEL[status.status]) if status and status.status in STATUS_LABEL else None])
     out.append((_("Overall KPIs"), _("Every item: headline figure with 95% interval, base and status against target."),
                 [_("Item"), _("Value"), _("Low 95%"), _("High 95%"), _("Unit"), _("Base"), _("Effective base"),
                  _("Target"), _("Status")],
                 ["", "", "", "", "", "count", "decimal", "", ""], rows))
     for breakdown in r.segments + ([r.periods] if r.periods else []):
-        header = [breakdown.name, _("Base")]
+        # The period breakdown is named in English by the scoring; its name here is the report's word.
+        name = _("Period") if breakdown.kind == "period" else breakdown.name
+        header = [name, _("Base")]
         formats = ["", "count"]
         for spec in kpis:
             header += [spec.label, _("{kpi} low").format(kpi=spec.label), _("{kpi} high").format(kpi=spec.label),
@@ -102,9 +117,8 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
             rows.append(row)
         what = _("each period against the previous one") if breakdown.kind == "period" else \
             _("each group against the rest")
-        out.append((_("By {segment}").format(segment=breakdown.name.lower()),
-                    _("Headline KPIs by {segment}; significance: {what}.").format(segment=breakdown.name.lower(),
-                                                                                  what=what),
+        out.append((_("By {segment}").format(segment=name.lower()),
+                    _("Headline KPIs by {segment}; significance: {what}.").format(segment=name.lower(), what=what),
                     header, formats, rows))
     if r.attributes:
         rows = [[s.label, r.overall[s.key].mean.value, r.overall[s.key].mean.low, r.overall[s.key].mean.high,
@@ -123,7 +137,8 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
                     ["", "percent", "percent", "mean", "decimal", "", "count"], rows))
     if study.priorities:
         n = study.drivers.overall.n if study.drivers is not None and study.drivers.overall is not None else None
-        rows = [[p.name, p.impact, p.importance, p.performance, p.gap, p.gap_to, p.effort, _(p.quadrant), n]
+        rows = [[p.name, p.impact, p.importance, p.performance, p.gap, _(p.gap_to), _(p.effort) if p.effort else None,
+                 _(p.quadrant), n]
                 for p in study.priorities]
         out.append((_("Priorities"), _("Improvement priorities: impact = importance × gap (0-100 scale), largest first."),
                     [_("Driver"), _("Impact"), _("Importance % of R²"), _("Performance 0-100"), _("Gap"), _("Gap to"),
@@ -137,16 +152,20 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
                     [_("Score"), _("Answers"), _("Share %")], ["", "count", "percent"], rows))
     for comp in study.competitors:
         unit = _unit(comp.unit)
-        rows = [[b.brand, b.value, b.low, b.high, b.n, b.diff, b.p_value, b.source] for b in comp.brands]
-        out.append((_("Competitors {metric}").format(metric=comp.label),
-                    _("{metric} ({origin}): own brand minus each competitor.").format(metric=comp.label,
-                                                                                      origin=comp.origin),
+        survey = comp.origin == "survey"
+        title = _("Competitors {metric} (survey)") if survey else _("Competitors {metric} (published)")
+        origin = _("competitor survey") if survey else _("published and syndicated data")
+        # A survey row's source is the competitor survey (in the report's words); a table row's, the file's.
+        rows = [[b.brand, b.value, b.low, b.high, b.n, b.diff, b.p_value, origin if survey else b.source]
+                for b in comp.brands]
+        out.append((title.format(metric=comp.label),
+                    _("{metric} ({origin}): own brand minus each competitor.").format(metric=comp.label, origin=origin),
                     [_("Brand"), _("Value"), _("Low 95%"), _("High 95%"), _("Base"), _("Own minus brand"), _("p-value"),
                      _("Source")],
                     ["", unit, unit, unit, "count", f"diff:{unit}", "p", ""], rows))
     if study.benchmarks:
         rows = [[b.label, Fmt(b.value if b.base != "suppressed" else None, _unit(b.unit)), b.compared,
-                 b.standard.value, b.gap, b.standard.id, b.standard.industry, b.standard.region,
+                 b.standard.value, b.gap, b.standard.id, *place_words(b.standard),
                  b.standard.source, b.standard.period or b.standard.year] for b in study.benchmarks]
         out.append((_("Benchmarks"), _("Each KPI beside the published benchmarks chosen for the study (gap = KPI − benchmark)."),
                     [_("KPI"), _("Score"), _("Score on the benchmark's metric"), _("Benchmark"), _("Gap"), _("Standard"),

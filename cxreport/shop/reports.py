@@ -21,14 +21,19 @@ import pandas as pd
 from cxreport import __version__
 from cxreport.errors import CxError
 from cxreport import i18n
-from cxreport.i18n import _
+from cxreport.i18n import N_, _
 from cxreport.masking import mask_personal_data
 from cxreport.shop.analysis import ProgrammeResults
 from cxreport.shop.commands import results as programme_results
 from cxreport.shop.ledger import Ledger
 from cxreport.shop.programme import ProgrammeFile
+from cxreport.shop.scoring import NA_WORDS, NO_WORDS, YES_WORDS
 
 TASKS_PER_WORKER = 50
+
+#: Scoring methods and response-time units (fixed words of the programme file), in words.
+METHOD_WORDS = {"pooled": N_("pooled points"), "section_weighted": N_("section-weighted")}
+TIME_UNITS = (N_("seconds"), N_("minutes"), N_("hours"))
 
 
 def _num(value) -> float | None:
@@ -39,6 +44,16 @@ def _num(value) -> float | None:
     except (TypeError, ValueError):
         return None
     return value if math.isfinite(value) else None
+
+
+def visit_date(value) -> dt.date | str:
+    """A visit's date (the ledger keeps it as ISO text) as a date, for the report's long
+    date format; text that is not an ISO date is shown as written."""
+    text = _text(value)
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return text
 
 
 def _text(value) -> str:
@@ -96,7 +111,8 @@ def base_context(prog: ProgrammeFile, title: str, subtitle: str | None = None) -
         "report": {"title": title, "subtitle": subtitle, "prepared_by": prog.programme.prepared_by,
                    "date": dt.date.today(), "confidentiality": prog.programme.confidentiality},
         "programme": {"name": prog.programme.name, "pass_mark": prog.scoring.pass_mark,
-                      "method": prog.scoring.method, "version": prog.questionnaire.version,
+                      "method": _(METHOD_WORDS.get(prog.scoring.method, prog.scoring.method)),
+                      "version": prog.questionnaire.version,
                       "bands": [{"name": b.name, "min": b.min} for b in prog.scoring.bands],
                       "tiers": prog.service_standards.tiers.model_dump()},
         "logo": logo_data_uri(prog.programme.client.logo),
@@ -107,6 +123,13 @@ def base_context(prog: ProgrammeFile, title: str, subtitle: str | None = None) -
 
 
 def _answer_display(item, value: str) -> str:
+    """An answer as the scoresheet shows it: option labels for ticked boxes, the unit after a
+    number, and the fixed words (yes, no, N/A) in the report's language."""
+    low = value.lower()
+    if low in NA_WORDS:
+        return _("N/A")
+    if item.type == "yes_no" and low in YES_WORDS | NO_WORDS:
+        return _("yes") if low in YES_WORDS else _("no")
     if item.type == "multi_check" and value:
         labels = []
         for part in value.split(";"):
@@ -171,7 +194,8 @@ def scoresheet_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.Dat
             "id": visit["visit_id"], "location": loc.name if loc else visit["location_id"],
             "location_id": visit["location_id"], "region": loc.region if loc else "",
             "channel": visit["channel"], "wave": wave.name if wave else visit["wave"],
-            "date": visit["visit_date"], "start": _text(rec.get("start_time")), "end": _text(rec.get("end_time")),
+            "date": visit_date(visit["visit_date"]), "start": _text(rec.get("start_time")),
+            "end": _text(rec.get("end_time")),
             "shopper": mask_shopper(visit["shopper_id"]), "manager": loc.manager if loc else "",
             "score": _num(visit["score"]), "raw_score": _num(visit["raw_score"]), "status": visit["status"],
             "passed": bool(visit["passed"]), "band": visit["band"], "tier": visit["tier"],
@@ -235,8 +259,10 @@ def location_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataF
         rec = frame.iloc[idx]
         text = _text(rec.get("comments"))
         if text:
-            comments.append({"visit": rec["visit_id"], "date": rec["visit_date"], "text": mask_personal_data(text)})
-    visits = [{"id": r.visit_id, "wave": r.wave, "date": r.visit_date, "channel": r.channel,
+            comments.append({"visit": rec["visit_id"], "date": visit_date(rec["visit_date"]),
+                             "text": mask_personal_data(text)})
+    visits = [{"id": r.visit_id, "wave": r.wave, "date": visit_date(r.visit_date), "iso": _text(r.visit_date)[:10],
+               "channel": r.channel,
                "score": _num(r.score), "status": r.status, "band": r.band}
               for r in v[v["location_id"] == location_id].sort_values(["wave_order", "visit_date"]).itertuples()]
     chart = shop_charts.location_trend(loc.name, waves, prog.scoring.pass_mark, charts_style)
@@ -310,7 +336,8 @@ def programme_context(prog: ProgrammeFile, res: ProgrammeResults, charts_style) 
     band_rows = [{"band": r.band, "visits": int(r.visits), "pct": _num(r.pct)} for r in bands.itertuples()]
     rt = res.response_times
     rt_rows = [{"label": r.label, "channel": r.channel, "standard": f"≤ {r.max:g} {r.unit}", "n": int(r.n),
-                "met": int(r.met), "pct": _num(r.pct_met), "median": _num(r.median), "unit": r.unit,
+                "met": int(r.met), "pct": _num(r.pct_met), "median": _num(r.median),
+                "unit": _(r.unit) if r.unit in TIME_UNITS else r.unit,
                 "wave": res.wave_name(r.wave) if r.wave != "all" else _("All waves")}
                for r in rt[rt["wave"].isin([latest, "all"])].itertuples()] if len(rt) else []
     latest_scores = res.visits.loc[res.visits["wave"] == latest, "score"].to_numpy(dtype=float)

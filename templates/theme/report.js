@@ -41,8 +41,11 @@
 
   function text(cell) { return (cell.textContent || "").replace(/\s+/g, " ").trim(); }
 
-  // A cell's sort key: {missing}, {num} or {str}.
+  // A cell's sort key: {missing}, {num} or {str}. A cell whose printed form does not sort
+  // (a date written out in words) carries its key in data-sort (an ISO date).
   function key(cell) {
+    var given = cell.getAttribute("data-sort");
+    if (given) { return { str: given }; }
     var raw = text(cell);
     if (missing.test(raw)) { return { missing: true }; }
     var bare = raw.replace(decoration, "").replace(/\s+/g, " ").trim();
