@@ -22,14 +22,18 @@ class BuildResult:
 
 def build(project: Project | str | Path, out_dir: str | Path, *, formats: tuple[str, ...] = ("html", "pdf"),
           report: str = "client", strict: bool = False, allow_outside: bool = False,
-          build_date: dt.date | None = None) -> BuildResult:
+          build_date: dt.date | None = None, study: Study | None = None, name: str | None = None) -> BuildResult:
+    """Build the reports into ``out_dir``. A batch passes an already scored ``study`` (one
+    unit's respondents) and the output ``name`` (file name without extension)."""
     from cxreport.present.charts import font_available
     from cxreport.present.context import build_context
     from cxreport.present.render import logo_data_uri, render_report
 
-    if not isinstance(project, Project):
+    if study is not None:
+        project = study.project
+    elif not isinstance(project, Project):
         project = load_project(project, allow_outside=allow_outside)
-    study = run(project, strict=strict)
+    study = study if study is not None else run(project, strict=strict)
     warnings = study.validation.warnings()
     if not font_available(project.brand.font):
         warnings.append(f"brand.font: '{project.brand.font}' is not installed on this machine; "
@@ -49,7 +53,7 @@ def build(project: Project | str | Path, out_dir: str | Path, *, formats: tuple[
     context["logo"] = logo_data_uri(project.client.logo)
     timings = dict(study.timings)
     timings["context and charts"] = time.perf_counter() - t
-    name = project.report.output_name + ("-quarterly" if report == "quarterly" else "")
+    name = name or project.report.output_name + ("-quarterly" if report == "quarterly" else "")
     extra = {}
     if "xlsx" in formats:
         from cxreport.present.workbook import build_workbook
