@@ -84,8 +84,9 @@ class Outcome:
     value: Any = None
     error: str | None = None
     seconds: float = 0.0
-    worker: str = ""                           # process id or Dask worker address
+    worker: str = ""                           # process id (process pool)
     rss_mb: float | None = None                # the worker's peak resident memory after the task
+    cpu_seconds: float = 0.0                   # CPU time the task used in its worker
 
     @property
     def ok(self) -> bool:
@@ -135,8 +136,8 @@ def _peak_rss_mb() -> float | None:
 
 
 def call(key: str, fn: Callable[[Any], Any], payload: Any, hook: dict | None = None) -> tuple:
-    """Run one task; never raises. Returns (error or None, value, seconds, peak RSS MB)."""
-    t = time.perf_counter()
+    """Run one task; never raises. Returns (error or None, value, seconds, peak RSS MB, CPU seconds)."""
+    t, cpu = time.perf_counter(), time.process_time()
     try:
         if hook:
             if key in hook.get("sleep", {}):
@@ -148,7 +149,7 @@ def call(key: str, fn: Callable[[Any], Any], payload: Any, hook: dict | None = N
         value, error = None, "timed out"
     except Exception as exc:  # noqa: BLE001 - reported in the failure summary
         value, error = None, reason(exc)
-    return error, value, time.perf_counter() - t, _peak_rss_mb()
+    return error, value, time.perf_counter() - t, _peak_rss_mb(), time.process_time() - cpu
 
 
 def _worker_main(conn) -> None:  # pragma: no cover - runs in worker processes
@@ -169,7 +170,7 @@ def _worker_main(conn) -> None:  # pragma: no cover - runs in worker processes
         try:
             conn.send(("done", result))
         except Exception as exc:  # noqa: BLE001 - e.g. a value that cannot be pickled
-            conn.send(("done", (f"the result could not be sent back: {reason(exc)}", None, result[2], result[3])))
+            conn.send(("done", (f"the result could not be sent back: {reason(exc)}", None, *result[2:])))
 
 
 # --------------------------------------------------------------------------- executors
@@ -271,10 +272,10 @@ def _run_inline(tasks: list[Task], options: Options, hook, finish) -> None:
                 finish(i, Outcome(task, error=reason(exc)))
                 continue
             with _Alarm(options.timeout):
-                error, value, seconds, rss = call(task.key, task.fn, payload, hook)
+                error, value, seconds, rss, cpu = call(task.key, task.fn, payload, hook)
             if error == "timed out":
                 error = f"timed out after {options.timeout:g} s"
-            finish(i, Outcome(task, value, error, seconds, str(os.getpid()), rss))
+            finish(i, Outcome(task, value, error, seconds, str(os.getpid()), rss, cpu))
     finally:
         charts.CHART_PROCESSES = previous
 
@@ -329,12 +330,12 @@ def _run_pool(tasks: list[Task], options: Options, hook, finish) -> None:
     remaining = len(tasks)
     timeout = options.timeout
 
-    def done(slot: _Slot, error: str | None, value=None, seconds=0.0, rss=None) -> None:
+    def done(slot: _Slot, error: str | None, value=None, seconds=0.0, rss=None, cpu=0.0) -> None:
         nonlocal remaining
         i = slot.task
         slot.task = None
         remaining -= 1
-        finish(i, Outcome(tasks[i], value, error, seconds, str(slot.process.pid), rss))
+        finish(i, Outcome(tasks[i], value, error, seconds, str(slot.process.pid), rss, cpu))
 
     def replace(slot: _Slot, kill: bool) -> None:
         slots.remove(slot)
@@ -388,8 +389,7 @@ def _run_pool(tasks: list[Task], options: Options, hook, finish) -> None:
                 if kind == "ready":
                     slot.ready = True
                     continue
-                error, value, seconds, rss = body
-                done(slot, error, value, seconds, rss)
+                done(slot, *body)
                 slot.count += 1
                 if slot.count >= TASKS_PER_WORKER:
                     replace(slot, kill=False)
@@ -475,12 +475,11 @@ def _run_dask(tasks: list[Task], options: Options, hook, finish) -> None:
                 finished = set()
             for future in finished:
                 i, _started = inflight.pop(future)
-                who = ""
                 try:
-                    error, value, seconds, rss = future.result()
+                    error, value, seconds, rss, cpu = future.result()
                 except Exception as exc:  # noqa: BLE001 - KilledWorker, CancelledError…
-                    error, value, seconds, rss = reason(exc), None, 0.0, None
-                finish(i, Outcome(tasks[i], value, error, seconds, who, rss))
+                    error, value, seconds, rss, cpu = reason(exc), None, 0.0, None, 0.0
+                finish(i, Outcome(tasks[i], value, error, seconds, "", rss, cpu))
             now = time.monotonic()
             for future, (i, started) in list(inflight.items()):
                 if timeout and now - started >= timeout and future.status != "finished":
@@ -770,6 +769,8 @@ def build_reports(project, out_dir: Path, *, formats: tuple[str, ...] = ("html",
         else:
             replaces.update(total_files.values())
 
+    if tasks and per is not None:
+        _ensure_folder(out_dir)
     if tasks:
         where = ("in this process" if options.executor != "dask" and (options.workers == 1 or len(tasks) == 1)
                  else f"on the Dask cluster at {options.scheduler}" if options.executor == "dask"
@@ -803,13 +804,30 @@ def build_reports(project, out_dir: Path, *, formats: tuple[str, ...] = ("html",
         source["units"] = [{"label": u.label, "slug": u.slug, "base": u.base} for u in units]
     manifest_path = None
     if entries or failures:
-        manifest_path = manifest.write(out_dir, kind="build", source=source, inputs=inputs, settings=settings,
+        manifest_path = write_manifest(out_dir, kind="build", source=source, inputs=inputs, settings=settings,
                                        outputs=entries, failures=failures, previous=previous, replaces=replaces,
                                        started=started)
     result = BatchResult(out_dir, total_paths, warnings, units, counts["written"], counts["skipped"],
                          [f"{x['item']} ({x['what']}): {x['reason']}" for x in failures], index, manifest_path,
                          time.perf_counter() - t0)
     return result
+
+
+def _ensure_folder(out_dir: Path) -> None:
+    """Create the output folder before a batch starts, or fail with one clear line."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RenderError(f"cannot create output folder {out_dir}: {exc.strerror}") from None
+    if not os.access(out_dir, os.W_OK):
+        raise RenderError(f"cannot write to output folder {out_dir}: permission denied")
+
+
+def write_manifest(out_dir: Path, **fields) -> Path:
+    try:
+        return manifest.write(out_dir, **fields)
+    except OSError as exc:
+        raise RenderError(f"cannot write {Path(out_dir) / manifest.MANIFEST}: {exc.strerror}") from None
 
 
 def _plan_units(project, per: str, name: str, formats, payload_base: dict, strict: bool, key, fresh, keep):

@@ -462,7 +462,9 @@ def render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None = None, s
         written.append((f"Scoresheets ({ok})", out_dir / "scoresheets"))
     base = prog.base_dir
     inputs = manifest.hash_inputs(manifest.model_paths(prog) + [prog.ledger_path], base)
-    path = manifest.write(
+    from cxreport.batch import write_manifest
+
+    path = write_manifest(
         out_dir, kind="shop report",
         source={"programme": {"file": str(Path(prog.path).resolve()), "sha256": sha256_file(prog.path)}},
         inputs=inputs, settings={"wave": wave, "scoresheets": scoresheets, "locations": locations,
