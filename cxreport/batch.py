@@ -73,6 +73,7 @@ class Task:
     fn: Callable[[Any], Any]                   # a module-level function, run by the worker
     payload: Any = None                        # its argument (picklable)
     make_payload: Callable[[], Any] | None = None   # or built in the parent when the task is sent
+    heavy: bool = False                        # a process-pool worker is replaced after it (memory)
 
     def argument(self) -> Any:
         return self.make_payload() if self.make_payload is not None else self.payload
@@ -389,9 +390,10 @@ def _run_pool(tasks: list[Task], options: Options, hook, finish) -> None:
                 if kind == "ready":
                     slot.ready = True
                     continue
+                heavy = tasks[slot.task].heavy
                 done(slot, *body)
                 slot.count += 1
-                if slot.count >= TASKS_PER_WORKER:
+                if slot.count >= TASKS_PER_WORKER or heavy:
                     replace(slot, kill=False)
             now = time.monotonic()
             for slot in list(slots):
@@ -733,7 +735,8 @@ def build_reports(project, out_dir: Path, *, formats: tuple[str, ...] = ("html",
 
     tasks: list[Task] = []
     if total_todo:
-        tasks.append(Task(name, render_total, {**payload_base, "formats": total_todo, "name": name}))
+        # The whole project: the longest task, first; its worker is replaced afterwards.
+        tasks.append(Task(name, render_total, {**payload_base, "formats": total_todo, "name": name}, heavy=True))
     tasks += unit_tasks
     by_key = {u.slug: u for u in units}
     total_paths: dict[str, Path] = {}
@@ -839,7 +842,8 @@ def _plan_units(project, per: str, name: str, formats, payload_base: dict, stric
     from cxreport.validate import subset
 
     study = run(project, strict=strict)       # a project that cannot be built fails here (exit 1)
-    data = study.data
+    data, competitors, file_name = study.data, study.competitors, study.table.name
+    del study                                  # the raw text table is no longer needed
     group = next(g for g in data.segments if g.name == per)
     order = np.argsort(group.codes, kind="stable")
     counts = np.bincount(group.codes, minlength=len(group.labels))
@@ -863,8 +867,8 @@ def _plan_units(project, per: str, name: str, formats, payload_base: dict, stric
 
         def make(rows=order[starts[code]:starts[code + 1]], label=label, todo=todo, unit_name=unit_name):
             return {**payload_base, "formats": todo, "name": unit_name,
-                    "unit": {"segment": per, "label": label, "file": study.table.name,
-                             "data": subset(project, data, rows), "competitors": study.competitors}}
+                    "unit": {"segment": per, "label": label, "file": file_name,
+                             "data": subset(project, data, rows), "competitors": competitors}}
 
         tasks.append(Task(unit_name, render_unit, make_payload=make))
     return units, tasks
