@@ -128,6 +128,15 @@ class TaskTimeout(Exception):
 
 
 def _peak_rss_mb() -> float | None:
+    """This process's peak resident memory. On Linux VmHWM, which starts afresh in a new
+    program (ru_maxrss would carry over the peak of the process that started it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     try:
         import resource
 
