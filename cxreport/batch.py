@@ -414,10 +414,20 @@ def _run_pool(tasks: list[Task], options: Options, hook, finish) -> None:
             slot.stop(kill=slot.task is not None)
 
 
-def _worker_info() -> dict:  # runs on Dask workers
+def _worker_info(dask_worker=None) -> dict:  # runs on Dask workers
+    """Prepare a Dask worker like a pool worker and report its cxreport version.
+
+    The worker's statistical profiler is stopped: it samples the rendering thread's deep
+    call stacks every few milliseconds and keeps the call trees, so a worker's memory grew
+    by about 1.5 MB per report (docs/batch.md)."""
     import cxreport
 
     worker_setup()
+    if dask_worker is not None:
+        for name in ("profile", "profile-cycle"):
+            callback = dask_worker.periodic_callbacks.get(name)
+            if callback is not None:
+                callback.stop()
     return {"version": cxreport.__version__, "python": sys.version.split()[0]}
 
 
@@ -511,6 +521,7 @@ def _kill_dask_task(client, future) -> None:
         future.cancel()
         if workers:
             client.restart_workers(workers, timeout=120)
+            client.run(_worker_info, workers=workers)
     except Exception:  # noqa: BLE001 - the failure is already recorded; the cluster recovers on its own
         pass
 
