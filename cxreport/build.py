@@ -23,17 +23,22 @@ class BuildResult:
 
 def build(project: Project | str | Path, out_dir: str | Path, *, formats: tuple[str, ...] = ("html", "pdf"),
           report: str = "client", strict: bool = False, allow_outside: bool = False,
-          build_date: dt.date | None = None) -> BuildResult:
-    if not isinstance(project, Project):
+          build_date: dt.date | None = None, study: Study | None = None, name: str | None = None) -> BuildResult:
+    """Build the reports into ``out_dir``. A batch passes an already scored ``study`` (one
+    unit's respondents) and the output ``name`` (file name without extension)."""
+    if study is not None:
+        project = study.project
+    elif not isinstance(project, Project):
         project = load_project(project, allow_outside=allow_outside)
     # Everything from here, default labels and period names included, is in the project's
     # language; the language is restored when the build ends (no leak into the next build).
     with i18n.use_language(project.language):
-        return _build(project, out_dir, formats=formats, report=report, strict=strict, build_date=build_date)
+        return _build(project, out_dir, formats=formats, report=report, strict=strict, build_date=build_date,
+                      study=study, name=name)
 
 
 def _build(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], report: str, strict: bool,
-           build_date: dt.date | None) -> BuildResult:
+           build_date: dt.date | None, study: Study | None = None, name: str | None = None) -> BuildResult:
     from cxreport.present.charts import font_available
     from cxreport.present.context import build_context
     from cxreport.present.render import check_templates, logo_data_uri, render_report
@@ -42,7 +47,7 @@ def _build(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], r
     templates = project_search(project)
     if templates.user_supplied:
         check_templates(templates)
-    study = run(project, strict=strict)
+    study = study if study is not None else run(project, strict=strict)
     warnings = study.validation.warnings()
     if not font_available(project.brand.font):
         warnings.append(f"brand.font: '{project.brand.font}' is not installed on this machine; "
@@ -68,7 +73,7 @@ def _build(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], r
     context["logo"] = logo_data_uri(project.client.logo)
     timings = dict(study.timings)
     timings["context and charts"] = time.perf_counter() - t
-    name = project.report.output_name + ("-quarterly" if report == "quarterly" else "")
+    name = name or project.report.output_name + ("-quarterly" if report == "quarterly" else "")
     extra = {}
     if "xlsx" in formats:
         from cxreport.present.workbook import build_workbook

@@ -31,6 +31,34 @@ def _warn(lines: list[str]) -> None:
         click.echo(f"Warning: {line}", err=True)
 
 
+def batch_options(f):
+    """-j, --timeout, --executor, --scheduler, --force (docs/batch.md)."""
+    options = [
+        click.option("-j", "--jobs", type=click.IntRange(min=0), default=0,
+                     help="Worker processes for a batch (default 0 = all cores; 1 = in this process)."),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=600, show_default=True,
+                     metavar="SECONDS", help="Time limit per report of a batch; a report that takes longer fails."),
+        click.option("--executor", type=click.Choice(["process", "dask"]), default="process", show_default=True,
+                     help="Render on local worker processes, or on a Dask cluster (with --scheduler)."),
+        click.option("--scheduler", metavar="ADDRESS", envvar="DASK_SCHEDULER_ADDRESS", default=None,
+                     help="Dask scheduler address for --executor dask, e.g. tcp://10.0.0.5:8786."),
+        click.option("--force", is_flag=True, help="Rebuild every report, even those manifest.json shows up to date."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _batch_settings(jobs: int, timeout: float, executor: str, scheduler: str | None, force: bool):
+    from cxreport.batch import Options
+
+    if executor == "dask" and not scheduler:
+        raise click.UsageError("--executor dask needs --scheduler ADDRESS (or DASK_SCHEDULER_ADDRESS)")
+    if executor != "dask" and scheduler and click.get_current_context().get_parameter_source("scheduler").name == "COMMANDLINE":
+        raise click.UsageError("--scheduler is used only with --executor dask")
+    return Options(jobs=jobs or None, timeout=timeout, executor=executor, scheduler=scheduler, force=force)
+
+
 @click.group(context_settings=CONTEXT)
 @click.version_option(__version__, "--version", prog_name="cxreport")
 def cli() -> None:
@@ -54,27 +82,52 @@ def cli() -> None:
 @click.option("--report", type=click.Choice(["client", "quarterly"]), default="client", show_default=True,
               help="Report type: the client report, or the quarterly management review.")
 @click.option("--strict", is_flag=True, help="Fail on any invalid value in the data instead of excluding it.")
+@click.option("--per", metavar="SEGMENT", default=None,
+              help="Also one report per unit of this segment (e.g. Branch), and an index of them.")
+@batch_options
 @allow_outside_option
-def build(project: Path, out_dir: Path | None, fmt: str, report: str, strict: bool, allow_outside: bool) -> None:
+def build(project: Path, out_dir: Path | None, fmt: str, report: str, strict: bool, per: str | None, jobs: int,
+          timeout: float, executor: str, scheduler: str | None, force: bool, allow_outside: bool) -> None:
     """Validate, score and render the reports of PROJECT (a cxreport.yaml).
+
+    Writes manifest.json beside the reports; a repeated build skips reports whose inputs
+    did not change (--force rebuilds). With --per, exits 3 when some units failed (the
+    others are written).
 
     \b
     Example:
       cxreport build samples/harbour-bank/cxreport.yaml -o out/harbour-bank --format both
       cxreport build samples/harbour-bank/cxreport.yaml --format html,pdf,xlsx,pptx
+      cxreport build samples/harbour-bank/cxreport.yaml --per Branch --format html -j 2
     """
-    from cxreport.build import build as build_reports
+    from cxreport.batch import build_reports
     from cxreport.config import load_project
 
     formats = parse_formats(fmt)
     proj = load_project(project, allow_outside=allow_outside)
     out = out_dir or (proj.base_dir / "out")
     click.echo(f"Building the {report} report for {proj.client.name} …", err=True)
-    result = build_reports(proj, out, formats=formats, report=report, strict=strict)
+    settings = _batch_settings(jobs, timeout, executor, scheduler, force)
+    result = build_reports(proj, out, formats=formats, report=report, strict=strict, per=per, options=settings,
+                           allow_outside=allow_outside)
     _warn(result.warnings)
     for kind in BUILD_FORMATS:
         if kind in result.paths:
             click.echo(f"{kind.upper()}: {result.paths[kind]}")
+    _batch_summary(result)
+
+
+def _batch_summary(result) -> None:
+    from cxreport.batch import BatchFailed
+
+    if result.index is not None:
+        click.echo(f"Index: {result.index}")
+    if result.manifest is not None:
+        click.echo(f"Manifest: {result.manifest}")
+    click.echo(result.summary(), err=True)
+    if result.failures:
+        n = len(result.failures)
+        raise BatchFailed(f"{n} of {len(result.units) + 1} reports failed; the others were written", result.failures)
 
 
 BUILD_FORMATS = ("html", "pdf", "xlsx", "pptx")
@@ -470,11 +523,16 @@ def shop_rescore(programme: Path, reason: str, allow_outside: bool) -> None:
               help="Folder for the reports.")
 @click.option("--format", "fmt", type=click.Choice(["html", "pdf", "both"]), default="both", show_default=True,
               help="Formats to write: html, pdf or both.")
-@click.option("-j", "--jobs", type=int, default=0, help="Worker processes for scoresheets and location reports (default: all cores).")
+@batch_options
 @allow_outside_option
 def shop_report(programme: Path, wave: str | None, scoresheets: bool, locations: bool, out_dir: Path, fmt: str,
-                jobs: int, allow_outside: bool) -> None:
+                jobs: int, timeout: float, executor: str, scheduler: str | None, force: bool,
+                allow_outside: bool) -> None:
     """Render the programme summary, and optionally every scoresheet and location report.
+
+    Scoresheets and location reports render on all cores (or a Dask cluster); manifest.json
+    records every output and a repeated run skips unchanged ones. Exits 3 when some
+    reports failed (the others are written).
 
     \b
     Example:
@@ -485,8 +543,9 @@ def shop_report(programme: Path, wave: str | None, scoresheets: bool, locations:
 
     prog = load(programme, allow_outside)
     formats = ("html", "pdf") if fmt == "both" else (fmt,)
+    settings = _batch_settings(jobs, timeout, executor, scheduler, force)
     written = render_all(prog, out_dir, wave=wave, scoresheets=scoresheets, locations=locations,
-                         formats=formats, jobs=jobs or None)
+                         formats=formats, options=settings)
     for label, path in written:
         click.echo(f"{label}: {path}")
 

@@ -66,13 +66,26 @@ def validate_project(project: Project, *, strict: bool = False,
 
 
 def run(project: Project | str | Path, *, strict: bool = False, allow_outside: bool = False) -> Study:
-    import time
-
-    clock = time.perf_counter
     timings: dict[str, float] = {}
     if not isinstance(project, Project):
         project = load_project(project, allow_outside=allow_outside)
     table, data = validate_project(project, strict=strict, timings=timings)
+    return score_data(project, table, data, timings=timings)
+
+
+def score_data(project: Project, table: Table, data: SurveyData, *, timings: dict[str, float] | None = None,
+               competitors: list[MetricComparison] | None = None, unit: bool = False) -> Study:
+    """Score validated ``data`` (the whole file, or one unit's respondents in a batch build).
+
+    ``competitors`` may be passed in when already computed: they come from their own files,
+    not from ``data``, so every unit of a batch shares the total's. With ``unit=True`` the
+    priorities are left out when the unit's base is too small for a driver analysis (the
+    whole project's build has already checked that the settings are right).
+    """
+    import time
+
+    clock = time.perf_counter
+    timings = {} if timings is None else timings
     t = clock()
     rules = BaseRules(project.bases.suppress_below, project.bases.flag_below)
     results = score_survey(data, rules, project.significance.alpha)
@@ -81,7 +94,8 @@ def run(project: Project | str | Path, *, strict: bool = False, allow_outside: b
     targets = evaluate_targets(project, results)
     benchmarks = compare_standards(project, results)
     tiers = evaluate_tiers(project, results)
-    competitors = compare_competitors(project, rules, project.significance.alpha)
+    if competitors is None:
+        competitors = compare_competitors(project, rules, project.significance.alpha)
     timings["benchmark"] = clock() - t
     t = clock()
     from cxreport.scoring.keydrivers import key_drivers
@@ -91,7 +105,10 @@ def run(project: Project | str | Path, *, strict: bool = False, allow_outside: b
     t = clock()
     voice = analyse_voice(project, data)
     timings["comments"] = clock() - t
-    priorities = rank_priorities(project, data, drivers, voice)
+    if unit and (drivers is None or drivers.overall is None):
+        priorities = []
+    else:
+        priorities = rank_priorities(project, data, drivers, voice)
     from cxreport.scoring.journey import journey_map
 
     journey = journey_map(project, data, results, project.significance.alpha)

@@ -10,6 +10,7 @@ point on the item's scale is invalid — and records what happened to every colu
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -563,3 +564,30 @@ def _multi_punch(table: Table, name: str, cfg: MultiPunch, missing_codes: list[f
     answers = MultiPunchAnswers(name, cfg.column, question, codes, [label_of[c] for c in codes], ticked, answered,
                                 cfg.segment, cfg.mentions)
     return answers, check
+                      
+
+def subset(project: Project, data: SurveyData, rows: np.ndarray) -> SurveyData:
+    """The validated ``data`` of the respondents at positions ``rows`` (one unit of a batch
+    build), as :func:`prepare` would return it for a file holding only those respondents:
+    segment labels that do not occur are dropped and periods are those of the unit's dates.
+    Exclusions (duplicates, invalid weights) stay those of the whole file, and so does the
+    validation report, which describes the file. An item without valid answers in the unit
+    is not an error (it is for a whole file): its figures are simply not shown."""
+    rows = np.asarray(rows, dtype=np.int64)
+    values = {key: v[rows] for key, v in data.values.items()}
+    segments = []
+    for group in data.segments:
+        codes = group.codes[rows]
+        present = np.unique(codes)
+        remap = np.full(len(group.labels), -1, dtype=np.int64)
+        remap[present] = np.arange(len(present))
+        segments.append(Grouping(group.name, group.column, remap[codes], [group.labels[i] for i in present]))
+    dates = period_codes = None
+    periods: list[Period] = []
+    if data.dates is not None:
+        dates = data.dates.iloc[rows].reset_index(drop=True)
+        period_codes, periods = assign_periods(dates, project.periods.unit, project.periods.fiscal_year_start)
+    comments = data.comments.iloc[rows].reset_index(drop=True)
+    multi = [dataclasses.replace(m, ticked=m.ticked[rows], answered=m.answered[rows]) for m in data.multi]
+    return SurveyData(data.items, values, data.weights[rows], data.weighted, segments, period_codes, periods,
+                      comments, dates, data.report, multi)

@@ -251,7 +251,7 @@ def test_init_creates_a_project_that_validates_and_builds(tmp_path):
     out = tmp_path / "out"
     built = invoke("build", project, "-o", out, "--format", "html")
     assert built.exit_code == 0, built.output
-    assert sorted(p.name for p in out.iterdir()) == ["report.html"]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "report.html"]
     assert "Example Bank" in (out / "report.html").read_text(encoding="utf-8")
 
 
@@ -286,7 +286,7 @@ def test_build_html_only(tmp_path, make_project):
     out = tmp_path / "out"
     result = invoke("build", project, "-o", out, "--format", "html")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["report.html"]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "report.html"]   # docs/batch.md
     assert f"HTML: {out / 'report.html'}" in result.stdout
     assert "PDF:" not in result.stdout
 

@@ -448,6 +448,11 @@ def _replace(node, done: dict):
     return node
 
 
+#: Processes that draw one report's charts; None = up to four cores. Batch workers set 1:
+#: a batch is already parallel by report, and a worker's children would compete with it.
+CHART_PROCESSES: int | None = None
+
+
 def draw_all(context: dict, processes: int | None = None) -> dict:
     """Draw every deferred chart in ``context``; on several cores, in forked processes
     (matplotlib is already imported, so a fork starts in milliseconds)."""
@@ -457,7 +462,9 @@ def draw_all(context: dict, processes: int | None = None) -> dict:
     jobs: list[Deferred] = []
     _collect(context, jobs)
     ensure_cjk_font()                   # once here, not in every forked worker
-    processes = processes or min(os.cpu_count() or 1, 4)
+    processes = processes or CHART_PROCESSES or min(os.cpu_count() or 1, 4)
+    if mp.current_process().daemon:   # e.g. a Dask worker: daemonic processes cannot have children
+        processes = 1
     if len(jobs) >= 4 and processes > 1 and "fork" in mp.get_all_start_methods():
         with mp.get_context("fork").Pool(processes) as pool:
             charts = pool.map(_draw, jobs, chunksize=1)

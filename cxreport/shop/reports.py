@@ -1,26 +1,26 @@
 """Mystery-shop reports: a scoresheet per visit, a report per location, the programme
 summary. Contexts are plain data built here; templates only lay them out.
 
-Scoresheets and location reports render in parallel on a process pool (``spawn``
-context; each worker imports WeasyPrint once and is recycled after a number of tasks so
-memory stays flat), with a progress bar on stderr.
+Scoresheets and location reports render in parallel on the batch executor
+(:mod:`cxreport.batch`: a process pool whose workers import WeasyPrint once and are
+recycled after a number of tasks so memory stays flat, or a Dask cluster), with a
+progress bar on stderr, a time limit per item, ``manifest.json`` and skipping of
+unchanged reports.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from cxreport import __version__
+from cxreport import __version__, i18n
+from cxreport.batch import TASKS_PER_WORKER  # noqa: F401  (the benchmarks report it)
 from cxreport.errors import CxError
-from cxreport import i18n
 from cxreport.i18n import N_, _
 from cxreport.masking import mask_personal_data
 from cxreport.shop.analysis import ProgrammeResults
@@ -28,8 +28,6 @@ from cxreport.shop.commands import results as programme_results
 from cxreport.shop.ledger import Ledger
 from cxreport.shop.programme import ProgrammeFile
 from cxreport.shop.scoring import NA_WORDS, NO_WORDS, YES_WORDS
-
-TASKS_PER_WORKER = 50
 
 #: Scoring methods and response-time units (fixed words of the programme file), in words.
 METHOD_WORDS = {"pooled": N_("pooled points"), "section_weighted": N_("section-weighted")}
@@ -359,63 +357,57 @@ def programme_context(prog: ProgrammeFile, res: ProgrammeResults, charts_style) 
 # --------------------------------------------------------------------------- rendering
 
 
-def _render_one(task: tuple) -> tuple[str, str, str | None]:
-    """Worker: render one report to its files. Returns (label, first path, error)."""
-    template, context, out_dir, name, formats, allowed = task
-    from cxreport.present.render import render_report
-
-    try:
-        rendered = render_report(context, template=template, out_dir=Path(out_dir), name=name,
-                                 formats=tuple(formats), allowed_dirs=[Path(p) for p in allowed])
-        return name, str(next(iter(rendered.paths.values()))), None
-    except Exception as exc:  # noqa: BLE001 - reported in the failure summary
-        return name, "", f"{type(exc).__name__}: {exc}"
-
-
-def _worker_init() -> None:  # pragma: no cover - runs in worker processes
-    import weasyprint  # noqa: F401  (imported once per worker)
+def _task(template: str, context: dict, folder: str, name: str, formats, allowed) -> dict:
+    return {"template": template, "context": context, "folder": folder, "name": name, "formats": list(formats),
+            "allowed": [str(p) for p in allowed]}
 
 
 def render_batch(tasks: list[tuple], jobs: int | None, label: str) -> list[tuple[str, str, str | None]]:
-    import click
+    """Render (template, context, out_dir, name, formats, allowed) tuples on the batch
+    executor and write them; returns (name, first path, error) per task."""
+    from cxreport.batch import Options, Task, run_tasks
+    from cxreport.present.render import write_outputs
 
-    if not tasks:
-        return []
-    jobs = jobs or os.cpu_count() or 1
-    results: list[tuple[str, str, str | None]] = []
-    with click.progressbar(length=len(tasks), label=label, file=sys.stderr, show_pos=True) as bar:
-        if jobs == 1 or len(tasks) == 1:
-            for task in tasks:
-                results.append(_render_one(task))
-                bar.update(1)
+    batch = [Task(t[3], render_context, _task(t[0], t[1], "", t[3], t[4], t[5])) for t in tasks]
+    folders = {t[3]: Path(t[2]) for t in tasks}
+    out = []
+    for o in run_tasks(batch, Options(jobs=jobs), label=label):
+        if o.ok:
+            paths = write_outputs(o.value["files"], folders[o.task.key])
+            out.append((o.task.key, str(next(iter(paths.values()))), None))
         else:
-            import multiprocessing as mp
-
-            # multiprocessing.Pool recycles workers reliably (maxtasksperchild); the
-            # ProcessPoolExecutor equivalent can hang on Python 3.11 when workers retire.
-            ctx = mp.get_context("spawn")
-            with ctx.Pool(processes=jobs, initializer=_worker_init, maxtasksperchild=TASKS_PER_WORKER) as pool:
-                for result in pool.imap(_render_one, tasks, chunksize=2):
-                    results.append(result)
-                    bar.update(1)
-    return results
+            out.append((o.task.key, "", o.error))
+    return out
 
 
 def render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None = None, scoresheets: bool = False,
                locations: bool = False, formats: tuple[str, ...] = ("html", "pdf"), jobs: int | None = None,
-               ) -> list[tuple[str, Path]]:
+               options=None) -> list[tuple[str, Path]]:
+    """Render the programme summary and, optionally, every location report and scoresheet
+    (on the batch executor: ``options`` gives -j, --timeout, --executor, --force). Writes
+    ``manifest.json``; items whose report context, template and format are unchanged since
+    the last build, and whose files are intact, are skipped. Raises
+    :class:`~cxreport.batch.BatchFailed` (exit 3) when some items failed."""
     # Contexts and charts are made in the programme's language; each worker renders in the
     # language its context names (render_html reads context["lang"]).
     with i18n.use_language(prog.programme.language):
         return _render_all(prog, out_dir, wave=wave, scoresheets=scoresheets, locations=locations,
-                           formats=formats, jobs=jobs)
+                           formats=formats, jobs=jobs, options=options)
 
 
 def _render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None, scoresheets: bool, locations: bool,
-                formats: tuple[str, ...], jobs: int | None) -> list[tuple[str, Path]]:
-    from cxreport.present.charts import ChartStyle
-    from cxreport.present.render import render_report
+                formats: tuple[str, ...], jobs: int | None, options=None) -> list[tuple[str, Path]]:
+    import time
 
+    from cxreport import manifest
+    from cxreport.batch import BatchFailed, Options, Task, render_context, run_tasks
+    from cxreport.present.charts import ChartStyle
+    from cxreport.present.render import write_outputs
+    from cxreport.util import sha256_file
+
+    t0 = time.perf_counter()
+    options = options or Options(jobs=jobs)
+    started = manifest.now()
     res = programme_results(prog, wave)
     with Ledger(prog) as ledger:
         frame = ledger.accepted_visits()
@@ -423,31 +415,105 @@ def _render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None, scoresh
     frame = frame.set_index("row").loc[res.visits["row"].to_numpy()].reset_index()
     cs = ChartStyle(prog.programme.brand.primary, prog.programme.brand.accent, prog.programme.brand.font)
     allowed = [prog.base_dir]
-    written: list[tuple[str, Path]] = []
     out_dir = Path(out_dir)
-    context = programme_context(prog, res, cs)
-    rendered = render_report(context, template="shop_programme.html", out_dir=out_dir,
-                             name="programme-summary", formats=formats, allowed_dirs=allowed)
-    for fmt, path in rendered.paths.items():
-        written.append((f"Programme summary ({fmt.upper()})", path))
-    failures: list[str] = []
+    previous, warning = manifest.read(out_dir)
+    if warning:
+        import click
+
+        click.echo(f"Warning: {warning}", err=True)
+    tool = manifest.tool_fingerprint()
+    entries: list[dict] = []
+    failures: list[dict] = []
+    replaces: set[str] = set()
+    counts = {"written": 0, "skipped": 0}
+
+    def plan(task: dict) -> tuple[list[str], dict[str, str]]:
+        """Formats still to render, and the key of each output file (relative to out_dir)."""
+        keys = {f"{task['folder']}{task['name']}.{fmt}": manifest.digest(
+            {"tool": tool, "template": task["template"], "format": fmt, "context": task["context"]})
+            for fmt in task["formats"]}
+        todo = []
+        for fmt, (file, key) in zip(task["formats"], keys.items()):
+            if not options.force and previous.up_to_date(out_dir, file, key):
+                entries.append(previous.outputs[file])
+                counts["skipped"] += 1
+            else:
+                todo.append(fmt)
+        return todo, keys
+
+    def record(task: dict, keys: dict[str, str], files: dict[str, bytes]) -> None:
+        write_outputs(files, out_dir / task["folder"] if task["folder"] else out_dir)
+        for name in files:
+            file = f"{task['folder']}{name}"
+            entries.append(manifest.output_entry(out_dir, file, keys[file], format=Path(name).suffix[1:],
+                                                 template=task["template"]))
+            counts["written"] += 1
+
+    written: list[tuple[str, Path]] = []
+    summary = _task("shop_programme.html", programme_context(prog, res, cs), "", "programme-summary", formats, allowed)
+    todo, keys = plan(summary)
+    if todo:
+        record(summary, keys, render_context({**summary, "formats": todo})["files"])
+    for fmt in formats:
+        written.append((f"Programme summary ({fmt.upper()})", out_dir / f"programme-summary.{fmt}"))
+
+    def run_group(items: list[dict], label: str) -> int:
+        tasks, keys_of = [], {}
+        for item in items:
+            todo, keys = plan(item)
+            keys_of[item["name"]] = (item, keys)
+            if todo:
+                tasks.append(Task(item["name"], render_context, {**item, "formats": todo}))
+        ok = len(items) - len(tasks)
+
+        def on_done(outcome) -> None:
+            nonlocal ok
+            item, keys = keys_of[outcome.task.key]
+            if outcome.ok:
+                try:
+                    record(item, keys, outcome.value["files"])
+                    ok += 1
+                    return
+                except CxError as exc:
+                    outcome.error = " ".join(exc.format_message().split())
+            failures.append({"item": item["name"], "what": label, "reason": outcome.error})
+            replaces.update(keys)
+
+        run_tasks(tasks, options, label=label, on_done=on_done)
+        return ok
+
     if locations:
-        tasks = [("shop_location.html", location_context(prog, res, frame, loc.id, cs), str(out_dir / "locations"),
-                  f"location-{_slug(loc.id)}", formats, [str(p) for p in allowed])
+        items = [_task("shop_location.html", location_context(prog, res, frame, loc.id, cs), "locations/",
+                       f"location-{_slug(loc.id)}", formats, allowed)
                  for loc in prog.location_list if (res.visits["location_id"] == loc.id).any()]
-        done = render_batch(tasks, jobs, "Location reports")
-        failures += [f"{name}: {err}" for name, _p, err in done if err]
-        written.append((f"Location reports ({len(done) - sum(1 for d in done if d[2])})", out_dir / "locations"))
+        ok = run_group(items, "Location reports")
+        written.append((f"Location reports ({ok})", out_dir / "locations"))
     if scoresheets:
         # Every visit (up to --wave), or only that wave's visits when --wave is given.
         waves = res.visits["wave"].to_numpy()
         idx = [i for i in range(len(res.visits)) if wave is None or waves[i] == wave]
-        tasks = [("shop_scoresheet.html", scoresheet_context(prog, res, frame, i), str(out_dir / "scoresheets"),
-                  f"scoresheet-{_slug(res.visits.iloc[i]['visit_id'])}", formats, [str(p) for p in allowed])
-                 for i in idx]
-        done = render_batch(tasks, jobs, "Scoresheets")
-        failures += [f"{name}: {err}" for name, _p, err in done if err]
-        written.append((f"Scoresheets ({len(done) - sum(1 for d in done if d[2])})", out_dir / "scoresheets"))
+        items = [_task("shop_scoresheet.html", scoresheet_context(prog, res, frame, i), "scoresheets/",
+                       f"scoresheet-{_slug(res.visits.iloc[i]['visit_id'])}", formats, allowed) for i in idx]
+        ok = run_group(items, "Scoresheets")
+        written.append((f"Scoresheets ({ok})", out_dir / "scoresheets"))
+    base = prog.base_dir
+    inputs = manifest.hash_inputs(manifest.model_paths(prog) + [prog.ledger_path], base)
+    from cxreport.batch import write_manifest
+
+    path = write_manifest(
+        out_dir, kind="shop report",
+        source={"programme": {"file": str(Path(prog.path).resolve()), "sha256": sha256_file(prog.path)}},
+        inputs=inputs, settings={"wave": wave, "scoresheets": scoresheets, "locations": locations,
+                                 "formats": list(formats)},
+        outputs=entries, failures=failures, previous=previous, replaces=replaces, started=started)
+    written.append(("Manifest", path))
+    import click
+
+    n = counts["written"] + counts["skipped"]
+    click.echo(f"{n} file{'s' if n != 1 else ''}: {counts['written']} written, {counts['skipped']} up to date, "
+               f"{len(failures)} report{'s' if len(failures) != 1 else ''} failed "
+               f"({time.perf_counter() - t0:.1f} s)", err=True)
     if failures:
-        raise CxError(f"{len(failures)} report(s) failed; the others were written", failures)
+        raise BatchFailed(f"{len(failures)} report(s) failed; the others were written",
+                          [f"{f['item']}: {f['reason']}" for f in failures])
     return written
