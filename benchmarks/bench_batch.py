@@ -123,11 +123,44 @@ def memory_by_third(outcomes) -> str:
     return " / ".join(f"{p:.0f}" for p in parts)
 
 
+def part2(args, units, tasks, t_plan) -> None:
+    from cxreport.batch import Options
+
+    n = len(tasks)
+    print(f"2. {n} branch reports, HTML + PDF")
+    if not args.skip_single:
+        t1, o1 = timed(tasks, Options(jobs=1))
+        print(f"   one worker (in this process):  {t1:6.1f} s   {n / t1:5.2f} reports/s   {t1 / n:5.2f} s per report   "
+              f"CPU {cpu_per_report(o1):4.2f} s per report   {load()}")
+    from distributed import LocalCluster
+
+    # The machine is shared: pool and Dask runs alternate, and the fastest of each counts.
+    pool_runs, dask_runs = [], []
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        for r in range(args.rounds):
+            t2, o2 = timed(tasks, Options(jobs=2))
+            pool_runs.append((t2, o2))
+            print(f"   round {r + 1}: process pool, 2 workers:  {t2:6.1f} s   CPU {cpu_per_report(o2):4.2f} s per report"
+                  f"   worker peak RSS by third (MB): {memory_by_third(o2)}   {load()}")
+            t3, o3 = timed(tasks, Options(executor="dask", scheduler=cluster.scheduler_address))
+            dask_runs.append((t3, o3))
+            print(f"   round {r + 1}: Dask LocalCluster, 2 workers: {t3:6.1f} s   CPU {cpu_per_report(o3):4.2f} s per report"
+                  f"   worker peak RSS by third (MB): {memory_by_third(o3)}   {load()}")
+    t2 = min(t for t, _o in pool_runs)
+    t3 = min(t for t, _o in dask_runs)
+    print(f"   process pool (fastest run):    {t2:6.1f} s   {n / t2:5.2f} reports/s"
+          + (f"   speed-up over one worker {t1 / t2:4.2f}x (target >= 1.8x)" if not args.skip_single else ""))
+    print(f"   Dask (fastest run):            {t3:6.1f} s   {n / t3:5.2f} reports/s   "
+          f"overhead against the pool {100 * (t3 / t2 - 1):+5.1f} % (target <= 15 %)")
+    full = t_plan + (len(units) + 1) * t2 / n
+    print(f"   estimate for all {len(units) + 1:,} reports (HTML + PDF) on the pool: {full / 60:5.1f} min")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--branches", type=int, default=1_000)
-    parser.add_argument("--units", type=int, default=60, help="branch reports rendered in part 2")
+    parser.add_argument("--units", type=int, default=60, help="branch reports rendered in part 2 (0: skip it)")
     parser.add_argument("--skip-full", action="store_true", help="skip part 3 (the full HTML batch)")
     parser.add_argument("--skip-single", action="store_true", help="skip the one-worker run of part 2")
     parser.add_argument("--rounds", type=int, default=2, help="alternating pool and Dask runs in part 2")
@@ -148,33 +181,8 @@ def main() -> None:
               f"(parent peak memory {peak_mb():,.0f} MB)")
 
         n = len(tasks)
-        print(f"2. {n} branch reports, HTML + PDF")
-        if not args.skip_single:
-            t1, o1 = timed(tasks, Options(jobs=1))
-            print(f"   one worker (in this process):  {t1:6.1f} s   {n / t1:5.2f} reports/s   {t1 / n:5.2f} s per report   "
-                  f"CPU {cpu_per_report(o1):4.2f} s per report   {load()}")
-        from distributed import LocalCluster
-
-        # The machine is shared: pool and Dask runs alternate, and the fastest of each counts.
-        pool_runs, dask_runs = [], []
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-            for r in range(args.rounds):
-                t2, o2 = timed(tasks, Options(jobs=2))
-                pool_runs.append((t2, o2))
-                print(f"   round {r + 1}: process pool, 2 workers:  {t2:6.1f} s   CPU {cpu_per_report(o2):4.2f} s per report"
-                      f"   worker peak RSS by third (MB): {memory_by_third(o2)}   {load()}")
-                t3, o3 = timed(tasks, Options(executor="dask", scheduler=cluster.scheduler_address))
-                dask_runs.append((t3, o3))
-                print(f"   round {r + 1}: Dask LocalCluster, 2 workers: {t3:6.1f} s   CPU {cpu_per_report(o3):4.2f} s per report"
-                      f"   worker peak RSS by third (MB): {memory_by_third(o3)}   {load()}")
-        t2 = min(t for t, _o in pool_runs)
-        t3 = min(t for t, _o in dask_runs)
-        print(f"   process pool (fastest run):    {t2:6.1f} s   {n / t2:5.2f} reports/s"
-              + (f"   speed-up over one worker {t1 / t2:4.2f}x (target >= 1.8x)" if not args.skip_single else ""))
-        print(f"   Dask (fastest run):            {t3:6.1f} s   {n / t3:5.2f} reports/s   "
-              f"overhead against the pool {100 * (t3 / t2 - 1):+5.1f} % (target <= 15 %)")
-        full = t_plan + (len(units) + 1) * t2 / n
-        print(f"   estimate for all {len(units) + 1:,} reports (HTML + PDF) on the pool: {full / 60:5.1f} min")
+        if n:
+            part2(args, units, tasks, t_plan)
 
         if not args.skip_full:
             out = folder / "out"

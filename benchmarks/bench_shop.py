@@ -85,15 +85,19 @@ def _rss_kb(pid: int) -> int:
 
 
 def _children(pid: int) -> list[int]:
-    out = []
+    """Every descendant process (pool workers are children of the fork server)."""
+    parents = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/stat") as fh:
-                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        out.append(int(entry))
+                    parents[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
             except (OSError, ValueError, IndexError):
                 pass
+    out, frontier = [], {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        out += sorted(frontier)
     return out
 
 

@@ -297,7 +297,8 @@ def _mp_context():
 
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["cxreport.batch", "cxreport.build", "weasyprint"])
+        ctx.set_forkserver_preload(["cxreport.batch", "cxreport.build", "cxreport.present.charts",
+                                   "cxreport.present.context", "cxreport.present.render", "weasyprint"])
         return ctx
     return mp.get_context("spawn")
 

@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -225,4 +226,5 @@ def write(out_dir: Path, *, kind: str, source: dict, inputs: dict[str, str], set
     }
     path = Path(out_dir) / MANIFEST
     atomic_write_bytes(path, (json.dumps(data, indent=1, ensure_ascii=False, default=str) + "\n").encode("utf-8"))
+    os.chmod(path, 0o644)   # readable like the reports beside it
     return path

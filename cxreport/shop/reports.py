@@ -365,7 +365,7 @@ def _task(template: str, context: dict, folder: str, name: str, formats, allowed
 def render_batch(tasks: list[tuple], jobs: int | None, label: str) -> list[tuple[str, str, str | None]]:
     """Render (template, context, out_dir, name, formats, allowed) tuples on the batch
     executor and write them; returns (name, first path, error) per task."""
-    from cxreport.batch import Options, Task, run_tasks
+    from cxreport.batch import Options, Task, render_context, run_tasks
     from cxreport.present.render import write_outputs
 
     batch = [Task(t[3], render_context, _task(t[0], t[1], "", t[3], t[4], t[5])) for t in tasks]
