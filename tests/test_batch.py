@@ -208,6 +208,8 @@ def test_dask_without_a_scheduler_is_a_usage_error(tmp_path, monkeypatch):
     path = project(tmp_path / "p")
     result = invoke("build", path, "--per", "Branch", "--executor", "dask")
     assert result.exit_code == 2 and "--scheduler" in result.stderr
+    result = invoke("build", path, "--per", "Branch", "--scheduler", "tcp://127.0.0.1:8786")
+    assert result.exit_code == 2 and "--scheduler is used only with --executor dask" in result.stderr
 
 
 # --------------------------------------------------------------------------- failures and time limits
@@ -342,7 +344,7 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------- mystery-shop scoresheets
 
 
-def test_shop_scoresheets_manifest_failure_summary_and_skipping(tmp_path, monkeypatch):
+def test_shop_scoresheets_manifest_failure_summary_and_skipping(tmp_path, monkeypatch, cluster):
     from shop_helpers import copy_sample
 
     programme = copy_sample(tmp_path)
@@ -372,3 +374,10 @@ def test_shop_scoresheets_manifest_failure_summary_and_skipping(tmp_path, monkey
     assert again.exit_code == 0, again.output
     assert f"{len(sheets) + 2} files: 1 written, {len(sheets) + 1} up to date" in again.stderr
     assert (out / "scoresheets" / "scoresheet-V-W1-0003.html").is_file()
+    # The same scoresheets on a Dask cluster.
+    on_dask = tmp_path / "shop-dask"
+    result = invoke("shop", "report", programme, "--wave", "W1", "--scoresheets", "--format", "html", "-o", on_dask,
+                    "--executor", "dask", "--scheduler", cluster.scheduler_address)
+    assert result.exit_code == 0, result.output
+    for sheet in sheets:
+        assert (on_dask / "scoresheets" / sheet).read_bytes() == (out / "scoresheets" / sheet).read_bytes(), sheet
