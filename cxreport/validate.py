@@ -586,7 +586,10 @@ def subset(project: Project, data: SurveyData, rows: np.ndarray) -> SurveyData:
     periods: list[Period] = []
     if data.dates is not None:
         dates = data.dates.iloc[rows].reset_index(drop=True)
-        period_codes, periods = assign_periods(dates, project.periods.unit, project.periods.fiscal_year_start)
+        from cxreport import i18n
+
+        with i18n.use_language(project.language):     # period labels in the report's language
+            period_codes, periods = assign_periods(dates, project.periods.unit, project.periods.fiscal_year_start)
     comments = data.comments.iloc[rows].reset_index(drop=True)
     multi = [dataclasses.replace(m, ticked=m.ticked[rows], answered=m.answered[rows]) for m in data.multi]
     return SurveyData(data.items, values, data.weights[rows], data.weighted, segments, period_codes, periods,

@@ -381,3 +381,18 @@ def test_shop_scoresheets_manifest_failure_summary_and_skipping(tmp_path, monkey
     assert result.exit_code == 0, result.output
     for sheet in sheets:
         assert (on_dask / "scoresheets" / sheet).read_bytes() == (out / "scoresheets" / sheet).read_bytes(), sheet
+
+
+def test_unit_reports_of_a_chinese_project_are_wholly_in_chinese(tmp_path):
+    """Period labels of a unit are made in the parent process: they must follow the
+    project's language like the rest of the unit's report."""
+    out = tmp_path / "out"
+    result = invoke("build", project(tmp_path / "p", language="zh-CN"), "-o", out, "--format", "html",
+                    "--per", "Region", "-j", "1")
+    assert result.exit_code == 0, result.output
+    for page in (out / "report-north.html", out / "report.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "2026年第1季度" in text, page.name
+        assert "2026 Q1" not in text, page.name
+    index = (out / "report-index.html").read_text(encoding="utf-8")
+    assert "每个" in index and 'lang="zh-CN"' in index
