@@ -240,6 +240,27 @@ def test_competitor_survey_and_table(tmp_path):
     assert acsi.rank == 2 and not acsi.leads
 
 
+def test_competitor_metrics_carry_the_projects_own_kpi_labels(tmp_path):
+    from cxreport import i18n
+
+    _competitor_files(tmp_path)
+    path = _project(tmp_path, """
+        competitors:
+          own_brand: Us
+          table: {file: table.csv}
+    """)
+    text = path.read_text(encoding="utf-8").replace("csat: {column: csat, scale: 5}",
+                                                    "csat: {column: csat, scale: 5, label: Happiness}")
+    path.write_text(text, encoding="utf-8")
+    labels = {c.metric: c.label for c in run(path).competitors}
+    assert labels["csat_top2"] == "Happiness (top-2-box %)"
+    assert labels["acsi"] == "ACSI-style index"            # no KPI of the project: the metric's name
+    path.write_text(text.replace("label: Happiness", "label: 省力度"), encoding="utf-8")
+    with i18n.use_language("zh-CN"):
+        labels = {c.metric: c.label for c in run(path).competitors}
+    assert labels["csat_top2"] == "省力度（前两项占比 %）"
+
+
 def test_competitor_own_brand_missing_is_a_clear_error(tmp_path):
     _competitor_files(tmp_path)
     path = _project(tmp_path, """

@@ -253,4 +253,19 @@ def compare_competitors(project: Project, rules: BaseRules, alpha: float) -> lis
         out += _survey(project, cfg.survey, rules, alpha, cfg.own_brand)
     if cfg.table is not None:
         out += _table(project, cfg.table, alpha, cfg.own_brand)
+    for comparison in out:
+        comparison.label = project_label(project, comparison.metric, comparison.label)
     return out
+
+
+def project_label(project: Project, metric: str, default: str) -> str:
+    """The metric named with the project's own KPI label where it gives one (a project that
+    calls CES 省力度 sees 省力度 in the competitor section too)."""
+    kpi = metric.split("_", 1)[0]
+    item = getattr(project.columns, kpi, None) if kpi in ("nps", "csat", "ces") else None
+    label = getattr(item, "label", None)
+    if not label:
+        return default
+    detail = {"csat_top2": _("top-2-box %"), "ces_mean": _("mean, 1–7"), "csat_mean": _("mean"),
+              "ces_index": _("index")}.get(metric)
+    return _("{kpi} ({detail})").format(kpi=label, detail=detail) if detail else label
