@@ -28,30 +28,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ATTRS = [f"a{i}" for i in range(1, 11)]
+from bench_scoring import ATTRS
+from bench_scoring import PROJECT as SCORING_PROJECT
+from bench_scoring import synthetic as scoring_synthetic
 
 
 def synthetic(n: int, branches: int, seed: int = 7) -> pd.DataFrame:
     """bench_scoring.py's generator, with ``branches`` branches."""
-    rng = np.random.default_rng(seed)
-    latent = rng.normal(0, 1, n)
-
-    def scale(lo, hi, noise=0.8):
-        x = latent + rng.normal(0, noise, n)
-        return np.clip(np.round((x + 2.5) / 5 * (hi - lo) + lo), lo, hi).astype(int)
-
-    frame = pd.DataFrame({
-        "id": np.arange(n).astype(str),
-        "date": pd.to_datetime("2025-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D"),
-        "region": rng.choice(["North", "South", "East", "West"], n),
-        "branch": np.array([f"Branch {i:04d}" for i in range(branches)])[rng.integers(0, branches, n)],
-        "channel": rng.choice(["Branch", "Phone", "App", "Web"], n),
-        "nps": scale(0, 10), "csat": scale(1, 5), "ces": scale(1, 7),
-        **{a: scale(1, 5, 1.2) for a in ATTRS},
-        "weight": np.round(rng.uniform(0.4, 2.5, n), 4),
-    })
-    frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
-    return frame.astype(str)
+    return scoring_synthetic(n, seed, branches=branches, branch_name="Branch {:04d}")
 
 
 def peak_mb() -> float:
@@ -59,19 +43,8 @@ def peak_mb() -> float:
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-PROJECT = """
-client: {name: Bench Bank}
-survey: {file: data.csv}
-columns:
-  respondent_id: id
-  date: date
-  weight: weight
-  nps: nps
-  csat: {column: csat, scale: 5}
-  ces: ces
-  attributes: {%s}
-  segments: {Region: region, Branch: branch, Channel: channel}
-targets: {nps: 20, csat: 70}
+
+PROJECT = SCORING_PROJECT + """targets: {nps: 20, csat: 70}
 report: {title: Branch experience review, date: 2026-03-31}
 """
 

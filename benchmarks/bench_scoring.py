@@ -25,11 +25,12 @@ from cxreport.scoring.kpis import BaseRules
 from cxreport.scoring.survey import score_survey
 from cxreport.validate import prepare
 
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 ATTRS = [f"a{i}" for i in range(1, 11)]
 
 
-def synthetic(n: int, seed: int = 7) -> pd.DataFrame:
+def synthetic(n: int, seed: int = 7, branches: int = 200, branch_name: str = "B{:03d}") -> pd.DataFrame:
+    """``n`` responses over four quarters of 2025, ``branches`` branches (also used by
+    bench_batch.py, with 1,000 branches)."""
     rng = np.random.default_rng(seed)
     latent = rng.normal(0, 1, n)
     def scale(lo, hi, noise=0.8):
@@ -40,7 +41,7 @@ def synthetic(n: int, seed: int = 7) -> pd.DataFrame:
         "id": np.arange(n).astype(str),
         "date": pd.to_datetime("2025-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D"),
         "region": rng.choice(["North", "South", "East", "West"], n),
-        "branch": rng.choice([f"B{i:03d}" for i in range(200)], n),
+        "branch": np.array([branch_name.format(i) for i in range(branches)])[rng.integers(0, branches, n)],
         "channel": rng.choice(["Branch", "Phone", "App", "Web"], n),
         "nps": scale(0, 10), "csat": scale(1, 5), "ces": scale(1, 7),
         **{a: scale(1, 5, 1.2) for a in ATTRS},
@@ -70,6 +71,7 @@ def peak_mb() -> float:
 
 
 def main() -> None:
+    N = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         t0 = time.perf_counter()

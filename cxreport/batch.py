@@ -794,7 +794,9 @@ def build_reports(project, out_dir: Path, *, formats: tuple[str, ...] = ("html",
             replaces.update(total_files.values())
 
     if tasks and per is not None:
-        _ensure_folder(out_dir)
+        from cxreport.present.render import ensure_output_folder
+
+        ensure_output_folder(out_dir)    # before a batch starts
     if tasks:
         where = ("in this process" if options.executor != "dask" and (options.workers == 1 or len(tasks) == 1)
                  else f"on the Dask cluster at {options.scheduler}" if options.executor == "dask"
@@ -835,16 +837,6 @@ def build_reports(project, out_dir: Path, *, formats: tuple[str, ...] = ("html",
                          [f"{x['item']} ({x['what']}): {x['reason']}" for x in failures], index, manifest_path,
                          time.perf_counter() - t0)
     return result
-
-
-def _ensure_folder(out_dir: Path) -> None:
-    """Create the output folder before a batch starts, or fail with one clear line."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise RenderError(f"cannot create output folder {out_dir}: {exc.strerror}") from None
-    if not os.access(out_dir, os.W_OK):
-        raise RenderError(f"cannot write to output folder {out_dir}: permission denied")
 
 
 def write_manifest(out_dir: Path, **fields) -> Path:

@@ -282,14 +282,19 @@ def html_to_pdf(html: str, allowed_dirs: list[Path]) -> bytes:
     return pdf
 
 
-def write_outputs(outputs: dict[str, bytes], out_dir: Path) -> dict[str, Path]:
-    """Write every output under a temporary name, then rename them all."""
+def ensure_output_folder(out_dir: Path) -> None:
+    """Create the output folder, or fail with one clear line."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RenderError(f"cannot create output folder {out_dir}: {os_error_text(exc)}") from None
     if not os.access(out_dir, os.W_OK):
         raise RenderError(f"cannot write to output folder {out_dir}: permission denied")
+
+
+def write_outputs(outputs: dict[str, bytes], out_dir: Path) -> dict[str, Path]:
+    """Write every output under a temporary name, then rename them all."""
+    ensure_output_folder(out_dir)
     for name in outputs:
         if (out_dir / name).is_dir():
             raise RenderError(f"cannot write {out_dir / name}: a folder of that name is in the way")
