@@ -381,12 +381,15 @@ def _read_parquet(path: Path, name: str) -> Table:
         data = pq.read_table(path)
     except (OSError, ValueError) as exc:   # pyarrow's ArrowInvalid is a ValueError
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        # pyarrow's message repeats the absolute path; the error names the file already.
+        first = first.replace(f"Could not open Parquet input source '{path}': ", "").replace(str(path), name)
         raise DataError(f"{name}: not a readable Parquet file ({first})") from None
     names = [str(n) for n in data.column_names]
     check_header(names, name)
     try:
         frame = data.to_pandas(ignore_metadata=True)
-    except (ValueError, TypeError, NotImplementedError) as exc:  # pragma: no cover - exotic types
+    # pyarrow raises ArrowNotImplementedError (a NotImplementedError) for column types pandas cannot hold.
+    except (ValueError, TypeError, NotImplementedError) as exc:
         raise DataError(f"{name}: cannot convert the Parquet columns ({exc})") from None
     frame.columns = names
     return Table(text_cells(frame), name, path, first_data_row=1, source="Parquet file")
