@@ -17,6 +17,13 @@ from cxreport.errors import CxError
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+def period_option(f):
+    return click.option(
+        "--period", metavar="WINDOW", default=None,
+        help="The reporting window, overriding report.period: latest, all, a period (2026-Q3, 2026-09, 2026), "
+             "'last 4 quarters' or a date range 2026-01-01..2026-06-30.")(f)
+
+
 def allow_outside_option(f):
     return click.option("--allow-outside-paths", "allow_outside", is_flag=True,
                         help="Let the project file name files outside its own folder.")(f)
@@ -84,10 +91,12 @@ def cli() -> None:
 @click.option("--strict", is_flag=True, help="Fail on any invalid value in the data instead of excluding it.")
 @click.option("--per", metavar="SEGMENT", default=None,
               help="Also one report per unit of this segment (e.g. Branch), and an index of them.")
+@period_option
 @batch_options
 @allow_outside_option
-def build(project: Path, out_dir: Path | None, fmt: str, report: str, strict: bool, per: str | None, jobs: int,
-          timeout: float, executor: str, scheduler: str | None, force: bool, allow_outside: bool) -> None:
+def build(project: Path, out_dir: Path | None, fmt: str, report: str, strict: bool, per: str | None,
+          period: str | None, jobs: int, timeout: float, executor: str, scheduler: str | None, force: bool,
+          allow_outside: bool) -> None:
     """Validate, score and render the reports of PROJECT (a cxreport.yaml).
 
     Writes manifest.json beside the reports; a repeated build skips reports whose inputs
@@ -99,6 +108,7 @@ def build(project: Path, out_dir: Path | None, fmt: str, report: str, strict: bo
       cxreport build samples/harbour-bank/cxreport.yaml -o out/harbour-bank --format both
       cxreport build samples/harbour-bank/cxreport.yaml --format html,pdf,xlsx,pptx
       cxreport build samples/harbour-bank/cxreport.yaml --per Branch --format html -j 2
+      cxreport build samples/harbour-bank/cxreport.yaml --report quarterly --period 2026-Q2
     """
     from cxreport.batch import build_reports
     from cxreport.config import load_project
@@ -108,6 +118,8 @@ def build(project: Path, out_dir: Path | None, fmt: str, report: str, strict: bo
     out = out_dir or (proj.base_dir / "out")
     click.echo(f"Building the {report} report for {proj.client.name} …", err=True)
     settings = _batch_settings(jobs, timeout, executor, scheduler, force)
+    if period is not None:
+        proj = with_period(proj, period)
     result = build_reports(proj, out, formats=formats, report=report, strict=strict, per=per, options=settings,
                            allow_outside=allow_outside)
     _warn(result.warnings)
@@ -133,6 +145,21 @@ def _batch_summary(result) -> None:
 BUILD_FORMATS = ("html", "pdf", "xlsx", "pptx")
 
 
+def with_period(project, period: str):
+    """The project with ``--period`` as its reporting window; a malformed window or one this
+    project's periods cannot have is a usage error naming --period."""
+    from cxreport.window import parse_spec, spec_problem
+
+    try:
+        problem = spec_problem(parse_spec(period), project.periods)
+    except ValueError as exc:
+        problem = str(exc)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--period")
+    report = project.report.model_copy(update={"period": " ".join(period.split()), "period_from": "--period"})
+    return project.model_copy(update={"report": report})
+
+
 def parse_formats(text: str) -> tuple[str, ...]:
     """A comma-separated list of html, pdf, xlsx, pptx (any combination); 'both' stands
     for html,pdf, alone or in the list ('both,pptx')."""
@@ -148,22 +175,31 @@ def parse_formats(text: str) -> tuple[str, ...]:
 @cli.command(context_settings=CONTEXT)
 @project_argument
 @click.option("--strict", is_flag=True, help="Treat invalid values and duplicates as failures.")
+@period_option
 @allow_outside_option
-def validate(project: Path, strict: bool, allow_outside: bool) -> None:
+def validate(project: Path, strict: bool, period: str | None, allow_outside: bool) -> None:
     """Check PROJECT's settings and data; list every problem.
 
     Exits 0 when the project can be built (data warnings are listed), 1 otherwise.
-    With --strict any invalid value or duplicate respondent id is a failure.
+    With --strict any invalid value or duplicate respondent id is a failure. The
+    reporting window (report.period, or --period) is checked against the data's periods
+    and the project is scored for it, so an error `score` or `build` would raise is
+    reported here first.
 
     \b
     Example:
       cxreport validate samples/harbour-bank/cxreport.yaml --strict
+      cxreport validate samples/harbour-bank/cxreport.yaml --period 2026-Q2
     """
     from cxreport.config import load_project
-    from cxreport.pipeline import validate_project
+    from cxreport.pipeline import resolve_window, score_data, validate_project
 
     proj = load_project(project, allow_outside=allow_outside)
+    if period is not None:
+        proj = with_period(proj, period)
     table, data = validate_project(proj, strict=strict)
+    window = resolve_window(proj, data)
+    study = score_data(proj, table, data, window=window)
     report = data.report
     click.echo(f"{table.name}: {report.rows_read:,} rows read, {report.rows_used:,} used")
     if table.source:
@@ -173,6 +209,9 @@ def validate(project: Path, strict: bool, allow_outside: bool) -> None:
     for check in report.columns:
         click.echo(f"  {check.column:<24} valid {check.valid:>8,}  missing {check.missing:>6,}  "
                    f"n/a {check.not_applicable:>6,}  invalid {check.invalid:>5,}")
+    comparisons = ", ".join(f"{c.label} ({c.base:,})" for c in study.comparisons if c.base)
+    click.echo(f"Reporting window: {window.label} ({study.results.base:,} respondents)"
+               + (f"; compared with {comparisons}" if comparisons else ""))
     _warn(report.warnings())
     click.echo("OK: the project can be built." if report.clean else
                "OK with warnings: invalid values are excluded (use --strict to fail on them).")
@@ -181,22 +220,29 @@ def validate(project: Path, strict: bool, allow_outside: bool) -> None:
 @cli.command(context_settings=CONTEXT)
 @project_argument
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True,
-              help="json: the documented cxreport.scores/1 document; csv: one row per figure.")
+              help="json: the documented cxreport.scores/2 document; csv: one row per figure.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Write to this file instead of standard output.")
 @click.option("--strict", is_flag=True, help="Fail on any invalid value in the data.")
+@period_option
 @allow_outside_option
-def score(project: Path, fmt: str, output: Path | None, strict: bool, allow_outside: bool) -> None:
+def score(project: Path, fmt: str, output: Path | None, strict: bool, period: str | None,
+          allow_outside: bool) -> None:
     """Compute PROJECT's scores without rendering; JSON (documented, stable) or CSV.
 
     \b
     Example:
       cxreport score samples/harbour-bank/cxreport.yaml --format json -o scores.json
+      cxreport score samples/harbour-bank/cxreport.yaml --period "last 4 quarters"
     """
+    from cxreport.config import load_project
     from cxreport.export import scores_csv, scores_json
     from cxreport.pipeline import run
 
-    study = run(project, strict=strict, allow_outside=allow_outside)
+    proj = load_project(project, allow_outside=allow_outside)
+    if period is not None:
+        proj = with_period(proj, period)
+    study = run(proj, strict=strict)
     _warn(study.validation.warnings())
     text = scores_json(study) if fmt == "json" else scores_csv(study)
     if output is None:

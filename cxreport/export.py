@@ -1,21 +1,30 @@
 """Scores as data: the stable JSON structure of ``cxreport score`` and its CSV form.
 
-JSON layout (``schema: cxreport.scores/1``)::
+JSON layout (``schema: cxreport.scores/2``)::
 
     {
-      "schema": "cxreport.scores/1", "tool_version": "...",
+      "schema": "cxreport.scores/2", "tool_version": "...",
       "project": {"client": ..., "title": ..., "file": ...},
       "settings": {"weighted": bool, "alpha": 0.05, "confidence": 0.95,
                    "suppress_below": 30, "flag_below": 50, "period_unit": "quarter"},
       "sample": {"rows_read", "rows_used", "base", "weighted_base", "n_eff", "weighting_efficiency"},
+                                         # rows_* describe the file; base & co. the window
       "validation": {"excluded": {...}, "duplicate_ids": [...], "columns": [{column, key, valid, blank,
                      missing_code, not_applicable, non_numeric, out_of_scale}]},
-      "overall": {ITEM: ITEM_SCORE, ...},
+      "window": {"spec", "kind" (all | latest | named | rolling | range), "label", "unit", "dated",
+                 "periods": [labels], "start", "end", "base",
+                 "comparisons": [{"kind", "period", "base"}], "trend": [period labels]},
+      "overall": {ITEM: ITEM_SCORE, ...},  # the window's figures
+      "comparisons": [{"kind" (previous | year_ago | baseline), "period", "base",
+                       "overall": {ITEM: ITEM_SCORE}, "changes": CHANGES}],   # window − that period
       "targets": {ITEM: {"target", "tolerance", "value", "gap", "status"}},
+                                         # value: the window's figure as shown (rounded as printed)
+      "segments_period": PERIOD,         # the rows segment figures describe (pooled when report.pool)
       "segments": [{"name", "column", "overlapping", "groups": [GROUP, ...]}],
                                          # overlapping: a multi-punch question (groups = respondents
                                          # who ticked each code, then "Not stated")
-      "periods": [GROUP, ...],           # in date order, each tested against the previous
+      "periods": [GROUP, ...],           # the trend: every period up to the window's end, in date
+                                         # order, each tested against the previous
                                          # (and the same period a year before: year_ago, year_on_year)
       "period_change": {"period", "previous", "vs_previous": CHANGES, "year_ago", "vs_year_ago": CHANGES},
       "benchmarks": [{"kpi", "label", "value", "compared_value", "standard": {"id", "metric", "value",
@@ -23,12 +32,18 @@ JSON layout (``schema: cxreport.scores/1``)::
       "tiers": {ITEM: {"thresholds", "overall", "segments": [{"segment", "group", "tier"}]}},
       "mentions": [{"name", "column", "question", "base", "weighted_base", "base_flag", "not_answered",
                     "rows": [{"code", "label", "count", "weighted_count", "pct"}]}],   # multi-punch questions
-      "competitors": [{"metric", "label", "origin" (survey | table), "own", "competitor_average",
+      "competitors": [{"metric", "label", "origin" (survey | table), "period", "own", "competitor_average",
                        "best_in_class": {"brand", "value"}, "rank", "brands_ranked", "gap_to_leader",
                        "leads", "notes", "brands": [{"brand", "own", "value", "low", "high", "n", "base",
-                       "diff_own_minus_brand", "p_value", "testable", "mark", "source"}]}]
+                       "diff_own_minus_brand", "p_value", "testable", "mark", "source"}]}],
+      "sources": [{"kpi", "label", "figures": [{"source", "period", "value", "base", "headline"}]}],
+                                         # the client's KPI from several sources, reconciled
+      "drivers": {"period": PERIOD, "overall": ANALYSIS, "segments": [ANALYSIS], "skipped", "scales"},
+      "comments": {"period": PERIOD, ...}, "journey": {"period": PERIOD, ...}, "priorities": [...]
     }
 
+PERIOD is ``{"label", "pooled", "periods"}``: the section's rows (the window, or the pooled run of
+``report.pool``). CHANGES is ``{ITEM: {"diff", "statistic", "p_value", "method", "mark"}}``.
 ITEM is ``nps``, ``csat``, ``ces`` or ``attr:<name>``. ITEM_SCORE has ``label``, ``kind``,
 ``scale`` [low, high], ``n``, ``n_eff``, ``base`` (ok | small | suppressed), ``headline``
 (which figure is the headline) and figure blocks ``{"value", "low", "high", "se"}``:
@@ -53,7 +68,7 @@ from cxreport.pipeline import Study
 from cxreport.scoring.kpis import Estimate, ItemResult
 from cxreport.scoring.survey import GroupResult
 
-SCHEMA = "cxreport.scores/1"
+SCHEMA = "cxreport.scores/2"
 
 
 def _num(value: Any, digits: int = 6) -> float | None:
@@ -128,9 +143,14 @@ def scores_dict(study: Study) -> dict:
                                     "missing_code": c.missing_code, "not_applicable": c.not_applicable,
                                     "non_numeric": c.non_numeric, "out_of_scale": c.out_of_scale}
                                    for c in v.columns]},
+        "window": window_dict(study),
         "overall": {k: item_dict(res) for k, res in r.overall.items()},
+        "comparisons": [{"kind": c.kind, "period": c.label, "base": c.base,
+                         "overall": {k: item_dict(res) for k, res in c.overall.items()},
+                         "changes": _changes(c.changes)} for c in study.comparisons],
         "targets": {k: {"target": t.target, "tolerance": _num(t.tolerance), "value": _num(t.value),
                         "gap": _num(t.gap), "status": t.status} for k, t in study.targets.overall.items()},
+        "segments_period": _scope_dict(study.scope("segments")),
         "segments": [{"name": b.name, "column": b.column, "overlapping": b.overlapping,
                       "groups": [group_dict(g) for g in b.groups]} for b in r.segments],
         "mentions": [{"name": m.name, "column": m.column, "question": m.question, "base": m.base,
@@ -151,13 +171,17 @@ def scores_dict(study: Study) -> dict:
                       "segments": [{"segment": seg, "group": grp, "tier": t} for (seg, grp), t in v["segments"].items()]}
                   for k, v in study.tiers.items()},
         "competitors": [competitor_dict(c) for c in study.competitors],
-        "drivers": drivers_dict(study.drivers),
+        "sources": [{"kpi": e.key, "label": e.label,
+                     "figures": [{"source": f.source, "period": f.period, "value": _num(f.value), "base": f.base,
+                                  "headline": f.headline} for f in e.figures]} for e in study.sources],
+        "drivers": drivers_dict(study.drivers, study.scope("drivers")),
         "priorities": [{"rank": i + 1, "attribute": p.name, "impact": _num(p.impact), "importance_pct": _num(p.importance),
                         "performance": _num(p.performance), "gap": _num(p.gap), "gap_to": p.gap_to,
                         "effort": p.effort, "quadrant": p.quadrant, "theme": p.theme,
                         "theme_comments": p.theme_comments, "theme_negative": p.theme_negative}
                        for i, p in enumerate(study.priorities)],
         "comments": None if study.voice is None else {
+            "period": _scope_dict(study.scope("comments")),
             "comments": study.voice.n_comments, "uncoded": study.voice.uncoded,
             "sentiment": study.voice.sentiment_counts,
             "themes": [{"theme": t.theme, "count": t.count, "share_pct": _num(t.share), "negative": t.negative,
@@ -171,6 +195,7 @@ def scores_dict(study: Study) -> dict:
                                   for g, row in table.iterrows()}
                            for name, table in study.voice.by_segment.items()}},
         "journey": None if study.journey is None else {
+            "period": _scope_dict(study.scope("journey")),
             "kpi": study.journey.kpi, "stages": study.journey.stages, "previous_period": study.journey.previous_period,
             "touchpoints": [{"stage": t.stage, "touchpoint": t.name, "value": _num(t.value), "low": _num(t.low),
                              "high": _num(t.high), "n": t.n, "base": t.base, "target": _num(t.target),
@@ -179,36 +204,64 @@ def scores_dict(study: Study) -> dict:
     }
 
 
-def drivers_dict(report) -> dict | None:
+def _scope_dict(scope) -> dict:
+    """Which rows a section describes: its period label, and whether it pooled more periods
+    than the window (report.pool)."""
+    return {"label": scope.label, "pooled": scope.pooled, "periods": scope.periods}
+
+
+def window_dict(study: Study) -> dict:
+    """The reporting window: what was asked, what it covers and what it is compared with."""
+    w = study.window
+    span = w.span
+    return {"spec": w.spec, "kind": w.kind, "label": w.label, "unit": w.unit, "dated": w.dated,
+            "periods": [p.label for p in span.periods],
+            "start": span.start.isoformat() if span.start else (
+                span.periods[0].start.date().isoformat() if span.periods else None),
+            "end": span.end.isoformat() if span.end else (
+                span.periods[-1].end.date().isoformat() if span.periods else None),
+            "base": study.results.base,
+            "comparisons": [{"kind": kind, "period": sp.label,
+                             "base": next((c.base for c in study.comparisons if c.kind == kind), 0)}
+                            for kind, sp in w.comparisons],
+            "trend": [p.label for p in study.results.period_info]}
+
+
+def drivers_dict(report, scope=None) -> dict | None:
     if report is None:
         return None
 
     def analysis(a):
         return {"scope": a.scope, "outcome": a.outcome, "n": a.n, "n_eff": _num(a.n_eff, 3), "r2": _num(a.r2),
                 "method": a.method,
+                "missing": a.missing, "n_outcome": a.n_outcome, "n_rows": a.n_rows,
+                "pair_median": a.pair_median, "pair_max": a.pair_max, "repaired": a.repaired,
+                "period": a.period, "pooled": a.pooled, "performance_period": a.window,
+                "performance_from": a.performance_from,
                 "drivers": [{"name": r.name, "importance_pct": _num(r.importance), "raw": _num(r.raw),
                              "lmg_pct": _num(r.lmg), "mean": _num(r.mean), "performance": _num(r.performance),
                              "quadrant": r.quadrant} for r in a.rows]}
 
-    return {"overall": analysis(report.overall) if report.overall else None,
+    return {"period": _scope_dict(scope) if scope is not None else None,
+            "overall": analysis(report.overall) if report.overall else None,
             "segments": [analysis(a) for a in report.segments], "skipped": report.skipped,
             "scales": [{"name": n, "alpha": _num(a), "n": k, "note": note} for n, a, k, note in report.scales]}
 
 
 def period_change_dict(study: Study) -> dict | None:
-    """The latest period against the previous one and against the same period a year before."""
-    periods = study.results.periods
-    if periods is None or not periods.groups:
+    """The window against the previous period and against the same period a year before (the
+    full figures of each are in ``comparisons``)."""
+    if not study.window.dated or study.window.kind == "all":
         return None
-    last = periods.groups[-1]
-    prev = periods.groups[-2] if len(periods.groups) > 1 else None
-    return {"period": last.label, "previous": prev.label if prev else None,
-            "vs_previous": _changes(last.changes), "year_ago": last.year_ago,
-            "vs_year_ago": _changes(last.year_on_year)}
+    prev, year = study.comparison("previous"), study.comparison("year_ago")
+    return {"period": study.window.label, "previous": prev.label if prev and prev.base else None,
+            "vs_previous": _changes(prev.changes) if prev else {},
+            "year_ago": year.label if year and year.base else None,
+            "vs_year_ago": _changes(year.changes) if year else {}}
 
 
 def competitor_dict(c) -> dict:
-    return {"metric": c.metric, "label": c.label, "origin": c.origin,
+    return {"metric": c.metric, "label": c.label, "origin": c.origin, "period": getattr(c, "period", "") or None,
             "own": _num(c.own.value) if c.own else None, "competitor_average": _num(c.competitor_average),
             "best_in_class": {"brand": c.best.brand, "value": _num(c.best.value)} if c.best else None,
             "rank": c.rank, "brands_ranked": sum(1 for b in c.brands if b.value is not None and b.base != "suppressed"),
@@ -224,7 +277,7 @@ def scores_json(study: Study) -> str:
 
 
 CSV_COLUMNS = ["breakdown", "group", "item", "label", "figure", "value", "low", "high", "n", "n_eff", "base",
-               "diff", "p_value", "mark"]
+               "diff", "p_value", "mark", "period"]
 
 
 def safe_cell(text: str) -> str:
@@ -240,7 +293,7 @@ def scores_csv(study: Study) -> str:
     writer.writerow(CSV_COLUMNS)
     r = study.results
 
-    def rows(breakdown: str, group: str, items: dict[str, ItemResult], changes: dict):
+    def rows(breakdown: str, group: str, items: dict[str, ItemResult], changes: dict, period: str):
         for key, res in items.items():
             for name in ("nps", "top2", "index", "mean"):
                 est = getattr(res, name)
@@ -250,13 +303,17 @@ def scores_csv(study: Study) -> str:
                 writer.writerow([safe_cell(breakdown), safe_cell(group), safe_cell(key), safe_cell(res.spec.label), name, _num(est.value), _num(est.low),
                                  _num(est.high), est.n, _num(est.n_eff, 3), est.base,
                                  _num(change.test.diff) if change else "", _num(change.test.p_value, 8) if change else "",
-                                 change.mark if change else ""])
+                                 change.mark if change else "", safe_cell(period)])
 
-    rows("Total", "Total", r.overall, {})
+    rows("Total", "Total", r.overall, {}, study.window.label)
+    for c in study.comparisons:
+        if c.overall:
+            rows("Comparison", c.kind, c.overall, {}, c.label)
+    segments_period = study.scope("segments").label
     for b in r.segments:
         for g in b.groups:
-            rows(b.name, g.label, g.items, g.changes)
+            rows(b.name, g.label, g.items, g.changes, segments_period)
     if r.periods:
         for g in r.periods.groups:
-            rows("Period", g.label, g.items, g.changes)
+            rows("Period", g.label, g.items, g.changes, g.label)
     return buf.getvalue()

@@ -13,18 +13,20 @@ from cxreport.config.paths import display_path
 from cxreport.errors import DataError
 from cxreport.load.tabular import Table, read_table
 from cxreport.scoring.kpis import BaseRules
-from cxreport.scoring.survey import SurveyResults, score_survey
+from cxreport.scoring.survey import PeriodComparison, SurveyResults, score_survey
 from cxreport.validate import SurveyData, ValidationReport, multi_punch_hint, prepare
+from cxreport.window import Scope, View, Window
 
 
 @dataclass
 class Study:
-    """Everything computed for one project: the inputs' report and the results."""
+    """Everything computed for one project, for its reporting window: the inputs' report,
+    the window (``view``) and the results every section shows."""
 
     project: Project
     table: Table
-    data: SurveyData
-    results: SurveyResults
+    data: SurveyData                                            # the window's responses
+    results: SurveyResults                                      # the window's figures; ``periods`` the trend
     targets: TargetReport
     benchmarks: list[BenchmarkRow] = field(default_factory=list)
     tiers: dict = field(default_factory=dict)
@@ -35,10 +37,30 @@ class Study:
     journey: object = None                                      # JourneyMap or None
     mentions: list = field(default_factory=list)                # MentionTable per multi-punch question
     timings: dict[str, float] = field(default_factory=dict)   # seconds per step, for benchmarks
+    view: View | None = None                                    # the reporting window, applied
+    comparisons: list[PeriodComparison] = field(default_factory=list)   # window vs previous, year ago, baseline
+    scopes: dict[str, Scope] = field(default_factory=dict)      # section → the rows it describes
+    sources: list = field(default_factory=list)                 # KPI figures from several sources (reconciled)
+    unit: object = None                                         # UnitReport in a --per unit's study
 
     @property
     def validation(self) -> ValidationReport:
         return self.data.report
+
+    @property
+    def window(self) -> Window:
+        return self.view.window
+
+    @property
+    def full(self) -> SurveyData:
+        """Every response (the window is ``data``)."""
+        return self.view.full
+
+    def scope(self, section: str) -> Scope:
+        return self.scopes.get(section) or self.view.scope(section)
+
+    def comparison(self, kind: str) -> PeriodComparison | None:
+        return next((c for c in self.comparisons if c.kind == kind), None)
 
 
 def load_survey(project: Project) -> Table:
@@ -65,58 +87,101 @@ def validate_project(project: Project, *, strict: bool = False,
     return table, data
 
 
-def run(project: Project | str | Path, *, strict: bool = False, allow_outside: bool = False) -> Study:
+def run(project: Project | str | Path, *, strict: bool = False, allow_outside: bool = False,
+        period: str | None = None) -> Study:
+    """Load, validate and score ``project`` for its reporting window (``period`` overrides
+    ``report.period``; it is named ``--period`` in errors)."""
     timings: dict[str, float] = {}
     if not isinstance(project, Project):
         project = load_project(project, allow_outside=allow_outside)
     table, data = validate_project(project, strict=strict, timings=timings)
-    return score_data(project, table, data, timings=timings)
+    window = resolve_window(project, data, period)
+    return score_data(project, table, data, window=window, timings=timings)
 
 
-def score_data(project: Project, table: Table, data: SurveyData, *, timings: dict[str, float] | None = None,
-               competitors: list[MetricComparison] | None = None, unit: bool = False) -> Study:
-    """Score validated ``data`` (the whole file, or one unit's respondents in a batch build).
+def resolve_window(project: Project, data: SurveyData, period: str | None = None) -> Window:
+    """The reporting window of ``project`` (or ``period`` from the command line) on ``data``."""
+    from cxreport.window import resolve
 
-    ``competitors`` may be passed in when already computed: they come from their own files,
-    not from ``data``, so every unit of a batch shares the total's. With ``unit=True`` the
-    priorities are left out when the unit's base is too small for a driver analysis (the
+    if period is not None:
+        return resolve(period, project, data, baseline=project.report.baseline, where="--period")
+    return resolve(project.report.period, project, data, baseline=project.report.baseline,
+                   where=project.report.period_from)
+
+
+def score_data(project: Project, table: Table, data: SurveyData, *, window: Window | None = None,
+               timings: dict[str, float] | None = None, competitors: list[MetricComparison] | None = None,
+               unit: object = None) -> Study:
+    """Score validated ``data`` (every response of the file, or of one unit in a batch build)
+    for ``window`` (resolved from the project when not given).
+
+    The window is applied once (:func:`cxreport.window.apply`) and every section is computed
+    from the view: the window's rows, or the pooled run ``report.pool`` asks for. Trends use
+    every period up to the window's end. ``competitors`` may be passed in when already
+    computed: they come from their own files, so every unit of a batch shares the total's.
+    ``unit`` (a :class:`~cxreport.scoring.units.UnitReport`) marks a ``--per`` unit's study;
+    its priorities are left out when the unit's base is too small for a driver analysis (the
     whole project's build has already checked that the settings are right).
     """
     import time
 
+    from cxreport.scoring.survey import compare_period, history
+    from cxreport.window import apply
+
     clock = time.perf_counter
     timings = {} if timings is None else timings
     t = clock()
+    if window is None:
+        window = resolve_window(project, data)
+    view = apply(window, project, data)
     rules = BaseRules(project.bases.suppress_below, project.bases.flag_below)
-    results = score_survey(data, rules, project.significance.alpha)
+    alpha = project.significance.alpha
+    results = score_survey(view.data, rules, alpha)
+    results.periods = history(data, rules, alpha, window.last_key)
+    results.period_info = list(data.periods) if results.periods is None else [
+        p for p in data.periods if window.last_key is None or p.key <= window.last_key]
+    comparisons = []
+    for kind, span in window.comparisons:
+        found = view.comparison(kind)
+        comparisons.append(compare_period(kind, span.label, results.overall, found[1] if found else None,
+                                          rules, alpha))
+    scopes = {section: view.scope(section) for section in ("drivers", "segments", "journey", "comments")}
+    if scopes["segments"].pooled:
+        pooled = score_survey(view.section_data("segments", project), rules, alpha)
+        results.segments = pooled.segments
     timings["score"] = clock() - t
     t = clock()
     targets = evaluate_targets(project, results)
     benchmarks = compare_standards(project, results)
     tiers = evaluate_tiers(project, results)
     if competitors is None:
-        competitors = compare_competitors(project, rules, project.significance.alpha)
+        competitors = compare_competitors(project, rules, alpha, window=window)
     timings["benchmark"] = clock() - t
     t = clock()
     from cxreport.scoring.keydrivers import key_drivers
 
-    drivers = key_drivers(project, data)
+    drivers = key_drivers(project, view.section_data("drivers", project), results=results,
+                          scope=scopes["drivers"], window_base=view.data.n, window_label=view.label)
     timings["key drivers"] = clock() - t
     t = clock()
-    voice = analyse_voice(project, data)
+    voice = analyse_voice(project, view.section_data("comments", project))
     timings["comments"] = clock() - t
-    if unit and (drivers is None or drivers.overall is None):
+    if unit is not None and (drivers is None or drivers.overall is None):
         priorities = []
     else:
-        priorities = rank_priorities(project, data, drivers, voice)
+        priorities = rank_priorities(project, view.data, drivers, voice)
     from cxreport.scoring.journey import journey_map
 
-    journey = journey_map(project, data, results, project.significance.alpha)
+    journey = journey_map(project, view, results, alpha, scopes["journey"])
     from cxreport.scoring.mentions import mention_tables
 
-    mentions = mention_tables(data, rules)
-    return Study(project, table, data, results, targets, benchmarks, tiers, competitors, drivers, voice,
-                 priorities, journey, mentions, timings)
+    mentions = mention_tables(view.data, rules)
+    study = Study(project, table, view.data, results, targets, benchmarks, tiers, competitors, drivers, voice,
+                  priorities, journey, mentions, timings, view, comparisons, scopes, unit=unit)
+    from cxreport.benchmark.reconcile import reconcile
+
+    study.sources = reconcile(study)
+    return study
 
 
 def rank_priorities(project: Project, data: SurveyData, drivers, voice) -> list:

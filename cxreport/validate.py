@@ -455,7 +455,12 @@ def prepare(project: Project, table: Table) -> SurveyData:
     weights = weights[index]
     if dates is not None:
         dates = dates.iloc[index].reset_index(drop=True)
-        period_codes, periods = assign_periods(dates, project.periods.unit, project.periods.fiscal_year_start)
+        period_codes, periods = assign_periods(dates, project.periods.unit, project.periods.fiscal_year_start,
+                                               project.periods.waves)
+        outside = int((dates.notna().to_numpy() & (period_codes < 0)).sum())
+        if outside:
+            report.notes.append(f"column '{cols.date}': {outside} rows dated outside every wave (periods.waves) "
+                                "are in the totals of 'all' but in no period")
 
     for spec in specs:
         if np.isnan(values[spec.key]).all():
@@ -589,7 +594,8 @@ def subset(project: Project, data: SurveyData, rows: np.ndarray) -> SurveyData:
         from cxreport import i18n
 
         with i18n.use_language(project.language):     # period labels in the report's language
-            period_codes, periods = assign_periods(dates, project.periods.unit, project.periods.fiscal_year_start)
+            period_codes, periods = assign_periods(dates, project.periods.unit, project.periods.fiscal_year_start,
+                                                   project.periods.waves)
     comments = data.comments.iloc[rows].reset_index(drop=True)
     multi = [dataclasses.replace(m, ticked=m.ticked[rows], answered=m.answered[rows]) for m in data.multi]
     return SurveyData(data.items, values, data.weights[rows], data.weighted, segments, period_codes, periods,

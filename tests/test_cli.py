@@ -127,7 +127,7 @@ def sample_json(sample_project) -> dict:
 
 def test_score_json_structure(sample_json, sample_project):
     d = sample_json
-    assert d["schema"] == "cxreport.scores/1"
+    assert d["schema"] == "cxreport.scores/2"
     assert d["tool_version"] == __version__
     assert d["project"]["client"] == "Harbour Bank"
     for key in ("rows_read", "rows_used", "base", "weighted_base", "n_eff", "weighting_efficiency"):
@@ -184,7 +184,10 @@ def test_score_json_periods_in_order_with_change_marks(sample_json):
     assert len(periods) >= 2
     keys = [_period_key(p["label"]) for p in periods]
     assert keys == sorted(keys) and len(set(keys)) == len(keys)
-    assert sum(p["base"] for p in periods) <= sample_json["sample"]["base"]
+    assert sum(p["base"] for p in periods) <= sample_json["sample"]["rows_used"]
+    # the window is the last period of the trend, with the same base
+    assert periods[-1]["label"] == sample_json["window"]["label"]
+    assert periods[-1]["base"] == sample_json["sample"]["base"]
     assert periods[0]["changes"] == {}
     alpha = sample_json["settings"]["alpha"]
     marks = []
@@ -213,7 +216,13 @@ def test_score_csv(sample_project, sample_json):
     assert float(total_nps["value"]) == pytest.approx(sample_json["overall"]["nps"]["nps"]["value"])
     assert int(total_nps["n"]) == sample_json["overall"]["nps"]["n"]
     breakdowns = {r["breakdown"] for r in body}
-    assert {"Total", "Period"} | {s["name"] for s in sample_json["segments"]} == breakdowns
+    assert {"Total", "Period", "Comparison"} | {s["name"] for s in sample_json["segments"]} == breakdowns
+    # every row says which period it describes
+    assert {r["period"] for r in body if r["breakdown"] == "Total"} == {sample_json["window"]["label"]}
+    previous = next(r for r in body if r["breakdown"] == "Comparison" and r["group"] == "previous"
+                    and r["item"] == "nps" and r["figure"] == "nps")
+    assert previous["period"] == "2026 Q2"
+    assert float(previous["value"]) == pytest.approx(sample_json["comparisons"][0]["overall"]["nps"]["nps"]["value"])
     marks = {r["mark"] for r in body if r["breakdown"] != "Total"}
     assert marks <= {"-1", "0", "1", ""}
 
@@ -224,7 +233,7 @@ def test_score_output_file(tmp_path, sample_project):
     assert result.exit_code == 0, result.output
     assert str(target) in result.stdout
     data = json.loads(target.read_text(encoding="utf-8"))
-    assert data["schema"] == "cxreport.scores/1"
+    assert data["schema"] == "cxreport.scores/2"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scores.json"]
 
 

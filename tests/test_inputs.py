@@ -183,7 +183,8 @@ def test_qualtrics_end_to_end_validate_score_build(tmp_path):
         "survey": {"file": "export.csv"},
         "columns": {"respondent_id": "ResponseId", "date": "StartDate", "comment": "Q4", "nps": "Q1",
                     "attributes": ["Q2_1", "Q2_2"], "segments": {"Region": "Q3"}},
-        "bases": {"suppress_below": 5, "flag_below": 10}},
+        "bases": {"suppress_below": 5, "flag_below": 10},
+        "report": {"period": "all"}},                 # every response, whatever its date
         {"export.csv": qualtrics_export()})
     result = invoke("validate", path)
     assert result.exit_code == 0, result.output
@@ -389,7 +390,8 @@ def test_spss_project_end_to_end(tmp_path):
         "survey": {"file": "survey.sav"},
         "columns": {"respondent_id": "id", "date": "visit", "comment": "comment", "nps": "nps",
                     "csat": {"column": "csat", "na_codes": [9]}, "segments": {"Region": "region"}},
-        "bases": {"suppress_below": 3, "flag_below": 10}})
+        "bases": {"suppress_below": 3, "flag_below": 10},
+        "report": {"period": "all"}})                 # every response, whatever its date
     result = invoke("validate", path)
     assert result.exit_code == 0, result.output
     assert "read as: SPSS file; first response on row 1" in result.output

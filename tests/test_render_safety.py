@@ -67,7 +67,7 @@ def hostile_build(tmp_path_factory):
     project = write_project(
         folder / "p", csv_text(_hostile_rows()),
         client={"name": f"Acme {JINJA} {SCRIPT}"},
-        report={"title": f"Report {IMG}", "comments_shown": 12,
+        report={"title": f"Report {IMG}", "comments_shown": 12, "period": "all",   # every hostile row
                 "narrative": {"executive_summary": "narrative/summary.md"}},
         files={"narrative/summary.md": NARRATIVE})
     out = folder / "out"

@@ -333,8 +333,14 @@ def test_fiscal_year_by_month_name_in_a_project(tmp_path):
                               ["id", "d", "q"], rows, periods={"unit": "quarter", "fiscal_year_start": "April"}))
     groups = study.results.periods.groups
     assert [(g.label, g.base) for g in groups] == [("FY2026 Q4", 1), ("FY2027 Q1", 2)]
-    # the undated row is in the total but in no period
-    assert study.results.base == 4
+    # the window is the latest fiscal quarter; the undated row is in no period ...
+    assert study.window.label == "FY2027 Q1" and study.results.base == 2
+    assert [c.label for c in study.comparisons] == ["FY2026 Q4", "FY2026 Q1"]
+    # ... but in 'all', the pool of every response
+    pooled = run(write_project(tmp_path / "q", {"respondent_id": "id", "date": "d", "nps": "q"},
+                               ["id", "d", "q"], rows, periods={"unit": "quarter", "fiscal_year_start": "April"},
+                               report={"period": "all"}))
+    assert pooled.results.base == 4 and pooled.window.label == "pooled FY2026 Q4 – FY2027 Q1"
 
 
 # --------------------------------------------------------------------------- complement test
@@ -453,12 +459,21 @@ def sample_study():
 
 
 @pytest.fixture(scope="module")
-def sample_frame():
+def sample_file():
     """responses.csv read independently: later copies of a resp_id dropped."""
     df = pd.read_csv(SAMPLE / "data" / "responses.csv", dtype=str, keep_default_na=False)
     df = df[~df["resp_id"].str.strip().duplicated(keep="first")].reset_index(drop=True)
     df["w"] = df["weight"].astype(float)
     return df
+
+
+@pytest.fixture(scope="module")
+def sample_frame(sample_file):
+    """The rows of the sample's reporting window (report.period: latest = the last quarter
+    with responses), selected independently of cxreport by the dates in the file."""
+    dates = pd.to_datetime(sample_file["response_date"].str.strip())
+    quarter = dates.dt.year * 10 + dates.dt.quarter
+    return sample_file[quarter == quarter.max()].reset_index(drop=True)
 
 
 def _valid(series: pd.Series, low: int, high: int, na=()) -> pd.Series:
@@ -476,7 +491,14 @@ def _weighted_nps(x: pd.Series, w: pd.Series) -> tuple[float, float, float, floa
     return 100 * (p - d), p, d, n_eff
 
 
-def test_sample_rows_used_exclude_duplicate_ids(sample_study, sample_frame):
+def test_sample_window_is_the_last_quarter(sample_study, sample_frame):
+    assert sample_study.window.label == "2026 Q3"
+    assert sample_study.results.base == len(sample_frame)
+    assert [c.label for c in sample_study.comparisons] == ["2026 Q2", "2025 Q3"]
+
+
+def test_sample_rows_used_exclude_duplicate_ids(sample_study, sample_file):
+    sample_frame = sample_file
     """The demo's validation summary: rows read, rows used and duplicates dropped agree with the file."""
     raw = pd.read_csv(SAMPLE / "data" / "responses.csv", dtype=str, keep_default_na=False)
     report = sample_study.validation
@@ -527,10 +549,15 @@ def test_score_survey_directly_on_the_sample(sample_study, sample_frame):
     assert results.alpha == 0.01 and results.rules.suppress_below == 100
     assert results.base == len(sample_frame)
     assert results.n_eff == pytest.approx(sample_frame["w"].sum() ** 2 / (sample_frame["w"] ** 2).sum())
-    quarters = results.periods
-    dates = pd.to_datetime(sample_frame["response_date"].str.strip())
+    assert [(g.label, g.base) for g in results.periods.groups] == [("2026 Q3", len(sample_frame))]
+
+
+def test_sample_trend_keeps_every_quarter(sample_study, sample_file):
+    """The trend behind the window: every quarter of the file, each with its own base."""
+    dates = pd.to_datetime(sample_file["response_date"].str.strip())
     expected = dates.dt.year.astype(str) + " Q" + dates.dt.quarter.astype(str)
-    assert [(g.label, g.base) for g in quarters.groups] == sorted(expected.value_counts().items())
+    assert [(g.label, g.base) for g in sample_study.results.periods.groups] == \
+        sorted(expected.value_counts().items())
 
 
 def test_sample_weighted_csat_top2_and_attribute_mean(sample_study, sample_frame):
@@ -549,7 +576,7 @@ def test_sample_weighted_csat_top2_and_attribute_mean(sample_study, sample_frame
     attr = sample_study.results.overall["attr:Waiting time"]
     assert attr.n == int(ok.sum())
     assert attr.mean.value == pytest.approx(mean, abs=1e-12)
-    # the validation report describes the file as read (duplicates included)
+    # the validation report describes the file as read (duplicates included), not the window
     raw = pd.read_csv(SAMPLE / "data" / "responses.csv", dtype=str, keep_default_na=False)
     check = check_for(sample_study, "a_wait")
     assert check.not_applicable == int((raw["a_wait"].str.strip() == "0").sum())
@@ -560,7 +587,8 @@ def test_sample_nps_target_status(sample_study, sample_frame):
     """Target 35 (tolerance 10) overall; North has its own target of 25."""
     x = _valid(sample_frame["q_nps"], 0, 10)
     score, *_ = _weighted_nps(x, sample_frame["w"])
-    expected = "green" if score >= 35 else "amber" if score >= 25 else "red"
+    shown = round(score)                       # the status is judged on the figure as printed
+    expected = "green" if shown >= 35 else "amber" if shown >= 25 else "red"
     assert sample_study.targets.overall["nps"].status == expected
     north = sample_study.targets.for_group("Region", "North", "nps")
     assert north.target == 25

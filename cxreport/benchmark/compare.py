@@ -84,12 +84,17 @@ def compare_standards(project: Project, results: SurveyResults, library: Library
     return rows
 
 
-def tier_of(value: float | None, thresholds) -> str | None:
-    """The highest tier whose threshold the value meets (None below basic or without a value)."""
+def tier_of(value: float | None, thresholds, unit: str | None = None) -> str | None:
+    """The highest tier whose threshold the value meets (None below basic or without a value).
+    With ``unit`` the value is judged as the report shows it, like a target status."""
     if value is None:
         return None
+    if unit is not None:
+        from cxreport.scoring.kpis import shown_value
+
+        value = shown_value(value, unit)
     for name in ("excellent", "differentiated", "basic"):
-        if value >= getattr(thresholds, name):
+        if value >= getattr(thresholds, name) - 1e-9:
             return name
     return None
 
@@ -104,11 +109,11 @@ def evaluate_tiers(project: Project, results: SurveyResults) -> dict[str, dict]:
         raise ConfigError(problems[0] if len(problems) == 1 else "tier problems", problems if len(problems) > 1 else None)
     for key, thresholds in project.tiers.items():
         est = results.overall[key].headline
-        entry = {"thresholds": thresholds.model_dump(), "overall": tier_of(est.value if est.shown else None, thresholds),
+        entry = {"thresholds": thresholds.model_dump(), "overall": tier_of(est.value if est.shown else None, thresholds, est.unit),
                  "segments": {}}
         for breakdown in results.segments:
             for group in breakdown.groups:
                 g = group.items[key].headline
-                entry["segments"][(breakdown.name, group.label)] = tier_of(g.value if g.shown else None, thresholds)
+                entry["segments"][(breakdown.name, group.label)] = tier_of(g.value if g.shown else None, thresholds, g.unit)
         out[key] = entry
     return out

@@ -54,6 +54,9 @@ def _language_alias(value: Any) -> Any:
 
 ReportLanguage = Annotated[Literal[LANGUAGES], BeforeValidator(_language_alias)]  # type: ignore[valid-type]
 
+#: Sections that may pool more periods than the reporting window (``report.pool``).
+POOLABLE = ("drivers", "segments", "journey", "comments")
+
 #: Report sections, in the order they appear.
 SECTIONS = (
     "executive_summary",
@@ -354,11 +357,29 @@ _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "augu
            "september", "october", "november", "december"]
 
 
+class Wave(Model):
+    name: str = Field(min_length=1, description="The wave's name as reports show it (e.g. Wave 3, Spring 2026).")
+    start: dt.date = Field(description="First fieldwork day of the wave.")
+    end: dt.date = Field(description="Last fieldwork day of the wave.")
+
+    @model_validator(mode="after")
+    def _order(self) -> Wave:
+        if self.end < self.start:
+            raise ValueError(f"wave '{self.name}' ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
 class Periods(Model):
-    unit: Literal["quarter", "month", "year"] = Field("quarter", description="Reporting period derived from the response date.")
+    unit: Literal["quarter", "month", "year", "wave"] = Field(
+        "quarter", description="Reporting period derived from the response date: quarter, month, year, or wave "
+                               "(the date ranges listed in `waves`).")
     fiscal_year_start: int = Field(
         1, ge=1, le=12,
         description="First month of the (fiscal) year, 1–12 or a month name; quarters and years count from it.")
+    waves: list[Wave] = Field(
+        default_factory=list,
+        description="With `unit: wave`: the waves in order, each {name, start, end}; a response belongs to the wave "
+                    "whose dates hold its date (responses outside every wave are in no period).")
 
     @field_validator("fiscal_year_start", mode="before")
     @classmethod
@@ -366,6 +387,22 @@ class Periods(Model):
         if isinstance(value, str) and value.strip().lower() in _MONTHS:
             return _MONTHS.index(value.strip().lower()) + 1
         return value
+
+    @model_validator(mode="after")
+    def _waves(self) -> Periods:
+        if self.unit == "wave" and not self.waves:
+            raise ValueError("unit: wave needs `waves` (a list of {name, start, end})")
+        if self.waves and self.unit != "wave":
+            raise ValueError("`waves` is only used with unit: wave")
+        names: set[str] = set()
+        for before, wave in zip([None, *self.waves], self.waves):
+            if wave.name.casefold() in names:
+                raise ValueError(f"two waves are called '{wave.name}'")
+            names.add(wave.name.casefold())
+            if before is not None and wave.start <= before.end:
+                raise ValueError(f"wave '{wave.name}' starts ({wave.start}) before '{before.name}' ends "
+                                 f"({before.end}); list waves in order, without overlaps")
+        return self
 
 
 # --------------------------------------------------------------------------- targets
@@ -452,9 +489,26 @@ class Fieldwork(Model):
     end: dt.date | None = Field(None, description="Last fieldwork day (default: the latest response date).")
 
 
+def _per_unit_pattern(value: Any, info: ValidationInfo) -> str:
+    """A path with ``{unit}`` in it; every unit's file must stay inside the project folder."""
+    text = str(value)
+    if "{unit}" not in text:
+        raise ValueError("the path needs {unit} where the unit's name goes (e.g. narrative/units/{unit}.md)")
+    if text.replace("{unit}", "").count("{") or text.replace("{unit}", "").count("}"):
+        raise ValueError("only {unit} can be filled in")
+    resolve_in_project(text.replace("{unit}", "x"), info.context, what="file", must_exist=False)
+    return text
+
+
 class Narrative(Model):
     executive_summary: ProjectFile | None = Field(None, description="Markdown file merged after the generated key findings.")
     recommendations: ProjectFile | None = Field(None, description="Markdown file for the recommendations section.")
+    per_unit: Annotated[str, AfterValidator(_per_unit_pattern)] | None = Field(
+        None,
+        description="In a `--per` build, each unit's own Markdown commentary: a path with {unit} standing for the "
+                    "unit's file name as in its report's name (e.g. narrative/units/{unit}.md gives "
+                    "narrative/units/north.md for report-north.html). A unit report never carries the network's "
+                    "narrative; a unit without a file gets generated text only.")
 
 
 class Report(Model):
@@ -470,6 +524,22 @@ class Report(Model):
         description=f"Sections to include, any of: {', '.join(SECTIONS)}.")
     narrative: Narrative = Field(default_factory=Narrative, description="Markdown files of consultant narrative merged into the report.")
     comments_shown: int = Field(8, ge=0, le=50, description="How many customer comments the comments section quotes.")
+    period: str = Field(
+        "latest",
+        description="The reporting window every section describes (`--period` overrides it): latest (the last "
+                    "period with responses), all (everything, pooled), a named period at the project's unit or "
+                    "coarser (2026-Q3, 2026-09, 2026, FY2027-Q1, a wave's name), a rolling run (last 4 quarters), "
+                    "or a date range (2026-01-01..2026-06-30). See docs/periods.md.")
+    baseline: str | None = Field(
+        None, description="A period every figure is also compared with (besides the previous period and the same "
+                          "period a year earlier), written like `period`, e.g. 2025-Q1.")
+    # Where `period` was set: the project file, or --period on the command line (for messages).
+    period_from: str = Field("report.period", exclude=True, json_schema_extra={"internal": True})
+    pool: dict[Literal[POOLABLE], int] = Field(  # type: ignore[valid-type]
+        default_factory=dict,
+        description=f"Sections that may use more periods than the window when it holds too few answers: section → "
+                    f"number of periods ending with the window's last, e.g. {{drivers: 4}}. Sections: "
+                    f"{', '.join(POOLABLE)}. The section's caption names the pooled periods.")
     output_name: str = Field("report", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
                              description="File name (without extension) of the rendered reports.")
     theme: str | None = Field(
@@ -481,6 +551,24 @@ class Report(Model):
         None,
         description="Folder of the project's own templates, which replace built-in and theme templates of the "
                     "same name (default: `templates/` beside the project file, when there is one).")
+
+    @field_validator("pool")
+    @classmethod
+    def _pool_sizes(cls, value: dict) -> dict:
+        for section, n in value.items():
+            if not 1 <= n <= 40:
+                raise ValueError(f"{section}: pool between 1 and 40 periods, not {n}")
+        return value
+
+    @field_validator("period", "baseline")
+    @classmethod
+    def _window_text(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from cxreport.window import parse_spec
+
+        parse_spec(value)          # grammar only; the periods are checked against the data
+        return value.strip()
 
     @field_validator("theme")
     @classmethod
@@ -547,6 +635,12 @@ class CompetitorSurvey(Model):
     csat: str | None = Field(None, description="CSAT column (1–5), e.g. q_csat or csat_{brand}.")
     csat_scale: Literal[5, 10] = Field(5, description="CSAT scale top.")
     ces: str | None = Field(None, description="CES column (1–7).")
+    date: str | None = Field(None, description="Response date column: the survey is then cut to the report's window "
+                                               "(without answers in it: its latest period before the window ends, or "
+                                               "its first period when fielded only after; the report says which).")
+    date_format: str | None = Field(None, description="strftime format of the date column (default: ISO dates).")
+    period: str | None = Field(None, description="Without a date column: when the survey was fielded, as reports "
+                                                 "should name it (e.g. 2026 Q3).")
 
     @model_validator(mode="after")
     def _shape(self) -> CompetitorSurvey:
@@ -585,7 +679,13 @@ class Drivers(Model):
     method: Literal["auto", "relative_weights", "shapley"] = Field(
         "auto", description="auto: Shapley/LMG up to 15 drivers and relative weights always; or one of them.")
     segments: list[str] = Field(default_factory=list, description="Segments to run the analysis in (groups with enough base).")
-    min_base: int = Field(200, ge=30, description="Smallest complete-case base for a driver analysis (total or segment group).")
+    min_base: int = Field(200, ge=30, description="Smallest base for a driver analysis (total or segment group): "
+                                                  "complete cases (listwise), or the smallest pair's base (pairwise).")
+    missing: Literal["listwise", "pairwise"] = Field(
+        "listwise",
+        description="Missing answers: listwise uses only respondents who answered the outcome and every driver "
+                    "(METHODS.md §3); pairwise computes each correlation on the respondents who answered both items, "
+                    "so one sparsely answered attribute does not discard most of the sample.")
 
 
 class CommentsConfig(Model):
@@ -698,6 +798,11 @@ class Project(Model):
     tiers: dict[str, TierThresholds] = Field(
         default_factory=dict,
         description="Service-standard tiers per KPI (nps, csat, ces or attr:<name>): a unit's tier is the highest threshold it meets.")
+    hierarchy: dict[str, str] = Field(
+        default_factory=dict,
+        description="Segments nested in another: child segment → parent segment (e.g. {Branch: Region}). A `--per` "
+                    "unit report compares the unit with its parent unit and the network. Default: a segment whose "
+                    "every group lies wholly within one group of a smaller segment has that segment as parent.")
 
     # Set by the loader, not by the user.
     path: Path | None = Field(None, exclude=True, json_schema_extra={"internal": True})
@@ -787,6 +892,27 @@ class Project(Model):
             if name not in attrs:
                 problems.append((("targets", "attributes", name),
                                  "no attribute of that name in columns.attributes" + did_you_mean(name, attrs)))
+        for child, parent in self.hierarchy.items():
+            for key, name in ((child, child), ((child,), parent)):
+                if name not in self.columns.segments:
+                    loc = ("hierarchy", child) if isinstance(key, tuple) else ("hierarchy",)
+                    problems.append((loc, f"no segment '{name}' in columns.segments"
+                                          + did_you_mean(name, list(self.columns.segments))))
+            if child == parent:
+                problems.append((("hierarchy", child), "a segment cannot be its own parent"))
+        from cxreport.window import parse_spec, spec_problem
+
+        for key in ("period", "baseline"):
+            text = getattr(self.report, key)
+            if text is None:
+                continue
+            problem = spec_problem(parse_spec(text), self.periods)
+            if problem:
+                problems.append((("report", key), problem))
+        if self.report.pool and self.report.period.strip().lower() != "all":
+            if parse_spec(self.report.period).kind == "range":
+                problems.append((("report", "pool"), "pooling counts whole periods; it cannot extend a date-range "
+                                                     "window (use a named period or 'last N' instead)"))
         for kpi in ("nps", "csat", "ces"):
             target = getattr(self.targets, kpi)
             if target is None:

@@ -86,8 +86,7 @@ def pct(value: Any, decimals: int = 0) -> str:
     return prefix + text + suffix
 
 
-#: Decimals shown for each unit of a headline figure.
-DECIMALS = {"points": 0, "percent": 0, "mean": 2}
+from cxreport.scoring.kpis import DISPLAY_DECIMALS as DECIMALS  # noqa: E402  (decimals shown per unit)
 
 
 def figure(value: Any, unit: str, decimals: int | None = None) -> str:

@@ -11,7 +11,8 @@ import numpy as np
 from cxreport.benchmark.targets import default_tolerance
 from cxreport.config.schema import Project
 from cxreport.errors import ConfigError
-from cxreport.scoring.survey import SurveyResults, segment_period_changes
+from cxreport.scoring.kpis import shown_value
+from cxreport.scoring.survey import SurveyResults, score_survey, segment_changes
 from cxreport.util import did_you_mean
 from cxreport.validate import SurveyData, multi_punch_hint
 
@@ -39,18 +40,43 @@ class JourneyMap:
     stages: list[str]
     touchpoints: list[Touchpoint]
     previous_period: str | None
+    period: str = ""                 # the rows the map describes ("2026 Q3", "pooled 2025 Q4 – 2026 Q3")
+    pooled: bool = False             # more periods than the reporting window (report.pool.journey)
 
     @property
     def pain_points(self) -> list[Touchpoint]:
         return [t for t in self.touchpoints if t.pain]
 
 
-def journey_map(project: Project, data: SurveyData, results: SurveyResults, alpha: float) -> JourneyMap | None:
+def journey_map(project: Project, view, results: SurveyResults, alpha: float, scope=None) -> JourneyMap | None:
+    """The journey of the window (``view``, a :class:`cxreport.window.View`) or of the pooled
+    run ``scope`` names; changes are against the run of as many periods just before it."""
     cfg = project.journey
     if cfg is None:
         return None
+    from cxreport.window import previous_span
+
+    scope = scope or view.scope("journey")
+    data = view.section_data("journey", project) if scope.pooled else view.data
+    if scope.pooled or view.scope("segments").pooled:    # the breakdown of the journey's own rows
+        results = score_survey(data, results.rules, alpha)
+    before_span = previous_span(view.window, scope.span)
+    before_mask = before_span.mask(view.full) if before_span is not None else None
+    if before_mask is not None and not before_mask.any():
+        before_mask = None
+    now_mask = scope.span.mask(view.full) if scope.pooled else view.mask
+    previous = before_span.label if before_mask is not None else None
     if cfg.touchpoints:
-        return _from_ratings(project, results)
+        jmap = _from_ratings(project, results, view.full, now_mask, before_mask, previous, alpha)
+    else:
+        jmap = _from_segments(project, data, view.full, results, alpha, now_mask, before_mask, previous)
+    jmap.period, jmap.pooled = scope.label, scope.pooled
+    return jmap
+
+
+def _from_segments(project: Project, data: SurveyData, full: SurveyData, results: SurveyResults, alpha: float,
+                   now_mask, before_mask, previous: str | None) -> JourneyMap:
+    cfg = project.journey
     segs = {s.name: s for s in data.segments}
     for key in ("stage", "touchpoint"):
         name = getattr(cfg, key)
@@ -78,11 +104,9 @@ def journey_map(project: Project, data: SurveyData, results: SurveyResults, alph
         project.targets.attributes.get(kpi[5:])
     tolerance = (target_cfg.tolerance if target_cfg and target_cfg.tolerance is not None else default_tolerance(spec))
     changes = {}
-    previous = None
-    if data.period_codes is not None and len(data.periods) >= 2:
-        now = len(data.periods) - 1
-        previous = data.periods[now - 1].label
-        for unit in segment_period_changes(data, results.rules, alpha, now, now - 1, keys=[kpi]).get(cfg.touchpoint, []):
+    if before_mask is not None:
+        for unit in segment_changes(full, now_mask, before_mask, results.rules, alpha, keys=[kpi],
+                                    segments=[cfg.touchpoint]).get(cfg.touchpoint, []):
             change = unit.changes.get(kpi)
             if change is not None:
                 changes[unit.label] = change
@@ -97,7 +121,7 @@ def journey_map(project: Project, data: SurveyData, results: SurveyResults, alph
             change = changes.get(group.label)
             points.append(Touchpoint(stage, group.label, value, est.low if est.shown else None,
                                      est.high if est.shown else None, est.n, est.base, target,
-                                     None if value is None or target is None else value - target,
+                                     None if value is None or target is None else shown_value(value, est.unit) - target,
                                      change.test.diff if change else None, change.mark if change else 0))
     unknown_tp = [t for t in cfg.targets if t not in tp_seg.labels]
     if unknown_tp:
@@ -106,17 +130,23 @@ def journey_map(project: Project, data: SurveyData, results: SurveyResults, alph
     for p in shown[:cfg.pain_points]:
         p.pain = True
     for p in shown:
-        if p.gap is not None and p.gap < -tolerance:
+        if p.gap is not None and p.gap < -tolerance - 1e-9:
             p.pain = True
     return JourneyMap(spec.label, spec.headline_unit, stages, points, previous)
 
 
-def _from_ratings(project: Project, results: SurveyResults) -> JourneyMap:
+def _from_ratings(project: Project, results: SurveyResults, full: SurveyData, now_mask, before_mask,
+                  previous: str | None, alpha: float) -> JourneyMap:
     """Touchpoints given as attribute ratings grouped into stages: each touchpoint's mean."""
+    from cxreport.scoring.survey import compare_period
+    from cxreport.validate import subset
+
     cfg = project.journey
     attrs = {s.key[5:]: s for s in results.items if s.key.startswith("attr:")}
-    periods = results.periods
-    last = periods.groups[-1] if periods is not None and len(periods.groups) >= 2 else None
+    changes = {}
+    if before_mask is not None:
+        changes = compare_period("previous", previous or "", results.overall,
+                                 subset(project, full, np.flatnonzero(before_mask)), results.rules, alpha).changes
     points = []
     for stage, names in cfg.touchpoints.items():
         for name in names:
@@ -127,10 +157,10 @@ def _from_ratings(project: Project, results: SurveyResults) -> JourneyMap:
             target_cfg = project.targets.attributes.get(name)
             target = cfg.targets.get(name, target_cfg.value if target_cfg else None)
             value = est.value if est.shown else None
-            change = last.changes.get(spec.key) if last is not None else None
+            change = changes.get(spec.key)
             points.append(Touchpoint(stage, spec.label, value, est.low if est.shown else None,
                                      est.high if est.shown else None, est.n, est.base, target,
-                                     None if value is None or target is None else value - target,
+                                     None if value is None or target is None else shown_value(value, "mean") - target,
                                      change.test.diff if change else None, change.mark if change else 0))
     scales = {(s.low, s.high) for s in attrs.values() if s.label in {p.name for p in points}}
     if len(scales) > 1:
@@ -141,8 +171,8 @@ def _from_ratings(project: Project, results: SurveyResults) -> JourneyMap:
     for p in shown[:cfg.pain_points]:
         p.pain = True
     for p in shown:
-        if p.gap is not None and p.gap < -tolerance:
+        if p.gap is not None and p.gap < -tolerance - 1e-9:
             p.pain = True
     low, high = next(iter(scales)) if scales else (1, 5)
     return JourneyMap(f"Mean rating ({low}–{high})", "mean", list(cfg.touchpoints), points,
-                      periods.groups[-2].label if last is not None else None)
+                      previous if changes or before_mask is not None else None)

@@ -108,6 +108,19 @@ class ItemSpec:
         return (float(self.low), float(self.high))
 
 
+#: Decimals a report shows for each unit of a headline figure (NPS +28, 75%, 5.17). A
+#: status against a target is judged on the figure as shown (cxreport.benchmark.targets).
+DISPLAY_DECIMALS = {"points": 0, "percent": 0, "mean": 2}
+
+
+def shown_value(value: float, unit: str) -> float:
+    """``value`` rounded as the report prints it: 27.66 NPS → 28, 74.96 % → 75, a mean
+    4.996 → 5.0. The same formatting as cxreport.present.formatting, so the status of a
+    figure always agrees with the digits printed beside it."""
+    decimals = DISPLAY_DECIMALS.get(unit, 1)
+    return float(f"{value:.{decimals}f}")
+
+
 # --------------------------------------------------------------------------- sums
 
 SUM_FIELDS = ("n", "sw", "sw2", "swx", "swx2", "n_hi", "sw_hi", "n_lo", "sw_lo")

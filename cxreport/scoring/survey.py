@@ -180,8 +180,57 @@ def score_survey(data: SurveyData, rules: BaseRules = BaseRules(), alpha: float 
 
 
 @dataclass
+class PeriodComparison:
+    """The window's headline figures against another period (previous, a year earlier, baseline)."""
+
+    kind: str                          # previous | year_ago | baseline
+    label: str                         # the other period, e.g. "2026 Q2"
+    base: int                          # respondents in the other period
+    overall: dict[str, ItemResult]     # the other period's figures
+    changes: dict[str, Change]         # window − other, tested (absent where a base is suppressed)
+
+
+def score_overall(data: SurveyData, rules: BaseRules) -> dict[str, ItemResult]:
+    """Every item's figures on all of ``data`` (no breakdowns)."""
+    out = {}
+    for spec in data.items:
+        cols = ItemColumns(spec, data.values[spec.key], data.weights)
+        out[spec.key] = result_from_sums(spec, cols.sums(), 0, rules)
+    return out
+
+
+def compare_period(kind: str, label: str, now: dict[str, ItemResult], other: SurveyData | None,
+                   rules: BaseRules, alpha: float) -> PeriodComparison:
+    """The window's figures ``now`` tested against the rows ``other`` (None: no responses)."""
+    if other is None:
+        return PeriodComparison(kind, label, 0, {}, {})
+    overall = score_overall(other, rules)
+    changes = {}
+    for key, result in now.items():
+        change = _mark(compare(result, overall[key]), alpha)
+        if change is not None:
+            changes[key] = change
+    return PeriodComparison(kind, label, other.n, overall, changes)
+
+
+def history(data: SurveyData, rules: BaseRules, alpha: float, last_key: int | None = None) -> Breakdown | None:
+    """Every period up to ``last_key`` (all when None), each tested against the previous period
+    with responses and the same period a year before: the trend behind the window."""
+    if data.period_codes is None or not data.periods:
+        return None
+    columns = [ItemColumns(spec, data.values[spec.key], data.weights) for spec in data.items]
+    overall_sums = {c.spec.key: c.sums() for c in columns}
+    per = _breakdown("Period", "", "period", data.period_codes, [p.label for p in data.periods],
+                     columns, data.weights, rules, alpha, overall_sums, keys=[p.key for p in data.periods])
+    if last_key is not None:
+        keep = [i for i, p in enumerate(data.periods) if p.key <= last_key]
+        per.groups = [per.groups[i] for i in keep]
+    return per
+
+
+@dataclass
 class UnitChange:
-    """One unit (segment group) in the latest period against a reference period."""
+    """One unit (segment group) in the window against a comparison period."""
 
     segment: str
     label: str
@@ -190,22 +239,20 @@ class UnitChange:
     changes: dict[str, Change]
 
 
-def segment_period_changes(data: SurveyData, rules: BaseRules, alpha: float, now: int, before: int | None,
-                           keys: list[str] | None = None) -> dict[str, list[UnitChange]]:
-    """Every segment group's KPIs in period ``now`` and ``before`` (period indexes), tested.
-
-    Computed for all groups of a segment at once (codes = group × 2 + period).
-    """
-    if data.period_codes is None:
-        return {}
+def segment_changes(data: SurveyData, now: np.ndarray, before: np.ndarray | None, rules: BaseRules, alpha: float,
+                    keys: list[str] | None = None, segments: list[str] | None = None) -> dict[str, list[UnitChange]]:
+    """Every segment group's figures on the rows ``now`` and ``before`` (boolean masks over
+    ``data``, which holds every response), tested. Computed for all groups of a segment at
+    once (codes = group × 2 + slot)."""
     specs = [s for s in data.items if keys is None or s.key in keys]
     columns = [ItemColumns(spec, data.values[spec.key], data.weights) for spec in specs]
     out: dict[str, list[UnitChange]] = {}
-    pc = data.period_codes
-    slot = np.where(pc == now, 0, np.where((pc == before) if before is not None else False, 1, -1))
+    slot = np.where(now, 0, np.where(before if before is not None else False, 1, -1))
     for seg in data.segments:
+        if segments is not None and seg.name not in segments:
+            continue
         size = len(seg.labels)
-        codes = np.where(slot >= 0, seg.codes * 2 + slot, size * 2)
+        codes = np.where((slot >= 0) & (seg.codes >= 0), seg.codes * 2 + slot, size * 2)
         sums = {c.spec.key: c.sums(codes, size * 2 + 1) for c in columns}
         units = []
         for g, label in enumerate(seg.labels):
