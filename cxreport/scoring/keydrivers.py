@@ -1,9 +1,17 @@
 """Key driver analysis of a project: outcome and attribute drivers from the validated data,
 overall and per segment group with enough base, with the importance–performance quadrant
-(Martilla & James 1977, METHODS.md §3) and Cronbach's α of declared scales."""
+(Martilla & James 1977, METHODS.md §3) and Cronbach's α of declared scales.
+
+Importance comes from the rows the driver section describes (the reporting window, or the
+pooled run of periods ``report.pool.drivers`` asks for), with missing answers handled as
+``drivers.missing`` says: listwise (complete cases) or pairwise (each correlation on the
+respondents who answered both items). Performance is each attribute's mean in the
+reporting window, taken from the window's results so that it equals the attribute
+section's figure."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -11,7 +19,9 @@ import numpy as np
 from cxreport.config.schema import Project
 from cxreport.errors import ConfigError
 from cxreport.i18n import _
-from cxreport.scoring.drivers import MAX_LMG_DRIVERS, DriverError, cronbach_alpha, relative_weights, shapley
+from cxreport.scoring.drivers import (MAX_LMG_DRIVERS, Correlations, DriverError, cronbach_alpha,
+                                      listwise_correlations, pairwise_correlations, relative_weights_from_corr,
+                                      shapley_from_corr)
 from cxreport.util import did_you_mean
 from cxreport.validate import SurveyData, multi_punch_hint
 
@@ -38,12 +48,32 @@ class DriverRow:
 class DriverAnalysis:
     scope: str                   # "Total" or "Region: North"
     outcome: str
-    n: int
-    n_eff: float
+    n: int                       # listwise: complete cases; pairwise: the smallest pair's base
+    n_eff: float                 # the effective base of ``n`` (Kish) when weighted
     r2: float
     method: str
     rows: list[DriverRow]
     note: str = ""
+    missing: str = "listwise"    # how missing answers were handled: "listwise" | "pairwise"
+    n_outcome: int | None = None  # respondents in the rows analysed with a valid outcome
+    n_rows: int | None = None    # respondents in the rows analysed (the period's, or the group's)
+    pair_median: float | None = None   # pairwise: the median pair base
+    pair_max: int | None = None  # pairwise: the largest pair base
+    repaired: bool = False       # pairwise: the correlation matrix was adjusted to a valid one
+    period: str = ""             # the rows' period, e.g. "2026 Q3" or "pooled 2025 Q4 – 2026 Q3"
+    pooled: bool = False         # importance pools more periods than the reporting window
+    window: str = ""             # the period the performance means describe (the reporting window)
+    performance_from: str = "analysed"   # "attributes": the attribute section's means of ``window``;
+    #                                      "analysed": means of the rows analysed (no results given)
+
+    @property
+    def n_drivers(self) -> int:
+        return len(self.rows)
+
+    @property
+    def base_pct(self) -> float | None:
+        """``n`` as % of the respondents in the rows analysed."""
+        return 100 * self.n / self.n_rows if self.n_rows else None
 
 
 @dataclass
@@ -54,15 +84,111 @@ class DriverReport:
     scales: list[tuple[str, float | None, int, str]] = field(default_factory=list)  # name, α, n, note
 
 
-def _analyse(scope: str, outcome_name: str, y, X, w, names, lows, highs, method: str, min_base: int) -> DriverAnalysis:
-    rw = relative_weights(y, X, w, names, min_n=min_base)
+@dataclass(frozen=True)
+class _Where:
+    """The period of the rows analysed and of the performance means."""
+
+    period: str = ""
+    pooled: bool = False
+    window: str = ""
+    can_pool: bool = False       # pooling more periods (report.pool.drivers) could add respondents
+
+
+def _usable(y, X, w) -> np.ndarray:
+    """Valid answers (rows × drivers + outcome) of the respondents with a usable weight."""
+    valid = np.column_stack([~np.isnan(X), ~np.isnan(y)])
+    if w is not None:
+        valid &= (~np.isnan(w) & (w > 0))[:, None]
+    return valid
+
+
+def _analysed_means(y, X, w, missing: str) -> np.ndarray:
+    """Each driver's mean over the rows analysed: the complete cases (listwise) or every
+    valid answer (pairwise)."""
+    valid = _usable(y, X, w)
+    ww = np.ones(len(y)) if w is None else np.where(np.isnan(w), 0.0, w)
+    if missing == "listwise":
+        keep = valid.all(axis=1)
+        return (ww[keep] @ X[keep]) / ww[keep].sum()
+    out = []
+    for j in range(X.shape[1]):
+        keep = valid[:, j]
+        out.append(float(ww[keep] @ X[keep, j] / ww[keep].sum()) if ww[keep].sum() > 0 else math.nan)
+    return np.array(out)
+
+
+def _base_problem(y, X, w, names: list[str], outcome: str, min_base: int, missing: str, where: _Where) -> str | None:
+    """Why the rows cannot support the analysis for lack of answers (with what would help), or None."""
+    valid = _usable(y, X, w)
+    needed = max(min_base, X.shape[1] + 2)
+    V = valid.astype(float)
+    bases = V.T @ V
+    upper = np.triu_indices(len(bases), 1)
+    k = int(np.argmin(bases[upper]))
+    smallest = int(bases[upper][k])
+    if missing == "listwise":
+        complete = int(valid.all(axis=1).sum())
+        if complete >= needed:
+            return None
+        if where.period:
+            reason = _("only {n} complete cases in {period} (at least {min} needed)").format(
+                n=complete, period=where.period, min=needed)
+        else:
+            reason = _("only {n} complete cases (at least {min} needed)").format(n=complete, min=needed)
+        pairwise_helps = smallest >= needed
+    else:
+        if smallest >= needed:
+            return None
+        labels = names + [outcome]
+        a, b = labels[upper[0][k]], labels[upper[1][k]]
+        if where.period:
+            reason = _("only {n} respondents answered both {a} and {b} in {period} (at least {min} needed)").format(
+                n=smallest, a=a, b=b, period=where.period, min=needed)
+        else:
+            reason = _("only {n} respondents answered both {a} and {b} (at least {min} needed)").format(
+                n=smallest, a=a, b=b, min=needed)
+        pairwise_helps = False
+    if pairwise_helps and where.can_pool:
+        return _("{reason}; set drivers.missing: pairwise or report.pool.drivers to use more").format(reason=reason)
+    if pairwise_helps:
+        return _("{reason}; set drivers.missing: pairwise to use more").format(reason=reason)
+    if where.can_pool:
+        return _("{reason}; set report.pool.drivers to pool more periods").format(reason=reason)
+    return reason
+
+
+def _skip(scope: str, reason: str, where: _Where) -> str:
+    if where.period:
+        return _("{scope} in {period}: {reason}").format(scope=scope, period=where.period, reason=reason)
+    return _("{scope}: {reason}").format(scope=scope, reason=reason)
+
+
+def _analyse(scope: str, outcome_name: str, y, X, w, names, lows, highs, method: str, min_base: int,
+             missing: str = "listwise", where: _Where = _Where(), window_means=None) -> DriverAnalysis:
+    """One driver analysis. ``window_means``: each driver's mean in the reporting window (the
+    attribute section's; NaN where it has none), or None to use the rows analysed."""
+    if missing == "pairwise":
+        corr: Correlations = pairwise_correlations(y, X, w, names, min_n=min_base)
+    else:
+        corr = listwise_correlations(y, X, w, names, min_n=min_base)
+    rw = relative_weights_from_corr(corr.R, corr.rxy, names, n=corr.n, n_eff=corr.n_eff)
     lmg = None
     if method in ("auto", "shapley") and len(names) <= MAX_LMG_DRIVERS:
-        lmg = shapley(y, X, w, names, min_n=min_base)
+        lmg = shapley_from_corr(corr.R, corr.rxy, names, n=corr.n, n_eff=corr.n_eff)
     primary = lmg if method == "shapley" and lmg is not None else rw
-    keep = ~np.isnan(y) & ~np.isnan(X).any(axis=1)
-    ww = np.ones(keep.sum()) if w is None else w[keep]
-    means = (ww @ X[keep]) / ww.sum()
+    analysed = _analysed_means(y, X, w, missing)
+    note = ""
+    if window_means is None:
+        means = analysed
+        source = "analysed"
+    else:
+        means = np.array(window_means, dtype=float)
+        source = "attributes"
+        gaps = [names[j] for j in range(len(names)) if not math.isfinite(means[j])]
+        if gaps:
+            means = np.where(np.isfinite(means), means, analysed)
+            note = _("No answers in {period} for {names}: their performance is the mean of the rows analysed.").format(
+                period=where.window or where.period, names=", ".join(gaps))
     perf = [100 * (m - lo) / (hi - lo) for m, lo, hi in zip(means, lows, highs)]
     imp = primary.percent
     imp_mean, perf_mean = float(np.mean(imp)), float(np.mean(perf))
@@ -70,10 +196,64 @@ def _analyse(scope: str, outcome_name: str, y, X, w, names, lows, highs, method:
                       QUADRANTS[(imp[j] >= imp_mean, perf[j] >= perf_mean)],
                       lmg.percent[j] if lmg is not None else None) for j, n in enumerate(names)]
     rows.sort(key=lambda r: -r.importance)
-    return DriverAnalysis(scope, outcome_name, primary.n, primary.n_eff, primary.r2, primary.method, rows)
+    pairwise = corr.missing == "pairwise"
+    return DriverAnalysis(scope, outcome_name, primary.n, primary.n_eff, primary.r2, primary.method, rows, note,
+                          missing=corr.missing, n_outcome=int(_usable(y, X, w)[:, -1].sum()), n_rows=len(y),
+                          pair_median=corr.pair_median if pairwise else None,
+                          pair_max=corr.pair_max if pairwise else None, repaired=corr.repaired,
+                          period=where.period, pooled=where.pooled, window=where.window or where.period,
+                          performance_from=source)
 
 
-def key_drivers(project: Project, data: SurveyData) -> DriverReport | None:
+def _where(data: SurveyData, scope, window_base: int | None, window_label: str | None) -> _Where:
+    if scope is None:
+        return _Where()
+    span = getattr(scope, "span", None)
+    periodic = span is not None and bool(span.keys) and not span.everything
+    if not scope.pooled:
+        return _Where(scope.label, False, scope.label, periodic)
+    window = window_label or _last_period_label(data, span, window_base)
+    return _Where(scope.label, True, window, False)
+
+
+def _last_period_label(data: SurveyData, span, window_base: int | None) -> str:
+    """The reporting window's label when the drivers pool periods and it was not given: the
+    pooled run's last period, when that period holds exactly the window's respondents."""
+    if span is None or not span.periods or window_base is None or data.period_codes is None:
+        return ""
+    last = span.periods[-1]
+    index = next((i for i, p in enumerate(data.periods) if p.key == last.key), None)
+    if index is None or int((data.period_codes == index).sum()) != window_base:
+        return ""
+    return last.label
+
+
+def _group_means(results, keys: list[str], segment: str | None = None, group: str | None = None) -> list[float] | None:
+    """The attribute section's means of ``keys`` (Total, or one segment group), NaN where missing."""
+    if results is None:
+        return None
+    if segment is None:
+        items = results.overall
+    else:
+        breakdown = next((b for b in results.segments if b.name == segment), None)
+        found = None if breakdown is None else next((g for g in breakdown.groups if g.label == group), None)
+        items = {} if found is None else found.items
+    out = []
+    for key in keys:
+        item = items.get(key)
+        out.append(float(item.mean.value) if item is not None and item.mean is not None else math.nan)
+    return out
+
+
+def key_drivers(project: Project, data: SurveyData, *, results=None, scope=None, window_base=None,
+                window_label: str | None = None) -> DriverReport | None:
+    """The key driver analysis of ``data`` (the rows the driver section describes).
+
+    ``results``: the reporting window's :class:`~cxreport.scoring.survey.SurveyResults`,
+    whose attribute means give each driver's performance (without it, the means of the rows
+    analysed); ``scope``: the section's :class:`~cxreport.window.Scope`; ``window_base``:
+    respondents in the window; ``window_label``: the window's label, when the drivers pool
+    more periods (otherwise found from the pooled run's last period when it can be)."""
     cfg = project.drivers
     report = DriverReport(None)
     specs = {s.key: s for s in data.items}
@@ -104,17 +284,26 @@ def key_drivers(project: Project, data: SurveyData) -> DriverReport | None:
         driver_specs = [by_name[d] for d in cfg.drivers]
     if len(driver_specs) < 2:
         raise ConfigError("drivers: at least two attribute drivers are needed")
+    how = getattr(cfg, "missing", "listwise")
+    where = _where(data, scope, window_base, window_label)
     names = [s.label for s in driver_specs]
+    keys = [s.key for s in driver_specs]
     lows = [s.low for s in driver_specs]
     highs = [s.high for s in driver_specs]
     y = data.values[outcome_key]
     X = np.column_stack([data.values[s.key] for s in driver_specs])
     w = data.weights if data.weighted else None
     outcome_label = specs[outcome_key].label
-    try:
-        report.overall = _analyse("Total", outcome_label, y, X, w, names, lows, highs, cfg.method, cfg.min_base)
-    except DriverError as exc:
-        report.skipped.append(_("Total: {reason}").format(reason=exc))
+    total = _("Total")
+    problem = _base_problem(y, X, w, names, outcome_label, cfg.min_base, how, where)
+    if problem:
+        report.skipped.append(_("Total: {reason}").format(reason=problem))
+    else:
+        try:
+            report.overall = _analyse("Total", outcome_label, y, X, w, names, lows, highs, cfg.method, cfg.min_base,
+                                      how, where, _group_means(results, keys))
+        except DriverError as exc:
+            report.skipped.append(_skip(total, str(exc), where))
     for seg_name in cfg.segments:
         seg = next((s for s in data.segments if s.name == seg_name), None)
         if seg is None:
@@ -122,15 +311,16 @@ def key_drivers(project: Project, data: SurveyData) -> DriverReport | None:
                               f"{multi_punch_hint(data, seg_name) or did_you_mean(seg_name, [s.name for s in data.segments])}")
         for g, label in enumerate(seg.labels):
             mask = seg.codes == g
-            complete = int((mask & ~np.isnan(y) & ~np.isnan(X).any(axis=1)).sum())
-            if complete < cfg.min_base:
-                report.skipped.append(_("{segment} {group}: {n} complete cases, fewer than {min}").format(
-                    segment=seg_name, group=label, n=complete, min=cfg.min_base))
+            group = f"{seg_name} {label}"
+            yg, Xg, wg = y[mask], X[mask], None if w is None else w[mask]
+            problem = _base_problem(yg, Xg, wg, names, outcome_label, cfg.min_base, how, where)
+            if problem:
+                report.skipped.append(_("{scope}: {reason}").format(scope=group, reason=problem))
                 continue
             try:
-                report.segments.append(_analyse(f"{seg_name}: {label}", outcome_label, y[mask], X[mask],
-                                                None if w is None else w[mask], names, lows, highs, cfg.method,
-                                                cfg.min_base))
+                report.segments.append(_analyse(f"{seg_name}: {label}", outcome_label, yg, Xg, wg, names, lows, highs,
+                                                cfg.method, cfg.min_base, how, where,
+                                                _group_means(results, keys, seg_name, label)))
             except DriverError as exc:
-                report.skipped.append(f"{seg_name} {label}: {exc}")
+                report.skipped.append(_skip(group, str(exc), where))
     return report
