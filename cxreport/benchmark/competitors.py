@@ -19,22 +19,22 @@ leads or trails. Higher is better for every metric here.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from cxreport.config.paths import display_path
 from cxreport.config.schema import Competitors, Project
 from cxreport.errors import DataError
 from cxreport.i18n import _
-from cxreport.load.tabular import read_table
+from cxreport.load.competitors import CompetitorSurveyFile, TableRow, read_competitor_survey, read_competitor_table
+from cxreport.periods import Period, assign_periods
 from cxreport.scoring import stats
 from cxreport.scoring.kpis import BaseRules, ItemSpec, compare, score_item
 from cxreport.util import did_you_mean
+from cxreport.window import span_label
 
 METRIC_OF = {"nps": "nps", "csat": "csat_top2", "ces": "ces_mean"}
 UNITS = {"nps": "points", "csat_top2": "percent", "ces_mean": "mean", "acsi": "index", "ces_index": "points",
@@ -71,6 +71,7 @@ class MetricComparison:
     gap_to_leader: float | None      # own − the best other brand (negative = trails)
     leads: bool
     notes: list[str] = field(default_factory=list)
+    period: str = ""                 # the period of the rows described ("2026 Q3", "2025–2026"); "" unknown
 
 
 def _label(metric: str) -> str:
@@ -78,7 +79,8 @@ def _label(metric: str) -> str:
             "acsi": _("ACSI-style index"), "csat_mean": _("CSAT (mean)"), "ces_index": _("CES index")}.get(metric, metric)
 
 
-def _summarise(metric: str, origin: str, values: list[BrandValue], own_brand: str, notes: list[str]) -> MetricComparison:
+def _summarise(metric: str, origin: str, values: list[BrandValue], own_brand: str, notes: list[str],
+               period: str = "") -> MetricComparison:
     own = next((b for b in values if b.own), None)
     shown = [b for b in values if b.value is not None and b.base != "suppressed"]
     others = [b for b in shown if not b.own]
@@ -90,27 +92,129 @@ def _summarise(metric: str, origin: str, values: list[BrandValue], own_brand: st
     gap = (own.value - best_other.value) if own and own.value is not None and best_other else None
     return MetricComparison(metric, _label(metric), UNITS.get(metric, "mean"), origin,
                             sorted(values, key=lambda b: (not b.own, -(b.value if b.value is not None else -1e9))),
-                            own, avg, best, rank, gap, bool(gap is not None and gap > 0), notes)
+                            own, avg, best, rank, gap, bool(gap is not None and gap > 0), notes, period)
+
+
+# --------------------------------------------------------------------------- the survey's period
+
+
+@dataclass
+class SurveyCut:
+    """The competitor survey's rows a report describes, the label of their period and what was done."""
+
+    rows: np.ndarray                 # positions in the file's frame
+    period: str                      # "" when unknown (an undated survey without competitors.survey.period)
+    notes: list[str] = field(default_factory=list)
+
+
+def survey_rows(project: Project, cfg, survey: CompetitorSurveyFile, window=None) -> SurveyCut:
+    """The competitor survey's rows in ``window`` (a :class:`cxreport.window.Window`).
+
+    Undated survey, ``window=None`` or the window ``all``: every row. Otherwise the rows in
+    the window's periods (or date range); when there are none, those of the survey's latest
+    period that ends by the window's end (said in a note); when there is no such period, a
+    :class:`DataError` naming ``competitors.survey`` and the survey's periods.
+    """
+    everything = np.arange(len(survey.frame))
+    if survey.dates is None:
+        period = cfg.period or ""
+        notes = []
+        if window is not None:
+            notes.append(_("The competitor survey has no response dates; all its answers are used, fielded in "
+                           "{period}.").format(period=period) if period else
+                         _("The competitor survey has no response dates; all its answers are used, and when it was "
+                           "fielded is not stated."))
+        return SurveyCut(everything, period, notes)
+    settings = project.periods
+    dates = survey.dates.reset_index(drop=True)
+    codes, periods = assign_periods(dates, settings.unit, settings.fiscal_year_start, settings.waves)
+    outside = int((codes < 0).sum())
+
+    def present(rows: np.ndarray) -> list[Period]:
+        used = set(codes[rows].tolist())
+        return [p for i, p in enumerate(periods) if i in used]
+
+    span = window.span if window is not None else None
+    if span is None or window.kind == "all" or span.everything:
+        label = span_label(periods, pooled=True)
+        notes = []
+        if window is not None:
+            notes.append(_("Every competitor survey answer is used ({period}), as for the rest of the report.")
+                         .format(period=label))
+        return SurveyCut(everything, label, notes)
+    if span.keys:
+        keys = np.array([p.key for p in periods] + [-10**9], dtype=np.int64)[np.where(codes >= 0, codes, len(periods))]
+        inside = np.isin(keys, np.array(span.keys, dtype=np.int64))
+        end = max((p.end for p in span.periods), default=None)
+    else:
+        values = dates.to_numpy(dtype="datetime64[ns]")
+        inside = (values >= np.datetime64(span.start)) & (values <= np.datetime64(span.end))
+        end = pd.Timestamp(span.end)
+    notes = []
+    if outside and settings.unit == "wave":
+        notes.append(_("Competitor survey answers dated outside every wave are left out: {count}.")
+                     .format(count=outside))
+    if inside.any():
+        rows = np.flatnonzero(inside)
+        found = present(rows)
+        if span.keys and {p.key for p in found} != set(span.keys):
+            label = span_label(found, pooled=True)
+            notes.insert(0, _("Of the report's period, {window}, the competitor survey has answers in {period} "
+                              "only; those are shown.").format(period=span_label(found, pooled=False), window=span.label))
+        else:
+            label = span.label
+            notes.insert(0, _("Only the competitor survey's answers from {period} are used, as for the rest of "
+                              "the report.").format(period=label))
+        return SurveyCut(rows, label, notes)
+    earlier = [i for i, p in enumerate(periods) if end is not None and p.end <= end]
+    if not earlier:
+        if not periods:
+            raise DataError(f"competitors.survey: {survey.name} has no answers with a date in a period")
+        # Fielded only after the window: shown as fielded, and said so (a report on an earlier
+        # period can still place the brand in the market, but must not pass it off as that period).
+        first = min(range(len(periods)), key=lambda i: (periods[i].start, periods[i].key))
+        rows = np.flatnonzero(codes == first)
+        notes.insert(0, _("The competitor survey was fielded after {window}; its first period, {period}, is "
+                          "shown.").format(window=span.label, period=periods[first].label))
+        return SurveyCut(rows, periods[first].label, notes)
+    last = max(earlier, key=lambda i: (periods[i].end, periods[i].key))
+    rows = np.flatnonzero(codes == last)
+    notes.insert(0, _("The competitor survey has no answers in {window}; its latest period, {period}, is shown.")
+                 .format(window=span.label, period=periods[last].label))
+    return SurveyCut(rows, periods[last].label, notes)
 
 
 # --------------------------------------------------------------------------- survey shape
 
 
-def _survey(project: Project, cfg, rules: BaseRules, alpha: float, own_brand: str) -> list[MetricComparison]:
-    table = read_table(cfg.file, name=display_path(cfg.file, project.base_dir))
-    frame = table.frame
-    columns = list(frame.columns)
+def _survey(project: Project, cfg, rules: BaseRules, alpha: float, own_brand: str, window=None) -> list[MetricComparison]:
+    survey = read_competitor_survey(cfg, display_path(cfg.file, project.base_dir))
+    name = survey.name
+    full = survey.frame
+    columns = list(full.columns)
     brands: list[str]
     if cfg.brand_column:
         if cfg.brand_column not in columns:
             raise DataError(f"competitors.survey.brand_column: column '{cfg.brand_column}' not found in "
-                            f"{table.name}{did_you_mean(cfg.brand_column, columns)}")
-        brands = sorted({str(b).strip() for b in frame[cfg.brand_column] if str(b).strip()}, key=str.casefold)
+                            f"{name}{did_you_mean(cfg.brand_column, columns)}")
+        brands = sorted({str(b).strip() for b in full[cfg.brand_column] if str(b).strip()}, key=str.casefold)
     else:
         brands = list(cfg.brands)
     if own_brand not in brands:
-        raise DataError(f"competitors.own_brand: '{own_brand}' is not among the brands in {table.name}"
+        raise DataError(f"competitors.own_brand: '{own_brand}' is not among the brands in {name}"
                         f"{did_you_mean(own_brand, brands)} (brands: {', '.join(brands)})")
+    for key in ("nps", "csat", "ces"):
+        template = getattr(cfg, key)
+        for brand in (brands if template else []):
+            column = template.replace("{brand}", brand) if cfg.brands else template
+            if column not in columns:
+                raise DataError(f"competitors.survey.{key}: column '{column}' not found in {name}"
+                                f"{did_you_mean(column, columns)}")
+    if cfg.weight and cfg.weight not in columns:
+        raise DataError(f"competitors.survey.weight: column '{cfg.weight}' not found in {name}"
+                        f"{did_you_mean(cfg.weight, columns)}")
+    cut = survey_rows(project, cfg, survey, window)
+    frame = full.iloc[cut.rows]
     out = []
     for key in ("nps", "csat", "ces"):
         template = getattr(cfg, key)
@@ -120,9 +224,6 @@ def _survey(project: Project, cfg, rules: BaseRules, alpha: float, own_brand: st
         results = {}
         for brand in brands:
             column = template.replace("{brand}", brand) if cfg.brands else template
-            if column not in columns:
-                raise DataError(f"competitors.survey.{key}: column '{column}' not found in {table.name}"
-                                f"{did_you_mean(column, columns)}")
             rows = frame[cfg.brand_column].astype(str).str.strip() == brand if cfg.brand_column else slice(None)
             raw = frame.loc[rows, column].astype(str).str.strip()
             values = np_numeric(raw, spec.low, spec.high, [float(c) for c in project.missing_codes])
@@ -144,15 +245,14 @@ def _survey(project: Project, cfg, rules: BaseRules, alpha: float, own_brand: st
                     bv.diff, bv.p_value, bv.testable = test.diff, test.p_value, True
                     bv.mark = test.direction if test.significant(alpha) else 0
             values_out.append(bv)
-        notes = [_("Brands were rated by the same respondents; differences are tested as if the samples were "
-                   "independent, which is conservative when ratings are positively correlated.")]
-        out.append(_summarise(METRIC_OF[key], "survey", values_out, own_brand, notes))
+        notes = list(cut.notes) + [
+            _("Brands were rated by the same respondents; differences are tested as if the samples were "
+              "independent, which is conservative when ratings are positively correlated.")]
+        out.append(_summarise(METRIC_OF[key], "survey", values_out, own_brand, notes, cut.period))
     return out
 
 
 def np_numeric(series, low: float, high: float, missing: list[float]) -> np.ndarray:
-    import pandas as pd
-
     values = pd.to_numeric(series.where(series != "", None), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     values = np.where(np.isin(values, missing), np.nan, values)
     with np.errstate(invalid="ignore"):
@@ -163,65 +263,47 @@ def np_numeric(series, low: float, high: float, missing: list[float]) -> np.ndar
 # --------------------------------------------------------------------------- table shape
 
 
-def _float(text: str | None) -> float | None:
-    if text is None or str(text).strip() == "":
-        return None
+def years_label(years: list[str]) -> str:
+    """'2026'; '2025–2026' when the rows' years differ; '' when none is given."""
+    found = sorted({y.strip() for y in years if y and y.strip()})
+    if not found:
+        return ""
+    if len(found) == 1:
+        return found[0]
     try:
-        value = float(text)
+        numbers = sorted(int(float(y)) for y in found)
     except ValueError:
-        return math.nan
-    return value
+        return f"{found[0]}–{found[-1]}"
+    return f"{numbers[0]}–{numbers[-1]}"
 
 
-def _table(project: Project, cfg, alpha: float, own_brand: str) -> list[MetricComparison]:
-    name = display_path(cfg.file, project.base_dir)
-    try:
-        text = Path(cfg.file).read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DataError(f"{name}: not UTF-8 text") from None
-    rows = list(csv.DictReader(io.StringIO(text)))
-    if not rows:
-        raise DataError(f"{name}: no rows")
-    missing = [c for c in ("brand", "metric", "value") if c not in rows[0]]
-    if missing:
-        raise DataError(f"{name}: missing column(s) {', '.join(missing)} (need brand, metric, value; optional n, sd, source, year)")
-    by_metric: dict[str, list[BrandValue]] = {}
-    raw: dict[tuple[str, str], tuple[float, float | None, float | None]] = {}
-    problems = []
-    for number, row in enumerate(rows, start=2):
-        brand, metric = (row.get("brand") or "").strip(), (row.get("metric") or "").strip()
-        value, n, sd = _float(row.get("value")), _float(row.get("n")), _float(row.get("sd"))
-        if not brand or not metric or value is None or math.isnan(value):
-            problems.append(f"{name} row {number}: needs a brand, a metric and a numeric value")
-            continue
-        if (n is not None and (math.isnan(n) or n <= 0)) or (sd is not None and (math.isnan(sd) or sd < 0)):
-            problems.append(f"{name} row {number}, column n/sd: not a positive number")
-            continue
-        if metric not in UNITS:
-            problems.append(f"{name} row {number}, column metric: unknown metric '{metric}'"
-                            f"{did_you_mean(metric, UNITS)}")
-            continue
-        if (brand, metric) in raw:
-            problems.append(f"{name} row {number}: {brand} has two values for {metric}")
-            continue
-        raw[(brand, metric)] = (value, n, sd)
-        by_metric.setdefault(metric, []).append(
-            BrandValue(brand, value, n=int(n) if n else None, own=brand == own_brand,
-                       source=" ".join(x for x in ((row.get("source") or "").strip(), (row.get("year") or "").strip()) if x)))
-    if problems:
-        raise DataError(f"{name}: {len(problems)} problem(s)" if len(problems) > 1 else problems[0],
-                        problems if len(problems) > 1 else None)
+def _table(project: Project, cfg, alpha: float, own_brand: str, window=None) -> list[MetricComparison]:
+    loaded = read_competitor_table(cfg.file, display_path(cfg.file, project.base_dir), UNITS)
+    name = loaded.name
+    by_metric: dict[str, list[TableRow]] = {}
+    for row in loaded.rows:
+        by_metric.setdefault(row.metric, []).append(row)
     out = []
-    for metric, values in by_metric.items():
-        own = raw.get((own_brand, metric))
+    for metric, rows in by_metric.items():
+        raw = {r.brand: r for r in rows}
+        values = [BrandValue(r.brand, r.value, n=int(r.n) if r.n else None, own=r.brand == own_brand,
+                             source=" ".join(x for x in (r.source, r.year) if x)) for r in rows]
+        period = years_label([r.year for r in rows])
+        own = raw.get(own_brand)
         notes = []
+        if window is not None:
+            notes.append(_("Published figures are shown as published ({period}), not cut to the report's period, "
+                           "{window}.").format(period=period, window=window.label) if period else
+                         _("Published figures are shown as published, not cut to the report's period, {window}.")
+                         .format(window=window.label))
         if own is None:
             notes.append(_("{brand} has no {metric} value in {file}.").format(brand=own_brand, metric=metric, file=name))
         for bv in values:
             if bv.own or own is None:
                 continue
-            ov, on, osd = own
-            cv, cn, csd = raw[(bv.brand, metric)]
+            ov, on, osd = own.value, own.n, own.sd
+            other = raw[bv.brand]
+            cv, cn, csd = other.value, other.n, other.sd
             test = None
             if on and cn:
                 if metric in ("csat_top2", "score_pct"):
@@ -240,19 +322,21 @@ def _table(project: Project, cfg, alpha: float, own_brand: str) -> list[MetricCo
                 bv.diff = ov - cv
         if any(b.n is None for b in values):
             notes.append(_("Differences are tested only where both bases are given."))
-        out.append(_summarise(metric, "table", values, own_brand, notes))
+        out.append(_summarise(metric, "table", values, own_brand, notes, period))
     return out
 
 
-def compare_competitors(project: Project, rules: BaseRules, alpha: float) -> list[MetricComparison]:
+def compare_competitors(project: Project, rules: BaseRules, alpha: float, window=None) -> list[MetricComparison]:
+    """Every metric of the competitor survey and table. ``window`` (a :class:`cxreport.window.Window`)
+    cuts a dated competitor survey to the report's period; None uses every row (as does ``all``)."""
     cfg: Competitors | None = project.competitors
     if cfg is None:
         return []
     out: list[MetricComparison] = []
     if cfg.survey is not None:
-        out += _survey(project, cfg.survey, rules, alpha, cfg.own_brand)
+        out += _survey(project, cfg.survey, rules, alpha, cfg.own_brand, window)
     if cfg.table is not None:
-        out += _table(project, cfg.table, alpha, cfg.own_brand)
+        out += _table(project, cfg.table, alpha, cfg.own_brand, window)
     for comparison in out:
         comparison.label = project_label(project, comparison.metric, comparison.label)
     return out

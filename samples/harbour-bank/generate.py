@@ -1037,6 +1037,12 @@ def generate_competitor_survey() -> pd.DataFrame:
     for col, dk in (("q_nps", 0.01), ("q_csat", 0.025), ("q_ces", 0.03)):
         text.loc[rng.random(m) < dk * familiar, col] = "99"
         text.loc[rng.random(m) < 0.012, col] = ""
+    # Fielded online from 6 July to 25 September 2026 (2026 Q3), one date per
+    # respondent; drawn from a generator of its own so the ratings above stay
+    # the same whether or not the dates are written.
+    days = np.random.default_rng(COMPETITOR_SEED + 1).integers(0, 82, n)
+    start = np.datetime64("2026-07-06")
+    text["survey_date"] = [str(start + np.timedelta64(int(d), "D")) for d in days[df["person"]]]
     return text
 
 
