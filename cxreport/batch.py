@@ -567,8 +567,9 @@ def unit_slugs(labels: list[str], reserved: set[str] = frozenset()) -> dict[str,
 class Unit:
     label: str
     slug: str
-    base: int                     # respondents used
+    base: int                     # respondents in the reporting window
     status: str = "written"       # written | up to date | failed
+    period: str = ""              # the reporting window's label
     error: str | None = None
     files: dict[str, str] = dataclasses.field(default_factory=dict)   # format → file name
 
@@ -649,8 +650,40 @@ def render_total(payload: dict) -> dict:
     return _build_files(_project(payload), payload)
 
 
+def unit_narrative(project, slug: str, allow_outside: bool = False) -> Path | None:
+    """The unit's own narrative file (``report.narrative.per_unit`` with ``{unit}`` filled in
+    by the unit's slug), when the project names a pattern and the file exists; a path that
+    leaves the project folder is an error (unless outside paths are allowed)."""
+    from cxreport.config.paths import resolve_in_project
+    from cxreport.errors import ConfigError
+
+    pattern = project.report.narrative.per_unit
+    if not pattern:
+        return None
+    text = pattern.replace("{unit}", slug)
+    try:
+        path = resolve_in_project(text, {"base_dir": project.base_dir, "allow_outside": allow_outside},
+                                  must_exist=False)
+    except ValueError as exc:
+        raise ConfigError(f"report.narrative.per_unit: {exc}") from None
+    return path if path.is_file() else None
+
+
+def unit_project(project, label: str, narrative_file: Path | None):
+    """The project as a unit's report sees it: titled with the unit, and with none of the
+    network's prose: the executive summary (and the quarterly review's commentary) is the
+    unit's own narrative file or nothing, and there are no recommendations."""
+    narrative = project.report.narrative.model_copy(update={"executive_summary": narrative_file,
+                                                            "recommendations": None})
+    report = project.report.model_copy(update={"title": f"{project.report.title} — {label}", "narrative": narrative})
+    quarterly = project.quarterly.model_copy(update={"narrative": narrative_file})
+    return project.model_copy(update={"report": report, "quarterly": quarterly})
+
+
 def render_unit(payload: dict) -> dict:
-    """Task: one unit's report, from the unit's validated respondents."""
+    """Task: one unit's report, from the unit's validated respondents (every response, so
+    that trends and comparisons work), for the network's reporting window, compared with the
+    network and its parent unit (the payload's :class:`~cxreport.scoring.units.UnitReport`)."""
     import pandas as pd
 
     from cxreport.load.tabular import Table
@@ -658,11 +691,16 @@ def render_unit(payload: dict) -> dict:
 
     project = _project(payload)
     unit = payload["unit"]
-    report = project.report.model_copy(update={"title": f"{project.report.title} — {unit['label']}"})
-    project = project.model_copy(update={"report": report})
+    unit_report = unit["report"]
+    unit_report = dataclasses.replace(
+        unit_report, narrative=unit_narrative(project, unit_report.slug, payload["allow_outside"]))
+    project = unit_project(project, unit["label"], unit_report.narrative)
     table = Table(pd.DataFrame(), unit["file"], Path(project.survey.file))
-    study = score_data(project, table, unit["data"], competitors=unit["competitors"], unit=True)
-    return _build_files(project, payload, study)
+    study = score_data(project, table, unit["data"], window=unit["window"], competitors=unit["competitors"],
+                       unit=unit_report)
+    result = _build_files(project, payload, study)
+    result["warnings"] = [*result["warnings"], *unit_report.notes]
+    return result
 
 
 def _output_files(name: str, formats: tuple[str, ...]) -> dict[str, str]:
@@ -695,10 +733,12 @@ def build_reports(project, out_dir: Path, *, formats: tuple[str, ...] = ("html",
     inputs = manifest.hash_inputs(manifest.project_inputs(project), base)
     name = project.report.output_name + ("-quarterly" if report == "quarterly" else "")
     settings = {"report": report, "formats": list(formats), "per": per, "language": project.language,
-                "strict": strict, "build_date": build_date.isoformat() if build_date else None}
+                "strict": strict, "build_date": build_date.isoformat() if build_date else None,
+                "period": project.report.period}
     # What an output's content depends on (not: strict, the other formats, per for the total).
+    # The window is part of it: `--period` changes the reports without changing the project file.
     key_base = {"tool": manifest.tool_fingerprint(), "project": project_sha, "inputs": inputs,
-                "report": report, "build_date": settings["build_date"]}
+                "report": report, "build_date": settings["build_date"], "period": project.report.period}
 
     def key(fmt: str, unit: str | None) -> str:
         return manifest.digest({**key_base, "format": fmt, "unit": [per, unit] if unit is not None else None})
@@ -731,12 +771,14 @@ def build_reports(project, out_dir: Path, *, formats: tuple[str, ...] = ("html",
     units: list[Unit] = []
     unit_tasks: list[Task] = []
     if per is not None:
-        previous_units = previous.data.get("units") if previous.data.get("settings", {}).get("per") == per else None
+        same = previous.data.get("settings", {})
+        previous_units = previous.data.get("units") if (same.get("per") == per
+                                                        and same.get("period") == project.report.period) else None
         can_skip_reading = (not options.force and previous_units is not None
                             and previous.data.get("inputs") == inputs
                             and previous.data.get("project", {}).get("sha256") == project_sha)
         if can_skip_reading:
-            listed = [Unit(u["label"], u["slug"], u["base"]) for u in previous_units]
+            listed = [Unit(u["label"], u["slug"], u["base"], period=u.get("period", "")) for u in previous_units]
             can_skip_reading = all(fresh(f, key(fmt, u.label))
                                    for u in listed for fmt, f in _output_files(f"{name}-{u.slug}", formats).items())
         if can_skip_reading:
@@ -827,7 +869,7 @@ def build_reports(project, out_dir: Path, *, formats: tuple[str, ...] = ("html",
                                              format="html", report=report, segment=per, unit=None, kind="index"))
     source = {"project": {"file": str(project_file.resolve()), "sha256": project_sha}}
     if per is not None:
-        source["units"] = [{"label": u.label, "slug": u.slug, "base": u.base} for u in units]
+        source["units"] = [{"label": u.label, "slug": u.slug, "base": u.base, "period": u.period} for u in units]
     manifest_path = None
     if entries or failures:
         manifest_path = write_manifest(out_dir, kind="build", source=source, inputs=inputs, settings=settings,
@@ -848,24 +890,35 @@ def write_manifest(out_dir: Path, **fields) -> Path:
 
 def _plan_units(project, per: str, name: str, formats, payload_base: dict, strict: bool, key, fresh, keep):
     """Score the whole project once; one task per unit whose outputs are not up to date,
-    carrying that unit's validated respondents."""
+    carrying that unit's validated respondents (every response: trends and comparisons),
+    the network's reporting window and the unit's comparison with the network
+    (:func:`cxreport.scoring.units.unit_reports`, computed for all units at once)."""
     import numpy as np
 
+    from cxreport import i18n
     from cxreport.pipeline import run
+    from cxreport.scoring.kpis import BaseRules
+    from cxreport.scoring.units import unit_reports
     from cxreport.validate import subset
 
-    study = run(project, strict=strict)       # a project that cannot be built fails here (exit 1)
-    data, competitors, file_name = study.data, study.competitors, study.table.name
+    # In the report's language: period labels and default KPI names made here are the units'.
+    with i18n.use_language(project.language):
+        study = run(project, strict=strict)       # a project that cannot be built fails here (exit 1)
+        full, window = study.full, study.window
+        competitors, file_name = study.competitors, study.table.name
+        group = next(g for g in full.segments if g.name == per)
+        slugs = unit_slugs(group.labels, reserved={"index"})
+        reports = unit_reports(study.data, per, rules=BaseRules(project.bases.suppress_below, project.bases.flag_below),
+                               alpha=project.significance.alpha, period=window.label, network=project.client.name,
+                               slugs=slugs, hierarchy=project.hierarchy, structure=full)
     del study                                  # the raw text table is no longer needed
-    group = next(g for g in data.segments if g.name == per)
     order = np.argsort(group.codes, kind="stable")
     counts = np.bincount(group.codes, minlength=len(group.labels))
     starts = np.concatenate([[0], np.cumsum(counts)])
-    slugs = unit_slugs(group.labels, reserved={"index"})
     units: list[Unit] = []
     tasks: list[Task] = []
     for code, label in enumerate(group.labels):
-        unit = Unit(label, slugs[label], int(counts[code]))
+        unit = Unit(label, slugs[label], int(reports[label].base), period=window.label)
         units.append(unit)
         unit_name = f"{name}-{unit.slug}"
         files = _output_files(unit_name, formats)
@@ -881,7 +934,8 @@ def _plan_units(project, per: str, name: str, formats, payload_base: dict, stric
         def make(rows=order[starts[code]:starts[code + 1]], label=label, todo=todo, unit_name=unit_name):
             return {**payload_base, "formats": todo, "name": unit_name,
                     "unit": {"segment": per, "label": label, "file": file_name,
-                             "data": subset(project, data, rows), "competitors": competitors}}
+                             "data": subset(project, full, rows), "competitors": competitors,
+                             "window": window, "report": reports[label]}}
 
         tasks.append(Task(unit_name, render_unit, make_payload=make))
     return units, tasks
@@ -914,6 +968,7 @@ def _index_page(project, out_dir: Path, name: str, report: str, per: str, units:
                    "date": project.report.date or dt.date.today(), "confidentiality": project.report.confidentiality},
         "total": [{"format": fmt.upper(), "href": urllib.parse.quote(p.name)} for fmt, p in sorted(total.items())],
         "units": rows, "total_base": sum(u.base for u in units),
+        "period": next((u.period for u in units if u.period), ""),
     }
     env = make_environment()
     html = env.get_template("batch_index.html").render(

@@ -36,6 +36,15 @@ def rows() -> list[list]:
     return out
 
 
+def window_bases() -> dict[str, int]:
+    """Each branch's respondents in the reporting window (the latest quarter, 2026 Q2)."""
+    out = {b: 0 for b in BRANCHES}
+    for r in rows():
+        if r[1][5:7] in ("04", "05", "06"):
+            out[r[3]] += 1
+    return out
+
+
 def project(folder: Path, **extra) -> Path:
     columns = {"respondent_id": "resp_id", "date": "response_date", "comment": "comment", "nps": "q_nps",
                "csat": {"column": "q_csat", "scale": 5}, "segments": {"Region": "region", "Branch": "branch"}}
@@ -88,8 +97,8 @@ def test_per_branch_writes_a_report_per_unit_and_the_total(per_branch):
         bases[label] = base_in(page)
         title = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").title.get_text()
         assert title.startswith(f"Branch review — {label}"), title
-    assert bases == BRANCHES
-    assert sum(bases.values()) == base_in(out / "report.html") == len(rows())
+    assert bases == window_bases()                   # every report describes the window, 2026 Q2
+    assert sum(bases.values()) == base_in(out / "report.html") == sum(window_bases().values())
     assert f"Index: {out / 'report-index.html'}" in result.stdout
     assert "6 files: 6 written, 0 up to date" in result.stderr
 
@@ -106,7 +115,8 @@ def test_unit_names_are_escaped_and_linked_in_the_index(per_branch):
         from urllib.parse import unquote
 
         assert (out / unquote(href)).is_file(), href
-        assert int(tr.select("td")[1].get_text().replace(",", "")) == BRANCHES[label]
+        assert int(tr.select("td")[1].get_text().replace(",", "")) == window_bases()[label]
+    assert soup.select("thead th")[1].get_text() == "Respondents, 2026 Q2"
     unit_page = (out / f"report-{unit_slugs(list(BRANCHES))['Quay <Side>']}.html").read_text(encoding="utf-8")
     assert "Quay <Side>" not in unit_page and "Quay &lt;Side&gt;" in unit_page
 
@@ -119,7 +129,7 @@ def test_manifest_records_inputs_settings_and_outputs(per_branch):
     assert m["inputs"] == {"data/responses.csv": sha256_file(path.parent / "data" / "responses.csv"),
                            "narrative/summary.md": sha256_file(path.parent / "narrative" / "summary.md")}
     assert m["settings"] == {"report": "client", "formats": ["html"], "per": "Branch", "language": "en",
-                             "strict": False, "build_date": None}
+                             "strict": False, "build_date": None, "period": "latest"}
     outputs = {o["file"]: o for o in m["outputs"]}
     assert set(outputs) == {p.name for p in out.iterdir()} - {"manifest.json"}
     for name, entry in outputs.items():
@@ -130,7 +140,8 @@ def test_manifest_records_inputs_settings_and_outputs(per_branch):
     assert unit["unit"] == "北京路" and unit["segment"] == "Branch" and unit["format"] == "html"
     assert unit["inputs"] == ["cxreport.yaml", "data/responses.csv", "narrative/summary.md"]
     assert outputs["report.html"]["unit"] is None
-    assert {u["label"]: u["base"] for u in m["units"]} == BRANCHES
+    assert {u["label"]: u["base"] for u in m["units"]} == window_bases()
+    assert {u["period"] for u in m["units"]} == {"2026 Q2"} and m["settings"]["period"] == "latest"
     assert m["failures"] == []
 
 
