@@ -87,6 +87,11 @@ def model_paths(model: Any) -> list[Path]:
 def project_inputs(project) -> list[Path]:
     """The files a client report or review of ``project`` reads, besides the project file."""
     paths = model_paths(project)
+    narrative = getattr(getattr(getattr(project, "report", None), "narrative", None), "per_unit", None)
+    if narrative:
+        # Every unit's own narrative (report.narrative.per_unit) is an input of the unit reports.
+        base = Path(project.base_dir).resolve()
+        paths += sorted(p.resolve() for p in base.glob(narrative.replace("{unit}", "*")) if p.is_file())
     programme = getattr(getattr(project, "quarterly", None), "programme", None)
     if programme is not None:
         # The review includes the programme's results: its own files and its ledger.
@@ -102,8 +107,8 @@ def project_inputs(project) -> list[Path]:
 
 @cache
 def tool_fingerprint() -> dict[str, str]:
-    """The tool version and a hash of its templates and theme (an edited template in a
-    development checkout rebuilds like a new version does)."""
+    """The tool version and a hash of its templates, theme and code (an edited template or
+    module in a development checkout rebuilds like a new version does)."""
     from cxreport.resources import templates_dir
 
     digest = hashlib.sha256()
@@ -112,7 +117,12 @@ def tool_fingerprint() -> dict[str, str]:
         if "starter" in f.relative_to(root).parts:
             continue
         digest.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
-    return {"name": "cxreport", "version": __version__, "templates_sha256": digest.hexdigest()}
+    code = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for f in sorted(package.rglob("*.py")):
+        code.update(f.relative_to(package).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return {"name": "cxreport", "version": __version__, "templates_sha256": digest.hexdigest(),
+            "code_sha256": code.hexdigest()}
 
 
 def _feed(h, value: Any) -> None:

@@ -17,8 +17,9 @@ from cxreport.present.formatting import figure, gap, num, plain_cell
 
 from conftest import csv_text, default_rows
 
-CLIENT_TITLES = ["Customer Experience Tracker", "KPI scorecard", "Trends over time", "What drives the experience",
-                 "Improvement priorities", "Methodology and base"]
+# Every content slide names the period it describes (the window, 2026 Q3; the trend's span).
+CLIENT_TITLES = ["Customer Experience Tracker", "KPI scorecard — 2026 Q3", "Trends over time — 2025 Q4 – 2026 Q3",
+                 "What drives the experience — 2026 Q3", "Improvement priorities — 2026 Q3", "Methodology and base"]
 SCRIPT = "<script>alert(1)</script>"
 FORMULA = "=cmd|' /C calc'!A0"
 
@@ -91,9 +92,8 @@ def test_scorecard_holds_the_scores_json_figures(sample_deck, sample_scores):
     table = table_of(prs.slides[1])
     header, rows = table[0], {r[0].split("\n")[0]: r for r in table[1:]}
     assert header[:4] == ["KPI", "Score", "95% interval", "Base"]
-    periods = sample_scores["periods"]
-    last, prev = periods[-1], periods[-2]
-    assert header[4:6] == [last["label"], f"Change vs {prev['label']}"]
+    previous, year_ago = sample_scores["comparisons"]
+    assert header[4:6] == [f"vs {previous['period']}", f"vs {year_ago['period']}"] == ["vs 2026 Q2", "vs 2025 Q3"]
     for key, block, unit in (("nps", "nps", "points"), ("csat", "top2", "percent"), ("ces", "mean", "mean")):
         item = sample_scores["overall"][key]
         row = rows[item["label"]]
@@ -101,14 +101,14 @@ def test_scorecard_holds_the_scores_json_figures(sample_deck, sample_scores):
         assert row[1] == figure(value["value"], unit)
         assert row[2] == f"{figure(value['low'], unit)} to {figure(value['high'], unit)}"
         assert row[3] == num(item["n"])
-        assert row[4] == figure(last["items"][key][block]["value"], unit)
-        change = last["changes"][key]
-        arrow = {1: " ▲", -1: " ▼"}.get(change["mark"], "")
-        assert row[5] == gap(change["diff"], unit) + arrow
+        for col, comparison in ((4, previous), (5, year_ago)):
+            change = comparison["changes"][key]
+            arrow = {1: " ▲", -1: " ▼"}.get(change["mark"], "")
+            assert row[col] == gap(change["diff"], unit) + arrow
         target = sample_scores["targets"][key]
         assert row[6] == figure(target["target"], unit)
         assert row[7] == {"green": "On target", "amber": "Near target", "red": "Below target"}[target["status"]]
-    assert rows["NPS"][1] == "+22" and rows["CSAT"][1] == "72%"    # the sample's own figures, as the report prints them
+    assert rows["NPS"][1] == "+28" and rows["CSAT"][1] == "74%"    # the sample's 2026 Q3, as the report prints them
 
 
 def test_charts_are_the_report_pictures_with_alt_text(sample_deck):
@@ -136,7 +136,7 @@ def test_brand_colours_and_font(sample_deck):
     assert str(header.fill.fore_color.rgb) == "0B3C5D"
     nps_row = [s for s in prs.slides[1].shapes if s.has_table][0].table.rows[1]
     status = nps_row.cells[len(nps_row.cells) - 1]
-    assert str(status.fill.fore_color.rgb) == "FBE4E4"                    # NPS below target: red
+    assert str(status.fill.fore_color.rgb) == "FFF3D6"                    # NPS +28, 7 below +35: amber
     fonts = {r.font.name for r in runs(prs)}
     assert fonts == {"Lato"}
     title_run = prs.slides[1].shapes.title.text_frame.paragraphs[0].runs[0]
@@ -167,7 +167,8 @@ def test_slides_without_data_are_left_out(tmp_path, make_project):
     project = make_project(tmp_path, csv_text(rows))
     _build([str(project), "-o", str(tmp_path / "out"), "--format", "pptx"])
     prs = Presentation(tmp_path / "out" / "report.pptx")
-    assert titles(prs) == ["Test report", "KPI scorecard", "Trends over time", "Methodology and base"]
+    assert titles(prs) == ["Test report", "KPI scorecard — 2026 Q1", "Trends over time — 2026 Q1",
+                           "Methodology and base"]
     assert not [s for s in prs.slides[2].shapes if s.shape_type == 13]     # one period: a table, no chart
     assert [s for s in prs.slides[0].shapes if s.shape_type == 13] == []   # no logo
     # A section the project leaves out of the report is left out of the deck too.
@@ -194,7 +195,8 @@ def test_quarterly_deck(sample_project, tmp_path):
     prs = Presentation(tmp_path / "report-quarterly.pptx")
     assert titles(prs) == ["Quarterly management review", "What changed", "Headline KPIs — 2026 Q3",
                            "Trends over the last 5 quarters", "Top improvers and decliners",
-                           "What drives the experience", "Improvement priorities", "Methodology and base"]
+                           "What drives the experience — 2026 Q3", "Improvement priorities — 2026 Q3",
+                           "Methodology and base"]
     assert table_of(prs.slides[2])[0][:4] == ["KPI", "2026 Q3", "2026 Q2", "Change"]
     assert [s.name for s in prs.slides[3].shapes if s.shape_type == 13] == [
         "Chart q-trend-nps", "Chart q-trend-csat", "Chart q-trend-ces"]

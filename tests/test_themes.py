@@ -123,12 +123,13 @@ def test_a_project_partial_replaces_the_built_in_one_in_html_and_pdf(tmp_path):
     soup = BeautifulSoup((out / "report.html").read_text(encoding="utf-8"), "html.parser")
     section = soup.find("section", id="methodology")
     note = section.find("p", class_="house-method")
-    assert note.get_text() == "Northwind method note for Acme <b>Bold</b>: 60 interviews."  # escaped, not bold
+    # escaped, not bold; the base is the reporting window's (2026 Q2, the latest quarter: 30 of 60 rows)
+    assert note.get_text() == "Northwind method note for Acme <b>Bold</b>: 30 interviews."
     assert section.find("b") is None
     assert "Sample and fieldwork" not in section.get_text()          # the built-in partial is gone
     assert soup.find("section", id="scorecard") is not None            # the rest is the built-in report
     text = "\n".join(pdf_pages(out / "report.pdf"))
-    assert "Northwind method note for Acme <b>Bold</b>: 60 interviews." in text
+    assert "Northwind method note for Acme <b>Bold</b>: 30 interviews." in text
     assert "Sample and fieldwork" not in text
 
 

@@ -37,7 +37,7 @@ def test_sample_workbook(tmp_path, sample_project):
     # The report's other tables have their sheets, with bases.
     assert {"Priorities", "NPS distribution", "Benchmarks", "Journey"} <= set(wb.sheetnames)
     drivers = wb["Key drivers"]
-    assert [c.value for c in drivers[1]][-1] == "Base (complete answers)"
+    assert [c.value for c in drivers[1]][-1] == "Base (smallest pair)"      # the sample's drivers are pairwise
     assert all(isinstance(r[-1], int) and r[-1] > 200 for r in drivers.iter_rows(min_row=2, values_only=True))
     dist = list(wb["NPS distribution"].iter_rows(min_row=2, values_only=True))
     assert [r[0] for r in dist[:11]] == list(range(11)) and dist[-1][0] == "Total"

@@ -270,6 +270,10 @@ def _axis_label(spec) -> str:
 # --------------------------------------------------------------------------- trend
 
 
+#: Status colours (the report's CSS --green, --amber, --red; the deck's STATUS_COLOURS).
+STATUS_INK = {"green": "#2E7D32", "amber": "#B26A00", "red": "#C62828"}
+
+
 def trend(chart_id: str, title: str, points: list[dict], spec, cs: ChartStyle, *,
           target: float | None = None) -> Chart:
     """A KPI over periods: line, 95 % interval band, target line; suppressed periods left out."""
@@ -285,6 +289,13 @@ def trend(chart_id: str, title: str, points: list[dict], spec, cs: ChartStyle, *
             ax.fill_between(sx, [p["low"] for _x, p in shown], [p["high"] for _x, p in shown],
                             color=cs.primary, alpha=0.13, linewidth=0)
             ax.plot(sx, [p["value"] for _x, p in shown], color=cs.primary, marker="o", markersize=4, linewidth=2)
+            # Each point's status against the target by the one rule (cxreport.benchmark.targets):
+            # the marker is filled in the status colour, as the scorecard's badge is.
+            for x, p in shown:
+                colour = STATUS_INK.get(p.get("status") or "")
+                if colour:
+                    ax.plot([x], [p["value"]], marker="o", markersize=5.5, color=colour,
+                            markeredgecolor="white", markeredgewidth=0.8, zorder=4)
             for x, p in shown:
                 ax.annotate(fmt_figure(p["value"], unit), (x, p["value"]), xytext=(0, 7),
                             textcoords="offset points", ha="center", fontsize=8, color="#1D232A")

@@ -47,13 +47,28 @@ def est_cell(est: Estimate | None, mark: int = 0) -> dict | None:
 
 
 def status_dict(status: TargetStatus | None, unit: str) -> dict | None:
+    """A status for the templates: the figure as shown (``value``), target, gap, tolerance, the
+    status and its words. Templates print ``data-status`` from it, so a test can check every
+    status in a report against the one rule."""
     if status is None:
         return None
-    return {"target": status.target, "gap": status.gap, "status": status.status,
+    return {"target": status.target, "gap": status.gap, "status": status.status, "value": status.value,
             "label": _(STATUS_LABEL[status.status]), "unit": unit, "tolerance": status.tolerance}
 
 
-def _kpi_row(result: ItemResult, status: TargetStatus | None) -> dict:
+def _change_dict(comparison, key: str) -> dict | None:
+    """The window against one comparison period, for a scorecard: the other figure, the
+    difference and its mark (None when the other period has no figure to test)."""
+    if comparison is None or key not in comparison.overall:
+        return None
+    other = comparison.overall[key]
+    change = comparison.changes.get(key)
+    return {"label": comparison.label, "kind": comparison.kind, "other": est_cell(other.headline),
+            "diff": change.test.diff if change else None, "mark": change.mark if change else 0,
+            "p": change.test.p_value if change else None}
+
+
+def _kpi_row(result: ItemResult, status: TargetStatus | None, comparisons: list | None = None) -> dict:
     est = result.headline
     return {
         "key": result.spec.key,
@@ -66,7 +81,19 @@ def _kpi_row(result: ItemResult, status: TargetStatus | None) -> dict:
         "mean": est_cell(result.mean),
         "status": status_dict(status, est.unit),
         "unit": est.unit,
+        "changes": [c for c in (_change_dict(comp, result.spec.key) for comp in comparisons or []) if c],
     }
+
+
+def trend_points(groups: list[GroupResult], spec, targets) -> list[dict]:
+    """A KPI's points over periods for a trend chart, each with its status by the one rule."""
+    points = []
+    for g in groups:
+        est = g.items[spec.key].headline
+        status = targets.judge(spec.key, g.items[spec.key]) if targets is not None else None
+        points.append({"label": g.label, "value": est.value, "low": est.low, "high": est.high, "base": est.base,
+                       "status": status.status if status else None})
+    return points
 
 
 def definition(spec) -> str:
@@ -90,6 +117,8 @@ def _group_row(group: GroupResult, keys: list[str], study: Study, breakdown: Bre
         cells[key]["n_item"] = result.n
         status = study.targets.for_group(breakdown.name, group.label, key) if breakdown.kind == "segment" else None
         cells[key]["status"] = status.status if status else None
+        cells[key]["target"] = status.target if status else None
+        cells[key]["tolerance"] = status.tolerance if status else None
     return {"label": group.label, "base": group.base, "base_flag": group.base_flag,
             "weighted_base": group.weighted_base, "cells": cells}
 
@@ -156,7 +185,9 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
     kpi_keys = [s.key for s in table_specs]
     first = kpis[0] if kpis else (results.attributes[0] if results.attributes else None)
 
-    scorecard = [_kpi_row(results.overall[s.key], study.targets.overall.get(s.key)) for s in kpis]
+    scorecard = [_kpi_row(results.overall[s.key], study.targets.overall.get(s.key), study.comparisons) for s in kpis]
+    window = study.window
+    scopes = {name: study.scope(name) for name in ("drivers", "segments", "journey", "comments")}
     chart_list: dict[str, charts.Chart] = {}
 
     nps_block = None
@@ -187,29 +218,38 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         if first is not None and client_charts:
             target = study.targets.overall.get(first.key)
             chart = charts.defer(
-                charts.ranked_bars, seg_id, _("{kpi} by {segment}").format(kpi=first.label, segment=breakdown.name.lower()),
-                _chart_rows(breakdown, first.key), first, cs, total=results.overall[first.key].headline.value,
+                charts.ranked_bars, seg_id, _("{kpi} by {segment}, {period}").format(
+                    kpi=first.label, segment=breakdown.name.lower(), period=scopes["segments"].label),
+                _chart_rows(breakdown, first.key), first, cs,
+                total=results.overall[first.key].headline.value if not scopes["segments"].pooled else None,
                 target=target.target if target else None, flag_below=rules.flag_below)
         segments.append({"name": breakdown.name, "id": seg_id, "rows": rows,
                          "chart": chart, "n_tests": breakdown.n_tests, "total_base": breakdown.total_base,
                          "many_tests": breakdown.n_tests > 20, "overlapping": breakdown.overlapping})
 
-    # Periods.
+    # Periods: the whole history up to the window's end.
     trend = None
     if results.periods is not None and results.periods.groups:
         per = results.periods
-        rows = [_group_row(g, kpi_keys, study, per) for g in per.groups]
+        rows = []
+        for g in per.groups:
+            row = _group_row(g, kpi_keys, study, per)
+            for key in kpi_keys:
+                status = study.targets.judge(key, g.items[key])
+                row["cells"][key].update(status=status.status if status else None,
+                                         target=status.target if status else None,
+                                         tolerance=status.tolerance if status else None)
+            rows.append(row)
         trend_charts = []
         if len(per.groups) >= 2 and client_charts:
             for spec in kpis:
-                points = [{"label": g.label, "value": g.items[spec.key].headline.value,
-                           "low": g.items[spec.key].headline.low, "high": g.items[spec.key].headline.high,
-                           "base": g.items[spec.key].headline.base} for g in per.groups]
-                target = study.targets.overall.get(spec.key)
-                trend_charts.append(charts.defer(charts.trend, f"trend-{_slug(spec.key)}", spec.label, points, spec, cs,
-                                                 target=target.target if target else None))
+                rule = study.targets.rules.get(spec.key)
+                trend_charts.append(charts.defer(charts.trend, f"trend-{_slug(spec.key)}", spec.label,
+                                                 trend_points(per.groups, spec, study.targets), spec, cs,
+                                                 target=rule.target if rule else None))
         trend = {"rows": rows, "charts": trend_charts, "unit": project.periods.unit,
-                 "n_tests": per.n_tests, "many_tests": per.n_tests > 20}
+                 "n_tests": per.n_tests, "many_tests": per.n_tests > 20,
+                 "first": per.groups[0].label, "last": per.groups[-1].label}
 
     # Attributes.
     attributes = None
@@ -258,6 +298,7 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
             "origin": comp.origin, "brands": comp.brands, "own": comp.own, "average": comp.competitor_average,
             "best": comp.best, "rank": comp.rank, "n_brands": sum(1 for b in comp.brands if b.value is not None),
             "gap": comp.gap_to_leader, "leads": comp.leads, "notes": comp.notes,
+            "period": getattr(comp, "period", "") or "",
             "dot": charts.defer(charts.dot_plot, f"comp-dot-{k}", comp, cs),
             "gap_chart": charts.defer(charts.gap_chart, f"comp-gap-{k}", comp, cs) if any(b.diff is not None for b in comp.brands if not b.own) else None,
         })
@@ -306,11 +347,14 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
     narrative = {key: load_narrative(getattr(report.narrative, key), key)
                  for key in ("executive_summary", "recommendations")}
 
+    # The cover names the window, and the fieldwork dates of the window's responses.
     dates = study.data.dates
-    fw_start = report.fieldwork.start or (dates.min().date() if dates is not None and dates.notna().any() else None)
-    fw_end = report.fieldwork.end or (dates.max().date() if dates is not None and dates.notna().any() else None)
-    periods = results.period_info
-    period_label = (periods[0].label if len(periods) == 1 else f"{periods[0].label} – {periods[-1].label}") if periods else ""
+    whole = window.kind == "all" or not window.dated
+    fw_start = (report.fieldwork.start if whole else None) or (
+        dates.min().date() if dates is not None and dates.notna().any() else None)
+    fw_end = (report.fieldwork.end if whole else None) or (
+        dates.max().date() if dates is not None and dates.notna().any() else None)
+    period_label = window.label
 
     comments = _comments(study, report.comments_shown) if "comments" in report.sections else []
     # A section appears only when it has something to show.
@@ -337,7 +381,10 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
             "fieldwork_start": fw_start, "fieldwork_end": fw_end,
         },
         "sections": sections,
-        "findings": key_findings(results, study.targets),
+        "findings": key_findings(study),
+        "period": _period_context(study, scopes),
+        "sources": _sources(study),
+        "unit": _unit_context(study),
         "narrative": narrative,
         "scorecard": scorecard,
         "kpi_specs": [{"key": s.key, "label": s.label, "unit": s.headline_unit} for s in table_specs],
@@ -372,6 +419,62 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         },
         "charts": chart_list,
     }
+
+
+def _period_context(study: Study, scopes: dict) -> dict:
+    """What every section says about its period: the window, its comparisons, each section's
+    rows (pooled runs named as such) and the trend's span."""
+    from cxreport.window import versus
+
+    window = study.window
+    per = study.results.periods
+    trend = (_("{first} – {last}").format(first=per.groups[0].label, last=per.groups[-1].label)
+             if per is not None and len(per.groups) > 1 else window.label)
+    against = [c.label for c in study.comparisons if c.base and c.kind in ("previous", "year_ago")]
+    headline = versus(window.label, _(" and ").join(against)) if against else window.label
+    competitor_periods = sorted({c.period for c in study.competitors if getattr(c, "period", "")})
+    priorities = scopes["drivers"].label
+    if scopes["drivers"].pooled:
+        priorities = _("importance {pooled}; performance {window}").format(pooled=scopes["drivers"].label,
+                                                                           window=window.label)
+    headings = {
+        "executive_summary": window.label, "scorecard": headline, "nps_distribution": window.label,
+        "trend": trend, "segments": scopes["segments"].label, "attributes": window.label,
+        "drivers": scopes["drivers"].label, "journey": scopes["journey"].label, "benchmarks": window.label,
+        "competitors": _(", ").join(competitor_periods) if competitor_periods else "",
+        "comments": scopes["comments"].label, "priorities": priorities,
+    }
+    return {
+        "headings": {k: v for k, v in headings.items() if v},
+        "window": window.label, "kind": window.kind, "dated": window.dated, "spec": window.spec,
+        "pooled_window": window.kind in ("all", "rolling") and len(window.span.periods) > 1,
+        "comparisons": [{"kind": c.kind, "label": c.label, "base": c.base} for c in study.comparisons],
+        "previous": next((c.label for c in study.comparisons if c.kind == "previous" and c.base), None),
+        "year_ago": next((c.label for c in study.comparisons if c.kind == "year_ago" and c.base), None),
+        "baseline": next((c.label for c in study.comparisons if c.kind == "baseline" and c.base), None),
+        "sections": {name: {"label": scope.label, "pooled": scope.pooled, "periods": scope.periods}
+                     for name, scope in scopes.items()},
+        "trend": trend,
+        "competitors": competitor_periods,
+    }
+
+
+def _sources(study: Study) -> list[dict]:
+    """The client's KPIs given by several sources, each with source, period and base."""
+    out = []
+    for entry in study.sources:
+        out.append({"label": entry.label, "unit": entry.unit,
+                    "figures": [{"source": f.source, "period": f.period, "value": f.value, "base": f.base,
+                                 "headline": f.headline} for f in entry.figures]})
+    return out
+
+
+def _unit_context(study: Study) -> dict | None:
+    if study.unit is None:
+        return None
+    from cxreport.present.unit import unit_context
+
+    return unit_context(study)
 
 
 def _validation_notes(validation) -> list[str]:

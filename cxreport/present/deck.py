@@ -562,7 +562,8 @@ def _trend_slide(deck: _Deck, title: str, charts: list, rows: list[dict], intro:
 
 def _drivers_slide(deck: _Deck, drivers: dict) -> None:
     a = drivers["overall"]
-    slide = deck.slide(_("What drives the experience"))
+    slide = deck.slide(_("What drives the experience — {p}").format(p=a.period) if a.period else
+                       _("What drives the experience"))
     chart_w = 6.3
     if drivers["chart"] is not None:
         deck.picture(slide, drivers["chart"], MARGIN, CONTENT_TOP, chart_w, CONTENT_BOTTOM - CONTENT_TOP)
@@ -570,6 +571,12 @@ def _drivers_slide(deck: _Deck, drivers: dict) -> None:
     width = SLIDE_W - MARGIN - left
     intro = _("What drives {o}: each attribute's share of the explained variance (R² = {r}, n = {n}), "
               "against how well it performs.").format(o=a.outcome, r=num(a.r2, 3), n=num(a.n))
+    if a.missing == "pairwise":
+        base = _("Correlations pairwise: {lo} to {hi} respondents a pair, of {rows}.").format(
+            lo=num(a.n), hi=num(a.pair_max), rows=num(a.n_rows))
+    else:
+        base = _("Base: {n} respondents who answered every item, of {rows} (listwise).").format(
+            n=num(a.n), rows=num(a.n_rows))
     top = CONTENT_TOP + deck.text(slide, left, CONTENT_TOP, width, 1.2, [(intro, 13, False, INK)]) + 0.1
     rows = [[Cell(r.name, bold=True, align="left"), Cell(num(r.importance, 1)), Cell(num(r.performance)),
              Cell(_(r.quadrant), align="left")] for r in a.rows[:TOP_DRIVERS]]
@@ -578,6 +585,7 @@ def _drivers_slide(deck: _Deck, drivers: dict) -> None:
     more = len(a.rows) - TOP_DRIVERS
     lines = [_("Top {k} of {n} drivers; the full table is in the report.").format(k=TOP_DRIVERS, n=len(a.rows))
              if more > 0 else "",
+             base if a.n_rows else "",
              _("Importance: Johnson's relative weights. Quadrants split at the mean importance and mean performance.")]
     lines = [line for line in lines if line]
     deck.text(slide, left, top, width, CONTENT_BOTTOM - top + 0.15, [(line, 10, False, MUTED) for line in lines],
@@ -585,7 +593,8 @@ def _drivers_slide(deck: _Deck, drivers: dict) -> None:
 
 
 def _priorities_slide(deck: _Deck, priorities: dict) -> None:
-    slide = deck.slide(_("Improvement priorities"))
+    heading = deck.ctx["period"]["headings"].get("priorities")
+    slide = deck.slide(_("Improvement priorities — {p}").format(p=heading) if heading else _("Improvement priorities"))
     chart_w = 6.3
     if priorities["chart"] is not None:
         deck.picture(slide, priorities["chart"], MARGIN, CONTENT_TOP, chart_w, CONTENT_BOTTOM - CONTENT_TOP)
@@ -615,8 +624,8 @@ def _methodology_slide(deck: _Deck) -> None:
     from cxreport.present.render import long_date
 
     slide = deck.slide(_("Methodology and base"))
-    left = [_("The results are based on {n} completed survey responses from {f}.").format(
-        n=num(sample["base"]), f=validation["file"])]
+    left = [_("The figures describe {p}: {n} completed survey responses; trends use every period up to it.").format(
+        p=ctx["period"]["window"], n=num(sample["base"]))]
     if report["fieldwork_start"]:
         left.append(_("Fieldwork ran from {s} to {e}.").format(s=long_date(report["fieldwork_start"]),
                                                              e=long_date(report["fieldwork_end"])))
@@ -662,35 +671,32 @@ def _title_lines(ctx: dict) -> list[str]:
 
 
 def _scorecard_slide(deck: _Deck) -> None:
-    ctx, results = deck.ctx, deck.study.results
-    per = results.periods
-    periods = per.groups if per is not None else []
-    last, prev = (periods[-1], periods[-2]) if len(periods) >= 2 else (None, None)
+    ctx = deck.ctx
+    period = ctx["period"]
+    comps = ctx["scorecard"][0]["changes"] if ctx["scorecard"] else []
     header = [_("KPI"), _("Score"), _("95% interval"), _("Base")]
-    if last is not None:
-        header += [last.label, _("Change vs {p}").format(p=prev.label)]
+    header += [_("vs {p}").format(p=c["label"]) for c in comps]
     header += [_("Target"), _("Status")]
     rows = []
     for k in ctx["scorecard"]:
         unit = k["unit"]
         row = [Cell(k["label"], bold=True, note=k["definition"], align="left"), _figure_cell(k["headline"]),
                Cell(_interval(k["headline"], unit)), Cell(num(k["n"]))]
-        if last is not None:
-            now = est_cell(last.items[k["key"]].headline)
-            row += [_figure_cell(now), _change_cell(last.changes.get(k["key"]), unit, plain_cell(now) != DASH)]
+        for j, _c in enumerate(comps):
+            d = k["changes"][j] if j < len(k["changes"]) else None
+            row.append(Cell(gap(d["diff"], unit), mark=d["mark"]) if d and d["diff"] is not None else Cell(DASH))
         status = k["status"]
         row += [Cell(figure(status["target"], unit) if status else DASH), _status_cell(status)]
         rows.append(row)
-    slide = deck.slide(_("KPI scorecard"))
+    slide = deck.slide(_("KPI scorecard — {p}").format(p=period["window"]))
     top = CONTENT_TOP + 0.1
     top += deck.table(slide, MARGIN, top, SLIDE_W - 2 * MARGIN, CONTENT_BOTTOM - 1.0 - top, header, rows,
                       size=18, min_size=11) + 0.2
-    lines = [_("Score: the whole sample, {p}.").format(p=ctx["report"]["period"]) if ctx["report"]["period"] else ""]
-    if last is not None:
-        lines.append(_("{now} against {prev}: the latest period, tested against the one before it.").format(
-            now=last.label, prev=prev.label))
-    lines.append(_("Status: on target (green) when the score meets the target; near target (amber) when below it "
-                   "by no more than the tolerance; below target (red) otherwise."))
+    lines = [_("Score: {p}, every respondent in it.").format(p=period["window"])]
+    if comps:
+        lines.append(_("Changes: the score minus that period's, tested; ▲ ▼ significant."))
+    lines.append(_("Status: on target (green) when the score as shown meets the target; near target (amber) when "
+                   "below it by no more than the tolerance; below target (red) otherwise."))
     lines.append(deck.base_note())
     deck.notes(slide, top, lines)
 
@@ -702,8 +708,11 @@ def _client(deck: _Deck) -> None:
     sections = ctx["sections"]
     if "scorecard" in sections:
         _scorecard_slide(deck)
-    if "trend" in sections:
-        _trend_slide(deck, _("Trends over time"), ctx["trend"]["charts"], ctx["trend"]["rows"][-TREND_ROWS:])
+    if "trend" in sections and ctx["trend"]:
+        rows = ctx["trend"]["rows"][-TREND_ROWS:]
+        _trend_slide(deck, _("Trends over time — {p}").format(p=_("{first} – {last}").format(
+            first=rows[0]["label"], last=rows[-1]["label"]) if len(rows) > 1 else rows[0]["label"]),
+                     ctx["trend"]["charts"], rows)
     if "drivers" in sections and ctx["drivers"]["overall"] is not None:
         _drivers_slide(deck, ctx["drivers"])
     if "priorities" in sections:

@@ -12,11 +12,12 @@ from __future__ import annotations
 from cxreport.i18n import _
 from cxreport.pipeline import Study
 from cxreport.present import charts
-from cxreport.present.context import build_context, est_cell, status_dict
+from cxreport.present.context import build_context, est_cell, status_dict, trend_points
 from cxreport.present.findings import _points
 from cxreport.present.formatting import figure
 from cxreport.present.narrative import load_narrative
-from cxreport.scoring.survey import segment_period_changes
+from cxreport.scoring.survey import segment_changes
+from cxreport.window import versus
 
 
 def build_quarterly_context(study: Study, **kwargs) -> dict:
@@ -26,62 +27,75 @@ def build_quarterly_context(study: Study, **kwargs) -> dict:
     q = project.quarterly
     rules = results.rules
     cs = charts.ChartStyle(project.brand.primary, project.brand.accent, project.brand.font)
+    window = study.window
     per = results.periods
-    if per is None or len(per.groups) < 2:
+    if not window.dated or window.kind == "all" or per is None:
         from cxreport.errors import CxError
 
-        raise CxError("the quarterly review needs response dates covering at least two periods "
-                      "(columns.date and periods.unit)")
+        if not window.dated or per is None:
+            raise CxError("the quarterly review needs response dates covering at least two periods "
+                          "(columns.date and periods.unit)")
+        raise CxError("the quarterly review describes one period against the one before it; "
+                      "report.period (or --period) 'all' pools every period: choose latest, a period or 'last N'")
+    previous = study.comparison("previous")
+    year_ago = study.comparison("year_ago")
+    if previous is None:
+        from cxreport.errors import CxError
+
+        raise CxError(f"the quarterly review compares {window.label} with the period before it, "
+                      "which the data do not reach (the reporting window is the first period)")
     groups = per.groups[-q.quarters:]
-    last, prev = per.groups[-1], per.groups[-2]
     kpis = results.kpis
     ctx["report"]["title"] = _("Quarterly management review")
-    ctx["report"]["subtitle"] = f"{project.report.title} — {last.label}"
-    ctx["review"] = {"period": last.label, "previous": prev.label, "year_ago": last.year_ago,
-                     "quarters": len(groups)}
+    ctx["report"]["subtitle"] = f"{project.report.title} — {window.label}"
+    ctx["review"] = {"period": window.label, "previous": previous.label,
+                     "year_ago": year_ago.label if year_ago is not None and year_ago.base else None,
+                     "quarters": len(groups), "trend_from": groups[0].label, "trend_to": groups[-1].label,
+                     "versus": versus(window.label, previous.label)}
 
-    # Trends over the last N periods.
+    # Trends over the last N periods (up to the window's end), coloured by the one status rule.
     trend_charts = []
     for spec in kpis:
-        points = [{"label": g.label, "value": g.items[spec.key].headline.value, "low": g.items[spec.key].headline.low,
-                   "high": g.items[spec.key].headline.high, "base": g.items[spec.key].headline.base} for g in groups]
-        target = study.targets.overall.get(spec.key)
+        points = trend_points(groups, spec, study.targets)
+        rule = study.targets.rules.get(spec.key)
         trend_charts.append(charts.defer(charts.trend, f"q-trend-{spec.key}", spec.label, points, spec, cs,
-                                         target=target.target if target else None))
+                                         target=rule.target if rule else None))
     ctx["q_trends"] = trend_charts
 
-    # Latest period against the previous and the same period last year.
-    year_ago = next((g for g in per.groups if g.label == last.year_ago), None)
+    # The window against the previous period and the same period a year before.
     changes = []
     for spec in kpis:
-        now = last.items[spec.key]
-        row = {"label": spec.label, "unit": spec.headline_unit, "now": est_cell(now.headline),
-               "prev": est_cell(prev.items[spec.key].headline), "year": None,
-               "d_prev": last.changes.get(spec.key), "d_year": last.year_on_year.get(spec.key),
+        now = results.overall[spec.key]
+        before = previous.overall.get(spec.key)
+        row = {"key": spec.key, "label": spec.label, "unit": spec.headline_unit, "now": est_cell(now.headline),
+               "prev": est_cell(before.headline) if before is not None else None, "year": None,
+               "d_prev": previous.changes.get(spec.key),
+               "d_year": year_ago.changes.get(spec.key) if year_ago is not None else None,
                "status": status_dict(study.targets.overall.get(spec.key), spec.headline_unit)}
-        if year_ago is not None:
-            row["year"] = est_cell(year_ago.items[spec.key].headline)
+        if year_ago is not None and year_ago.overall:
+            row["year"] = est_cell(year_ago.overall[spec.key].headline)
         changes.append(row)
     ctx["q_changes"] = changes
 
-    # Segment scorecard in the latest period, with change against the previous period.
-    index_now = len(per.groups) - 1
-    cross = segment_period_changes(study.data, rules, results.alpha, index_now, index_now - 1,
-                                   keys=[s.key for s in kpis])
+    # Segment scorecard in the window, with change against the previous period.
+    prev_rows = study.view.comparison("previous")
+    cross = segment_changes(study.full, study.view.mask, prev_rows[2] if prev_rows else None, rules, results.alpha,
+                            keys=[s.key for s in kpis])
     scorecards = []
     for seg_name, units in cross.items():
         rows = []
         for u in units:
+            if all(u.now[spec.key].n == 0 for spec in kpis) and (not u.before or all(
+                    u.before[spec.key].n == 0 for spec in kpis)):
+                continue                      # a group with no answers in either period
             cells = {}
             for spec in kpis:
                 change = u.changes.get(spec.key)
                 cell = est_cell(u.now[spec.key].headline, change.mark if change else 0)
-                status = study.targets.for_group(seg_name, u.label, spec.key)
-                if status is not None:
-                    from cxreport.benchmark.targets import judge
-
-                    status = judge(u.now[spec.key], status.target, status.tolerance)
+                status = study.targets.judge(spec.key, u.now[spec.key], seg_name, u.label)
                 cell["status"] = status.status if status else None
+                cell["target"] = status.target if status else None
+                cell["tolerance"] = status.tolerance if status else None
                 cell["change"] = change.test.diff if change else None
                 cells[spec.key] = cell
             rows.append({"label": u.label, "base": u.now[kpis[0].key].n if kpis else 0, "cells": cells})
@@ -90,7 +104,7 @@ def build_quarterly_context(study: Study, **kwargs) -> dict:
 
     # Improvers and decliners among units with enough base, on the first KPI.
     min_base = q.min_base or rules.flag_below
-    unit_segments = q.units or [s.name for s in study.data.segments if len(s.labels) > 4]
+    unit_segments = q.units or [s.name for s in study.full.segments if len(s.labels) > 4]
     movers = []
     if kpis:
         key = kpis[0].key
@@ -113,8 +127,8 @@ def build_quarterly_context(study: Study, **kwargs) -> dict:
     # What changed: sentences from significant movements only.
     sentences = []
     for row in changes:
-        for change, ref, what in ((row["d_prev"], prev.label, _("the previous quarter")),
-                                  (row["d_year"], last.year_ago, _("the same quarter last year"))):
+        for change, ref, what in ((row["d_prev"], previous.label, _("the previous quarter")),
+                                  (row["d_year"], year_ago.label if year_ago else None, _("the same quarter last year"))):
             if change is None or not change.mark:
                 continue
             verb = _("rose") if change.mark > 0 else _("fell")
@@ -125,12 +139,12 @@ def build_quarterly_context(study: Study, **kwargs) -> dict:
         if m["mark"] > 0:
             sentences.append(_("{unit} ({segment}) improved significantly: {kpi} {now}, up {diff} on {prev}.").format(
                 unit=m["label"], segment=m["segment"].lower(), kpi=ctx["q_kpi"], now=figure(m["now"], unit),
-                diff=_points(m["diff"], unit), prev=prev.label))
+                diff=_points(m["diff"], unit), prev=previous.label))
     for m in ctx["q_decliners"][:3]:
         if m["mark"] < 0:
             sentences.append(_("{unit} ({segment}) declined significantly: {kpi} {now}, down {diff} on {prev}.").format(
                 unit=m["label"], segment=m["segment"].lower(), kpi=ctx["q_kpi"], now=figure(m["now"], unit),
-                diff=_points(m["diff"], unit), prev=prev.label))
+                diff=_points(m["diff"], unit), prev=previous.label))
     if not sentences:
         sentences.append(_("No headline KPI moved significantly against the previous quarter or the same quarter "
                            "last year."))

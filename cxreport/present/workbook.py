@@ -79,6 +79,13 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
     """(title, description, header, column formats, rows) for every table."""
     r = study.results
     kpis = r.kpis
+    window = study.window.label
+    comparisons = [c for c in study.comparisons if c.base]
+
+    def at(period: str, text: str) -> str:
+        """A sheet's description, led by the period its figures describe."""
+        return _("{period}: {text}").format(period=period, text=text)
+
     out = []
     rows = []
     for spec in r.items:
@@ -87,14 +94,26 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
         status = study.targets.overall.get(spec.key)
         unit = _unit(est.unit)
         shown = est.shown
-        rows.append([spec.label, Fmt(est.value if shown else None, unit), Fmt(est.low if shown else None, unit),
-                     Fmt(est.high if shown else None, unit), _(UNIT_WORDS.get(est.unit, est.unit)), res.n,
-                     round(res.n_eff, 1), Fmt(status.target if status else None, unit),
-                     _(STATUS_LABEL[status.status]) if status and status.status in STATUS_LABEL else None])
-    out.append((_("Overall KPIs"), _("Every item: headline figure with 95% interval, base and status against target."),
-                [_("Item"), _("Value"), _("Low 95%"), _("High 95%"), _("Unit"), _("Base"), _("Effective base"),
-                 _("Target"), _("Status")],
-                ["", "", "", "", "", "count", "decimal", "", ""], rows))
+        row = [spec.label, Fmt(est.value if shown else None, unit), Fmt(est.low if shown else None, unit),
+               Fmt(est.high if shown else None, unit), _(UNIT_WORDS.get(est.unit, est.unit)), res.n,
+               round(res.n_eff, 1), Fmt(status.target if status else None, unit),
+               _(STATUS_LABEL[status.status]) if status and status.status in STATUS_LABEL else None]
+        for c in comparisons:
+            other = c.overall[spec.key].headline
+            change = c.changes.get(spec.key)
+            row += [Fmt(other.value if other.shown else None, unit), change.test.diff if change else None,
+                    {1: _("higher"), -1: _("lower")}.get(change.mark, "") if change else ""]
+        rows.append(row)
+    header = [_("Item"), _("Value"), _("Low 95%"), _("High 95%"), _("Unit"), _("Base"), _("Effective base"),
+              _("Target"), _("Status")]
+    formats = ["", "", "", "", "", "count", "decimal", "", ""]
+    for c in comparisons:
+        header += [c.label, _("Change vs {period}").format(period=c.label), _("Sig vs {period}").format(period=c.label)]
+        formats += ["", "decimal", ""]
+    out.append((_("Overall KPIs"), at(window, _("every item: headline figure with 95% interval, base and status "
+                                                "against target; changes against earlier periods, tested.")),
+                header, formats, rows))
+    segments_period = study.scope("segments").label
     for breakdown in r.segments + ([r.periods] if r.periods else []):
         # The period breakdown is named in English by the scoring; its name here is the report's word.
         name = _("Period") if breakdown.kind == "period" else breakdown.name
@@ -117,38 +136,43 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
             rows.append(row)
         what = _("each period against the previous one") if breakdown.kind == "period" else \
             _("each group against the rest")
+        period = segments_period if breakdown.kind != "period" else _("{first} – {last}").format(
+            first=breakdown.groups[0].label, last=breakdown.groups[-1].label) if breakdown.groups else window
         out.append((_("By {segment}").format(segment=name.lower()),
-                    _("Headline KPIs by {segment}; significance: {what}.").format(segment=name.lower(), what=what),
+                    at(period, _("headline KPIs by {segment}; significance: {what}.").format(
+                        segment=name.lower(), what=what)),
                     header, formats, rows))
     if r.attributes:
         rows = [[s.label, r.overall[s.key].mean.value, r.overall[s.key].mean.low, r.overall[s.key].mean.high,
                  r.overall[s.key].top2.value if r.overall[s.key].top2 else None, r.overall[s.key].n]
                 for s in r.attributes]
-        out.append((_("Attributes"), _("Attribute ratings: mean with 95% interval, top-2-box % and base."),
+        out.append((_("Attributes"), at(window, _("attribute ratings: mean with 95% interval, top-2-box % and base.")),
                     [_("Attribute"), _("Mean"), _("Low 95%"), _("High 95%"), _("Top-2-box %"), _("Base")],
                     ["", "mean", "mean", "mean", "percent", "count"], rows))
     if study.drivers is not None and study.drivers.overall is not None:
         a = study.drivers.overall
         rows = [[d.name, d.importance, d.lmg, d.mean, d.performance, _(d.quadrant), a.n] for d in a.rows]
-        out.append((_("Key drivers"), _("Drivers of {outcome}: R² = {r2}, n = {n} complete answers.").format(
-                        outcome=a.outcome, r2=f"{a.r2:.3f}", n=a.n),
+        out.append((_("Key drivers"), at(study.scope("drivers").label, _("drivers of {outcome}: R² = {r2}, n = {n}.").format(
+                        outcome=a.outcome, r2=f"{a.r2:.3f}", n=a.n)),
                     [_("Attribute"), _("Importance % of R²"), _("Shapley/LMG %"), _("Mean"), _("Performance 0-100"),
-                     _("Quadrant"), _("Base (complete answers)")],
+                     _("Quadrant"), _("Base (complete answers)") if a.missing == "listwise" else _("Base (smallest pair)")],
                     ["", "percent", "percent", "mean", "decimal", "", "count"], rows))
     if study.priorities:
         n = study.drivers.overall.n if study.drivers is not None and study.drivers.overall is not None else None
         rows = [[p.name, p.impact, p.importance, p.performance, p.gap, _(p.gap_to), _(p.effort) if p.effort else None,
                  _(p.quadrant), n]
                 for p in study.priorities]
-        out.append((_("Priorities"), _("Improvement priorities: impact = importance × gap (0-100 scale), largest first."),
+        out.append((_("Priorities"), at(study.scope("drivers").label, _("improvement priorities: impact = importance × gap "
+                                                                        "(0-100 scale), largest first.")),
                     [_("Driver"), _("Impact"), _("Importance % of R²"), _("Performance 0-100"), _("Gap"), _("Gap to"),
-                     _("Effort"), _("Quadrant"), _("Base (complete answers)")],
+                     _("Effort"), _("Quadrant"),
+                     _("Base (complete answers)") if study.drivers.overall.missing == "listwise" else _("Base (smallest pair)")],
                     ["", "mean", "percent", "decimal", "decimal", "", "", "", "count"], rows))
     nps = r.overall.get("nps")
     if nps is not None and nps.nps is not None and nps.distribution:
         rows = [[point, count, share] for point, count, share in nps.distribution]
         rows.append([_("Total"), sum(row[1] for row in rows), sum(row[2] for row in rows)])
-        out.append((_("NPS distribution"), _("Answers to the likelihood-to-recommend question, 0 to 10."),
+        out.append((_("NPS distribution"), at(window, _("answers to the likelihood-to-recommend question, 0 to 10.")),
                     [_("Score"), _("Answers"), _("Share %")], ["", "count", "percent"], rows))
     for comp in study.competitors:
         unit = _unit(comp.unit)
@@ -159,7 +183,8 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
         rows = [[b.brand, b.value, b.low, b.high, b.n, b.diff, b.p_value, origin if survey else b.source]
                 for b in comp.brands]
         out.append((title.format(metric=comp.label),
-                    _("{metric} ({origin}): own brand minus each competitor.").format(metric=comp.label, origin=origin),
+                    at(getattr(comp, "period", "") or _("undated"),
+                       _("{metric} ({origin}): own brand minus each competitor.").format(metric=comp.label, origin=origin)),
                     [_("Brand"), _("Value"), _("Low 95%"), _("High 95%"), _("Base"), _("Own minus brand"), _("p-value"),
                      _("Source")],
                     ["", unit, unit, unit, "count", f"diff:{unit}", "p", ""], rows))
@@ -167,7 +192,8 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
         rows = [[b.label, Fmt(b.value if b.base != "suppressed" else None, _unit(b.unit)), b.compared,
                  b.standard.value, b.gap, b.standard.id, *place_words(b.standard),
                  b.standard.source, b.standard.period or b.standard.year] for b in study.benchmarks]
-        out.append((_("Benchmarks"), _("Each KPI beside the published benchmarks chosen for the study (gap = KPI − benchmark)."),
+        out.append((_("Benchmarks"), at(window, _("each KPI beside the published benchmarks chosen for the study "
+                                                   "(gap = KPI − benchmark).")),
                     [_("KPI"), _("Score"), _("Score on the benchmark's metric"), _("Benchmark"), _("Gap"), _("Standard"),
                      _("Industry"), _("Region"), _("Source"), _("Year")],
                     ["", "", "decimal", "decimal", "decimal", "", "", "", "", ""], rows))
@@ -177,15 +203,15 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
         rows = [[t.stage, t.name, t.value, t.low, t.high, t.n, t.target, t.gap, t.change,
                  {1: _("higher"), -1: _("lower")}.get(t.change_mark, ""), _("yes") if t.pain else ""]
                 for t in j.touchpoints]
-        out.append((_("Journey"), _("{kpi} at every touchpoint; change against {previous}.").format(
-                        kpi=j.kpi, previous=j.previous_period or _("the previous period")),
+        out.append((_("Journey"), at(study.scope("journey").label, _("{kpi} at every touchpoint; change against {previous}.").format(
+                        kpi=j.kpi, previous=j.previous_period or _("the previous period"))),
                     [_("Stage"), _("Touchpoint"), j.kpi, _("Low 95%"), _("High 95%"), _("Base"), _("Standard"), _("Gap"),
                      _("Change"), _("Sig"), _("Pain point")],
                     ["", "", unit, unit, unit, "count", unit, f"diff:{unit}", f"diff:{unit}", "", ""], rows))
     if study.voice is not None:
         rows = [[t.theme, t.count, t.share, t.negative, t.neutral, t.positive] for t in study.voice.themes]
-        out.append((_("Comment themes"), _("{n} comments; {u} not coded to a theme.").format(
-                        n=study.voice.n_comments, u=study.voice.uncoded),
+        out.append((_("Comment themes"), at(study.scope("comments").label, _("{n} comments; {u} not coded to a theme.").format(
+                        n=study.voice.n_comments, u=study.voice.uncoded)),
                     [_("Theme"), _("Comments"), _("Share %"), _("Negative"), _("Neutral"), _("Positive")],
                     ["", "count", "percent", "count", "count", "count"], rows))
     return out
@@ -203,7 +229,12 @@ def build_workbook(study: Study) -> bytes:
     head_fill = PatternFill("solid", fgColor=brand)
     contents.append([safe_cell(study.project.report.title), safe_cell(study.project.client.name)])
     contents["A1"].font = Font(bold=True, size=14)
-    contents.append([])
+    compared = [c.label for c in study.comparisons if c.base]
+    contents.append([_("Reporting window"), safe_cell(
+        _("{period} ({n} respondents); compared with {others}").format(
+            period=study.window.label, n=f"{study.results.base:,}", others=_(" and ").join(compared))
+        if compared else _("{period} ({n} respondents)").format(period=study.window.label,
+                                                               n=f"{study.results.base:,}"))])
     contents.append([_("Sheet"), _("What it holds")])
     for cell in contents[3]:
         cell.font, cell.fill = head_font, head_fill
