@@ -625,7 +625,13 @@ def _project(payload: dict):
     if key not in _PROJECTS:
         _PROJECTS.clear()
         _PROJECTS[key] = load_project(path, allow_outside=payload["allow_outside"])
-    return _PROJECTS[key]
+    project = _PROJECTS[key]
+    if payload.get("period"):
+        # The window the parent chose (the project file's, the review's or --period).
+        period, origin = payload["period"]
+        report = project.report.model_copy(update={"period": period, "period_from": origin})
+        project = project.model_copy(update={"report": report})
+    return project
 
 
 def _build_files(project, payload: dict, study=None) -> dict:
@@ -696,7 +702,10 @@ def render_unit(payload: dict) -> dict:
         unit_report, narrative=unit_narrative(project, unit_report.slug, payload["allow_outside"]))
     project = unit_project(project, unit["label"], unit_report.narrative)
     table = Table(pd.DataFrame(), unit["file"], Path(project.survey.file))
-    study = score_data(project, table, unit["data"], window=unit["window"], competitors=unit["competitors"],
+    from cxreport import i18n
+
+    with i18n.use_language(project.language):      # words made while scoring are the report's
+        study = score_data(project, table, unit["data"], window=unit["window"], competitors=unit["competitors"],
                        unit=unit_report)
     result = _build_files(project, payload, study)
     result["warnings"] = [*result["warnings"], *unit_report.notes]
@@ -723,6 +732,9 @@ def build_reports(project, out_dir: Path, *, formats: tuple[str, ...] = ("html",
 
     t0 = time.perf_counter()
     options = options or Options()
+    from cxreport.build import window_for
+
+    project = window_for(project, report)
     out_dir = Path(out_dir)
     started = manifest.now()
     if per is not None:
@@ -758,7 +770,8 @@ def build_reports(project, out_dir: Path, *, formats: tuple[str, ...] = ("html",
         counts["skipped"] += 1
 
     payload_base = {"project": str(project_file.resolve()), "project_sha256": project_sha,
-                    "allow_outside": allow_outside, "report": report, "strict": strict, "build_date": build_date}
+                    "allow_outside": allow_outside, "report": report, "strict": strict, "build_date": build_date,
+                    "period": [project.report.period, project.report.period_from]}
 
     # ---- the total
     total_files = _output_files(name, formats)

@@ -21,6 +21,17 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def window_for(project, report: str):
+    """The project with the reporting window of ``report``: the quarterly review describes
+    ``quarterly.period`` (default the latest quarter) even when the client report's
+    ``report.period`` is a year; ``--period`` sets the window of whichever report is built."""
+    if report != "quarterly" or project.report.period_from == "--period":
+        return project
+    settings = project.report.model_copy(update={"period": project.quarterly.period,
+                                                 "period_from": "quarterly.period"})
+    return project.model_copy(update={"report": settings})
+
+
 def build(project: Project | str | Path, out_dir: str | Path, *, formats: tuple[str, ...] = ("html", "pdf"),
           report: str = "client", strict: bool = False, allow_outside: bool = False,
           build_date: dt.date | None = None, study: Study | None = None, name: str | None = None) -> BuildResult:
@@ -28,8 +39,10 @@ def build(project: Project | str | Path, out_dir: str | Path, *, formats: tuple[
     unit's respondents) and the output ``name`` (file name without extension)."""
     if study is not None:
         project = study.project
-    elif not isinstance(project, Project):
-        project = load_project(project, allow_outside=allow_outside)
+    else:
+        if not isinstance(project, Project):
+            project = load_project(project, allow_outside=allow_outside)
+        project = window_for(project, report)
     # Everything from here, default labels and period names included, is in the project's
     # language; the language is restored when the build ends (no leak into the next build).
     with i18n.use_language(project.language):

@@ -154,6 +154,9 @@ def with_period(project, period: str):
         problem = spec_problem(parse_spec(period), project.periods)
     except ValueError as exc:
         problem = str(exc)
+    if not problem and project.report.pool and parse_spec(period).kind == "range":
+        problem = (f"'{period}' is a date range, but report.pool pools whole periods and cannot extend it "
+                   "(use a named period or 'last N', or remove report.pool)")
     if problem:
         raise click.BadParameter(problem, param_hint="--period")
     report = project.report.model_copy(update={"period": " ".join(period.split()), "period_from": "--period"})

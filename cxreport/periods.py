@@ -104,7 +104,8 @@ def make_period(key: int, unit: str, fy_start: int = 1) -> Period:
         label = (_("FY{year} Q{quarter}") if fiscal else _("{year} Q{quarter}")).format(year=year, quarter=number)
         return Period(key, label, start, start + pd.offsets.MonthEnd(3))
     start = pd.Timestamp(year=first_year, month=fy_start, day=1)
-    label = _("FY{year}").format(year=year) if fiscal else str(year)
+    # Translators: a calendar year as a period name ("2026"; 2026年 in Chinese).
+    label = _("FY{year}").format(year=year) if fiscal else _("{year}").format(year=year)
     return Period(key, label, start, start + pd.offsets.MonthEnd(12))
 
 

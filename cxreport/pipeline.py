@@ -151,7 +151,7 @@ def score_data(project: Project, table: Table, data: SurveyData, *, window: Wind
         results.segments = pooled.segments
     timings["score"] = clock() - t
     t = clock()
-    targets = evaluate_targets(project, results)
+    targets = evaluate_targets(project, results, (unit.segment, unit.label) if unit is not None else None)
     benchmarks = compare_standards(project, results)
     tiers = evaluate_tiers(project, results)
     if competitors is None:

@@ -43,6 +43,8 @@ UNIT_WORDS = {"month": "month", "months": "month", "quarter": "quarter", "quarte
               "year": "year", "years": "year", "wave": "wave", "waves": "wave"}
 MONTHS = {m: i + 1 for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
                                           "nov", "dec"))}
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                "October", "November", "December")
 FORMS = "latest, all, a period such as 2026-Q3, 2026-09 or 2026, last 4 quarters, or 2026-01-01..2026-06-30"
 
 
@@ -151,9 +153,19 @@ def spec_problem(spec: Spec, periods: Periods) -> str | None:
         return (f"'{spec.text}' is a {spec.grain}, but this project's periods are {unit}s (periods.unit); "
                 f"name a {unit} or a longer period")
     if fiscal and spec.grain != "month" and not spec.fiscal:
+        start = periods.fiscal_year_start
+        if spec.quarter:
+            first = 3 * (spec.quarter - 1) + 1                 # the calendar quarter's first month
+            fy = spec.year + (1 if first >= start else 0)
+            if (first - start) % 3 == 0:
+                hint = f"{spec.text} is FY{fy}-Q{(first - start) % 12 // 3 + 1}"
+            else:
+                hint = f"its months fall in two fiscal quarters of FY{fy}; name a fiscal quarter such as FY{fy}-Q1"
+        else:
+            hint = (f"FY{spec.year + 1} runs from {_MONTH_NAMES[start - 1]} {spec.year} to "
+                    f"{_MONTH_NAMES[(start - 2) % 12]} {spec.year + 1}")
         return (f"'{spec.text}': this project counts fiscal years (periods.fiscal_year_start: "
-                f"{periods.fiscal_year_start}); write them with FY, e.g. FY{spec.year}"
-                + (f"-Q{spec.quarter}" if spec.quarter else ""))
+                f"{periods.fiscal_year_start}); write them with FY ({hint})")
     return None
 
 
@@ -347,8 +359,11 @@ def resolve(spec_text: str, project: Project, data: SurveyData, *, baseline: str
     known = ", ".join(p.label for p in periods)
     window_span, kind = _span(spec, cfg, periods, where, known)
     previous = year_ago = None
+    named = None
+    if kind == "named" and spec.grain is not None and spec.grain != unit:
+        named = (spec.grain, spec.year * 100 + (spec.quarter or 0))
     if kind != "all":
-        previous, year_ago = _neighbours(window_span, kind, unit, fy, periods)
+        previous, year_ago = _neighbours(window_span, kind, unit, fy, periods, named)
     base_span = None
     if baseline:
         try:
@@ -361,8 +376,7 @@ def resolve(spec_text: str, project: Project, data: SurveyData, *, baseline: str
         if base_spec.kind == "all":
             raise ConfigError(f"{baseline_where}: the baseline is a period to compare with, not all")
         base_span, _kind = _span(base_spec, cfg, periods, baseline_where, known)
-        overlap = set(base_span.keys) & set(window_span.keys)
-        if overlap or (kind == "all"):
+        if kind == "all" or _overlap(base_span, window_span):
             raise ConfigError(f"{baseline_where}: '{baseline}' overlaps the reporting window ({window_span.label}); "
                               "a baseline must lie outside it")
         base_span = Span(base_span.label, base_span.keys, base_span.start, base_span.end, periods=base_span.periods)
@@ -371,6 +385,22 @@ def resolve(spec_text: str, project: Project, data: SurveyData, *, baseline: str
     if not mask.any():
         raise ConfigError(f"{where}: no responses in {window_span.label}; the periods with responses are {known}")
     return window
+
+
+def _dates_of(span: Span) -> tuple[dt.date, dt.date] | None:
+    if span.start is not None:
+        return span.start, span.end
+    if span.periods:
+        return span.periods[0].start.date(), span.periods[-1].end.date()
+    return None
+
+
+def _overlap(a: Span, b: Span) -> bool:
+    """Whether two spans share a day (period spans by their periods' dates, ranges by theirs)."""
+    if set(a.keys) & set(b.keys):
+        return True
+    da, db = _dates_of(a), _dates_of(b)
+    return da is not None and db is not None and da[0] <= db[1] and db[0] <= da[1]
 
 
 def _undated_label(project: Project) -> str:
@@ -414,14 +444,20 @@ def _key_period(key: int, cfg: Periods, periods: list[Period]) -> Period:
     return _calendar_period(key, cfg.unit, cfg.fiscal_year_start, periods)
 
 
-def _neighbours(span: Span, kind: Kind, unit: str, fy: int, periods: list[Period]) -> tuple[Span | None, Span | None]:
-    """The previous run of as many periods (or days), and the same periods a year earlier."""
+def _neighbours(span: Span, kind: Kind, unit: str, fy: int, periods: list[Period],
+                named: tuple[str, int] | None = None) -> tuple[Span | None, Span | None]:
+    """The previous run of as many periods (or days), and the same periods a year earlier
+    (none for a run of a year or more: it would overlap the window). ``named`` = (grain, key)
+    of a window named at a coarser grain than the unit (a quarter of a monthly project, a
+    year): its comparisons are named the same way ("2025 Q2", "2025")."""
     if kind == "range":
         days = (span.end - span.start).days + 1
         p_end = span.start - dt.timedelta(days=1)
         p_start = p_end - dt.timedelta(days=days - 1)
         previous = Span(date_range_label(p_start, p_end), start=p_start, end=p_end)
         y_start, y_end = _year_back(span.start), _year_back(span.end)
+        if y_end >= span.start:
+            return previous, None
         return previous, Span(date_range_label(y_start, y_end), start=y_start, end=y_end)
     keys = list(span.keys)
     n = len(keys)
@@ -434,17 +470,24 @@ def _neighbours(span: Span, kind: Kind, unit: str, fy: int, periods: list[Period
             previous = Span(_label_keys(prev_keys, unit, fy, periods), tuple(prev_keys), periods=covered)
         return previous, None
     prev_keys = [step(first, unit, -n + i) for i in range(n)]
-    previous = Span(_label_keys(prev_keys, unit, fy, periods), tuple(prev_keys),
+    prev_label = _label_keys(prev_keys, unit, fy, periods)
+    if named is not None:
+        grain, key = named
+        prev_label = make_period(step(key, grain, -1), grain, fy).label
+    previous = Span(prev_label, tuple(prev_keys),
                     periods=tuple(_calendar_period(k, unit, fy, periods) for k in prev_keys))
     year_ago = None
     if unit != "year" and n < PER_YEAR[unit]:          # a year's run is its own previous period
         ya_keys = [k - 100 for k in keys]
-        year_ago = Span(_label_keys(ya_keys, unit, fy, periods, named=span.label if len(keys) > 1 else None),
-                        tuple(ya_keys), periods=tuple(_calendar_period(k, unit, fy, periods) for k in ya_keys))
+        ya_label = _label_keys(ya_keys, unit, fy, periods)
+        if named is not None:
+            ya_label = make_period(named[1] - 100, named[0], fy).label
+        year_ago = Span(ya_label, tuple(ya_keys),
+                        periods=tuple(_calendar_period(k, unit, fy, periods) for k in ya_keys))
     return previous, year_ago
 
 
-def _label_keys(keys: list[int], unit: str, fy: int, periods: list[Period], named: str | None = None) -> str:
+def _label_keys(keys: list[int], unit: str, fy: int, periods: list[Period]) -> str:
     covered = [_calendar_period(k, unit, fy, periods) for k in keys]
     return span_label(covered, pooled=True)
 

@@ -60,3 +60,37 @@ def test_every_command_option_has_help_text_in_the_command_reference():
             if isinstance(param, click.Option) and param.name != "help":
                 assert param.help, f"{' '.join(path)} {param.opts[0]} has no help text"
                 assert param.opts[-1] in text
+
+
+def test_the_scores_json_reference_is_the_exporters_own_description():
+    """docs/scores-json.md quotes cxreport/export.py's layout verbatim, and every top-level key
+    the sample's JSON has is in it (a new block cannot go undocumented)."""
+    import json
+    import re
+
+    import cxreport.export as export
+    from cxreport.pipeline import run
+
+    text = (ROOT / "docs" / "scores-json.md").read_text(encoding="utf-8")
+    quoted = re.search(r"```text\n(.*?)```", text, re.S).group(1)
+    assert quoted.strip() == export.__doc__.strip()
+    scores = json.loads(export.scores_json(run(ROOT / "samples" / "harbour-bank" / "cxreport.yaml")))
+    assert scores["schema"] == export.SCHEMA and export.SCHEMA in quoted
+    for key in scores:
+        assert f'"{key}"' in quoted, key
+    for key in scores["window"]:
+        assert f'"{key}"' in quoted, f"window.{key}"
+
+
+def test_every_window_form_in_the_periods_guide_parses():
+    """The forms docs/periods.md lists under 'you write' are all accepted as written."""
+    import re
+
+    from cxreport.window import parse_spec
+
+    text = (ROOT / "docs" / "periods.md").read_text(encoding="utf-8")
+    table = text.split("| you write |", 1)[1].split("\n\n", 1)[0]
+    forms = [f for row in table.splitlines()[2:] for f in re.findall(r"`([^`]+)`", row.split("|")[1])]
+    assert len(forms) >= 12, forms
+    for form in forms:
+        parse_spec(form)

@@ -143,7 +143,7 @@ def test_the_mover_is_the_unit_whose_nps_jumped(findings):
     movers = [f for f in findings.items if f.kind == "mover"]
     assert movers, [f.text for f in findings.items]
     jump = movers[0]
-    assert jump.text.startswith("Bayside (branch) improved most: NPS ")
+    assert jump.text.startswith("Bayside (branch) improved most on 2026 Q2: NPS ")
     assert "in 2026 Q3" in jump.text and "on 2026 Q2" in jump.text
     assert jump.tone == "positive" and jump.significant
     assert not any(f.text.startswith("Dock") for f in movers)      # it improved, but by less
@@ -299,12 +299,13 @@ def test_unit_against_network_and_parent():
     level = Change(stats.TestResult(4.0, 0.5, 0.6, "NPS difference z-test"), 0)
     found, stable = unit_findings(_unit_report(up, level), ItemSpec.nps("q_nps"), "2026 Q3")
     texts = [f.text for f in found]
-    assert "NPS in Bayside is +40 in 2026 Q3, 30 points above the rest of Harbour Bank." in texts
+    # the gap stated is the unit minus the whole network, as in the comparison table (+40 − +10);
+    # that it is called a gap at all rests on the test against the rest of the network
+    assert "NPS in Bayside is +40 in 2026 Q3, 30 points above the network (+10)." in texts
     assert ("Bayside ranks 3rd of 24 branch units on NPS in 2026 Q3 (+40), and 2nd of 6 in West.") in texts
-    assert not any("West (region)" in t for t in texts)          # not significant: in the stable line instead
+    assert not any("West (+10)" in t for t in texts)             # not significant: in the stable line instead
     line = stable_sentence(stable, "2026 Q3")
-    assert line == ("Stable in 2026 Q3: NPS in Bayside (+40) did not differ significantly from the rest of "
-                    "West (region).")
+    assert line == "Stable in 2026 Q3: NPS in Bayside (+40) did not differ significantly from West (+10)."
 
 
 def test_unit_with_a_suppressed_base_says_nothing():

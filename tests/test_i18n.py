@@ -38,8 +38,9 @@ def test_extraction_finds_template_and_python_messages(extracted):
     files = {loc[0] for m in extracted for loc in m.locations}
     ids = {m.id for m in extracted}
     assert any(f.startswith("templates/") for f in files) and any(f.startswith("cxreport/") for f in files)
-    assert {"Executive summary", "{kpi} is {value}", "NPS", "Concentrate here", "Page {page} of {pages}",
-            "Shaded bands: 95%% intervals. Dashed line: target."} <= ids
+    assert {"Executive summary", "{kpi} is {value} in {period}.", "NPS", "Concentrate here", "Page {page} of {pages}",
+            "Shaded bands: 95%% intervals. Dashed line: target. Points are coloured by their status against the "
+            "target (green on target, amber near, red below)."} <= ids
     assert len(ids) > 300
 
 
@@ -91,13 +92,13 @@ def test_the_check_fails_when_a_string_is_added_without_updating(monkeypatch, ex
 
 def test_the_check_catches_a_lost_placeholder(monkeypatch, tmp_path):
     po = i18n.catalog_path("zh_CN").read_text(encoding="utf-8")
-    broken = po.replace('msgstr "{kpi}为 {value}"', 'msgstr "{kpi}为"')
+    broken = po.replace('msgstr "{period}的{kpi}为 {value}。"', 'msgstr "{period}的{kpi}。"')
     assert broken != po
     (tmp_path / "zh_CN" / "LC_MESSAGES").mkdir(parents=True)
     (tmp_path / "zh_CN" / "LC_MESSAGES" / "cxreport.po").write_text(broken, encoding="utf-8")
     monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
     found = i18n.problems()
-    assert any("placeholders of '{kpi} is {value}'" in p for p in found), found
+    assert any("placeholders of '{kpi} is {value} in {period}.'" in p for p in found), found
 
 
 def test_gettext_follows_the_language_block_and_restores_it():

@@ -31,9 +31,9 @@ def test_sample_workbook(tmp_path, sample_project):
     # Every figure formatted in its own unit, row by row where the unit changes.
     formats = {r[0].value: (r[1].number_format, r[7].number_format) for r in overall.iter_rows(min_row=2)}
     assert formats["NPS"] == ("+0;-0;0", "+0;-0;0")
-    assert formats["CSAT"] == ('0.0"%"', '0.0"%"')
+    assert formats["CSAT"] == ('0"%"', '0"%"')                  # whole percent, as the report prints it
     assert formats["CES"] == ("0.00", "0.00")
-    assert region["H2"].number_format == '0.0"%"'               # CSAT by region, a percentage
+    assert region["H2"].number_format == '0"%"'                 # CSAT by region, a percentage
     # The report's other tables have their sheets, with bases.
     assert {"Priorities", "NPS distribution", "Benchmarks", "Journey"} <= set(wb.sheetnames)
     drivers = wb["Key drivers"]

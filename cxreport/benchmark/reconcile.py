@@ -54,6 +54,9 @@ def reconcile(study) -> list[KpiSources]:
                 source = _("competitor survey")
             else:
                 source = own.source or _("published and syndicated data")
-            entry.figures.append(SourceFigure(source, getattr(comp, "period", "") or "", own.value, own.n))
+            period = getattr(comp, "period", "") or ""
+            if period and source.endswith(" " + period):      # "Monitor 2026 (syndicated) 2026": the year once
+                source = source[: -len(period) - 1]
+            entry.figures.append(SourceFigure(source, period, own.value, own.n))
         out.append(entry)
     return out

@@ -113,8 +113,12 @@ def target_rules(project: Project, specs: list[ItemSpec]) -> dict[str, Rule]:
     return rules
 
 
-def evaluate_targets(project: Project, results: SurveyResults) -> TargetReport:
+def evaluate_targets(project: Project, results: SurveyResults, unit: tuple[str, str] | None = None) -> TargetReport:
+    """Statuses of the window's figures. In a ``--per`` unit's report (``unit`` = segment, group)
+    the unit's own target applies to its totals, as it does to its row in the network's tables."""
     rules = target_rules(project, results.items)
+    if unit is not None:
+        rules = {key: Rule(rule.target_for(*unit), rule.tolerance, rule.groups) for key, rule in rules.items()}
     overall: dict[str, TargetStatus] = {}
     segments: dict[tuple[str, str, str], TargetStatus] = {}
     for key, rule in rules.items():

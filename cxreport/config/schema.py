@@ -726,7 +726,18 @@ class Priorities(Model):
 
 
 class Quarterly(Model):
+    period: str = Field(
+        "latest", description="The period the quarterly review describes, written like report.period (default: the "
+                              "latest period); `--period` overrides it. The client report follows report.period.")
     quarters: int = Field(5, ge=2, le=20, description="How many periods the quarterly review's trends show.")
+
+    @field_validator("period")
+    @classmethod
+    def _window_text(cls, value: str) -> str:
+        from cxreport.window import parse_spec
+
+        parse_spec(value)
+        return value.strip()
     units: list[str] = Field(default_factory=list, description="Segments whose groups are ranked as improvers and decliners (default: every segment with more than 4 groups).")
     min_base: int | None = Field(None, ge=1, description="Smallest base, in both periods, for a unit to be ranked (default: bases.flag_below).")
     narrative: ProjectFile | None = Field(None, description="Markdown of the consultant's commentary for the review.")
@@ -902,13 +913,13 @@ class Project(Model):
                 problems.append((("hierarchy", child), "a segment cannot be its own parent"))
         from cxreport.window import parse_spec, spec_problem
 
-        for key in ("period", "baseline"):
-            text = getattr(self.report, key)
+        for section, key in (("report", "period"), ("report", "baseline"), ("quarterly", "period")):
+            text = getattr(getattr(self, section), key)
             if text is None:
                 continue
             problem = spec_problem(parse_spec(text), self.periods)
             if problem:
-                problems.append((("report", key), problem))
+                problems.append(((section, key), problem))
         if self.report.pool and self.report.period.strip().lower() != "all":
             if parse_spec(self.report.period).kind == "range":
                 problems.append((("report", "pool"), "pooling counts whole periods; it cannot extend a date-range "

@@ -18,7 +18,7 @@ from cxreport.i18n import N_, _
 from cxreport.pipeline import Study
 from cxreport.present import charts
 from cxreport.present.findings import key_findings
-from cxreport.present.formatting import num
+from cxreport.present.formatting import figure, num
 from cxreport.present.narrative import load_narrative
 from cxreport.scoring.kpis import Estimate, ItemResult
 from cxreport.scoring.survey import Breakdown, GroupResult
@@ -384,6 +384,7 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         "findings": key_findings(study),
         "period": _period_context(study, scopes),
         "sources": _sources(study),
+        "sources_sentence": sources_sentence(study),
         "unit": _unit_context(study),
         "narrative": narrative,
         "scorecard": scorecard,
@@ -433,6 +434,11 @@ def _period_context(study: Study, scopes: dict) -> dict:
     against = [c.label for c in study.comparisons if c.base and c.kind in ("previous", "year_ago")]
     headline = versus(window.label, _(" and ").join(against)) if against else window.label
     competitor_periods = sorted({c.period for c in study.competitors if getattr(c, "period", "")})
+    by_origin = []
+    for origin, words in (("survey", _("competitor survey")), ("table", _("published data"))):
+        found = sorted({c.period for c in study.competitors if c.origin == origin and getattr(c, "period", "")})
+        if found:
+            by_origin.append(_("{source} {period}").format(source=words, period=_(", ").join(found)))
     priorities = scopes["drivers"].label
     if scopes["drivers"].pooled:
         priorities = _("importance {pooled}; performance {window}").format(pooled=scopes["drivers"].label,
@@ -441,7 +447,7 @@ def _period_context(study: Study, scopes: dict) -> dict:
         "executive_summary": window.label, "scorecard": headline, "nps_distribution": window.label,
         "trend": trend, "segments": scopes["segments"].label, "attributes": window.label,
         "drivers": scopes["drivers"].label, "journey": scopes["journey"].label, "benchmarks": window.label,
-        "competitors": _(", ").join(competitor_periods) if competitor_periods else "",
+        "competitors": " · ".join(by_origin),
         "comments": scopes["comments"].label, "priorities": priorities,
     }
     return {
@@ -457,6 +463,28 @@ def _period_context(study: Study, scopes: dict) -> dict:
         "trend": trend,
         "competitors": competitor_periods,
     }
+
+
+def sources_sentence(study: Study) -> str | None:
+    """One sentence on the KPIs other sources also give: the headline is this survey's window
+    figure; the others with source, period and base (every joining word through gettext)."""
+    parts = []
+    for entry in study.sources:
+        others = []
+        for f in entry.figures:
+            if f.headline:
+                continue
+            details = [f.source] + ([f.period] if f.period else []) + (
+                [_("n = {n}").format(n=num(f.base))] if f.base else [])
+            others.append(_("{value} ({details})").format(value=figure(f.value, entry.unit),
+                                                          details=_(", ").join(details)))
+        if others:
+            parts.append(_("{kpi} {figures}").format(kpi=entry.label, figures=_(", ").join(others)))
+    if not parts:
+        return None
+    return _("The headline figures are this survey's, {period}. Other sources give the client's own figures "
+             "too: {figures}. They differ in sample, question and period (see the competitor section).").format(
+        period=study.window.label, figures=_("; ").join(parts))
 
 
 def _sources(study: Study) -> list[dict]:

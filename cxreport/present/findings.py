@@ -137,7 +137,7 @@ def _join(parts: list[str], last: str) -> str:
     """'a', 'a and b', 'a, b and c' (``last`` is the translated ' and ' / ' or ' template)."""
     if len(parts) <= 1:
         return "".join(parts)
-    return last.format(first=", ".join(parts[:-1]), last=parts[-1])
+    return last.format(first=_(", ").join(parts[:-1]), last=parts[-1])
 
 
 def _and(parts: list[str]) -> str:
@@ -327,9 +327,14 @@ def unit_segments(study: Study) -> list[str]:
     """The segments whose groups are ranked as movers (``quarterly.units``, else every
     segment with more than 4 groups)."""
     q = study.project.quarterly
-    if q.units:
-        return list(q.units)
-    return [s.name for s in study.view.full.segments if len(s.labels) > 4]
+    names = list(q.units) if q.units else [s.name for s in study.view.full.segments if len(s.labels) > 4]
+    if study.unit is not None:
+        # In a unit's report its own segment and its parent's hold one group, the unit itself
+        # (or its parent's share of it): not peers to rank. Only segments that split the unit.
+        own = {study.unit.segment, study.unit.parent_segment}
+        groups = {s.name: len(set(s.codes[s.codes >= 0].tolist())) for s in study.view.full.segments}
+        names = [n for n in names if n not in own and groups.get(n, 0) >= 2]
+    return names
 
 
 def mover_findings(study: Study, kinds: tuple[str, ...] = ("previous", "year_ago")) -> list[Finding]:
@@ -379,11 +384,14 @@ def mover_findings(study: Study, kinds: tuple[str, ...] = ("previous", "year_ago
             args = dict(unit=u.label, segment=seg_name.lower(), kpi=spec.label, period=period,
                         prev=_comparison_ref(comp), now=figure(u.now[key].headline.value, unit),
                         before=figure(u.before[key].headline.value, unit), diff=_points(change.test.diff, unit))
+            # "most" against one comparison: a unit that improved most on the year may not be the
+            # one that improved most on the quarter, so the sentence names which.
             if direction > 0:
-                text = _("{unit} ({segment}) improved most: {kpi} {now} in {period}, up {diff} on {prev} ({before}).")
+                text = _("{unit} ({segment}) improved most on {prev}: {kpi} {now} in {period}, up {diff} "
+                         "({before} in {prev}).")
             else:
-                text = _("{unit} ({segment}) declined most: {kpi} {now} in {period}, down {diff} on {prev} "
-                         "({before}).")
+                text = _("{unit} ({segment}) declined most on {prev}: {kpi} {now} in {period}, down {diff} "
+                         "({before} in {prev}).")
             out.append(Finding(text.format(**args), "mover", "positive" if direction > 0 else "negative",
                                _size(change.test.diff, span), True))
     out.sort(key=lambda f: -f.materiality)
@@ -484,15 +492,22 @@ def unit_findings(report, spec: ItemSpec, period: str) -> tuple[list[Finding], l
     value = figure(fig.own.headline.value, unit)
     out: list[Finding] = []
     stable: list[_Stable] = []
-    refs = [(fig.vs_network, _("the rest of {network}").format(network=report.network))]
+    # The difference stated is the unit's figure minus the whole network's (or parent's), as in the
+    # comparison table beside it; whether it is called a difference is the test against the rest.
+    refs = [(fig.vs_network, fig.network, _("the network ({value})").format(
+        value=figure(fig.network.headline.value, unit)) if _shown(fig.network) else _("the network"))]
     if report.parent_label and fig.parent is not None:
-        refs.append((fig.vs_parent, _("the rest of {parent} ({segment})").format(
-            parent=report.parent_label, segment=(report.parent_segment or "").lower())))
-    for change, ref in refs:
+        refs.append((fig.vs_parent, fig.parent, _("{parent} ({value})").format(
+            parent=report.parent_label, value=figure(fig.parent.headline.value, unit))
+            if _shown(fig.parent) else report.parent_label))
+    for change, other, ref in refs:
         if change is None:
             continue
+        diff = fig.own.headline.value - other.headline.value if _shown(other) else change.test.diff
+        if change.mark and (diff > 0) != (change.mark > 0):
+            diff = change.test.diff        # never state a gap in the opposite direction to the test
         args = dict(kpi=spec.label, unit=report.label, value=value, period=period, ref=ref,
-                    diff=_points(change.test.diff, unit))
+                    diff=_points(diff, unit))
         if change.mark > 0:
             out.append(Finding(_("{kpi} in {unit} is {value} in {period}, {diff} above {ref}.").format(**args),
                                "unit", "positive", _size(change.test.diff, span), True))
@@ -613,7 +628,8 @@ def key_findings(study: Study, limit: int = LIMIT) -> Findings:
     period = study.window.label
     changes, stable = change_findings(study)
     candidates = target_findings(study) + changes + segment_findings(study) + mover_findings(study)
-    candidates += competitor_findings(study.competitors, study)
+    if study.unit is None:          # the market position is the network's, not a unit's finding
+        candidates += competitor_findings(study.competitors, study)
     spec = _first_kpi(study)
     if study.unit is not None and spec is not None:
         found, unit_stable = unit_findings(study.unit, spec, period)

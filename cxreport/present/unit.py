@@ -130,7 +130,7 @@ def unit_context(study) -> dict | None:
         sentences += _sentences(u, f, i == 0)
     notes = []
     if u.spans and u.parent_label is not None:
-        where = ", ".join(_("{group} ({n})").format(group=p, n=num(n)) for p, n in u.spans.items())
+        where = _(", ").join(_("{group} ({n})").format(group=p, n=num(n)) for p, n in u.spans.items())
         notes.append(_("{unit} has responses in several {segment} groups: {where}; it is compared with "
                        "{parent}, which holds most of them.").format(unit=u.label, segment=u.parent_segment,
                                                                       where=where, parent=u.parent_label))

@@ -22,7 +22,7 @@ from cxreport.present.context import STATUS_LABEL, definition
 
 NUMBER_FORMATS = {
     "points": "+0;-0;0",                  # NPS, CES index: signed whole points
-    "percent": '0.0"%"',                  # a percentage kept in percent (72.5 shows as 72.5%)
+    "percent": '0"%"',                    # a percentage kept in percent, shown as the report does (72.5 → 72%)
     "mean": "0.00",
     "count": "#,##0",
     "decimal": "0.0",                     # effective bases, 0-100 performance

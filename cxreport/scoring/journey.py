@@ -116,7 +116,11 @@ def _from_segments(project: Project, data: SurveyData, full: SurveyData, results
             if stage_of.get(group.label) != stage:
                 continue
             est = group.items[kpi].headline
-            target = cfg.targets.get(group.label, target_cfg.value if target_cfg else None)
+            # journey.targets first, then the KPI's target for that touchpoint group, then its overall target
+            fallback = None
+            if target_cfg is not None:
+                fallback = target_cfg.segments.get(cfg.touchpoint, {}).get(group.label, target_cfg.value)
+            target = cfg.targets.get(group.label, fallback)
             value = est.value if est.shown else None
             change = changes.get(group.label)
             points.append(Touchpoint(stage, group.label, value, est.low if est.shown else None,

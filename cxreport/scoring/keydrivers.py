@@ -188,7 +188,7 @@ def _analyse(scope: str, outcome_name: str, y, X, w, names, lows, highs, method:
         if gaps:
             means = np.where(np.isfinite(means), means, analysed)
             note = _("No answers in {period} for {names}: their performance is the mean of the rows analysed.").format(
-                period=where.window or where.period, names=", ".join(gaps))
+                period=where.window or where.period, names=_(", ").join(gaps))
     perf = [100 * (m - lo) / (hi - lo) for m, lo, hi in zip(means, lows, highs)]
     imp = primary.percent
     imp_mean, perf_mean = float(np.mean(imp)), float(np.mean(perf))
@@ -311,14 +311,14 @@ def key_drivers(project: Project, data: SurveyData, *, results=None, scope=None,
                               f"{multi_punch_hint(data, seg_name) or did_you_mean(seg_name, [s.name for s in data.segments])}")
         for g, label in enumerate(seg.labels):
             mask = seg.codes == g
-            group = f"{seg_name} {label}"
+            group = _("{segment} {group}").format(segment=seg_name, group=label)
             yg, Xg, wg = y[mask], X[mask], None if w is None else w[mask]
             problem = _base_problem(yg, Xg, wg, names, outcome_label, cfg.min_base, how, where)
             if problem:
                 report.skipped.append(_("{scope}: {reason}").format(scope=group, reason=problem))
                 continue
             try:
-                report.segments.append(_analyse(f"{seg_name}: {label}", outcome_label, yg, Xg, wg, names, lows, highs,
+                report.segments.append(_analyse(_("{segment}: {group}").format(segment=seg_name, group=label), outcome_label, yg, Xg, wg, names, lows, highs,
                                                 cfg.method, cfg.min_base, how, where,
                                                 _group_means(results, keys, seg_name, label)))
             except DriverError as exc:
