@@ -460,6 +460,7 @@ def _period_context(study: Study, scopes: dict) -> dict:
         "baseline": next((c.label for c in study.comparisons if c.kind == "baseline" and c.base), None),
         "sections": {name: {"label": scope.label, "pooled": scope.pooled, "periods": scope.periods}
                      for name, scope in scopes.items()},
+        "pooled": sorted({scope.label for scope in scopes.values() if scope.pooled}),
         "trend": trend,
         "competitors": competitor_periods,
     }

@@ -593,8 +593,9 @@ def _drivers_slide(deck: _Deck, drivers: dict) -> None:
 
 
 def _priorities_slide(deck: _Deck, priorities: dict) -> None:
-    heading = deck.ctx["period"]["headings"].get("priorities")
-    slide = deck.slide(_("Improvement priorities — {p}").format(p=heading) if heading else _("Improvement priorities"))
+    period = deck.ctx["period"]
+    slide = deck.slide(_("Improvement priorities — {p}").format(p=period["window"]))
+    drivers_scope = period["sections"]["drivers"]
     chart_w = 6.3
     if priorities["chart"] is not None:
         deck.picture(slide, priorities["chart"], MARGIN, CONTENT_TOP, chart_w, CONTENT_BOTTOM - CONTENT_TOP)
@@ -613,9 +614,12 @@ def _priorities_slide(deck: _Deck, priorities: dict) -> None:
             row.append(Cell(_(p.effort) if p.effort else DASH, align="left"))
         rows.append(row + [Cell(_(p.quadrant), align="left")])
     top += deck.table(slide, left, top, width, CONTENT_BOTTOM - 0.6 - top, header, rows, size=14) + 0.08
-    deck.text(slide, left, top, width, CONTENT_BOTTOM - top + 0.15, [(
-        _("Gap: points to the target when every driver has one, otherwise to the top of the scale."),
-        10, False, MUTED)], min_size=7)
+    notes = [_("Gap: points to the target when every driver has one, otherwise to the top of the scale.")]
+    if drivers_scope["pooled"]:
+        notes.append(_("Importance: {pooled}; performance: {window}.").format(pooled=drivers_scope["label"],
+                                                                             window=period["window"]))
+    deck.text(slide, left, top, width, CONTENT_BOTTOM - top + 0.15, [(n, 10, False, MUTED) for n in notes],
+              min_size=7, space_after=0.1)
 
 
 def _methodology_slide(deck: _Deck) -> None:
