@@ -11,7 +11,9 @@ point on the item's scale is invalid — and records what happened to every colu
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from dataclasses import dataclass, field
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -45,6 +47,8 @@ class ColumnCheck:
     examples: list[str] = field(default_factory=list)
     expects: str = "number"            # number, word (of a word scale) or code (of a multi-punch question)
     allowed: list[str] = field(default_factory=list)   # the words or codes, when not numbers
+    summary: str = ""                  # a line said instead of the invalid-values count (columns.weight)
+    hint: str = ""                     # the answers look like another scale (a warning, see _scale_hint)
 
     @property
     def invalid(self) -> int:
@@ -66,6 +70,10 @@ class ValidationReport:
     columns: list[ColumnCheck] = field(default_factory=list)
     duplicate_ids: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: Warnings about data that is used as it is (spellings merged into one group, segments
+    #: with mostly suppressed groups, answers that look like another scale): printed with
+    #: the other warnings, but neither exclusions nor failures under --strict.
+    cautions: list[str] = field(default_factory=list)
 
     @property
     def invalid_values(self) -> int:
@@ -79,7 +87,10 @@ class ValidationReport:
         """One line per data problem, naming the file, row and column."""
         out: list[str] = []
         for check in self.columns:
-            if check.invalid:
+            if check.summary:
+                out.append(f"{self.file}: {check.summary}")
+                out.extend(f"{self.file}: {example}" for example in check.examples)
+            elif check.invalid:
                 if check.expects == "number":
                     why = f"{check.non_numeric} not numbers, {check.out_of_scale} outside the scale"
                 else:
@@ -94,6 +105,7 @@ class ValidationReport:
             out.append(f"{self.file}: {len(self.duplicate_ids)} duplicate respondent id"
                        f"{'s' if len(self.duplicate_ids) != 1 else ''} (later copies excluded): {shown}")
         out.extend(f"{self.file}: {note}" for note in self.notes)
+        out.extend(f"{self.file}: {caution}" for caution in self.cautions)
         return out
 
 
@@ -305,9 +317,52 @@ def _check_item(table: Table, spec: ItemSpec, key: str, na_codes: list[float], m
             why = "is not a number"
         check.examples.append(f"row {table.row_number(index[position])}, column '{spec.column}': '{shown}' {why}")
     clean = np.where(valid, values, np.nan)
+    if words is None:
+        check.hint = _scale_hint(spec, key, values[valid])
     if reverse:
         clean = (spec.low + spec.high) - clean   # 8 − x on a 1–7 scale
     return clean, check
+
+
+#: Valid answers needed before a scale that is never used at its bottom (0 on 0–10), or never
+#: above 5 on a longer scale, is taken as a sign that the question was asked on another scale.
+SCALE_HINT_BOTTOM = 100
+SCALE_HINT_TOP = 200
+
+
+def _scale_hint(spec: ItemSpec, key: str, answers: np.ndarray) -> str:
+    """A warning when the valid answers (before reflection) look as if the question was asked on
+    another scale than the item's:
+
+    - a 0–10 item with at least :data:`SCALE_HINT_BOTTOM` answers, not one of them 0, while
+      both 1 and 10 are used: asked on 1–10 (the 1s are the 0s);
+    - an item whose scale reaches 7 or more with at least :data:`SCALE_HINT_TOP` answers,
+      none above 5: asked on 1–5 (a CES on 1–5 under 1–7, a CSAT on 1–5 under 1–10).
+    """
+    n = len(answers)
+    if not n:
+        return ""
+    prefix = f"column '{spec.column}' ({key}): "
+    if spec.low == 0 and spec.high == 10 and n >= SCALE_HINT_BOTTOM:
+        counts = np.bincount(answers.astype(np.int64), minlength=11)
+        if counts[0] == 0 and counts[1] and counts[10]:
+            fix = "NPS needs 0–10" if spec.kind == "nps" else f"if so, set {key}.scale: 1-10"
+            return f"{prefix}no answer is 0 and 10 is used ({n:,} answers): was the question asked on 1–10? {fix}"
+    if spec.high >= 7 and n >= SCALE_HINT_TOP and float(np.max(answers)) <= 5:
+        low = spec.low
+        if spec.kind == "ces":
+            fix = ("CES 2.0 is scored on 1–7; a 1–5 effort question can be mapped as an attribute "
+                   "(columns.attributes, scale: 1-5) instead")
+            what = "CES"
+        elif spec.kind == "csat":
+            fix, what = "set columns.csat.scale: 5", "CSAT"
+        elif spec.kind == "nps":
+            fix, what = "NPS needs 0–10", "the question"
+        else:
+            fix, what = f"if so, set {key}.scale: 1-5", "the question"
+        return (f"{prefix}every answer is {low}–5 ({n:,} answers on a {spec.low}–{spec.high} scale): was {what} "
+                f"asked on a {low}–5 scale? {fix}")
+    return ""
 
 
 def _code_order(code: str) -> tuple:
@@ -317,57 +372,169 @@ def _code_order(code: str) -> tuple:
         return (1, 0.0, code)
 
 
-def _groups(series: pd.Series, value_labels: dict[str, str] | None = None) -> tuple[np.ndarray, list[str]]:
+def group_key(text: str) -> str:
+    """A segment value as compared: invisible format characters (Unicode category Cf: zero-width
+    spaces, byte-order marks, soft hyphens …) removed, NFKC compatibility forms (full-width
+    letters, ligatures, no-break spaces) folded, runs of whitespace as one space, no spaces
+    at the ends, any case."""
+    if text.isascii():
+        return " ".join(text.split()).casefold()
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
+def _visible(text: str) -> str:
+    """A spelling with its invisible characters shown (<U+200B>), for a warning."""
+    if text.isascii():
+        return text
+    return "".join(f"<U+{ord(ch):04X}>" if unicodedata.category(ch) == "Cf" else ch for ch in text)
+
+
+def _tidy(text: str) -> str:
+    """A spelling as a label: invisible characters dropped, runs of whitespace as one space."""
+    if not text.isascii():
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return " ".join(text.split())
+
+
+@dataclass
+class Merge:
+    """Spellings of a segment value read as one group."""
+
+    label: str
+    spellings: list[tuple[str, int]]          # (spelling, rows), most rows first
+
+
+def _groups(series: pd.Series, value_labels: dict[str, str] | None = None, preferred: Iterable[str] = ()
+            ) -> tuple[np.ndarray, list[str], list[Merge]]:
     """Category code per row; blanks grouped as "Not stated" (last). Values with a value label
-    show the label and come first, in the order of their codes; other values follow, sorted."""
+    show the label and come first, in the order of their codes; other values follow, sorted.
+
+    Values that differ only in case, spacing, invisible characters or compatibility forms
+    (:func:`group_key`) are one group, shown in the spelling the project file gives it
+    (``preferred``: the values its targets and journey name) or else in its most frequent
+    spelling (on a tie the one met first); the merges are returned to be reported."""
     raw_codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    cleaned = [str(u).strip() or NOT_STATED for u in uniques]
-    labelled: list[str] = []
+    rows = np.bincount(raw_codes[raw_codes >= 0], minlength=len(uniques))
+    texts = [str(u).strip() for u in uniques]
+    order = {}
     if value_labels:
         order = {label: rank for rank, (code, label) in
                  enumerate(sorted(value_labels.items(), key=lambda item: _code_order(item[0])))}
-        for i, text in enumerate(cleaned):
-            label = value_labels.get(code_text(text)) if text != NOT_STATED else None
-            if label is not None:
-                cleaned[i] = label
-                labelled.append(label)
-        labelled = sorted(set(labelled), key=lambda label: order[label])
-    rest = sorted(set(cleaned) - {NOT_STATED} - set(labelled), key=lambda s: (s.casefold(), s))
-    labels = labelled + rest
-    if NOT_STATED in cleaned or (raw_codes < 0).any():
+    not_stated_key = group_key(NOT_STATED)
+    key_of: list[str] = []                       # per distinct text
+    spelled: dict[str, dict[str, int]] = {}      # key → spelling → rows, in the order met
+    labelled: dict[str, int] = {}                # key → rank of its value label
+    for text, n in zip(texts, rows):
+        label = value_labels.get(code_text(text)) if value_labels and text else None
+        shown = label if label is not None else text
+        key = group_key(shown) if shown else not_stated_key
+        if not key:
+            key = not_stated_key                 # only invisible characters: not stated
+        key_of.append(key)
+        if key == not_stated_key:
+            continue
+        counts = spelled.setdefault(key, {})
+        counts[shown] = counts.get(shown, 0) + int(n)
+        if label is not None:
+            labelled[key] = min(labelled.get(key, len(order)), order[label])
+    named = {group_key(p): _tidy(p) for p in preferred if group_key(p)}
+    display: dict[str, str] = {}
+    merges: list[Merge] = []
+    for key, counts in spelled.items():
+        # most rows first; on a tie the spelling met first (dicts keep that order)
+        ranked = sorted(counts.items(), key=lambda item: -item[1])
+        display[key] = named.get(key) or _tidy(ranked[0][0]) or ranked[0][0]
+        if len(ranked) > 1:
+            merges.append(Merge(display[key], ranked))
+    first = sorted((k for k in display if k in labelled), key=lambda k: labelled[k])
+    rest = sorted((k for k in display if k not in labelled), key=lambda k: (display[k].casefold(), display[k]))
+    keys = first + rest
+    labels = [display[k] for k in keys]
+    if not_stated_key in key_of or (raw_codes < 0).any():
+        keys.append(not_stated_key)
         labels.append(NOT_STATED)
-    lookup = {label: i for i, label in enumerate(labels)}
-    mapping = np.array([lookup[c] for c in cleaned] + [lookup.get(NOT_STATED, -1)], dtype=np.int64)
+    lookup = {key: i for i, key in enumerate(keys)}
+    mapping = np.array([lookup[k] for k in key_of] + [lookup.get(not_stated_key, -1)], dtype=np.int64)
     codes = mapping[raw_codes]   # -1 (missing) indexes the last entry: "Not stated"
-    return codes, labels
+    position = {label: i for i, label in enumerate(labels)}
+    merges.sort(key=lambda m: position[m.label])
+    return codes, labels, merges
+
+
+#: Merged groups listed per segment in the warnings; spellings listed per merged group.
+MAX_MERGES_SHOWN = 5
+MAX_SPELLINGS_SHOWN = 6
+
+
+def _merge_lines(column: str, key: str, merges: list[Merge]) -> list[str]:
+    out = []
+    for merge in merges[:MAX_MERGES_SHOWN]:
+        listed = ", ".join(f"'{_visible(spelling)}' ({n:,})" for spelling, n in merge.spellings[:MAX_SPELLINGS_SHOWN])
+        if len(merge.spellings) > MAX_SPELLINGS_SHOWN:
+            listed += f" … ({len(merge.spellings)} spellings)"
+        out.append(f"column '{column}' ({key}): {listed} merged into one group '{merge.label}' (they differ only "
+                   "in case, spacing, invisible characters or character forms)")
+    if len(merges) > MAX_MERGES_SHOWN:
+        out.append(f"column '{column}' ({key}): {len(merges) - MAX_MERGES_SHOWN} more groups merged from "
+                   "spellings that differ only in case, spacing, invisible characters or character forms")
+    return out
 
 
 def _parse_dates(series: pd.Series, project: Project, table: Table, report: ValidationReport
                  ) -> tuple[pd.Series, ColumnCheck]:
+    """The response dates, one reading for the whole column (:mod:`cxreport.load.dates`),
+    as local dates of ``periods.timezone``; each distinct text is parsed once."""
+    from cxreport.load.dates import DAY_FIRST, DateOrderError, is_numeric_date, parse_dates
+
     cols = project.columns
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     unique_text = pd.Series(uniques, dtype=object).astype(str).str.strip()
     text = pd.Series(np.append(unique_text.to_numpy(dtype=object), "")[codes], index=series.index)
     blank = text == ""
-    present = unique_text.where(unique_text != "", None)
-    if cols.date_format:
-        parsed = pd.to_datetime(present, format=cols.date_format, errors="coerce")
-    else:
-        # ISO dates parse fast; anything else gets a second, element-wise pass.
-        parsed = pd.to_datetime(present, format="ISO8601", errors="coerce")
-        retry = present.notna() & parsed.isna()
-        if retry.any():
-            parsed = parsed.copy()
-            parsed[retry] = pd.to_datetime(present[retry], format="mixed", dayfirst=cols.dayfirst, errors="coerce")
+
+    def row_of(unique: int) -> int:
+        return table.row_number(table.frame.index[int(np.argmax(codes == unique))])
+
+    def shown(unique: int) -> str:
+        value = unique_text.iloc[unique]
+        return value if len(value) <= 30 else value[:27] + "..."
+
+    try:
+        reading = parse_dates(unique_text, date_format=cols.date_format, dayfirst=cols.dayfirst,
+                              timezone=project.periods.timezone)
+    except DateOrderError as exc:
+        where = f"{table.name}: column '{cols.date}' (columns.date)"
+        if exc.kind == "both":
+            (day, _), (month, _) = exc.examples
+            raise DataError(
+                f"{where} reads dates both ways: row {row_of(day)} '{shown(day)}' can only be day/month/year, "
+                f"row {row_of(month)} '{shown(month)}' only month/day/year; correct the rows or set "
+                "columns.date_format (e.g. '%d/%m/%Y')") from None
+        first = exc.examples[0][0]
+        raise DataError(
+            f"{where}: every date reads both day first and month first (row {row_of(first)} '{shown(first)}'); "
+            "set columns.dayfirst: true (day/month/year) or false (month/day/year), or columns.date_format") from None
+    except ValueError as exc:       # a date_format that is not a strftime format
+        if not cols.date_format:
+            raise
+        raise DataError(f"columns.date_format: '{cols.date_format}' cannot be used: {exc}") from None
     # each distinct text was parsed once; spread the dates back to the rows
-    dates = pd.Series(np.append(parsed.to_numpy(), np.datetime64("NaT"))[codes], index=series.index)
+    dates = pd.Series(np.append(reading.values, np.datetime64("NaT"))[codes], index=series.index)
     bad = ~blank & dates.isna()
     check = ColumnCheck("columns.date", cols.date or "", "Response date", valid=int(dates.notna().sum()),
                         blank=int(blank.sum()), non_numeric=int(bad.sum()))
     for position in np.flatnonzero(bad.to_numpy())[:MAX_EXAMPLES]:
+        value = text.iloc[position]
+        if cols.date_format:
+            how = f" in the format {cols.date_format}"
+        elif cols.dayfirst is not None and is_numeric_date(value):
+            how = (f" read {'day/month/year' if reading.order == DAY_FIRST else 'month/day/year'} "
+                   f"(columns.dayfirst: {'true' if cols.dayfirst else 'false'})")
+        else:
+            how = ""
         check.examples.append(f"row {table.row_number(table.frame.index[position])}, column '{cols.date}': "
-                              f"'{text.iloc[position][:30]}' is not a date"
-                              + (f" in the format {cols.date_format}" if cols.date_format else ""))
+                              f"'{value[:30]}' is not a date{how}")
     if check.blank or check.non_numeric:
         report.undated, report.date_column = check.blank + check.non_numeric, cols.date or ""
         report.notes.append(f"column '{cols.date}': {check.blank + check.non_numeric} rows without a valid date "
@@ -416,10 +583,18 @@ def prepare(project: Project, table: Table) -> SurveyData:
             check.examples.append(f"row {table.row_number(frame.index[position])}, column '{cols.weight}': "
                                   f"'{str(frame[cols.weight].iloc[position])[:30]}' is not a valid weight")
         report.columns.append(check)
-        if bad.any():
+        if (bad & keep).any():
             report.excluded["missing or invalid weight"] = int((bad & keep).sum())
-        if zero.any():
+        if (zero & keep).any():
             report.excluded["zero weight"] = int((zero & keep & ~bad).sum())
+        dropped = (bad | zero) & keep
+        if dropped.any():
+            n = int(dropped.sum())
+            where = np.flatnonzero(dropped)
+            shown = ", ".join(str(table.row_number(frame.index[p])) for p in where[:MAX_EXAMPLES])
+            check.summary = (f"column '{cols.weight}' (columns.weight): {n:,} row{'s' if n != 1 else ''} with a "
+                             f"blank, invalid or zero weight {'are' if n != 1 else 'is'} excluded from every figure "
+                             f"(row{'s' if n != 1 else ''} {shown}{', …' if n > MAX_EXAMPLES else ''})")
         keep &= ~bad & ~zero
         weights = np.where(keep, weights, 0.0)
     else:
@@ -436,6 +611,8 @@ def prepare(project: Project, table: Table) -> SurveyData:
         clean, check = _check_item(table, spec, key, [float(c) for c in item_cfg.na_codes], missing_codes,
                                    reverse=getattr(item_cfg, "reverse", False), words=words, word_list=word_list)
         report.columns.append(check)
+        if check.hint:
+            report.cautions.append(check.hint)
         values[spec.key] = clean
 
     # Dates and periods.
@@ -476,7 +653,11 @@ def prepare(project: Project, table: Table) -> SurveyData:
         missing = declared_missing(table, column)
         if missing.any():
             series = series.where(~missing, "")      # declared missing: "Not stated"
-        codes, labels = _groups(series.iloc[index], table.value_labels.get(column))
+        codes, labels, merges = _groups(series.iloc[index], table.value_labels.get(column),
+                                        _named_values(project, name))
+        key = f"columns.segments.{name}"
+        report.cautions.extend(_merge_lines(column, key, merges))
+        _check_group_count(project, table.name, key, column, codes, labels, report)
         segments.append(Grouping(name, column, codes, labels))
 
     multi = []
@@ -499,6 +680,44 @@ def prepare(project: Project, table: Table) -> SurveyData:
 
     return SurveyData(specs, values, weights, bool(cols.weight), segments, period_codes, periods,
                       comment_frame, dates, report, multi)
+
+
+def _named_values(project: Project, segment: str) -> list[str]:
+    """The values of ``segment`` that the project file names: per-segment targets, journey
+    stages and touchpoint targets. A merged group is shown in their spelling."""
+    names: list[str] = []
+    targets = project.targets
+    for target in [targets.nps, targets.csat, targets.ces, *targets.attributes.values()]:
+        if target is not None:
+            names += list(target.segments.get(segment, {}))
+    journey = project.journey
+    if journey is not None:
+        if journey.stage == segment:
+            names += list(journey.stages)
+        if journey.touchpoint == segment:
+            names += list(journey.targets)
+    return names
+
+
+def _check_group_count(project: Project, file: str, key: str, column: str, codes: np.ndarray, labels: list[str],
+                       report: ValidationReport) -> None:
+    """A segment with more groups than ``bases.max_groups`` is an error (an id mapped as a
+    segment); one most of whose groups fall under ``bases.suppress_below`` is a warning."""
+    real = [i for i, label in enumerate(labels) if label != NOT_STATED]
+    limit = project.bases.max_groups
+    if len(real) > limit:
+        raise DataError(f"{file}: column '{column}' ({key}) has {len(real):,} different values, more than "
+                        f"bases.max_groups ({limit}); is it an id or free-text column mapped as a segment by "
+                        "mistake? Remove it from columns.segments, or raise bases.max_groups")
+    if not real:
+        return
+    below = project.bases.suppress_below
+    sizes = np.bincount(codes, minlength=len(labels))[real]
+    small = int((sizes < below).sum())
+    if small * 2 > len(real):
+        report.cautions.append(
+            f"column '{column}' ({key}): most of its groups cannot be shown: {small} of {len(real)} have fewer than "
+            f"bases.suppress_below ({below}) respondents in the whole file (fewer still in one period)")
 
 
 def _split_codes(text: str, separator: str) -> list[str]:

@@ -291,8 +291,14 @@ class MultiPunch(Model):
 class Columns(Model):
     respondent_id: str | None = Field(None, description="Respondent id column; duplicates are reported and later copies excluded.")
     date: str | None = Field(None, description="Response date column; periods are derived from it.")
-    date_format: str | None = Field(None, description="strftime format of the date column (default: ISO dates, or day-first when `dayfirst`).")
-    dayfirst: bool = Field(False, description="Read ambiguous dates such as 03/04/2026 as day first.")
+    date_format: str | None = Field(
+        None, description="strftime format of the date column, e.g. '%d/%m/%Y %H:%M' (default: read from the column: "
+                          "ISO dates, numeric dates in the order of `dayfirst` or of the column, dates with month names).")
+    dayfirst: bool | None = Field(
+        None, description="Read numeric dates such as 03/04/2026 day first (true: 3 April) or month first (false: "
+                          "4 March). Default: the column decides — a value that reads only one way (13/04/2026) "
+                          "sets the order for every value; a column with values of both kinds is an error, and so "
+                          "is one whose every date reads both ways (then set this or `date_format`).")
     weight: str | None = Field(None, description="Weight column; when set every figure is weighted and intervals use Kish effective n.")
     comment: str | None = Field(None, description="Free-text comment column.")
     nps: NPSItem | None = Field(None, description="The 0–10 likelihood-to-recommend item.")
@@ -380,6 +386,24 @@ class Periods(Model):
         default_factory=list,
         description="With `unit: wave`: the waves in order, each {name, start, end}; a response belongs to the wave "
                     "whose dates hold its date (responses outside every wave are in no period).")
+    timezone: str = Field(
+        "UTC",
+        description="The project's time zone (an IANA name such as Europe/London or Asia/Shanghai): response "
+                    "timestamps with a UTC offset (2026-03-31T23:30:00Z) are converted to it before their date is "
+                    "taken, so the answer above is dated 1 April in Europe/London (+01:00 in summer); timestamps "
+                    "without an offset are taken as already in this zone.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, available_timezones
+
+        try:
+            ZoneInfo(value)
+        except Exception:  # noqa: BLE001 - ZoneInfoNotFoundError, ValueError for malformed keys
+            raise ValueError(f"unknown time zone '{value}' (an IANA name such as Europe/London or UTC)"
+                             + did_you_mean(value, sorted(available_timezones()))) from None
+        return value
 
     @field_validator("fiscal_year_start", mode="before")
     @classmethod
@@ -469,6 +493,13 @@ class Targets(Model):
 class Bases(Model):
     suppress_below: int = Field(30, ge=1, description="Figures on fewer respondents are not shown ('—' with a footnote).")
     flag_below: int = Field(50, ge=1, description="Figures on fewer respondents are shown but marked as a small base.")
+    max_groups: int = Field(
+        200, ge=2,
+        description="Most groups a segment may have (blank answers, 'Not stated', not counted). A segment with more "
+                    "is an error: it is usually an id or free-text column mapped as a segment by mistake, and would "
+                    "make a table, a chart and a --per report for every value. Raise it for a segment that really has "
+                    "more units. A segment most of whose groups have fewer respondents than suppress_below is "
+                    "reported as a warning.")
 
     @model_validator(mode="after")
     def _order(self) -> Bases:
@@ -693,7 +724,7 @@ class CommentsConfig(Model):
         default_factory=dict,
         description="Themes: theme → keywords or phrases (whole words, any case) or regular expressions prefixed 're:'; "
                     "or per language {en: [...], zh: [...]} (Chinese keywords match anywhere in the text).")
-    mask_names: list[str] = Field(default_factory=list, description="Names masked in every quoted comment (besides e-mails, phone, card and account numbers, which always are).")
+    mask_names: list[str] = Field(default_factory=list, description="Names masked in every quoted comment (besides e-mails, IBANs, phone, card and account numbers and sort codes, which always are; docs/security.md).")
     segment: str | None = Field(None, description="Segment for the theme × segment table (default: the first segment with at most 8 groups).")
     verbatims_per_theme: int = Field(3, ge=0, le=10, description="Representative comments quoted per theme.")
 
