@@ -27,6 +27,11 @@ class Programme(Model):
         "en", description="Report language: en (English) or zh-CN (Simplified Chinese; zh is accepted).")
     prepared_by: str | None = Field(None, description="Who runs the programme (agency).")
     confidentiality: str | None = Field(None, description="Confidentiality line in every page footer.")
+    mask_names: list[str] = Field(
+        default_factory=list,
+        description="Names (staff, managers, customers) masked as [name] wherever scoresheets and location "
+                    "reports quote a shopper's comments, item comments or evidence notes; e-mails, IBANs, phone, "
+                    "card and account numbers and sort codes always are (docs/security.md).")
 
 
 class Wave(Model):
