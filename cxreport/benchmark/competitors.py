@@ -188,7 +188,7 @@ def survey_rows(project: Project, cfg, survey: CompetitorSurveyFile, window=None
 
 
 def _survey(project: Project, cfg, rules: BaseRules, alpha: float, own_brand: str, window=None) -> list[MetricComparison]:
-    survey = read_competitor_survey(cfg, display_path(cfg.file, project.base_dir))
+    survey = read_competitor_survey(cfg, display_path(cfg.file, project.base_dir), project.periods.timezone)
     name = survey.name
     full = survey.frame
     columns = list(full.columns)

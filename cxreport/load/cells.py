@@ -78,3 +78,42 @@ def text_cells(frame: pd.DataFrame) -> pd.DataFrame:
     """Every column of a typed frame as text cells; the index becomes 0, 1, 2, …"""
     data = {str(column): column_text(frame[column]) for column in frame.columns}
     return pd.DataFrame(data, index=pd.RangeIndex(len(frame)), dtype=object)
+
+
+def arrow_column_text(chunked) -> np.ndarray:
+    """A pyarrow column as an array of text cells (object dtype), as :func:`column_text` makes
+    them from the pandas column.
+
+    A dictionary column is turned into text from its dictionary: each distinct value is
+    formatted once and the rows take it by index, so a value repeated on every row stays one
+    Python string (a Parquet file whose text columns are read as dictionaries never has its
+    repeated values copied out, see :func:`cxreport.load.tabular._read_parquet`). Other
+    columns go through pandas as before.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_dictionary(chunked.type):
+        return column_text(chunked.to_pandas())
+    parts = []
+    formatted: dict[tuple, np.ndarray] = {}
+    for chunk in chunked.chunks:
+        dictionary = chunk.dictionary
+        # The batches of one row group share its dictionary (the same memory): format it once.
+        key = (tuple(b.address if b is not None else 0 for b in dictionary.buffers()), dictionary.offset,
+               len(dictionary))
+        texts = formatted.get(key)
+        if texts is None:
+            values = dictionary.to_pandas().astype(object)
+            texts = formatted[key] = np.array([cell_text(v) for v in values] + [""], dtype=object)
+        index = pc.fill_null(pc.cast(chunk.indices, pa.int64()), -1).to_numpy()
+        parts.append(texts[index])   # -1 (null) takes the appended blank
+    if not parts:
+        return np.array([], dtype=object)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def arrow_text_cells(table) -> pd.DataFrame:
+    """Every column of a pyarrow table as text cells, column by column (the index is 0, 1, 2, …)."""
+    data = {str(name): arrow_column_text(column) for name, column in zip(table.column_names, table.columns)}
+    return pd.DataFrame(data, index=pd.RangeIndex(table.num_rows), dtype=object)

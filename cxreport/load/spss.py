@@ -27,11 +27,24 @@ def read_sav(path: Path, name: str):
         import pyreadstat
     except ImportError:  # pragma: no cover - a dependency
         raise DataError("reading .sav files needs the pyreadstat package") from None
+    from cxreport.load import limits
+
     try:
-        frame, meta = pyreadstat.read_sav(str(path), user_missing=True)
+        # The header first: a .zsav packs its cases, so rows and columns are checked before
+        # they are read (cxreport.load.limits); row_limit holds even when the header does not
+        # say how many cases there are.
+        _, head = pyreadstat.read_sav(str(path), metadataonly=True)
+        rows = head.number_rows if isinstance(head.number_rows, int) and head.number_rows >= 0 else None
+        limits.check_table_shape(rows, int(head.number_columns or 0), "cases")
+        frame, meta = pyreadstat.read_sav(str(path), user_missing=True, row_limit=limits.MAX_TABLE_ROWS + 1)
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, OSError, ValueError, UnicodeError) as exc:
+        if isinstance(exc, limits.InputLimitError):
+            raise
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{name}: not a readable SPSS file ({reason})") from None
+    if len(frame) > limits.MAX_TABLE_ROWS:
+        raise limits.InputLimitError(f"more than {limits.MAX_TABLE_ROWS:,} cases; at most {limits.MAX_TABLE_ROWS:,} "
+                                     f"are read ({limits.WHERE}): split the file, for example by period")
     labels = {column: str(label).strip() for column, label in zip(meta.column_names, meta.column_labels or [])
               if label and str(label).strip()}
     value_labels = {column: {code_text(value): str(label) for value, label in mapping.items()}
