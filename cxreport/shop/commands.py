@@ -4,15 +4,62 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
+
 from cxreport.errors import CxError
 from cxreport.shop.analysis import ProgrammeResults, analyse
-from cxreport.shop.ledger import FileOutcome, Ledger, score_frame
+from cxreport.shop.ledger import FileOutcome, Ledger, ledger_problem, score_frame
 from cxreport.shop.loadprog import load_programme
 from cxreport.shop.programme import ProgrammeFile
+from cxreport.textclean import for_console, for_xml
+
+
+# --------------------------------------------------------------------------- the console
+
+
+def line(text: str) -> str:
+    """One printed line of a shop command: escape sequences and other control characters
+    from the data shown as escapes (textclean.for_console), a line break as ``\\n`` (data
+    cannot start a line that looks like the command's own)."""
+    return for_console(str(text)).replace("\n", "\\n")
+
+
+def echo(text: str, err: bool = False) -> None:
+    """Print one line of a shop command (see :func:`line`)."""
+    click.echo(line(text), err=err)
+
+
+@dataclass
+class Command:
+    """What :func:`shop_errors` knows of the command it guards (the CLI sets ``prog`` once
+    the programme is loaded, so that an error afterwards can name its ledger)."""
+
+    prog: ProgrammeFile | None = None
+
+
+@contextmanager
+def shop_errors() -> Iterator[Command]:
+    """Around a whole `cxreport shop` command: an SQLite error (a damaged ledger, a lock, a
+    full disk) becomes one line naming the ledger, never a traceback; every error message
+    is made safe for the terminal (textclean.for_console)."""
+    command = Command()
+    try:
+        yield command
+    except sqlite3.Error as exc:
+        prog = command.prog
+        path = prog.ledger_path if prog is not None else Path("ledger.sqlite")
+        raise CxError(for_console(ledger_problem(exc, path, prog.path if prog is not None else None))) from None
+    except click.ClickException as exc:
+        exc.message = for_console(str(exc.message))
+        if isinstance(getattr(exc, "problems", None), list):
+            exc.problems = [for_console(str(p)) for p in exc.problems]
+        raise
 
 
 def submit_files(prog: ProgrammeFile, files: list[Path], *, replace: bool = False, reason: str | None = None,
@@ -27,6 +74,7 @@ def submit_files(prog: ProgrammeFile, files: list[Path], *, replace: bool = Fals
         raise CxError("--replace needs --reason \"why the visit is replaced\"")
     outcomes = []
     with Ledger(prog) as ledger:
+        ledger.prepare_for_writes()     # a damaged ledger is refused before any file is read
         for path in files:
             try:
                 raw = Path(path).read_bytes()
@@ -43,24 +91,39 @@ def submit_files(prog: ProgrammeFile, files: list[Path], *, replace: bool = Fals
     return outcomes
 
 
-def stored_files(prog: ProgrammeFile, status: str = "all") -> list[dict]:
-    """The submissions kept in the ledger (name, sha256, size, status, when, who), oldest first."""
+def stored_files(prog: ProgrammeFile, status: str = "all",
+                 on_unreadable: Callable[[int, str], None] | None = None) -> list[dict]:
+    """The submissions kept in the ledger (name, sha256, size, status, when, who), oldest first.
+
+    In a damaged ledger, every row that can still be read; ``on_unreadable(id, why)`` hears
+    of each row that cannot (without it, such rows raise
+    :class:`~cxreport.shop.recover.Incomplete`, exit code 3)."""
+    from cxreport.shop.recover import Incomplete
+
     if not prog.ledger_path.exists():
         raise CxError(f"no ledger yet: {prog.ledger_path} is created by the first "
                       "`cxreport shop submit PROGRAMME FILE…`")
     with Ledger(prog) as ledger:
-        return [dict(r) for r in ledger.stored_files(status)]
+        rows, unreadable = ledger.salvage_files(status)
+    if unreadable and on_unreadable is None:
+        raise Incomplete(f"the ledger {prog.ledger_path} is damaged: {len(unreadable)} stored file(s) cannot be read "
+                         f"(#{', #'.join(str(i) for i, _ in unreadable)})")
+    for file_id, why in unreadable:
+        on_unreadable(file_id, why)
+    return [dict(r) for r in rows]
 
 
-def extract_files(prog: ProgrammeFile, dest: Path, status: str = "all", on_file: Callable | None = None) -> list:
-    """Write the stored submissions back into ``dest``, byte for byte (see :mod:`cxreport.shop.recover`)."""
+def extract_files(prog: ProgrammeFile, dest: Path, status: str = "all", on_file: Callable | None = None,
+                  on_unreadable: Callable | None = None) -> list:
+    """Write the stored submissions back into ``dest``, byte for byte (see :mod:`cxreport.shop.recover`);
+    in a damaged ledger every file that can still be read, ``on_unreadable`` hearing of the others."""
     from cxreport.shop.recover import extract
 
     if not prog.ledger_path.exists():
         raise CxError(f"no ledger yet: {prog.ledger_path} is created by the first "
                       "`cxreport shop submit PROGRAMME FILE…`")
     with Ledger(prog) as ledger:
-        return extract(ledger, Path(dest), status, on_file)
+        return extract(ledger, Path(dest), status, on_file, on_unreadable)
 
 
 def results(prog: ProgrammeFile, wave: str | None = None) -> ProgrammeResults:
@@ -102,8 +165,14 @@ def export(prog: ProgrammeFile, out: Path, fmt: str) -> list[Path]:
     locations = res.location_waves.drop(columns=["wave_order"]).copy()
     tables = {"visits": visits, "answers": answers, "locations": locations}
     for name, table in tables.items():
-        for column in table.columns:   # any text a spreadsheet would run as a formula is neutralised
-            table[column] = table[column].map(lambda v: safe_cell(v) if isinstance(v, str) else v)
+        for column in table.columns:
+            # XLSX: characters XML cannot hold dropped, Word's soft line break (\v) and page
+            # break (\f) made line breaks (textclean.for_xml) — one such comment would stop the
+            # whole workbook. Then any text a spreadsheet would run as a formula is neutralised.
+            clean = for_xml if fmt == "xlsx" else str
+            table[column] = table[column].map(lambda v, clean=clean: safe_cell(clean(v)) if isinstance(v, str) else v)
+        if fmt == "xlsx":
+            table.columns = [for_xml(str(c)) for c in table.columns]
     # Made in memory, then written under temporary names and renamed only when every file
     # is on disk: a full disk leaves the previous export whole and no partial file.
     from cxreport.present.render import write_outputs
@@ -127,8 +196,20 @@ def export(prog: ProgrammeFile, out: Path, fmt: str) -> list[Path]:
 
 
 def status(prog: ProgrammeFile) -> dict:
+    """Counts, rejections, identical-content visits and runs; ``damage``: what
+    ``PRAGMA quick_check`` found wrong (None when the ledger is intact)."""
     with Ledger(prog) as ledger:
-        counts = ledger.status_counts()
+        damage = ledger.damage()
+        try:
+            counts = ledger.status_counts()
+            counts["identical"], counts["same_id"] = ledger.identical_visits()
+        except sqlite3.DatabaseError:
+            if damage is None:
+                raise
+            from cxreport.shop.ledger import damaged_text
+
+            raise CxError(damaged_text(prog.ledger_path, damage, programme=prog.path)) from None
+    counts["damage"] = damage
     for r in counts["rejections"]:
         r["problems"] = json.loads(r["problems"])
     for r in counts["file_rejections"]:

@@ -3,7 +3,14 @@
 - Every submitted file is kept: its bytes, SHA-256, who and when, and what happened.
 - Every visit in it is kept with its parsed answers, its validation result and its status:
   ``accepted``, ``rejected`` or ``superseded`` (replaced with ``--replace --reason``, never
-  deleted). At most one accepted visit per visit id (a unique index enforces it).
+  deleted). At most one accepted visit per visit id (a unique index enforces it), ids
+  compared as :func:`~cxreport.shop.intake.visit_key` says (NFKC, case folded, invisible
+  characters removed, every dash '-'): ``v–w1–0003`` is visit ``V-W1-0003`` written
+  differently. A visit with the same location, shopper, date, times and answers as an
+  accepted visit under another id is accepted with a warning (and listed by ``status``).
+- Damage is detected before anything is written (``PRAGMA quick_check`` once per command
+  that writes): a damaged ledger is never written to. Reading commands end in one line
+  naming the ledger; ``shop files`` salvages every stored file that can still be read.
 - Each file is taken in one ``BEGIN IMMEDIATE`` transaction (WAL mode, long busy
   timeout): a process killed mid-submit leaves no trace of that file, and concurrent
   submitters queue instead of failing. A full disk (SQLite's ``SQLITE_FULL``) rolls the
@@ -22,12 +29,12 @@ import os
 import sqlite3
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import pandas as pd
 
 from cxreport.errors import CxError
-from cxreport.shop.intake import FileError, Visit, check_visit, read_scoresheet
+from cxreport.shop.intake import FileError, Visit, check_visit, printable, read_scoresheet, visit_key
 from cxreport.shop.programme import ProgrammeFile
 from cxreport.shop.scoring import VisitScores, score_visits
 
@@ -57,7 +64,9 @@ CREATE TABLE IF NOT EXISTS visits (
     submitted_at TEXT NOT NULL,
     submitted_by TEXT NOT NULL,
     superseded_by INTEGER REFERENCES visits(id),
-    replace_reason TEXT
+    replace_reason TEXT,
+    visit_key TEXT,                   -- visit_id as compared (intake.visit_key)
+    content_key TEXT                  -- Visit.content_key(): same visit under another id
 );
 CREATE UNIQUE INDEX IF NOT EXISTS one_accepted_visit ON visits(visit_id) WHERE status = 'accepted';
 CREATE INDEX IF NOT EXISTS visits_status ON visits(status);
@@ -83,12 +92,47 @@ def now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+def _portable(value, base: Path):
+    """``value`` with every path written relative to the programme folder (POSIX style)."""
+    if isinstance(value, PurePath):
+        path = Path(value)
+        if path.is_absolute():
+            try:
+                path = Path(os.path.relpath(path, base))
+            except ValueError:          # another drive (Windows): nothing relative to say
+                pass
+        return path.as_posix()
+    if isinstance(value, dict):
+        return {k: _portable(v, base) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_portable(v, base) for v in value]
+    return value
+
+
 def settings_hash(prog: ProgrammeFile) -> str:
-    """What a score depends on: the questionnaire, scoring settings and standards."""
+    """What a score depends on: the questionnaire, scoring settings and standards — their
+    content, with paths relative to the programme folder, so that moving or copying the
+    folder keeps the scoring run current."""
+    from pydantic_core import to_jsonable_python
+
+    base = Path(prog.base_dir).resolve()
+    payload = {"q": prog.questionnaire.model_dump(mode="python"), "s": prog.scoring.model_dump(mode="python"),
+               "t": prog.service_standards.model_dump(mode="python")}
+    text = json.dumps(to_jsonable_python(_portable(payload, base)), sort_keys=True)
+    return hashlib.sha256(("settings/2\n" + text).encode()).hexdigest()
+
+
+def legacy_settings_hash(prog: ProgrammeFile) -> str:
+    """The hash earlier versions recorded (it held absolute paths): runs made with it stay
+    current as long as the programme has not moved."""
     payload = json.dumps({"q": prog.questionnaire.model_dump(mode="json"),
                           "s": prog.scoring.model_dump(mode="json"),
                           "t": prog.service_standards.model_dump(mode="json")}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def settings_match(prog: ProgrammeFile, recorded: str) -> bool:
+    return recorded == settings_hash(prog) or recorded == legacy_settings_hash(prog)
 
 
 # --------------------------------------------------------------------------- test hooks
@@ -123,9 +167,26 @@ def pause_point(name: str) -> None:
     time.sleep(float(os.environ.get("CXREPORT_TEST_PAUSE_SECONDS", "60")))
 
 
-def ledger_problem(exc: sqlite3.Error, path: Path) -> str:
+def is_damage(exc: BaseException) -> bool:
+    """Whether an SQLite error means the ledger file is damaged (or not a database at all)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or any(
+        words in str(exc) for words in ("malformed", "not a database", "file is encrypted"))
+
+
+def damaged_text(path: Path, detail: str, *, writing: bool = False, programme: Path | str | None = None) -> str:
+    """One line: the ledger is damaged, what was (not) done, what to do."""
+    done = "nothing was written to it; " if writing else ""
+    return (f"the ledger {path} is damaged ({printable(detail)}); {done}get the stored files back with "
+            f"`cxreport shop files {printable(str(programme or 'PROGRAMME'))} --extract DIR` (every file that can "
+            "still be read) and restore the ledger from a backup")
+
+
+def ledger_problem(exc: sqlite3.Error, path: Path, programme: Path | None = None) -> str:
     """An SQLite error as the words a user acts on."""
     code = getattr(exc, "sqlite_errorcode", None)
+    if is_damage(exc):
+        return damaged_text(path, str(exc), programme=programme)
     if code == sqlite3.SQLITE_FULL or "disk is full" in str(exc):
         return (f"the disk is full ({path.name} could not grow: {exc}); free some space and try again")
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc):
@@ -166,6 +227,7 @@ class VisitOutcome:
     visit_id: str
     status: str          # accepted | rejected | replaced
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -185,12 +247,88 @@ class Ledger:
     def __init__(self, prog: ProgrammeFile):
         self.prog = prog
         self.path = prog.ledger_path
+        self._ready_for_writes = False
         try:
             self.conn = connect(self.path)
-        except sqlite3.OperationalError as exc:
-            raise CxError(f"cannot use the ledger: {ledger_problem(exc, self.path)}") from None
         except sqlite3.DatabaseError as exc:
-            raise CxError(f"{self.path.name}: not a cxreport ledger ({exc})") from None
+            if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_NOTADB or "not a database" in str(exc):
+                raise CxError(f"{self.path}: not a cxreport ledger ({exc})") from None
+            raise CxError(f"cannot use the ledger: {ledger_problem(exc, self.path)}") from None
+
+    # ----------------------------------------------------------------------- damage
+
+    def damage(self) -> str | None:
+        """What ``PRAGMA quick_check`` finds wrong (its first finding, and how many more), or
+        None when the ledger is intact."""
+        try:
+            found = [str(r[0]) for r in self.conn.execute("PRAGMA quick_check(5)")]
+        except sqlite3.DatabaseError as exc:
+            return f"PRAGMA quick_check: {exc}"
+        if found == ["ok"]:
+            return None
+        lines = [ln.strip() for text in found for ln in text.splitlines()
+                 if ln.strip() and not ln.strip().startswith("***")] or ["failed"]
+        more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+        return f"PRAGMA quick_check: {lines[0]}{more}"
+
+    def prepare_for_writes(self) -> None:
+        """Before the first write of a command: refuse a damaged ledger (``PRAGMA quick_check``;
+        nothing is written to it), then bring an older ledger's visits up to date (the
+        ``visit_key`` and ``content_key`` columns and their indexes). Once per :class:`Ledger`."""
+        if self._ready_for_writes:
+            return
+        problem = self.damage()
+        if problem is not None:
+            raise CxError(damaged_text(self.path, problem, writing=True, programme=self.prog.path))
+        try:
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise CxError(f"the ledger could not be prepared: {ledger_problem(exc, self.path)} "
+                          "(it is unchanged)") from None
+        self._ready_for_writes = True
+
+    def _migration_needed(self) -> bool:
+        conn = self.conn
+        columns = {r["name"] for r in conn.execute("PRAGMA table_info(visits)")}
+        if not {"visit_key", "content_key"} <= columns:
+            return True
+        if conn.execute("SELECT 1 FROM visits WHERE visit_key IS NULL OR content_key IS NULL LIMIT 1").fetchone():
+            return True
+        indexes = {r["name"] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        if not {"visits_key", "visits_content"} <= indexes:
+            return True
+        return "one_accepted_visit_key" not in indexes and conn.execute(
+            "SELECT 1 FROM visits WHERE status = 'accepted' GROUP BY visit_key HAVING COUNT(*) > 1 LIMIT 1"
+        ).fetchone() is None
+
+    def _migrate(self) -> None:
+        if not self._migration_needed():       # the usual case: nothing to write, no lock taken
+            return
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            columns = {r["name"] for r in conn.execute("PRAGMA table_info(visits)")}
+            for column in ("visit_key", "content_key"):
+                if column not in columns:
+                    conn.execute(f"ALTER TABLE visits ADD COLUMN {column} TEXT")
+            stale = conn.execute("SELECT id, visit_id, data FROM visits WHERE visit_key IS NULL OR content_key IS NULL"
+                                 ).fetchall()
+            conn.executemany("UPDATE visits SET visit_key = ?, content_key = ? WHERE id = ?",
+                             [(visit_key(r["visit_id"]), Visit.from_json(r["data"]).content_key(), r["id"])
+                              for r in stale])
+            conn.execute("CREATE INDEX IF NOT EXISTS visits_key ON visits(visit_key)")
+            conn.execute("CREATE INDEX IF NOT EXISTS visits_content ON visits(content_key)")
+            exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'one_accepted_visit_key'").fetchone()
+            duplicates = conn.execute("SELECT 1 FROM visits WHERE status = 'accepted' GROUP BY visit_key"
+                                      " HAVING COUNT(*) > 1 LIMIT 1").fetchone()
+            if not exists and not duplicates:
+                # One accepted visit per id as compared; a ledger from before this rule that
+                # holds two spellings of one id keeps working without it (status lists them).
+                conn.execute("CREATE UNIQUE INDEX one_accepted_visit_key ON visits(visit_key) WHERE status = 'accepted'")
+            conn.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
 
     def close(self) -> None:
         self.conn.close()
@@ -210,6 +348,7 @@ class Ledger:
         An SQLite failure (a full disk, a lock held too long) rolls the transaction back and
         becomes a :class:`CxError` naming the file.
         """
+        self.prepare_for_writes()
         pause_point("before-begin")
         try:
             outcome = self._submit(name, raw, replace=replace, reason=reason, who=who or getpass.getuser())
@@ -248,6 +387,8 @@ class Ledger:
                 file_problems: list[str] = []
             except FileError as exc:
                 visits, file_problems = [], [str(exc)]
+            except Exception as exc:   # never lost: whatever reading it raised, the file is recorded
+                visits, file_problems = [], [f"could not be read ({type(exc).__name__}: {printable(str(exc)[:200])})"]
             pause_point("before-blob")
             cur = conn.execute(
                 "INSERT INTO files (name, sha256, size, content, submitted_at, submitted_by, questionnaire_version,"
@@ -257,36 +398,53 @@ class Ledger:
             pause_point("after-blob")
             outcome = FileOutcome(name, "rejected", problems=file_problems)
             accepted_rows: list[int] = []
-            seen_in_file: set[str] = set()
+            seen_in_file: dict[str, Visit] = {}
+            content_in_file: dict[str, Visit] = {}
             for number, visit in enumerate(visits, start=1):
                 if number == len(visits) // 2 + 1:
                     pause_point("mid-visits")
                 problems = check_visit(self.prog, visit)
-                if visit.visit_id in seen_in_file:
-                    problems.append(f"visit id {visit.visit_id} appears twice in this file")
-                seen_in_file.add(visit.visit_id)
-                existing = conn.execute("SELECT id, file_id FROM visits WHERE visit_id = ? AND status = 'accepted'",
-                                        (visit.visit_id,)).fetchone() if visit.visit_id else None
-                if existing is not None and not problems and not replace:
-                    old = conn.execute("SELECT name, submitted_at FROM files WHERE id = ?", (existing["file_id"],)).fetchone()
-                    problems.append(f"visit id {visit.visit_id} was already accepted from {old['name']} "
-                                    f"({old['submitted_at']}); to replace it use --replace --reason \"...\"")
+                key = visit_key(visit.visit_id)
+                shown = printable(visit.visit_id)
+                first = seen_in_file.get(key) if key else None
+                if first is not None:
+                    problems.append(f"visit id {shown} appears twice in this file" if first.visit_id == visit.visit_id
+                                    else f"visit id {shown} appears twice in this file, also as {printable(first.visit_id)}"
+                                         f"{f' ({first.where})' if first.where else ''}: {SAME_ID_RULE}")
+                seen_in_file.setdefault(key, visit)
+                existing = conn.execute(
+                    "SELECT v.id, v.visit_id, f.name, f.submitted_at FROM visits v JOIN files f ON f.id = v.file_id"
+                    " WHERE v.visit_key = ? AND v.status = 'accepted' ORDER BY v.id", (key,)).fetchall() if key else []
+                if existing and not problems and not replace:
+                    old = existing[0]
+                    if old["visit_id"] == visit.visit_id:
+                        problems.append(f"visit id {shown} was already accepted from {printable(old['name'])} "
+                                        f"({old['submitted_at']}); to replace it use --replace --reason \"...\"")
+                    else:
+                        problems.append(f"visit id {shown} is visit {printable(old['visit_id'])}, already accepted from "
+                                        f"{printable(old['name'])} ({old['submitted_at']}), written differently "
+                                        f"({SAME_ID_RULE}); to replace it use --replace --reason \"...\"")
                 status = "rejected" if problems else "accepted"
-                if status == "accepted" and existing is not None:
-                    conn.execute("UPDATE visits SET status = 'superseded', replace_reason = ? WHERE id = ?",
-                                 (reason, existing["id"]))
+                if status == "accepted":
+                    for old in existing:
+                        conn.execute("UPDATE visits SET status = 'superseded', replace_reason = ? WHERE id = ?",
+                                     (reason, old["id"]))
+                content = visit.content_key()
                 row = conn.execute(
                     "INSERT INTO visits (file_id, visit_id, location_id, shopper_id, wave, channel, visit_date, data,"
-                    " status, problems, questionnaire_version, submitted_at, submitted_by, replace_reason)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " status, problems, questionnaire_version, submitted_at, submitted_by, replace_reason,"
+                    " visit_key, content_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (file_id, visit.visit_id, visit.location_id, visit.shopper_id, visit.wave, visit.channel.lower(),
                      visit.visit_date, visit.to_json(), status, json.dumps(problems), version, stamp, who,
-                     reason if existing is not None and status == "accepted" else None)).lastrowid
+                     reason if existing and status == "accepted" else None, key, content)).lastrowid
                 if status == "accepted":
                     accepted_rows.append(row)
-                    if existing is not None:
-                        conn.execute("UPDATE visits SET superseded_by = ? WHERE id = ?", (row, existing["id"]))
-                    outcome.visits.append(VisitOutcome(visit.visit_id, "replaced" if existing is not None else "accepted"))
+                    for old in existing:
+                        conn.execute("UPDATE visits SET superseded_by = ? WHERE id = ?", (row, old["id"]))
+                    result = VisitOutcome(visit.visit_id, "replaced" if existing else "accepted")
+                    result.warnings = self._same_content(visit, content, row, content_in_file)
+                    content_in_file.setdefault(content, visit)
+                    outcome.visits.append(result)
                 else:
                     outcome.visits.append(VisitOutcome(visit.visit_id, "rejected", problems))
             n_ok = len(accepted_rows)
@@ -309,6 +467,36 @@ class Ledger:
             self._rollback()
             raise
 
+    def _same_content(self, visit: Visit, content: str, row: int, in_file: dict[str, Visit]) -> list[str]:
+        """A warning when an accepted visit has this one's content under another id."""
+        twin = in_file.get(content)
+        if twin is not None:
+            return [f"warning: the same location, shopper, date, times and answers as visit "
+                    f"{printable(twin.visit_id)} in this file; check that it is not one visit sent twice "
+                    "under two ids"]
+        other = self.conn.execute(
+            "SELECT v.visit_id, f.name FROM visits v JOIN files f ON f.id = v.file_id WHERE v.content_key = ?"
+            " AND v.status = 'accepted' AND v.id != ? ORDER BY v.id LIMIT 1", (content, row)).fetchone()
+        if other is None:
+            return []
+        return [f"warning: the same location, shopper, date, times and answers as visit "
+                f"{printable(other['visit_id'])} (accepted from {printable(other['name'])}); check that it is not "
+                "one visit sent twice under two ids"]
+
+    def identical_visits(self) -> tuple[list[list[dict]], list[list[dict]]]:
+        """Accepted visits to look at, as groups of {visit_id, file}, oldest first:
+        (visits sharing location, shopper, date, times and answers under different ids;
+        one visit id accepted under several spellings — possible only in a ledger filled
+        before ids were compared by :func:`~cxreport.shop.intake.visit_key`)."""
+        same_content: dict[str, list[dict]] = {}
+        same_id: dict[str, list[dict]] = {}
+        for r in self.conn.execute("SELECT v.visit_id, v.data, f.name FROM visits v JOIN files f ON f.id = v.file_id"
+                                   " WHERE v.status = 'accepted' ORDER BY v.id"):
+            record = {"visit_id": r["visit_id"], "file": r["name"]}
+            same_content.setdefault(Visit.from_json(r["data"]).content_key(), []).append(record)
+            same_id.setdefault(visit_key(r["visit_id"]), []).append(record)
+        return ([g for g in same_content.values() if len(g) > 1], [g for g in same_id.values() if len(g) > 1])
+
     # ----------------------------------------------------------------------- scoring runs
 
     def _current_run(self, who: str, reason: str = "scores of submitted visits") -> int | None:
@@ -323,7 +511,7 @@ class Ledger:
             return int(self.conn.execute(
                 "INSERT INTO runs (created_at, created_by, questionnaire_version, settings_sha256, reason)"
                 " VALUES (?, ?, ?, ?, ?)", (now(), who, self.prog.questionnaire.version, digest, reason)).lastrowid)
-        return int(row["id"]) if row["settings_sha256"] == digest else None
+        return int(row["id"]) if settings_match(self.prog, row["settings_sha256"]) else None
 
     def _score_into(self, run_id: int, rows: list[int]) -> None:
         if not rows:
@@ -348,6 +536,7 @@ class Ledger:
     def rescore(self, reason: str, who: str | None = None) -> tuple[int, int, int]:
         """A new scoring run over every accepted visit; returns (run id, visits, scores changed)."""
         who = who or getpass.getuser()
+        self.prepare_for_writes()
         try:
             return self._rescore(reason, who)
         except sqlite3.Error as exc:
@@ -405,7 +594,7 @@ class Ledger:
 
     def check_current(self) -> None:
         run = self.latest_run()
-        if run is not None and run["settings_sha256"] != settings_hash(self.prog):
+        if run is not None and not settings_match(self.prog, run["settings_sha256"]):
             raise CxError(f"the questionnaire or scoring settings changed since scoring run {run['id']} "
                           f"(version {run['questionnaire_version']}); run `cxreport shop rescore` first")
 
@@ -426,6 +615,50 @@ class Ledger:
         return self.conn.execute("SELECT id, name, sha256, size, status, submitted_at, submitted_by FROM files "
                                  f"{where[status]} ORDER BY id").fetchall()
 
+    def salvage_files(self, status: str = "all") -> tuple[list[sqlite3.Row], list[tuple[int, str]]]:
+        """:meth:`stored_files`, row by row when the ledger is damaged: (the rows that can be
+        read, [(id, why) of those that cannot]). Rows whose status cannot be read are listed
+        as unreadable whatever ``status`` asks for."""
+        try:
+            return self.stored_files(status), []
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(exc):
+                raise
+        keep = {"all": None, "accepted": ("accepted", "partly accepted"), "rejected": ("rejected",)}[status]
+        last = self._last_file_id()
+        if last is None:
+            raise CxError(damaged_text(self.path, "not one stored file can be listed", programme=self.prog.path))
+        rows, unreadable = [], []
+        for file_id in range(1, last + 1):
+            try:
+                row = self.conn.execute("SELECT id, name, sha256, size, status, submitted_at, submitted_by FROM files"
+                                        " WHERE id = ?", (file_id,)).fetchone()
+            except sqlite3.DatabaseError as exc:
+                unreadable.append((file_id, str(exc)))
+                continue
+            if row is not None and (keep is None or row["status"] in keep):
+                rows.append(row)
+        return rows, unreadable
+
+    def _last_file_id(self) -> int | None:
+        """The highest file id any readable part of the ledger knows of. Files are never
+        deleted, so ids run from 1 to it (a rolled-back file leaves no gap)."""
+        found: list[int] = []
+        queries = ("SELECT MAX(id) FROM files", "SELECT id FROM files ORDER BY id DESC",
+                   "SELECT id FROM files INDEXED BY files_sha256 WHERE sha256 >= ''",
+                   "SELECT id FROM files ORDER BY id", "SELECT MAX(file_id) FROM visits",
+                   "SELECT file_id FROM visits ORDER BY id DESC")
+        for sql in queries:
+            try:
+                for (value,) in self.conn.execute(sql):
+                    if value is not None:
+                        found.append(int(value))
+                    if len(found) > 10_000_000:
+                        break
+            except sqlite3.DatabaseError:
+                continue
+        return max(found) if found else None
+
     def verified_bytes(self, file_id: int) -> bytes:
         """A stored file's bytes, checked against the SHA-256 and size recorded when it came in."""
         row = self.conn.execute("SELECT name, sha256, size, content FROM files WHERE id = ?", (file_id,)).fetchone()
@@ -433,7 +666,7 @@ class Ledger:
             raise CxError(f"{self.path.name}: no stored file #{file_id}")
         data = bytes(row["content"])
         if len(data) != row["size"] or hashlib.sha256(data).hexdigest() != row["sha256"]:
-            raise CxError(f"{row['name']} (file #{file_id} in {self.path.name}): the stored bytes do not match the "
+            raise CxError(f"{printable(row['name'])} (file #{file_id} in {self.path.name}): the stored bytes do not match the "
                           f"SHA-256 recorded when it was submitted ({row['sha256'][:12]}…); the ledger is damaged, "
                           "restore it from a backup")
         return data
@@ -456,6 +689,10 @@ class Ledger:
             "runs": [dict(r) for r in conn.execute(
                 "SELECT id, created_at, questionnaire_version, reason FROM runs ORDER BY id")],
         }
+
+
+#: How visit ids are compared, as said in messages.
+SAME_ID_RULE = "visit ids are compared ignoring case, invisible characters, width and the kind of dash"
 
 
 def score_frame(prog: ProgrammeFile, frame: pd.DataFrame) -> VisitScores:

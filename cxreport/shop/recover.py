@@ -11,7 +11,10 @@
   ``-2``, ``-3`` … before its extension. Nothing in DIR is ever overwritten; a file already
   there with the same bytes counts as extracted, so running the command again is harmless;
 - checked: the bytes must match the SHA-256 and size recorded at submission, before and
-  after they are written (under a temporary name, renamed into place when complete).
+  after they are written (under a temporary name, renamed into place when complete);
+- file by file: a stored file that cannot be read (a damaged ledger) or whose bytes no
+  longer match its SHA-256 is listed and skipped, every other file is still extracted, and
+  the command ends with :class:`Incomplete` (exit code 3, as a batch with failed items).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import errno
 import hashlib
 import os
 import re
+import sqlite3
 import stat
 import tempfile
 import unicodedata
@@ -28,7 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cxreport.errors import CxError, os_error_text
-from cxreport.shop.ledger import Ledger
+from cxreport.shop.intake import printable
+from cxreport.shop.ledger import Ledger, is_damage
 
 MAX_NAME_BYTES = 150
 _UNSAFE = re.compile(r"[^\w.\- ]+")
@@ -46,9 +51,18 @@ class Extracted:
     written: bool          # False when an identical file was already there
 
 
-def printable(name: str) -> str:
-    """A stored name for a terminal: control characters shown as escapes, never run."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
+class Incomplete(CxError):
+    """Some stored files could not be read (a damaged ledger); the others were listed or
+    extracted. Exit code 3, as a batch in which some items failed."""
+
+    exit_code = 3
+
+
+@dataclass
+class Unreadable:
+    file_id: int
+    stored_name: str       # "" when even the name cannot be read
+    reason: str
 
 
 def safe_file_name(stored: str, file_id: int) -> str:
@@ -141,9 +155,15 @@ def _place(dest: Path, base: str, sha: str, data: bytes, taken: set[str]) -> tup
 
 
 def extract(ledger: Ledger, dest: Path, status: str = "all",
-            on_file: Callable[[Extracted], None] | None = None) -> list[Extracted]:
-    """Write the stored files into ``dest``; ``on_file`` hears of each as soon as it is in place."""
-    rows = ledger.stored_files(status)
+            on_file: Callable[[Extracted], None] | None = None,
+            on_unreadable: Callable[[Unreadable], None] | None = None) -> list[Extracted]:
+    """Write the stored files into ``dest``; ``on_file`` hears of each as soon as it is in place.
+
+    File by file: a stored file that cannot be read, or whose bytes do not match its
+    SHA-256, is skipped and ``on_unreadable`` hears of it; without ``on_unreadable``,
+    :class:`Incomplete` is raised once every other file is extracted.
+    """
+    rows, damaged_rows = ledger.salvage_files(status)
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -151,10 +171,28 @@ def extract(ledger: Ledger, dest: Path, status: str = "all",
     if not dest.is_dir():
         raise CxError(f"{dest} is not a folder")
     done: list[Extracted] = []
+    missed: list[Unreadable] = []
+
+    def skip(item: Unreadable) -> None:
+        missed.append(item)
+        if on_unreadable is not None:
+            on_unreadable(item)
+
+    for file_id, why in damaged_rows:
+        skip(Unreadable(file_id, "", f"cannot be read ({why})"))
     taken: set[str] = set()
     for row in rows:
         name, sha = printable(row["name"]), row["sha256"]
-        data = ledger.verified_bytes(row["id"])      # checked on the way out of the ledger …
+        try:
+            data = ledger.verified_bytes(row["id"])      # checked on the way out of the ledger …
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(exc):
+                raise
+            skip(Unreadable(row["id"], row["name"], f"cannot be read ({exc})"))
+            continue
+        except CxError as exc:                          # the bytes do not match their SHA-256
+            skip(Unreadable(row["id"], row["name"], exc.message))
+            continue
         try:
             path, written = _place(dest, safe_file_name(row["name"], row["id"]), sha, data, taken)
             if written and _same_file_there(path, sha) is not True:   # … and once on disk
@@ -168,4 +206,17 @@ def extract(ledger: Ledger, dest: Path, status: str = "all",
         done.append(Extracted(row["id"], row["name"], path, sha, row["size"], row["status"], written))
         if on_file is not None:
             on_file(done[-1])
+    if missed and on_unreadable is None:
+        raise Incomplete(incomplete_text(ledger.path, missed, len(done), dest))
     return done
+
+
+def incomplete_text(path: Path, missed: list[Unreadable], extracted: int, dest: Path | None = None) -> str:
+    """The last line of a salvage: how many stored files could not be read, what was done."""
+    ids = ", ".join(f"#{m.file_id}" for m in missed[:20]) + (" …" if len(missed) > 20 else "")
+    what = (f"the {extracted} other(s) were extracted into {dest}" if dest is not None
+            else f"the {extracted} other(s) are listed")
+    damage = any(not m.stored_name or "cannot be read" in m.reason for m in missed)
+    head = f"the ledger {path} is damaged: " if damage else ""
+    return (f"{head}{len(missed)} stored file(s) could not be read ({ids}; listed above); {what}; "
+            "restore the ledger from a backup")

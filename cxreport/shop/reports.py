@@ -23,6 +23,7 @@ from cxreport.batch import TASKS_PER_WORKER  # noqa: F401  (the benchmarks repor
 from cxreport.errors import CxError
 from cxreport.i18n import N_, _
 from cxreport.masking import mask_personal_data
+from cxreport.shop.intake import visit_file_stem
 from cxreport.shop.analysis import ProgrammeResults
 from cxreport.shop.commands import results as programme_results
 from cxreport.shop.ledger import Ledger
@@ -94,7 +95,11 @@ def heat_class(score: float | None) -> str:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", str(text)).strip("-") or "x"
+    """A file-name part for a visit or location id, unique by construction: a plain id as it
+    is; any other a bounded slug and a hash of the id (``V 1`` never meets ``V-1``)."""
+    from cxreport.shop.intake import visit_file_stem
+
+    return visit_file_stem(str(text))
 
 
 def base_context(prog: ProgrammeFile, title: str, subtitle: str | None = None) -> dict:
@@ -175,8 +180,8 @@ def scoresheet_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.Dat
             "points": points_text(float(scores.earned[i, j]), float(scores.possible[i, j])),
             "state": state, "bonus": item.bonus, "critical": item.critical is not None,
             "critical_failed": item.id in scores.critical_items[i],
-            "comment": mask_personal_data(_text(rec.get(f"{item.id}__comment"))),
-            "evidence": _text(rec.get(f"{item.id}__evidence")),
+            "comment": mask_personal_data(_text(rec.get(f"{item.id}__comment")), prog.programme.mask_names),
+            "evidence": mask_personal_data(_text(rec.get(f"{item.id}__evidence")), prog.programme.mask_names),
         })
     for k, section in enumerate(prog.questionnaire.sections):
         sections.append({"id": section.id, "title": section.title,
@@ -198,7 +203,7 @@ def scoresheet_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.Dat
             "score": _num(visit["score"]), "raw_score": _num(visit["raw_score"]), "status": visit["status"],
             "passed": bool(visit["passed"]), "band": visit["band"], "tier": visit["tier"],
             "capped": bool(scores.critical_capped[i]),
-            "comments": mask_personal_data(_text(rec.get("comments"))),
+            "comments": mask_personal_data(_text(rec.get("comments")), prog.programme.mask_names),
         },
         "sections": sections,
         "critical": critical,
@@ -258,7 +263,7 @@ def location_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataF
         text = _text(rec.get("comments"))
         if text:
             comments.append({"visit": rec["visit_id"], "date": visit_date(rec["visit_date"]),
-                             "text": mask_personal_data(text)})
+                             "text": mask_personal_data(text, prog.programme.mask_names)})
     visits = [{"id": r.visit_id, "wave": r.wave, "date": visit_date(r.visit_date), "iso": _text(r.visit_date)[:10],
                "channel": r.channel,
                "score": _num(r.score), "status": r.status, "band": r.band}
@@ -493,7 +498,7 @@ def _render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None, scoresh
         waves = res.visits["wave"].to_numpy()
         idx = [i for i in range(len(res.visits)) if wave is None or waves[i] == wave]
         items = [_task("shop_scoresheet.html", scoresheet_context(prog, res, frame, i), "scoresheets/",
-                       f"scoresheet-{_slug(res.visits.iloc[i]['visit_id'])}", formats, allowed) for i in idx]
+                       f"scoresheet-{visit_file_stem(res.visits.iloc[i]['visit_id'])}", formats, allowed) for i in idx]
         ok = run_group(items, "Scoresheets")
         written.append((f"Scoresheets ({ok})", out_dir / "scoresheets"))
     base = prog.base_dir
