@@ -20,6 +20,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -530,33 +531,69 @@ def _kill_dask_task(client, future) -> None:
 # --------------------------------------------------------------------------- names
 
 
-_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+#: Windows device names: never a file name's stem, whatever the extension ("NUL.txt" is NUL too).
+_RESERVED = {"con", "prn", "aux", "nul", "conin$", "conout$", *(f"com{i}" for i in "0123456789¹²³"),
+             *(f"lpt{i}" for i in "0123456789¹²³")}
+#: Longest unit slug, in UTF-8 bytes (hash included): with the report's name and extension
+#: the file name stays far below the 255 bytes every file system allows.
 SLUG_BYTES = 80
+#: Characters of the label's SHA-256 appended to a slug that is capped, empty, reserved,
+#: taken twice, or looks like one that has a hash.
+HASH_CHARS = 8
+_HASHED = re.compile(rf"-[0-9a-f]{{{HASH_CHARS}}}$")
 
 
 def slug(text: str) -> str:
     """A file-name-safe form of a unit name: letters and digits of any script kept
-    (Chinese names stay Chinese), lower-cased, anything else a single hyphen."""
-    text = unicodedata.normalize("NFKC", str(text)).casefold()
-    out = re.sub(r"[^\w]+|_+", "-", text, flags=re.UNICODE).strip("-")
-    while len(out.encode("utf-8")) > SLUG_BYTES:
-        out = out[:-1]
-    out = out.strip("-") or "unit"
-    return out
+    (Chinese names stay Chinese), lower-cased, anything else (punctuation, spaces, invisible
+    and control characters, lone surrogates) a single hyphen; never longer than
+    :data:`SLUG_BYTES` bytes; ``unit`` when nothing is left. :func:`unit_slugs` makes them
+    unique."""
+    return _cap(_slug_text(text), SLUG_BYTES) or "unit"
+
+
+def _slug_text(text: str) -> str:
+    """NFKC, case-folded, every run of anything but letters and digits one hyphen (uncapped)."""
+    text = unicodedata.normalize("NFKC", str(text).encode("utf-8", "replace").decode("utf-8")).casefold()
+    return re.sub(r"[^\w]+|_+", "-", text, flags=re.UNICODE).strip("-")
+
+
+def _cap(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` UTF-8 bytes (at a character boundary), no hyphen at the end."""
+    data = text.encode("utf-8")
+    if len(data) > limit:
+        text = data[:limit].decode("utf-8", "ignore")
+    return text.strip("-")
+
+
+def _label_hash(label: str, chars: int = HASH_CHARS) -> str:
+    return hashlib.sha256(str(label).encode("utf-8", "surrogatepass")).hexdigest()[:chars]
 
 
 def unit_slugs(labels: list[str], reserved: set[str] = frozenset()) -> dict[str, str]:
-    """A unique slug per label, stable from one build to the next: a slug taken twice (or
-    reserved, or a device name on Windows) gets a short hash of the label appended."""
-    import hashlib
-
-    base = {label: slug(label) for label in labels}
-    counts = collections.Counter(base.values())
-    out = {}
-    for label, s in base.items():
-        if counts[s] > 1 or s in reserved or s in _RESERVED:
-            s = f"{s}-{hashlib.sha256(label.encode('utf-8')).hexdigest()[:8]}"
+    """A unique slug per label, stable from one build to the next and whatever the order of
+    the labels. A slug gets a short hash of its label appended (``-1a2b3c4d``) when the
+    label's own slug was capped at :data:`SLUG_BYTES`, came out empty, is reserved (or a
+    Windows device name), is shared by another label, or itself ends like a hash; so slugs
+    without a hash are unique among themselves and can never equal one with a hash. File
+    names are unique by construction, also on file systems that ignore case."""
+    labels = list(dict.fromkeys(labels))
+    base = {}
+    for label in labels:
+        full = _slug_text(label)
+        capped = _cap(full, SLUG_BYTES)
+        base[label] = (capped, not capped or capped != full)      # (slug, capped or empty)
+    counts = collections.Counter(s for s, _cut in base.values())
+    out: dict[str, str] = {}
+    for label, (s, cut) in base.items():
+        if cut or counts[s] > 1 or s in reserved or s in _RESERVED or _HASHED.search(s):
+            s = f"{_cap(s or 'unit', SLUG_BYTES - HASH_CHARS - 1) or 'unit'}-{_label_hash(label)}"
         out[label] = s
+    # Two hashes alike (one chance in four billion per pair): longer hashes for those labels.
+    taken = collections.Counter(out.values())
+    for label, s in out.items():
+        if taken[s] > 1:
+            out[label] = f"{_cap(s[:-HASH_CHARS - 1], SLUG_BYTES - 33) or 'unit'}-{_label_hash(label, 32)}"
     return out
 
 

@@ -1,7 +1,13 @@
 """The ``cxreport`` command line. Thin: parse options, call one library function, report.
 
 Exit codes: 0 success, 1 a user or data error (message on stderr, no traceback),
-2 a usage error.
+2 a usage error. An output that would replace one of the project's own inputs (``score -o``
+naming the survey, ``build -o`` into a folder where a report would overwrite an input) is
+refused with one line, exit 1.
+
+Everything printed to the terminal that can hold data (warnings, errors, names) passes
+through :func:`cxreport.textclean.for_console`: escape sequences in a survey value, a file
+name or a label are shown as ``\\x1b[2K``, never obeyed.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import click
 
 from cxreport import __version__
 from cxreport.errors import CxError
+from cxreport.textclean import for_console
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -33,9 +40,71 @@ def project_argument(f):
     return click.argument("project", type=click.Path(path_type=Path))(f)
 
 
+def _echo(text: str = "", err: bool = False, **kwargs) -> None:
+    """``click.echo`` for a line that may hold data: control characters shown, not obeyed."""
+    click.echo(for_console(str(text)), err=err, **kwargs)
+
+
 def _warn(lines: list[str]) -> None:
     for line in lines:
-        click.echo(f"Warning: {line}", err=True)
+        _echo(f"Warning: {line}", err=True)
+
+
+def _console_safe(exc: click.ClickException) -> None:
+    """The message of ``exc`` (and its list of problems) safe to print to a terminal."""
+    exc.message = for_console(str(exc.message))
+    problems = getattr(exc, "problems", None)
+    if problems:
+        exc.problems = [for_console(str(p)) for p in problems]
+
+
+class _Cli(click.Group):
+    """The ``cxreport`` group: every error message of every command (its own, a
+    subcommand's, a usage error quoting what was typed) is made safe for the terminal
+    before click prints it."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.ClickException as exc:
+            _console_safe(exc)
+            raise
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            _console_safe(exc)
+            raise
+
+
+def refuse_own_inputs(project, targets: list[Path], *, option: str = "-o/--output", hint: str = "another file") -> None:
+    """Refuse (one line, exit 1) when writing ``targets`` would replace the project file, the
+    survey file or any other input the project names (:func:`cxreport.manifest.project_inputs`);
+    symbolic links, ``..`` and hard links are seen through."""
+    import os
+
+    from cxreport.manifest import project_inputs
+
+    inputs: dict[Path, str] = {}
+    if getattr(project, "path", None):
+        inputs[Path(project.path)] = "the project file"
+    survey = getattr(getattr(project, "survey", None), "file", None)
+    if survey is not None:
+        inputs[Path(survey)] = "the survey file"
+    for path in project_inputs(project):
+        inputs.setdefault(Path(path), "a file the project file names")
+    for target in targets:
+        if not target.is_file():
+            continue
+        for path, what in inputs.items():
+            try:
+                same = path.is_file() and os.path.samefile(target, path)
+            except OSError:
+                same = False
+            if same:
+                raise CxError(f"{option}: writing {target} would replace an input of the project ({what}: "
+                              f"{path}); choose {hint}")
 
 
 def batch_options(f):
@@ -66,7 +135,7 @@ def _batch_settings(jobs: int, timeout: float, executor: str, scheduler: str | N
     return Options(jobs=jobs or None, timeout=timeout, executor=executor, scheduler=scheduler, force=force)
 
 
-@click.group(context_settings=CONTEXT)
+@click.group(cls=_Cli, context_settings=CONTEXT)
 @click.version_option(__version__, "--version", prog_name="cxreport")
 def cli() -> None:
     """Turn customer-experience data into client-ready HTML and PDF reports.
@@ -116,7 +185,8 @@ def build(project: Path, out_dir: Path | None, fmt: str, report: str, strict: bo
     formats = parse_formats(fmt)
     proj = load_project(project, allow_outside=allow_outside)
     out = out_dir or (proj.base_dir / "out")
-    click.echo(f"Building the {report} report for {proj.client.name} …", err=True)
+    refuse_own_inputs(proj, build_outputs(proj, out, formats, report, per), hint="another output folder")
+    _echo(f"Building the {report} report for {proj.client.name} …", err=True)
     settings = _batch_settings(jobs, timeout, executor, scheduler, force)
     if period is not None:
         proj = with_period(proj, period)
@@ -125,18 +195,29 @@ def build(project: Path, out_dir: Path | None, fmt: str, report: str, strict: bo
     _warn(result.warnings)
     for kind in BUILD_FORMATS:
         if kind in result.paths:
-            click.echo(f"{kind.upper()}: {result.paths[kind]}")
+            _echo(f"{kind.upper()}: {result.paths[kind]}")
     _batch_summary(result)
+
+
+def build_outputs(project, out: Path, formats: tuple[str, ...], report: str, per: str | None) -> list[Path]:
+    """The files ``build`` may write into ``out``: the reports, the manifest and, with
+    ``--per``, the index and every unit's report (any file there named like one)."""
+    name = project.report.output_name + ("-quarterly" if report == "quarterly" else "")
+    paths = [out / f"{name}.{fmt}" for fmt in formats] + [out / "manifest.json"]
+    if per is not None and out.is_dir():
+        paths.append(out / f"{name}-index.html")
+        paths += [p for p in out.iterdir() if p.name.startswith(f"{name}-") and p.suffix[1:] in formats]
+    return paths
 
 
 def _batch_summary(result) -> None:
     from cxreport.batch import BatchFailed
 
     if result.index is not None:
-        click.echo(f"Index: {result.index}")
+        _echo(f"Index: {result.index}")
     if result.manifest is not None:
-        click.echo(f"Manifest: {result.manifest}")
-    click.echo(result.summary(), err=True)
+        _echo(f"Manifest: {result.manifest}")
+    _echo(result.summary(), err=True)
     if result.failures:
         n = len(result.failures)
         raise BatchFailed(f"{n} of {len(result.units) + 1} reports failed; the others were written", result.failures)
@@ -204,19 +285,19 @@ def validate(project: Path, strict: bool, period: str | None, allow_outside: boo
     window = resolve_window(proj, data)
     study = score_data(proj, table, data, window=window)
     report = data.report
-    click.echo(f"{table.name}: {report.rows_read:,} rows read, {report.rows_used:,} used")
+    _echo(f"{table.name}: {report.rows_read:,} rows read, {report.rows_used:,} used")
     if table.source:
-        click.echo(f"  read as: {table.source}; first response on row {table.first_data_row}")
+        _echo(f"  read as: {table.source}; first response on row {table.first_data_row}")
     for reason, n in report.excluded.items():
-        click.echo(f"  excluded: {n:,} ({reason})")
+        _echo(f"  excluded: {n:,} ({reason})")
     for check in report.columns:
-        click.echo(f"  {check.column:<24} valid {check.valid:>8,}  missing {check.missing:>6,}  "
+        _echo(f"  {check.column:<24} valid {check.valid:>8,}  missing {check.missing:>6,}  "
                    f"n/a {check.not_applicable:>6,}  invalid {check.invalid:>5,}")
     comparisons = ", ".join(f"{c.label} ({c.base:,})" for c in study.comparisons if c.base)
-    click.echo(f"Reporting window: {window.label} ({study.results.base:,} respondents)"
+    _echo(f"Reporting window: {window.label} ({study.results.base:,} respondents)"
                + (f"; compared with {comparisons}" if comparisons else ""))
     _warn(report.warnings())
-    click.echo("OK: the project can be built." if report.clean else
+    _echo("OK: the project can be built." if report.clean else
                "OK with warnings: invalid values are excluded (use --strict to fail on them).")
 
 
@@ -243,13 +324,15 @@ def score(project: Path, fmt: str, output: Path | None, strict: bool, period: st
     from cxreport.pipeline import run
 
     proj = load_project(project, allow_outside=allow_outside)
+    if output is not None:
+        refuse_own_inputs(proj, [output])
     if period is not None:
         proj = with_period(proj, period)
     study = run(proj, strict=strict)
     _warn(study.validation.warnings())
     text = scores_json(study) if fmt == "json" else scores_csv(study)
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False)   # the scores themselves (JSON escapes controls; CSV is data)
         return
     from cxreport.util import atomic_write_bytes
 
@@ -257,7 +340,7 @@ def score(project: Path, fmt: str, output: Path | None, strict: bool, period: st
         atomic_write_bytes(output, text.encode("utf-8"))
     except OSError as exc:
         raise CxError(f"cannot write {output}: {exc.strerror}") from None
-    click.echo(f"{fmt.upper()}: {output}")
+    _echo(f"{fmt.upper()}: {output}")
 
 
 @cli.command(context_settings=CONTEXT)
@@ -272,8 +355,8 @@ def init(directory: Path) -> None:
     from cxreport.scaffold import create_project
 
     path = create_project(directory)
-    click.echo(f"Created {path}")
-    click.echo(f"Next: edit it, then run  cxreport build {path}")
+    _echo(f"Created {path}")
+    _echo(f"Next: edit it, then run  cxreport build {path}")
 
 
 @cli.command(context_settings=CONTEXT)
@@ -293,12 +376,12 @@ def demo(out_dir: Path, fmt: str) -> None:
 
     project = sample_project() / "cxreport.yaml"
     formats = ("html", "pdf") if fmt == "both" else (fmt,)
-    click.echo(f"Building the sample project {project} …", err=True)
+    _echo(f"Building the sample project {project} …", err=True)
     result = build_reports(project, out_dir, formats=formats)
     _warn([w for w in result.warnings if "invalid value" in w or "duplicate" in w][:3])
     for kind in ("html", "pdf"):
         if kind in result.paths:
-            click.echo(f"{kind.upper()}: {result.paths[kind].resolve()}")
+            _echo(f"{kind.upper()}: {result.paths[kind].resolve()}")
 
 
 # --------------------------------------------------------------------------- standards
@@ -341,7 +424,7 @@ def standards_list(metric: str | None, industry: str | None, project: Path | Non
                       + (f" --industry {industry}" if industry else ""))
     width = max(len(s.id) for s in rows)
     for s in rows:
-        click.echo(f"{s.id:<{width}}  {s.metric:<10} {s.value:>6g}  {s.year}  {s.industry:<24} {s.source[:70]}")
+        _echo(f"{s.id:<{width}}  {s.metric:<10} {s.value:>6g}  {s.year}  {s.industry:<24} {s.source[:70]}")
 
 
 @standards.command("show", context_settings=CONTEXT)
@@ -367,7 +450,7 @@ def standards_show(standard_id: str, project: Path | None) -> None:
                 "credit", "notes", "origin"):
         value = getattr(s, key)
         if value not in (None, ""):
-            click.echo(f"{key + ':':<10} {value}")
+            _echo(f"{key + ':':<10} {value}")
 
 
 # --------------------------------------------------------------------------- mystery shopping
@@ -408,34 +491,41 @@ def shop_submit(programme: Path, files: tuple[Path, ...], replace: bool, reason:
       cxreport shop submit programme.yaml submissions/wave1/*
       cxreport shop submit programme.yaml fix.json --replace --reason "Shopper corrected Q3"
     """
-    from cxreport.shop.commands import load, submit_files
+    from cxreport.shop.commands import echo, load, shop_errors, submit_files
+    from cxreport.shop.intake import printable
 
-    prog = load(programme, allow_outside)
     rejected = 0
 
-    def show(out) -> None:   # each file as soon as it is recorded
+    def show(out) -> None:   # each file as soon as it is recorded; data shown, never obeyed
         nonlocal rejected
+        name = printable(out.name)
         if out.status == "unchanged":
-            click.echo(f"{out.name}: unchanged — {out.note}")
+            echo(f"{name}: unchanged — {out.note}")
             return
         accepted = sum(v.status in ("accepted", "replaced") for v in out.visits)
-        click.echo(f"{out.name}: {out.status} ({accepted} of {len(out.visits)} visits accepted)")
+        echo(f"{name}: {out.status} ({accepted} of {len(out.visits)} visits accepted)")
         if out.note:
-            click.echo(f"  {out.name}: note: {out.note}", err=True)
+            echo(f"  {name}: note: {out.note}", err=True)
         for problem in out.problems:
-            click.echo(f"  {out.name}: {problem}", err=True)
+            echo(f"  {name}: {problem}", err=True)
             rejected += 1
         for visit in out.visits:
+            vid = printable(visit.visit_id)
             if visit.status == "replaced":
-                click.echo(f"  {out.name}: visit {visit.visit_id}: replaced (the old version is kept as superseded)")
+                echo(f"  {name}: visit {vid}: replaced (the old version is kept as superseded)")
             for problem in visit.problems:
-                click.echo(f"  {out.name}: visit {visit.visit_id}: {problem}", err=True)
+                echo(f"  {name}: visit {vid}: {problem}", err=True)
+            for warning in visit.warnings:
+                echo(f"  {name}: visit {vid}: {warning}", err=True)
             rejected += visit.status == "rejected"
 
-    submit_files(prog, list(files), replace=replace, reason=reason, who=who, on_outcome=show)
-    click.echo(f"Ledger: {prog.ledger_path}")
-    if rejected:
-        raise CxError(f"{rejected} visit(s) or file(s) rejected; they are recorded in the ledger with the reasons above")
+    with shop_errors() as command:
+        prog = command.prog = load(programme, allow_outside)
+        submit_files(prog, list(files), replace=replace, reason=reason, who=who, on_outcome=show)
+        echo(f"Ledger: {prog.ledger_path}")
+        if rejected:
+            raise CxError(f"{rejected} visit(s) or file(s) rejected; they are recorded in the ledger "
+                          "with the reasons above")
 
 
 @shop.command("status", context_settings=CONTEXT)
@@ -448,34 +538,48 @@ def shop_status(programme: Path, allow_outside: bool) -> None:
     Example:
       cxreport shop status programme.yaml
     """
-    from cxreport.shop.commands import load, status
+    from cxreport.shop.commands import echo, load, shop_errors, status
+    from cxreport.shop.intake import printable
+    from cxreport.shop.ledger import damaged_text
 
-    prog = load(programme, allow_outside)
-    counts = status(prog)
-    click.echo(f"Ledger: {prog.ledger_path}")
-    click.echo("Files: " + (", ".join(f"{r['n']} {r['status']}" for r in counts["files"]) or "none"))
-    click.echo("Visits by wave and status:")
-    for r in counts["visits"]:
-        click.echo(f"  {r['wave'] or '?':<6} {r['status']:<11} {r['n']:>5}")
-    per_wave: dict[str, int] = {}
-    for r in counts["locations"]:
-        per_wave[r["wave"]] = per_wave.get(r["wave"], 0) + 1
-    expected = len(prog.location_list)
-    for wave in prog.waves:
-        click.echo(f"  {wave.id}: {per_wave.get(wave.id, 0)} of {expected} locations visited")
-    visits = {(r["location_id"], r["wave"]): r["n"] for r in counts["locations"]}
-    click.echo("Accepted visits by location:  " + "  ".join(f"{w.id:>3}" for w in prog.waves))
-    for loc in prog.location_list:
-        cells = "  ".join(f"{visits.get((loc.id, w.id), 0):>3}" for w in prog.waves)
-        click.echo(f"  {loc.id:<8} {loc.name[:20]:<20} {cells}")
-    if counts["file_rejections"] or counts["rejections"]:
-        click.echo("Rejections:")
-        for r in counts["file_rejections"]:
-            click.echo(f"  {r['name']}: {'; '.join(r['problems'])}")
-        for r in counts["rejections"]:
-            click.echo(f"  {r['file']}: visit {r['visit_id']}: {'; '.join(r['problems'])}")
-    click.echo("Scoring runs: " + (", ".join(f"#{r['id']} ({r['questionnaire_version']}, {r['created_at']})"
-                                            for r in counts["runs"]) or "none"))
+    with shop_errors() as command:
+        prog = command.prog = load(programme, allow_outside)
+        counts = status(prog)
+        echo(f"Ledger: {prog.ledger_path}")
+        echo("Files: " + (", ".join(f"{r['n']} {r['status']}" for r in counts["files"]) or "none"))
+        echo("Visits by wave and status:")
+        for r in counts["visits"]:
+            echo(f"  {printable(r['wave'] or '?'):<6} {r['status']:<11} {r['n']:>5}")
+        per_wave: dict[str, int] = {}
+        for r in counts["locations"]:
+            per_wave[r["wave"]] = per_wave.get(r["wave"], 0) + 1
+        expected = len(prog.location_list)
+        for wave in prog.waves:
+            echo(f"  {wave.id}: {per_wave.get(wave.id, 0)} of {expected} locations visited")
+        visits = {(r["location_id"], r["wave"]): r["n"] for r in counts["locations"]}
+        echo("Accepted visits by location:  " + "  ".join(f"{w.id:>3}" for w in prog.waves))
+        for loc in prog.location_list:
+            cells = "  ".join(f"{visits.get((loc.id, w.id), 0):>3}" for w in prog.waves)
+            echo(f"  {loc.id:<8} {loc.name[:20]:<20} {cells}")
+        if counts["file_rejections"] or counts["rejections"]:
+            echo("Rejections:")
+            for r in counts["file_rejections"]:
+                echo(f"  {printable(r['name'])}: {'; '.join(r['problems'])}")
+            for r in counts["rejections"]:
+                echo(f"  {printable(r['file'])}: visit {printable(r['visit_id'])}: {'; '.join(r['problems'])}")
+        if counts["identical"]:
+            echo("Identical-content visits (same location, shopper, date, times and answers under different ids):")
+            for group in counts["identical"]:
+                echo("  " + ", ".join(f"{printable(v['visit_id'])} ({printable(v['file'])})" for v in group))
+        if counts["same_id"]:
+            echo("One visit id accepted under several spellings (recorded before ids were compared ignoring case, "
+                 "invisible characters and the kind of dash; keep one with --replace):")
+            for group in counts["same_id"]:
+                echo("  " + ", ".join(f"{printable(v['visit_id'])} ({printable(v['file'])})" for v in group))
+        echo("Scoring runs: " + (", ".join(f"#{r['id']} ({r['questionnaire_version']}, {r['created_at']})"
+                                          for r in counts["runs"]) or "none"))
+        if counts["damage"] is not None:
+            raise CxError(damaged_text(prog.ledger_path, counts["damage"], programme=prog.path))
 
 
 @shop.command("files", context_settings=CONTEXT)
@@ -497,27 +601,41 @@ def shop_files(programme: Path, status: str, extract_dir: Path | None, allow_out
       cxreport shop files programme.yaml
       cxreport shop files programme.yaml --status accepted --extract recovered/
     """
-    from cxreport.shop.commands import extract_files, load, stored_files
-    from cxreport.shop.recover import printable
+    from cxreport.shop.commands import echo, extract_files, load, shop_errors, stored_files
+    from cxreport.shop.recover import Incomplete, Unreadable, incomplete_text, printable
 
-    prog = load(programme, allow_outside)
-    if extract_dir is None:
-        rows = stored_files(prog, status)
-        click.echo("\t".join(("id", "submitted", "by", "status", "bytes", "sha256", "name")))
-        for r in rows:
-            click.echo("\t".join((str(r["id"]), r["submitted_at"], printable(r["submitted_by"]), r["status"],
-                                  str(r["size"]), r["sha256"], printable(r["name"]))))
-        click.echo(f"{len(rows)} file(s) in {prog.ledger_path}", err=True)
-        return
+    missed: list[Unreadable] = []
 
-    def show(item) -> None:   # each file as soon as it is in place
-        note = "" if item.written else "  (already there, identical)"
-        click.echo(f"{item.path}  ← #{item.file_id} {printable(item.stored_name)}  sha256 {item.sha256}{note}")
+    def unreadable(item: Unreadable) -> None:   # a row of a damaged ledger, as soon as it is met
+        missed.append(item)
+        name = f" {printable(item.stored_name)}" if item.stored_name else ""
+        echo(f"  #{item.file_id}{name}: not {'extracted' if extract_dir is not None else 'listed'}: {item.reason}",
+             err=True)
 
-    done = extract_files(prog, extract_dir, status, on_file=show)
-    written = sum(item.written for item in done)
-    click.echo(f"{len(done)} file(s) in {extract_dir}: {written} written, {len(done) - written} already there "
-               "with the same bytes; every SHA-256 checked", err=True)
+    with shop_errors() as command:
+        prog = command.prog = load(programme, allow_outside)
+        if extract_dir is None:
+            rows = stored_files(prog, status, on_unreadable=lambda file_id, why: unreadable(
+                Unreadable(file_id, "", f"cannot be read ({why})")))
+            echo("\t".join(("id", "submitted", "by", "status", "bytes", "sha256", "name")))
+            for r in rows:
+                echo("\t".join((str(r["id"]), r["submitted_at"], printable(r["submitted_by"]), r["status"],
+                                str(r["size"]), r["sha256"], printable(r["name"]))))
+            echo(f"{len(rows)} file(s) in {prog.ledger_path}", err=True)
+            if missed:
+                raise Incomplete(incomplete_text(prog.ledger_path, missed, len(rows)))
+            return
+
+        def show(item) -> None:   # each file as soon as it is in place
+            note = "" if item.written else "  (already there, identical)"
+            echo(f"{item.path}  ← #{item.file_id} {printable(item.stored_name)}  sha256 {item.sha256}{note}")
+
+        done = extract_files(prog, extract_dir, status, on_file=show, on_unreadable=unreadable)
+        written = sum(item.written for item in done)
+        echo(f"{len(done)} file(s) in {extract_dir}: {written} written, {len(done) - written} already there "
+             "with the same bytes; every SHA-256 checked", err=True)
+        if missed:
+            raise Incomplete(incomplete_text(prog.ledger_path, missed, len(done), extract_dir))
 
 
 @shop.command("export", context_settings=CONTEXT)
@@ -534,11 +652,12 @@ def shop_export(programme: Path, fmt: str, output: Path, allow_outside: bool) ->
     Example:
       cxreport shop export programme.yaml --format xlsx -o visits.xlsx
     """
-    from cxreport.shop.commands import export, load
+    from cxreport.shop.commands import echo, export, load, shop_errors
 
-    prog = load(programme, allow_outside)
-    for path in export(prog, output, fmt):
-        click.echo(f"{fmt.upper()}: {path}")
+    with shop_errors() as command:
+        prog = command.prog = load(programme, allow_outside)
+        for path in export(prog, output, fmt):
+            echo(f"{fmt.upper()}: {path}")
 
 
 @shop.command("rescore", context_settings=CONTEXT)
@@ -553,14 +672,15 @@ def shop_rescore(programme: Path, reason: str, allow_outside: bool) -> None:
     Example:
       cxreport shop rescore programme.yaml --reason "Item S2 now caps at 50%"
     """
-    from cxreport.shop.commands import load
+    from cxreport.shop.commands import echo, load, shop_errors
     from cxreport.shop.ledger import Ledger
 
-    prog = load(programme, allow_outside)
-    with Ledger(prog) as ledger:
-        run_id, n, changed = ledger.rescore(reason)
-    click.echo(f"Scoring run #{run_id}: {n} visits scored with questionnaire {prog.questionnaire.version}; "
-               f"{changed} scores differ from the previous run")
+    with shop_errors() as command:
+        prog = command.prog = load(programme, allow_outside)
+        with Ledger(prog) as ledger:
+            run_id, n, changed = ledger.rescore(reason)
+        echo(f"Scoring run #{run_id}: {n} visits scored with questionnaire {prog.questionnaire.version}; "
+             f"{changed} scores differ from the previous run")
 
 
 @shop.command("report", context_settings=CONTEXT)
@@ -587,16 +707,17 @@ def shop_report(programme: Path, wave: str | None, scoresheets: bool, locations:
     Example:
       cxreport shop report programme.yaml --wave W3 --scoresheets --locations -o out/shop
     """
-    from cxreport.shop.commands import load
+    from cxreport.shop.commands import echo, load, shop_errors
     from cxreport.shop.reports import render_all
 
-    prog = load(programme, allow_outside)
-    formats = ("html", "pdf") if fmt == "both" else (fmt,)
     settings = _batch_settings(jobs, timeout, executor, scheduler, force)
-    written = render_all(prog, out_dir, wave=wave, scoresheets=scoresheets, locations=locations,
-                         formats=formats, options=settings)
-    for label, path in written:
-        click.echo(f"{label}: {path}")
+    with shop_errors() as command:
+        prog = command.prog = load(programme, allow_outside)
+        formats = ("html", "pdf") if fmt == "both" else (fmt,)
+        written = render_all(prog, out_dir, wave=wave, scoresheets=scoresheets, locations=locations,
+                             formats=formats, options=settings)
+        for label, path in written:
+            echo(f"{label}: {path}")
 
 
 # --------------------------------------------------------------------------- themes
@@ -617,18 +738,18 @@ def themes() -> None:
 
 
 def _echo_theme(info, indent: str = "  ") -> None:
-    click.echo(f"{indent}from:      {info.origin}")
-    click.echo(f"{indent}folder:    {info.folder}")
+    _echo(f"{indent}from:      {info.origin}")
+    _echo(f"{indent}folder:    {info.folder}")
     if info.extends:
-        click.echo(f"{indent}extends:   {info.extends}")
+        _echo(f"{indent}extends:   {info.extends}")
     if info.description:
-        click.echo(f"{indent}about:     {info.description}")
+        _echo(f"{indent}about:     {info.description}")
     if info.name == "default":
-        click.echo(f"{indent}files:     {', '.join(info.adds)}")
+        _echo(f"{indent}files:     {', '.join(info.adds)}")
         return
-    click.echo(f"{indent}overrides: {', '.join(info.overrides) or 'nothing'}")
+    _echo(f"{indent}overrides: {', '.join(info.overrides) or 'nothing'}")
     if info.adds:
-        click.echo(f"{indent}adds:      {', '.join(info.adds)}")
+        _echo(f"{indent}adds:      {', '.join(info.adds)}")
 
 
 @themes.command("list", context_settings=CONTEXT)
@@ -652,19 +773,19 @@ def themes_list(project: Path | None, allow_outside: bool) -> None:
         from cxreport.config import load_project
 
         layers = describe_layers(project_search(load_project(project, allow_outside=allow_outside)), installed)
-        click.echo("Search order (first match wins):")
+        _echo("Search order (first match wins):")
         for n, info in enumerate(layers, 1):
-            click.echo(f"{n}. {info.name}")
+            _echo(f"{n}. {info.name}")
             _echo_theme(info, "   ")
         return
-    click.echo("default")
-    click.echo("  from:      built into cxreport (what every theme extends in the end)")
-    click.echo(f"  folder:    {describe_theme('default', installed).folder}")
+    _echo("default")
+    _echo("  from:      built into cxreport (what every theme extends in the end)")
+    _echo(f"  folder:    {describe_theme('default', installed).folder}")
     for name in installed.themes:
-        click.echo(name)
+        _echo(name)
         _echo_theme(describe_theme(name, installed))
     if not installed.themes:
-        click.echo("No themes are installed (a theme is a package with a 'cxreport.themes' entry point; "
+        _echo("No themes are installed (a theme is a package with a 'cxreport.themes' entry point; "
                    "see docs/themes.md).")
 
 
@@ -682,10 +803,10 @@ def themes_show(name: str) -> None:
 
     installed = installed_themes()
     info = describe_theme(name, installed)
-    click.echo(name)
+    _echo(name)
     _echo_theme(info)
     if name != "default":
-        click.echo("  chain:     " + " → ".join([t.name for t in theme_chain(name, installed)] + ["default"]))
+        _echo("  chain:     " + " → ".join([t.name for t in theme_chain(name, installed)] + ["default"]))
 
 
 def main() -> None:

@@ -318,6 +318,85 @@ scoresheet_case("xlsx-scoresheet-corrupt", "v.xlsx", "not a workbook", r"v\.xlsx
 scoresheet_case("scoresheet-unsupported-type", "v.exe", "MZ", r"v\.exe: .*(unsupported|type)")
 
 
+# --------------------------------------------------------------------------- issue 12: hardening
+
+# Dates that read two ways, look-alike ids mapped as segments, bad time zones and formats.
+survey_case("csv-dates-read-both-ways",
+            HEADER + "".join(f"R{d},{d:02d}/04/2026,North,9,4,x\n" for d in range(1, 31)) + "R99,04/13/2026,North,9,4,x\n",
+            r"responses\.csv: column 'response_date' \(columns\.date\) reads dates both ways: row 14 '13/04/2026'"
+            r".*row 32 '04/13/2026'")
+survey_case("csv-dates-all-ambiguous",
+            HEADER + "".join(f"R{m}{d},{d:02d}/{m:02d}/2026,North,9,4,x\n" for m in range(1, 13) for d in (1, 5, 9)),
+            r"responses\.csv: column 'response_date' \(columns\.date\): every date reads both day first and month "
+            r"first \(row 3 '05/01/2026'\); set columns\.dayfirst")
+survey_case("csv-segment-is-an-id", HEADER + "".join(f"R{i},2026-01-05,C-{i:05d},9,4,x\n" for i in range(250)),
+            r"responses\.csv: column 'region' \(columns\.segments\.Region\) has 250 different values, more than "
+            r"bases\.max_groups \(200\)")
+survey_case("csv-cut-off-mid-row", HEADER + GOOD_ROW + "R2,2026-01-06,No",
+            r"responses\.csv: row 3 has 3 of the 6 fields and the file ends there")
+project_case("project-unknown-time-zone", r"periods\.timezone: unknown time zone 'Europe/Londn'.*Europe/London",
+             periods={"timezone": "Europe/Londn"})
+project_case("project-bad-date-format", r"columns\.date_format: '%Q' cannot be used", columns={"date_format": "%Q"})
+
+
+def _hardening_xlsx(kind: str) -> bytes:
+    from tests.test_hardening_loaders import XLSX_BOMB, XLSX_FAR_CELL, XLSX_LAUGHS
+
+    return {"bomb": XLSX_BOMB, "far": XLSX_FAR_CELL, "laughs": XLSX_LAUGHS}[kind]
+
+
+# Memory bombs in a survey workbook: refused before anything is materialised.
+survey_case("xlsx-declares-the-whole-grid", _hardening_xlsx("bomb"), r"responses\.xlsx: .*A1:XFD1048576",
+            name="responses.xlsx")
+survey_case("xlsx-one-cell-far-away", _hardening_xlsx("far"), r"responses\.xlsx: .*(cells|XFD1048576)",
+            name="responses.xlsx")
+survey_case("xlsx-billion-laughs", _hardening_xlsx("laughs"), r"responses\.xlsx: .*DOCTYPE", name="responses.xlsx")
+
+# Competitor figures that can only be wrong.
+for _bad in ("inf", "1e400", "1e308"):
+    project_case(f"competitor-table-{_bad}", r"competitor_table\.csv.*row 2.*value",
+                 competitors={"own_brand": "Us", "table": {"file": "data/competitor_table.csv"}},
+                 files={"data/competitor_table.csv": f"brand,metric,value,n\nUs,nps,{_bad},100\nThem,nps,10,100\n"})
+
+# Scoresheets from untrusted senders: duplicate keys, too much, workbook bombs.
+LAUGHS = '<!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+
+
+def _scoresheet_xlsx(corner=None, prolog=""):
+    """A one-visit wide scoresheet; corner: one more cell there; prolog: text before the sheet's root."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(list(GOOD_VISIT)[:-1] + ["A1", "A2"])
+    sheet.append([v for k, v in GOOD_VISIT.items() if k != "answers"] + ["yes", "Good"])
+    if corner:
+        sheet[corner] = "x"
+    buf = io.BytesIO()
+    book.save(buf)
+    if not prolog:
+        return buf.getvalue()
+    src, out = zipfile.ZipFile(io.BytesIO(buf.getvalue())), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for n in src.namelist():
+            d = src.read(n)
+            dst.writestr(n, prolog.encode() + d if n == "xl/worksheets/sheet1.xml" else d)
+    return out.getvalue()
+
+
+scoresheet_case("json-duplicate-key", "v.json", '{"visit_id": "V1", "visit_id": "V2"}',
+                r"v\.json: duplicate key 'visit_id'")
+scoresheet_case("json-duplicate-answer", "v.json", json.dumps(GOOD_VISIT)[:-2] + ', "A1": "no"}}',
+                r"v\.json: duplicate key 'A1'")
+scoresheet_case("json-too-many-answers", "v.json",
+                json.dumps({**GOOD_VISIT, "answers": {f"Q{i}": "yes" for i in range(20_000)}}),
+                r"v\.json: 20,000 answers; a visit may have at most 10,000")
+scoresheet_case("csv-scoresheet-all-commas", "v.csv", "visit_id,location_id\n" + "," * 300_000 + "\n",
+                r"v\.csv: more than 250,000 cells")
+scoresheet_case("xlsx-scoresheet-dimension-bomb", "v.xlsx", _scoresheet_xlsx("XFD1048576"), r"v\.xlsx: .*A1:XFD1048576")
+scoresheet_case("xlsx-scoresheet-entity-expansion", "v.xlsx", _scoresheet_xlsx(prolog=LAUGHS), r"v\.xlsx: .*DOCTYPE")
+
+
 # --------------------------------------------------------------------------- programme files
 
 def programme_case(id: str, text: str, expect: str):
@@ -340,7 +419,7 @@ programme_case("programme-alias-bomb", "".join(
 
 
 def test_the_corpus_is_large_enough():
-    assert len(CASES) >= 60, len(CASES)
+    assert len(CASES) >= 110, len(CASES)
     assert len({c.id for c in CASES}) == len(CASES), "case ids must be unique"
 
 

@@ -7,7 +7,9 @@ quarterly review adds what changed and the top improvers and decliners). Charts 
 PNGs the report already drew (placed as pictures with their alt text); every figure is
 text in a native table, formatted by the report's own filters
 (:mod:`cxreport.present.formatting`). User text (client name, labels, titles) goes in as
-plain text runs: nothing in it is interpreted.
+plain text runs: nothing in it is interpreted, and every run and alt text passes through
+:func:`cxreport.textclean.for_xml` (characters XML cannot hold are dropped; Word's soft line
+break becomes a line break in the slide), so no text in the data can make the deck fail.
 
 A slide appears only when the report has content for it: for the client report, when its
 section is in ``context["sections"]`` (the report's own rule); for the quarterly review,
@@ -29,6 +31,7 @@ from cxreport.i18n import _
 from cxreport.pipeline import Study
 from cxreport.present.context import est_cell
 from cxreport.present.formatting import DASH, MARKS, figure, gap, num, pct, plain_cell
+from cxreport.textclean import for_xml
 
 SLIDE_W, SLIDE_H = 12192000 / 914400, 7.5   # inches: PowerPoint's 16:9 (13.33 × 7.5 in)
 MARGIN = 0.5
@@ -229,6 +232,16 @@ class _Deck:
     # ------------------------------------------------------------------ primitives
 
     def _run(self, paragraph, text: str, size: float, *, bold: bool = False, colour: str = INK):
+        """Add ``text`` to ``paragraph`` as runs in one format; a line break in the text is a
+        line break in the slide (``a:br``). Returns the first run."""
+        lines = for_xml(str(text)).split("\n")
+        first = self._add_run(paragraph, lines[0], size, bold=bold, colour=colour)
+        for line in lines[1:]:
+            paragraph.add_line_break()
+            self._add_run(paragraph, line, size, bold=bold, colour=colour)
+        return first
+
+    def _add_run(self, paragraph, text: str, size: float, *, bold: bool, colour: str):
         from pptx.dml.color import RGBColor
         from pptx.util import Pt
 
@@ -321,7 +334,7 @@ class _Deck:
         x = left + (width - w) / 2
         pic = slide.shapes.add_picture(io.BytesIO(chart.png), Inches(x), Inches(top), Inches(w), Inches(h))
         pic.name = f"Chart {chart.id}"
-        pic._element.nvPicPr.cNvPr.set("descr", chart.alt)
+        pic._element.nvPicPr.cNvPr.set("descr", for_xml(chart.alt))
         if note:
             self.text(slide, left, top + h + 0.02, width, note_h, [(note, 10, False, MUTED)])
         return w, h + note_h
@@ -487,7 +500,7 @@ class _Deck:
         except (OSError, ValueError) as exc:
             raise RenderError(f"client.logo: cannot place {path.name} in the PowerPoint deck: {exc}") from None
         pic.name = "Logo"
-        pic._element.nvPicPr.cNvPr.set("descr", _("{client} logo").format(client=self.ctx["client"]["name"]))
+        pic._element.nvPicPr.cNvPr.set("descr", for_xml(_("{client} logo").format(client=self.ctx["client"]["name"])))
 
     def base_note(self) -> str:
         rules = self.ctx["rules"]

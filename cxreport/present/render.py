@@ -8,6 +8,10 @@
   custom properties, never through autoescaped template variables.
 - WeasyPrint gets a URL fetcher that allows ``data:`` URLs and files inside the project
   and template folders, and fails the build on anything else: no network, ever.
+- Rendering a project or theme template is bounded: 60 s, 512 MB of memory and 50 million
+  characters of HTML per rendering, and 300 s and 1 GB for making its PDF
+  (:class:`cxreport.present.sandbox.RenderGuard`); past a limit the build fails with one
+  line naming the template and the limit, and writes nothing.
 - Outputs are written to temporary names and renamed only when every format succeeded,
   so a failed build never leaves a report that looks complete.
 """
@@ -31,7 +35,8 @@ from cxreport import i18n
 from cxreport.errors import RenderError, os_error_text
 from cxreport.images import image_mime
 from cxreport.present.formatting import FILTERS
-from cxreport.present.sandbox import ReportSandbox, describe_template_error, plain_data
+from cxreport.present.sandbox import (PdfLimit, RenderGuard, RenderMemoryLimit, ReportSandbox,
+                                      describe_template_error, plain_data, render_bounded)
 from cxreport.present.themes import TemplateSearch, theme_files
 from cxreport.present.themes import built_in as built_in_templates
 from cxreport.resources import templates_dir
@@ -91,9 +96,12 @@ def check_templates(search: TemplateSearch) -> None:
         for rel in theme_files(layer.folder):
             if rel.endswith(".html"):
                 try:
-                    env.get_template(rel if layer.kind == "project" else f"{layer.name}:{rel}")
+                    with RenderGuard():       # compiling folds constant expressions: bounded too
+                        env.get_template(rel if layer.kind == "project" else f"{layer.name}:{rel}")
                 except Exception as exc:
                     place, message = describe_template_error(exc, search.describe)
+                    if isinstance(exc, MemoryError):
+                        message = str(RenderMemoryLimit())
                     raise RenderError(f"{place or layer.label + rel}: {message}") from None
 
 
@@ -196,24 +204,35 @@ class Rendered:
 
 def render_html(template: str, context: dict, target: str, env: jinja2.Environment | None = None) -> str:
     """Render ``template`` with ``context`` (handed over as plain data). Any failure in a
-    template is a :class:`RenderError` naming the template file and line."""
+    template is a :class:`RenderError` naming the template file and line. A project or theme
+    template renders under the time, memory and size bounds of
+    :class:`~cxreport.present.sandbox.RenderGuard`."""
     env = env or make_environment()
     search: TemplateSearch = getattr(env, "cx_search", None) or built_in_templates()
     data = plain_data(context)
     lang = data.get("lang", "en")
+    bounded = search.user_supplied
+    loaded: list[jinja2.Template] = []
     try:
         css = search.css()
         with i18n.use_language(lang):
-            return env.get_template(template).render(**data, target=target,
-                                                     css=Markup(css) + "\n" + language_css(),
-                                                     brand_css=brand_css(data["brand"], lang),
-                                                     **html_extras(target))
+            variables = dict(data, target=target, css=Markup(css) + "\n" + language_css(),
+                             brand_css=brand_css(data["brand"], lang), **html_extras(target))
+            if not bounded:
+                return env.get_template(template).render(**variables)
+            with RenderGuard():
+                loaded.append(env.get_template(template))
+                return render_bounded(loaded[0], variables)
     except RenderError:
         raise
     except Exception as exc:
-        if not isinstance(exc, jinja2.TemplateError) and not search.user_supplied:
+        if not isinstance(exc, jinja2.TemplateError) and not bounded:
             raise  # a bug in a built-in template or filter: keep the traceback
         place, message = describe_template_error(exc, search.describe)
+        if isinstance(exc, MemoryError):      # an allocation past the address-space limit
+            message = str(RenderMemoryLimit())
+        if place is None and loaded:
+            place = search.describe(loaded[0].filename or "")
         raise RenderError(f"{place or 'template ' + template}: {message}") from None
 
 
@@ -325,6 +344,14 @@ def write_outputs(outputs: dict[str, bytes], out_dir: Path) -> dict[str, Path]:
                 os.unlink(tmp)
 
 
+def _template_label(env: jinja2.Environment, templates: TemplateSearch, template: str) -> str:
+    """How the user knows ``template`` (``templates/client_report.html``)."""
+    try:
+        return templates.describe(env.get_template(template).filename or "") or f"template {template}"
+    except Exception:  # noqa: BLE001 - only for a message
+        return f"template {template}"
+
+
 def render_report(context: dict, *, template: str, out_dir: Path, name: str, formats: tuple[str, ...],
                   allowed_dirs: list[Path], extra: dict[str, bytes] | None = None,
                   templates: TemplateSearch | None = None) -> Rendered:
@@ -344,7 +371,15 @@ def render_report(context: dict, *, template: str, out_dir: Path, name: str, for
     if "pdf" in formats:
         t = time.perf_counter()
         html = render_html(template, context, "pdf", env)
-        outputs[f"{name}.pdf"] = html_to_pdf(html, allowed_dirs + templates.folders + [templates_dir()])
+        folders = allowed_dirs + templates.folders + [templates_dir()]
+        if templates.user_supplied:
+            try:
+                with RenderGuard(pdf=True):
+                    outputs[f"{name}.pdf"] = html_to_pdf(html, folders)
+            except PdfLimit as exc:
+                raise RenderError(f"{_template_label(env, templates, template)}: {exc}") from None
+        else:
+            outputs[f"{name}.pdf"] = html_to_pdf(html, folders)
         rendered.timings["PDF"] = time.perf_counter() - t
     for ext, data in (extra or {}).items():
         outputs[f"{name}.{ext}"] = data

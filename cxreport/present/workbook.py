@@ -5,7 +5,9 @@ frozen, and every figure is a number formatted in its own unit: NPS-style points
 (+22), percentages with a % sign (72.5%: the value stays in percent, as in the scores
 JSON), means with two decimals. Any text from the data or the project file that a
 spreadsheet would run as a formula (starting with =, +, -, @, tab or CR) is neutralised
-with a leading apostrophe.
+with a leading apostrophe, and every text cell and sheet name passes through
+:func:`cxreport.textclean.for_xml` first (characters XML cannot hold are dropped, Word's soft
+line break becomes a line break), so no text in the data can make the workbook fail.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from cxreport.export import safe_cell
 from cxreport.i18n import N_, _
 from cxreport.pipeline import Study
 from cxreport.present.context import STATUS_LABEL, definition
+from cxreport.textclean import for_xml
 
 NUMBER_FORMATS = {
     "points": "+0;-0;0",                  # NPS, CES index: signed whole points
@@ -53,9 +56,14 @@ def _unit(unit: str) -> str:
     return unit if unit in ("points", "percent", "mean") else "mean"
 
 
+def _text(value) -> str:
+    """Text for a cell: what XML cannot hold removed, then formulas neutralised."""
+    return safe_cell(for_xml(str(value)))
+
+
 def _clean(value):
     if isinstance(value, str):
-        return safe_cell(value)
+        return _text(value)
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
@@ -64,7 +72,7 @@ def _clean(value):
 def _sheet_name(text: str, used: set[str]) -> str:
     """A name Excel accepts: none of []:*?/\\, no apostrophe at either end, at most 31
     characters (28 here, to leave room for a number), not 'History', unique ignoring case."""
-    name = re.sub(r"\s+", " ", re.sub(r"[\[\]:*?/\\\x00-\x1f]", " ", text)).strip()[:28].strip(" '") or "Sheet"
+    name = re.sub(r"\s+", " ", re.sub(r"[\[\]:*?/\\\x00-\x1f]", " ", for_xml(text))).strip()[:28].strip(" '") or "Sheet"
     if name.lower() in RESERVED_SHEET_NAMES:
         name = f"{name} 1"
     stem, k = name[:25].rstrip(" '"), 2
@@ -227,10 +235,10 @@ def build_workbook(study: Study) -> bytes:
     contents.title = _("Contents")
     head_font = Font(bold=True, color="FFFFFF")
     head_fill = PatternFill("solid", fgColor=brand)
-    contents.append([safe_cell(study.project.report.title), safe_cell(study.project.client.name)])
+    contents.append([_text(study.project.report.title), _text(study.project.client.name)])
     contents["A1"].font = Font(bold=True, size=14)
     compared = [c.label for c in study.comparisons if c.base]
-    contents.append([_("Reporting window"), safe_cell(
+    contents.append([_("Reporting window"), _text(
         _("{period} ({n} respondents); compared with {others}").format(
             period=study.window.label, n=f"{study.results.base:,}", others=_(" and ").join(compared))
         if compared else _("{period} ({n} respondents)").format(period=study.window.label,
@@ -257,7 +265,7 @@ def build_workbook(study: Study) -> bytes:
         link = contents.cell(row=contents.max_row + 1, column=1, value=name)
         link.hyperlink = "#'{}'!A1".format(name.replace("'", "''"))
         link.font = Font(color=brand, underline="single")
-        contents.cell(row=link.row, column=2, value=safe_cell(description))
+        contents.cell(row=link.row, column=2, value=_text(description))
     contents.column_dimensions["A"].width = 28
     contents.column_dimensions["B"].width = 90
     contents.freeze_panes = "A4"
@@ -266,7 +274,7 @@ def build_workbook(study: Study) -> bytes:
     for cell in defs[1]:
         cell.font, cell.fill = head_font, head_fill
     for spec in study.results.kpis:
-        defs.append([safe_cell(spec.label), safe_cell(definition(spec))])
+        defs.append([_text(spec.label), _text(definition(spec))])
     rules = study.results.rules
     defs.append([_("Intervals"), _("95%: Wald (NPS, CES index), Wilson (percentages), t (means); effective n when "
                                    "weighted.")])
