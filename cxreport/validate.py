@@ -657,7 +657,7 @@ def prepare(project: Project, table: Table) -> SurveyData:
                                         _named_values(project, name))
         key = f"columns.segments.{name}"
         report.cautions.extend(_merge_lines(column, key, merges))
-        _check_group_count(project, table.name, key, column, codes, labels, report)
+        _check_group_count(project, table.name, key, column, codes, labels, report, name)
         segments.append(Grouping(name, column, codes, labels))
 
     multi = []
@@ -699,22 +699,35 @@ def _named_values(project: Project, segment: str) -> list[str]:
     return names
 
 
+#: A segment is refused as sparse only from this many groups on (a pilot's three regions, two of
+#: them small, are not an id mapped as a segment).
+SPARSE_MIN_GROUPS = 20
+
+
 def _check_group_count(project: Project, file: str, key: str, column: str, codes: np.ndarray, labels: list[str],
-                       report: ValidationReport) -> None:
-    """A segment with more groups than ``bases.max_groups`` is an error (an id mapped as a
-    segment); one most of whose groups fall under ``bases.suppress_below`` is a warning."""
+                       report: ValidationReport, name: str = "") -> None:
+    """A segment of :data:`SPARSE_MIN_GROUPS` or more groups, most of which fall under
+    ``bases.suppress_below``, is refused (an id or free-text column mapped as a segment by
+    mistake) unless ``bases.sparse_segments`` names it; one with more groups than
+    ``bases.max_groups`` is a warning (long tables, many ``--per`` reports)."""
     real = [i for i, label in enumerate(labels) if label != NOT_STATED]
-    limit = project.bases.max_groups
-    if len(real) > limit:
-        raise DataError(f"{file}: column '{column}' ({key}) has {len(real):,} different values, more than "
-                        f"bases.max_groups ({limit}); is it an id or free-text column mapped as a segment by "
-                        "mistake? Remove it from columns.segments, or raise bases.max_groups")
     if not real:
         return
+    limit = project.bases.max_groups
     below = project.bases.suppress_below
-    sizes = np.bincount(codes, minlength=len(labels))[real]
+    sizes = np.bincount(codes[codes >= 0], minlength=len(labels))[real]
     small = int((sizes < below).sum())
-    if small * 2 > len(real):
+    allowed = name in project.bases.sparse_segments
+    if small * 2 > len(real) and len(real) >= SPARSE_MIN_GROUPS and not allowed:
+        raise DataError(f"{file}: column '{column}' ({key}) has {len(real):,} different values and {small:,} of them "
+                        f"have fewer than bases.suppress_below ({below}) respondents, so most could never be shown; "
+                        "is it an id or free-text column mapped as a segment by mistake? Remove it from "
+                        f"columns.segments, or list '{name}' in bases.sparse_segments to keep it")
+    if len(real) > limit:
+        report.cautions.append(
+            f"column '{column}' ({key}) has {len(real):,} groups, more than bases.max_groups ({limit}): its tables and "
+            "charts will be long, and a --per build makes a report for each")
+    elif small * 2 > len(real):
         report.cautions.append(
             f"column '{column}' ({key}): most of its groups cannot be shown: {small} of {len(real)} have fewer than "
             f"bases.suppress_below ({below}) respondents in the whole file (fewer still in one period)")

@@ -328,14 +328,15 @@ def id_segment_project(tmp_path, n=250, **overrides):
     return write_project(tmp_path, csv_text(rows), columns={"segments": {"Region": None, "Customer": "region"}}, **overrides)
 
 
-def test_a_segment_with_too_many_groups_is_refused(tmp_path):
+def test_a_segment_of_ids_is_refused(tmp_path):
+    """An id mapped as a segment: 250 groups of one respondent each, none of which could be shown."""
     project = id_segment_project(tmp_path)
     line = error_line(invoke(["validate", project]))
     assert "columns.segments.Customer" in line and "'region'" in line and "250" in line
-    assert "bases.max_groups" in line and "id" in line
+    assert "bases.suppress_below" in line and "id" in line and "bases.sparse_segments" in line
 
 
-def test_a_per_build_with_too_many_groups_is_refused(tmp_path):
+def test_a_per_build_on_a_segment_of_ids_is_refused(tmp_path):
     project = id_segment_project(tmp_path)
     out = tmp_path / "out"
     line = error_line(invoke(["build", project, "--per", "Customer", "-o", out, "--format", "html", "-j", "1"]))
@@ -343,14 +344,25 @@ def test_a_per_build_with_too_many_groups_is_refused(tmp_path):
     assert not out.exists() or not any(out.iterdir())
 
 
-def test_max_groups_can_be_raised(tmp_path):
-    project = id_segment_project(tmp_path, bases={"max_groups": 300})
+def test_a_sparse_segment_the_project_allows_is_kept_with_a_warning(tmp_path):
+    project = id_segment_project(tmp_path, bases={"sparse_segments": ["Customer"]})
     result = invoke(["validate", project])
     assert result.exit_code == 0, result.stderr
-    assert any("most of its groups" in w and "columns.segments.Customer" in w for w in warning_lines(result))
+    assert any("more than bases.max_groups (200)" in w and "columns.segments.Customer" in w
+               for w in warning_lines(result))
 
 
-def test_mostly_suppressed_segment_is_a_warning(tmp_path):
+def test_many_well_filled_groups_are_a_warning_not_an_error(tmp_path):
+    """250 branches of 6 respondents each with suppress_below 5: every group can be shown."""
+    rows = [[f"R{i:05d}", "2026-02-01", f"Branch {i % 250:03d}", i % 11, 1 + i % 5, ""] for i in range(1500)]
+    project = write_project(tmp_path, csv_text(rows))
+    result = invoke(["validate", project])
+    assert result.exit_code == 0, result.stderr
+    assert any("250 groups, more than bases.max_groups (200)" in w for w in warning_lines(result))
+
+
+def test_a_small_segment_with_small_groups_is_a_warning(tmp_path):
+    """Ten groups (fewer than 20), all under the base: kept, with a warning."""
     rows = [[f"R{i:04d}", "2026-02-01", f"Branch {i % 10}", i % 11, 1 + i % 5, ""] for i in range(60)]
     project = write_project(tmp_path, csv_text(rows), bases={"suppress_below": 10, "flag_below": 10})
     result = invoke(["validate", project])

@@ -330,8 +330,8 @@ survey_case("csv-dates-all-ambiguous",
             r"responses\.csv: column 'response_date' \(columns\.date\): every date reads both day first and month "
             r"first \(row 3 '05/01/2026'\); set columns\.dayfirst")
 survey_case("csv-segment-is-an-id", HEADER + "".join(f"R{i},2026-01-05,C-{i:05d},9,4,x\n" for i in range(250)),
-            r"responses\.csv: column 'region' \(columns\.segments\.Region\) has 250 different values, more than "
-            r"bases\.max_groups \(200\)")
+            r"responses\.csv: column 'region' \(columns\.segments\.Region\) has 250 different values and 250 of "
+            r"them have fewer than bases\.suppress_below")
 survey_case("csv-cut-off-mid-row", HEADER + GOOD_ROW + "R2,2026-01-06,No",
             r"responses\.csv: row 3 has 3 of the 6 fields and the file ends there")
 project_case("project-unknown-time-zone", r"periods\.timezone: unknown time zone 'Europe/Londn'.*Europe/London",

@@ -495,11 +495,14 @@ class Bases(Model):
     flag_below: int = Field(50, ge=1, description="Figures on fewer respondents are shown but marked as a small base.")
     max_groups: int = Field(
         200, ge=2,
-        description="Most groups a segment may have (blank answers, 'Not stated', not counted). A segment with more "
-                    "is an error: it is usually an id or free-text column mapped as a segment by mistake, and would "
-                    "make a table, a chart and a --per report for every value. Raise it for a segment that really has "
-                    "more units. A segment most of whose groups have fewer respondents than suppress_below is "
-                    "reported as a warning.")
+        description="Groups a segment may have before a warning (blank answers, 'Not stated', not counted): its "
+                    "tables and charts get long, and a --per build makes a report for each. A segment of 20 or more "
+                    "groups most of which have fewer respondents than suppress_below is refused, whatever its size: "
+                    "it is usually an id or free-text column mapped as a segment by mistake (see sparse_segments).")
+    sparse_segments: list[str] = Field(
+        default_factory=list,
+        description="Segments allowed to have most of their groups under suppress_below (e.g. a long list of "
+                    "touchpoints in a small study); they are kept, with a warning, instead of refused.")
 
     @model_validator(mode="after")
     def _order(self) -> Bases:
