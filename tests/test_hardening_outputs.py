@@ -487,3 +487,18 @@ def test_per_unit_build_with_crafted_labels_gives_a_safe_unique_file_per_unit(tm
         assert (out / f).is_file(), f
     written = {p.name for p in out.iterdir()}
     assert written == set(files) | {"report.html", "report-index.html", "manifest.json"}
+
+
+def test_the_line_is_named_even_when_jinja_runs_out_of_memory_rewriting_the_traceback(tmp_path, monkeypatch):
+    """Past the memory limit, Jinja's own traceback rewriting can fail with MemoryError: the
+    template's line is then read from the compiled frames of the exception it was handling."""
+    import jinja2.debug
+
+    def out_of_memory(source=None):
+        raise MemoryError()
+
+    monkeypatch.setattr(jinja2.debug, "rewrite_traceback_stack", out_of_memory)
+    project = hostile_project(tmp_path / "p", "<p>two</p>\n{{ 1 // 0 }}")
+    result = invoke("build", project, "-o", tmp_path / "out", "--format", "html")
+    line = one_error_line(result, "templates/client_report.html", "MB of memory")
+    assert "line 3" in line, line

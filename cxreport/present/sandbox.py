@@ -661,16 +661,34 @@ def describe_template_error(exc: BaseException, where: Callable[[str], str | Non
 
 
 def _traceback_place(exc: BaseException, where: Callable[[str], str | None]) -> str | None:
-    """The innermost template frame of the (Jinja-rewritten) traceback."""
-    place = None
-    tb = exc.__traceback__
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        label = where(filename)
-        if label is not None:
-            place = f"{label}, line {tb.tb_lineno}"
-        tb = tb.tb_next
-    return place
+    """The innermost template frame of the (Jinja-rewritten) traceback.
+
+    When Jinja could not rewrite it (out of memory while doing so: the ``MemoryError`` then
+    comes from Jinja's own code), the exception it was handling still holds the compiled
+    template's frames, whose lines are mapped back to the template's.
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        place = None
+        tb = exc.__traceback__
+        while tb is not None:
+            frame = tb.tb_frame
+            label = where(frame.f_code.co_filename)
+            if label is not None:
+                template = frame.f_globals.get("__jinja_template__")
+                line = tb.tb_lineno
+                if template is not None:            # a compiled frame, not a rewritten one
+                    try:
+                        line = template.get_corresponding_lineno(line)
+                    except Exception:                # pragma: no cover - defensive
+                        pass
+                place = f"{label}, line {line}"
+            tb = tb.tb_next
+        if place is not None:
+            return place
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def _message(exc: BaseException) -> str:
