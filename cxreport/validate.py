@@ -11,9 +11,11 @@ point on the item's scale is invalid — and records what happened to every colu
 from __future__ import annotations
 
 import dataclasses
+import functools
+import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -366,10 +368,72 @@ def _scale_hint(spec: ItemSpec, key: str, answers: np.ndarray) -> str:
 
 
 def _code_order(code: str) -> tuple:
+    """Codes in numeric order (2 before 10), then other codes in natural order (A2 before A10)."""
     try:
         return (0, float(code), code)
     except ValueError:
-        return (1, 0.0, code)
+        return (1, 0.0, natural_key(code))
+
+
+_DIGITS = re.compile(r"(\d+)")
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+
+
+#: Place names pypinyin's general dictionary reads otherwise (朝阳 as zhāoyáng, "morning sun"):
+#: group labels are mostly stores, districts and cities.
+_PLACE_READINGS = {"朝阳": [["cháo"], ["yáng"]], "单县": [["shàn"], ["xiàn"]]}
+
+
+@functools.lru_cache(maxsize=1)
+def _pinyin():
+    """pypinyin's phrase-aware reading (重庆 chong qing, 厦门 xia men), or None without it."""
+    try:
+        from pypinyin import Style, lazy_pinyin, load_phrases_dict
+    except ImportError:          # pragma: no cover - a dependency; without it Chinese sorts by code point
+        return None
+    load_phrases_dict(_PLACE_READINGS)
+    return lambda text: lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True)
+
+
+def _plain(text: str) -> str:
+    """Letters as compared first: accents off, any case (É as e)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def _words(text: str) -> tuple[str, str]:
+    """(letters, tones) of a run of text without digits: Chinese characters by their pinyin
+    (tones apart, so 华北 hua bei comes before 华东 hua dong), other letters without accents."""
+    reading = _pinyin() if _HAN.search(text) else None
+    if reading is None:
+        return _plain(text), ""
+    letters, tones = [], []
+    for syllable in reading(text):
+        if _HAN.search(syllable):                  # no reading known: keep the character
+            letters.append(syllable), tones.append("")
+        elif syllable[-1:].isdigit() and syllable[:-1].isascii():
+            letters.append(syllable[:-1]), tones.append(syllable[-1])
+        else:
+            letters.append(_plain(syllable)), tones.append("")
+    return " ".join(letters), "".join(tones)
+
+
+@functools.lru_cache(maxsize=4096)
+def natural_key(text: str) -> tuple:
+    """The sort key of a group's label in natural order, as a reader looks a name up: numbers
+    by value ('Store 2' before 'Store 10'), letters regardless of case and accents ('Émile'
+    with the Es), Chinese by pinyin (北京 bei jing before 上海 shang hai, 重庆 as chong qing),
+    which is the order of a Chinese index or directory; ties by accents and tones, then the
+    text itself, so the order is total and stable."""
+    primary, secondary = [], []
+    for i, part in enumerate(_DIGITS.split(text)):
+        if i % 2:
+            primary.append((0, int(part), ""))
+        elif part:
+            letters, tones = _words(part)
+            primary.append((1, 0, letters))
+            secondary.append(tones)
+    return (tuple(primary), tuple(secondary), unicodedata.normalize("NFC", text).casefold(), text)
 
 
 def group_key(text: str) -> str:
@@ -405,10 +469,14 @@ class Merge:
     spellings: list[tuple[str, int]]          # (spelling, rows), most rows first
 
 
-def _groups(series: pd.Series, value_labels: dict[str, str] | None = None, preferred: Iterable[str] = ()
-            ) -> tuple[np.ndarray, list[str], list[Merge]]:
-    """Category code per row; blanks grouped as "Not stated" (last). Values with a value label
-    show the label and come first, in the order of their codes; other values follow, sorted.
+def _groups(series: pd.Series, value_labels: dict[str, str] | None = None, preferred: Iterable[str] = (),
+            listed: Sequence[tuple[Sequence[str], bool]] = ()) -> tuple[np.ndarray, list[str], list[Merge]]:
+    """Category code per row; blanks grouped as "Not stated" (last). Groups in a natural order:
+    first as the project file lists them (``listed``: the first list that applies, a
+    ``(names, partial)`` pair — journey stages apply even when they name only some groups, a
+    per-segment target list only when it names every group); then values with a value label,
+    in the order of their codes; then the other values in natural order (:func:`natural_key`:
+    numbers by value, letters regardless of case and accents, Chinese by pinyin).
 
     Values that differ only in case, spacing, invisible characters or compatibility forms
     (:func:`group_key`) are one group, shown in the spelling the project file gives it
@@ -447,9 +515,16 @@ def _groups(series: pd.Series, value_labels: dict[str, str] | None = None, prefe
         display[key] = named.get(key) or _tidy(ranked[0][0]) or ranked[0][0]
         if len(ranked) > 1:
             merges.append(Merge(display[key], ranked))
-    first = sorted((k for k in display if k in labelled), key=lambda k: labelled[k])
-    rest = sorted((k for k in display if k not in labelled), key=lambda k: (display[k].casefold(), display[k]))
-    keys = first + rest
+    order: dict[str, int] = {}
+    for names, partial in listed:
+        named_keys = list(dict.fromkeys(k for k in (group_key(n) for n in names) if k in display))
+        if named_keys and (partial or set(named_keys) == set(display)):
+            order = {k: i for i, k in enumerate(named_keys)}
+            break
+    in_file = sorted((k for k in display if k in order), key=lambda k: order[k])
+    first = sorted((k for k in display if k in labelled and k not in order), key=lambda k: labelled[k])
+    rest = sorted((k for k in display if k not in labelled and k not in order), key=lambda k: natural_key(display[k]))
+    keys = in_file + first + rest
     labels = [display[k] for k in keys]
     if not_stated_key in key_of or (raw_codes < 0).any():
         keys.append(not_stated_key)
@@ -654,7 +729,7 @@ def prepare(project: Project, table: Table) -> SurveyData:
         if missing.any():
             series = series.where(~missing, "")      # declared missing: "Not stated"
         codes, labels, merges = _groups(series.iloc[index], table.value_labels.get(column),
-                                        _named_values(project, name))
+                                        _named_values(project, name), _listed_orders(project, name))
         key = f"columns.segments.{name}"
         report.cautions.extend(_merge_lines(column, key, merges))
         _check_group_count(project, table.name, key, column, codes, labels, report, name)
@@ -697,6 +772,27 @@ def _named_values(project: Project, segment: str) -> list[str]:
         if journey.touchpoint == segment:
             names += list(journey.targets)
     return names
+
+
+def _listed_orders(project: Project, segment: str) -> list[tuple[list[str], bool]]:
+    """The lists of ``segment``'s values the project file gives, in its order, each with
+    whether it orders the groups when it names only some: ``columns.segment_order`` does (and
+    comes first); journey stages do (the journey's
+    order; other stages follow); a per-segment target list (``targets.<kpi>.segments``,
+    ``journey.targets``) orders them only when it names every group."""
+    out: list[tuple[list[str], bool]] = []
+    if project.columns.segment_order.get(segment):
+        out.append((list(project.columns.segment_order[segment]), True))
+    journey = project.journey
+    if journey is not None and journey.stage == segment and journey.stages:
+        out.append((list(journey.stages), True))
+    targets = project.targets
+    for target in [targets.nps, targets.csat, targets.ces, *targets.attributes.values()]:
+        if target is not None and target.segments.get(segment):
+            out.append((list(target.segments[segment]), False))
+    if journey is not None and journey.touchpoint == segment and journey.targets:
+        out.append((list(journey.targets), False))
+    return out
 
 
 #: A segment is refused as sparse only from this many groups on (a pilot's three regions, two of

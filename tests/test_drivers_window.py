@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cxreport.scoring.kpis import round_half_away
 from cxreport.scoring.drivers import (DriverError, listwise_correlations, pairwise_corr, pairwise_correlations,
                                       relative_weights, relative_weights_from_corr, repair_corr, shapley,
                                       shapley_from_corr)
@@ -329,5 +330,5 @@ def test_the_caption_states_the_base_and_the_handling_of_missing_answers(survey)
     pairwise = _drivers(project, data, missing="pairwise", results=results, scope=_scope(), window_base=data.n)
     b = pairwise.overall
     text = caption(pairwise)
-    assert f"between {b.n:,} and {b.pair_max:,} respondents a pair, median {round(b.pair_median):,}, " \
+    assert f"between {b.n:,} and {b.pair_max:,} respondents a pair, median {round_half_away(b.pair_median):,.0f}, " \
            f"of {data.n:,} in 2026 Q1." in text

@@ -143,8 +143,8 @@ def test_the_mover_is_the_unit_whose_nps_jumped(findings):
     movers = [f for f in findings.items if f.kind == "mover"]
     assert movers, [f.text for f in findings.items]
     jump = movers[0]
-    assert jump.text.startswith("Bayside (branch) improved most on 2026 Q2: NPS ")
-    assert "in 2026 Q3" in jump.text and "on 2026 Q2" in jump.text
+    assert jump.text.startswith("Bayside (branch) improved most since 2026 Q2: NPS ")
+    assert "in 2026 Q3" in jump.text and "since 2026 Q2" in jump.text
     assert jump.tone == "positive" and jump.significant
     assert not any(f.text.startswith("Dock") for f in movers)      # it improved, but by less
 

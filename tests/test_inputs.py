@@ -557,7 +557,7 @@ def test_gb18030_project_with_chinese_labels(tmp_path):
                                     "bases": {"suppress_below": 1, "flag_below": 2}},
                    {"zh.csv": csv_bytes(ZH_ROWS, "gb18030")})
     study = run(path)
-    assert [g.label for g in study.results.segments[0].groups] == ["上海店", "北京店"]
+    assert [g.label for g in study.results.segments[0].groups] == ["北京店", "上海店"]     # by pinyin: bei, shang
     assert study.data.comments["text"].tolist() == ["服务很好", "排队太久", "𠀀字也能读"]
 
 

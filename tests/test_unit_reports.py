@@ -260,6 +260,7 @@ def test_not_stated_is_not_a_peer(tmp_path):
 def test_unit_context_wording_follows_the_tests(study):
     from types import SimpleNamespace
 
+    from cxreport.present.formatting import shown_difference
     from cxreport.present.unit import ordinal, rank_text, unit_context
 
     assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 103, 111)] == \
@@ -276,7 +277,11 @@ def test_unit_context_wording_follows_the_tests(study):
         nps = ctx["rows"][0]
         fig = r.figures["nps"]
         assert nps["own"]["value"] == pytest.approx(fig.own.headline.value)
-        assert nps["vs_network"]["value"] == pytest.approx(fig.own.headline.value - fig.network.headline.value)
+        # The difference printed beside the two figures is the difference of the figures as shown
+        # (issue 13: "−0.8 pts" for 75% → 74%); the exact one is kept beside it.
+        assert nps["vs_network"]["value"] == shown_difference(fig.own.headline.value, fig.network.headline.value,
+                                                              "points")
+        assert nps["vs_network"]["exact"] == pytest.approx(fig.own.headline.value - fig.network.headline.value)
         assert nps["vs_network"]["mark"] == fig.vs_network.mark
         assert nps["vs_parent"]["mark"] == fig.vs_parent.mark
         assert nps["rank"] == rank_text(fig.rank, fig.peers)

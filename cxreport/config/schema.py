@@ -115,6 +115,20 @@ ProjectFolder = Annotated[Path, AfterValidator(_project_folder)]
 LogoFile = Annotated[Path, AfterValidator(_logo_file)]
 
 
+def _deck_template_file(value: Any, info: ValidationInfo) -> Path:
+    path = resolve_in_project(value, info.context, what="deck template")
+    if path.suffix.lower() != ".pptx":
+        raise ValueError(f"{path.name}: the deck template must be a PowerPoint .pptx file")
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path.name}: not a valid PowerPoint .pptx file")
+    return path
+
+
+DeckTemplateFile = Annotated[Path, AfterValidator(_deck_template_file)]
+
+
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -125,6 +139,14 @@ class Model(BaseModel):
 class Client(Model):
     name: str = Field(min_length=1, description="Client name, shown on the cover and in the running header.")
     logo: LogoFile | None = Field(None, description="Logo image (PNG, JPEG or SVG), relative to the project file.")
+    industry: str | None = Field(
+        None, min_length=1, max_length=60,
+        description="The client's industry as the standards library names it (e.g. banks, retail; "
+                    "`cxreport standards list`): a published benchmark from another industry is then labelled so.")
+    country: str | None = Field(
+        None, min_length=1, max_length=60,
+        description="The client's country as the standards library writes it (e.g. UK, US, CN): a published "
+                    "benchmark from another country is then labelled so.")
 
 
 class Brand(Model):
@@ -311,6 +333,11 @@ class Columns(Model):
     segments: dict[str, str] = Field(
         default_factory=dict,
         description="Segment columns for breakdowns: report name → column (or a list of column names).")
+    segment_order: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="The order of a segment's groups where the natural order (numbers by value, letters "
+                    "alphabetically, Chinese by pinyin) is not the meaningful one, such as tiers or age bands: "
+                    "segment name → its values in order. Groups it does not name follow in natural order.")
     multi_punch: dict[str, MultiPunch] = Field(
         default_factory=dict,
         description="Multi-punch (tick all that apply) questions: name → {column, codes, …} (or just the column). "
@@ -545,6 +572,13 @@ class Narrative(Model):
                     "narrative; a unit without a file gets generated text only.")
 
 
+class Deck(Model):
+    template: DeckTemplateFile | None = Field(
+        None,
+        description="A client PowerPoint template (.pptx, relative to the project file) whose slide layouts, "
+                    "theme colours and fonts the deck uses (its own slides are dropped). See docs/outputs.md.")
+
+
 class Report(Model):
     title: str = Field("Customer Experience Report", description="Report title.")
     subtitle: str | None = Field(None, description="Subtitle on the cover.")
@@ -581,6 +615,7 @@ class Report(Model):
         description="Installed theme whose templates and CSS replace the built-in ones (a Python package "
                     "registering a `cxreport.themes` entry point; `cxreport themes list` shows them). "
                     "See docs/themes.md.")
+    deck: Deck = Field(default_factory=Deck, description="The PowerPoint deck (`--format pptx`): an optional client template.")
     templates: ProjectFolder | None = Field(
         None,
         description="Folder of the project's own templates, which replace built-in and theme templates of the "
@@ -930,6 +965,10 @@ class Project(Model):
         problems: list[tuple[tuple[str, ...], str]] = self._scale_problems()
         attrs = list(self.columns.attributes)
         segs = list(self.columns.segments) + [n for n, m in self.columns.multi_punch.items() if m.segment]
+        for name in self.columns.segment_order:
+            if name not in self.columns.segments:
+                problems.append((("columns", "segment_order", name), f"no segment '{name}' in columns.segments"
+                                 + did_you_mean(name, list(self.columns.segments))))
         for name in self.columns.multi_punch:
             if name in self.columns.segments:
                 problems.append((("columns", "multi_punch", name), "a segment of the same name is in columns.segments"))

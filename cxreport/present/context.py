@@ -18,7 +18,7 @@ from cxreport.i18n import N_, _
 from cxreport.pipeline import Study
 from cxreport.present import charts
 from cxreport.present.findings import key_findings
-from cxreport.present.formatting import figure, num
+from cxreport.present.formatting import display_unit, figure, num, shown_difference
 from cxreport.present.narrative import load_narrative
 from cxreport.scoring.kpis import Estimate, ItemResult
 from cxreport.scoring.survey import Breakdown, GroupResult
@@ -52,19 +52,24 @@ def status_dict(status: TargetStatus | None, unit: str) -> dict | None:
     status in a report against the one rule."""
     if status is None:
         return None
-    return {"target": status.target, "gap": status.gap, "status": status.status, "value": status.value,
+    # The gap printed beside the target is the shown figure minus the target as printed.
+    gap = status.gap if status.value is None else shown_difference(status.value, status.target, unit)
+    return {"target": status.target, "gap": gap, "status": status.status, "value": status.value,
             "label": _(STATUS_LABEL[status.status]), "unit": unit, "tolerance": status.tolerance}
 
 
-def _change_dict(comparison, key: str) -> dict | None:
+def _change_dict(comparison, key: str, now: Estimate) -> dict | None:
     """The window against one comparison period, for a scorecard: the other figure, the
-    difference and its mark (None when the other period has no figure to test)."""
+    difference as printed (the window's figure as shown minus the other's as shown, so
+    "74% vs 75%" is "−1 pts"), its mark from the test on the exact figures (``exact``: the
+    difference tested) — None when the other period has no figure to test."""
     if comparison is None or key not in comparison.overall:
         return None
     other = comparison.overall[key]
     change = comparison.changes.get(key)
+    diff = shown_difference(now.value, other.headline.value, now.unit) if change else None
     return {"label": comparison.label, "kind": comparison.kind, "other": est_cell(other.headline),
-            "diff": change.test.diff if change else None, "mark": change.mark if change else 0,
+            "diff": diff, "exact": change.test.diff if change else None, "mark": change.mark if change else 0,
             "p": change.test.p_value if change else None}
 
 
@@ -81,7 +86,7 @@ def _kpi_row(result: ItemResult, status: TargetStatus | None, comparisons: list 
         "mean": est_cell(result.mean),
         "status": status_dict(status, est.unit),
         "unit": est.unit,
-        "changes": [c for c in (_change_dict(comp, result.spec.key) for comp in comparisons or []) if c],
+        "changes": [c for c in (_change_dict(comp, result.spec.key, est) for comp in comparisons or []) if c],
     }
 
 
@@ -126,6 +131,78 @@ def _group_row(group: GroupResult, keys: list[str], study: Study, breakdown: Bre
 def _chart_rows(breakdown: Breakdown, key: str) -> list[dict]:
     return [{"label": g.label, "value": g.items[key].headline.value, "low": g.items[key].headline.low,
              "high": g.items[key].headline.high, "base": g.items[key].headline.base} for g in breakdown.groups]
+
+
+def journey_order(study: Study, segment: str, groups: list) -> list:
+    """``groups`` (anything with a ``label``) of ``segment`` as its table lists them: the
+    touchpoint segment of a journey in journey order (stage by stage, as the journey table),
+    its other groups after; any other segment in its own order (validate's natural order)."""
+    cfg = study.project.journey
+    jmap = study.journey
+    if cfg is None or jmap is None or cfg.touchpoint != segment:
+        return list(groups)
+    position = {t.name: i for i, t in enumerate(jmap.touchpoints)}
+    ranked = sorted(enumerate(groups), key=lambda p: (position.get(p[1].label, len(position)), p[0]))
+    return [g for _i, g in ranked]
+
+
+#: The unit a standard's metric is shown in (its precision: cxreport.scoring.kpis.DISPLAY_DECIMALS).
+_METRIC_UNITS = {"nps": "points", "ces_index": "points", "csat_top2": "percent", "score_pct": "percent",
+                 "acsi": "index"}
+
+
+def _metric_unit(metric: str) -> str:
+    return _METRIC_UNITS.get(metric, "mean")
+
+
+def _display_unit(unit: str) -> str:
+    return display_unit(unit)
+
+
+def competitor_as_shown(comp):
+    """A competitor comparison with every difference as the report prints it: own minus each
+    brand, and the gap to the leader, are differences of the figures as shown (+24 and −3 are
+    27 apart, whatever the unrounded figures), so the table, its sentence and the gap chart
+    agree with the figures beside them. The marks stay those of the tests on exact figures."""
+    import dataclasses
+
+    unit = _display_unit(comp.unit)
+    own = comp.own
+    if own is None or own.value is None:
+        return comp
+    brands = []
+    replaced = {}
+    for b in comp.brands:
+        if b.own or b.diff is None or b.value is None:
+            nb = b
+        else:
+            nb = dataclasses.replace(b, diff=shown_difference(own.value, b.value, unit))
+        replaced[id(b)] = nb
+        brands.append(nb)
+    gap = comp.gap_to_leader
+    if gap is not None:
+        others = [b for b in comp.brands if not b.own and b.value is not None and b.base != "suppressed"]
+        leader = max(others, key=lambda b: b.value) if others else None
+        if leader is not None and abs((own.value - leader.value) - gap) < 1e-9:
+            gap = shown_difference(own.value, leader.value, unit)
+    best = replaced.get(id(comp.best), comp.best) if comp.best is not None else None
+    return dataclasses.replace(comp, brands=brands, own=replaced.get(id(own), own), best=best, gap_to_leader=gap)
+
+
+def _nps_rounding_note(result) -> str | None:
+    """A note under the promoters/passives/detractors table when its shares, each rounded to a
+    whole percentage as everywhere, do not subtract to the NPS as shown (50.6% − 23.4% is
+    +27, shown 51% − 23%); None when they do."""
+    from cxreport.scoring.kpis import shown_value
+
+    shares = (result.share_hi, result.share_lo, result.nps.value)
+    if any(v is None or not math.isfinite(v) for v in shares):
+        return None
+    if shown_value(result.share_hi, "percent") - shown_value(result.share_lo, "percent") == \
+            shown_value(result.nps.value, "points"):
+        return None
+    return _("The shares are rounded to whole percentages, so promoters minus detractors can differ from the NPS "
+             "by a point.")
 
 
 def _slug(text: str) -> str:
@@ -206,13 +283,15 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
                     {"label": _("Detractors (0–6)"), "count": nps_result.count_lo, "pct": nps_result.share_lo},
                 ],
                 "chart": chart_list["nps"],
+                "rounding_note": _nps_rounding_note(nps_result),
             }
 
     # Breakdowns by segment.
     segments = []
     segment_ids: set[str] = set()
     for breakdown in results.segments:
-        rows = [_group_row(g, kpi_keys, study, breakdown) for g in breakdown.groups]
+        rows = [_group_row(g, kpi_keys, study, breakdown) for g in journey_order(study, breakdown.name,
+                                                                                breakdown.groups)]
         seg_id = _unique(f"seg-{_slug(breakdown.name)}", segment_ids)
         chart = None
         if first is not None and client_charts:
@@ -223,9 +302,12 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
                 _chart_rows(breakdown, first.key), first, cs,
                 total=results.overall[first.key].headline.value if not scopes["segments"].pooled else None,
                 target=target.target if target else None, flag_below=rules.flag_below)
+        # The note on chance findings counts the comparisons this table shows: its groups × its KPIs.
+        n_tests = breakdown.tests_shown(kpi_keys)
         segments.append({"name": breakdown.name, "id": seg_id, "rows": rows,
-                         "chart": chart, "n_tests": breakdown.n_tests, "total_base": breakdown.total_base,
-                         "many_tests": breakdown.n_tests > 20, "overlapping": breakdown.overlapping})
+                         "chart": chart, "n_tests": n_tests, "total_base": breakdown.total_base,
+                         "many_tests": n_tests > 20, "overlapping": breakdown.overlapping,
+                         "base_label": _("Respondents")})
 
     # Periods: the whole history up to the window's end.
     trend = None
@@ -247,8 +329,9 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
                 trend_charts.append(charts.defer(charts.trend, f"trend-{_slug(spec.key)}", spec.label,
                                                  trend_points(per.groups, spec, study.targets), spec, cs,
                                                  target=rule.target if rule else None))
+        n_tests = per.tests_shown(kpi_keys)
         trend = {"rows": rows, "charts": trend_charts, "unit": project.periods.unit,
-                 "n_tests": per.n_tests, "many_tests": per.n_tests > 20,
+                 "n_tests": n_tests, "many_tests": n_tests > 20, "base_label": _("Respondents"),
                  "first": per.groups[0].label, "last": per.groups[-1].label}
 
     # Attributes.
@@ -273,7 +356,10 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         attributes = {"rows": attr_rows, "chart": chart}
 
     # Standards and tiers.
-    benchmarks = [{"label": b.label, "value": b.value, "unit": b.unit, "compared": b.compared, "gap": b.gap,
+    benchmarks = [{"label": b.label, "value": b.value, "unit": b.unit, "compared": b.compared,
+                   "standard_unit": _metric_unit(b.standard.metric),
+                   "gap": shown_difference(b.compared, b.standard.value, _metric_unit(b.standard.metric)),
+                   "exact_gap": b.gap,
                    "position": b.position, "conversion": b.conversion, "metric": b.standard.metric,
                    "standard_value": b.standard.value, "standard_id": b.standard.id,
                    "source": b.standard.source, "year": b.standard.period or b.standard.year,
@@ -293,8 +379,9 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
     # Competitors.
     competitors = []
     for k, comp in enumerate(study.competitors):
+        comp = competitor_as_shown(comp)
         competitors.append({
-            "label": comp.label, "unit": comp.unit if comp.unit in ("points", "percent", "mean") else "mean",
+            "label": comp.label, "unit": _display_unit(comp.unit),
             "origin": comp.origin, "brands": comp.brands, "own": comp.own, "average": comp.competitor_average,
             "best": comp.best, "rank": comp.rank, "n_brands": sum(1 for b in comp.brands if b.value is not None),
             "gap": comp.gap_to_leader, "leads": comp.leads, "notes": comp.notes,
@@ -335,7 +422,10 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
 
     journey = None
     if study.journey is not None:
-        journey = {"map": study.journey, "chart": charts.defer(charts.journey, "journey", study.journey, cs)}
+        journey = {"map": study.journey, "chart": charts.defer(charts.journey, "journey", study.journey, cs),
+                   # The journey's base is the touchpoint's answers to its KPI (a segment table's base
+                   # counts every respondent of the group), and its column says so.
+                   "base_label": _("Answers")}
 
     priorities = None
     if study.priorities:
@@ -388,6 +478,11 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         "unit": _unit_context(study),
         "narrative": narrative,
         "scorecard": scorecard,
+        # Why the scorecard's bases (answers to each KPI) differ from the respondents counted by
+        # the segment and trend tables, printed under the scorecard.
+        "scorecard_base_note": _("Base: the respondents who answered each question, of {n} respondents in "
+                                 "{period}.").format(n=num(results.base), period=study.window.label)
+        if scorecard else None,
         "kpi_specs": [{"key": s.key, "label": s.label, "unit": s.headline_unit} for s in table_specs],
         "totals": {s.key: est_cell(results.overall[s.key].headline) for s in table_specs},
         "nps": nps_block,
@@ -475,7 +570,7 @@ def sources_sentence(study: Study) -> str | None:
         for f in entry.figures:
             if f.headline:
                 continue
-            details = [f.source] + ([f.period] if f.period else []) + (
+            details = [f.source] + ([f.period] if f.period and f.period not in f.source else []) + (
                 [_("n = {n}").format(n=num(f.base))] if f.base else [])
             others.append(_("{value} ({details})").format(value=figure(f.value, entry.unit),
                                                           details=_(", ").join(details)))

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator
 
 from cxreport.i18n import _
-from cxreport.present.formatting import figure, gap, half_width, num
+from cxreport.present.formatting import DECIMALS, display_unit, figure, gap, half_width, num, round_half_away, shown_difference
 from cxreport.scoring.kpis import ItemResult, ItemSpec, compare
 from cxreport.validate import NOT_STATED
 
@@ -111,12 +111,24 @@ def _value_phrase(result: ItemResult) -> str:
 
 
 def _points(diff: float, unit: str) -> str:
+    """The size of a difference in words, at the unit's precision and with the one rounding
+    (:func:`cxreport.present.formatting.round_half_away`): '3 points', '1 percentage point',
+    '0.18'. A difference that rounds to nothing is 'less than 1 point' (never '0 points').
+    Beside two printed figures, pass their :func:`shown_difference`."""
+    decimals = DECIMALS.get(unit, 1)
+    size = round_half_away(abs(diff), decimals)
+    if size == 0:
+        # Translators: a difference smaller than the figures show, e.g. "less than 1 point".
+        return _("less than {n}").format(n=_size_words(10.0 ** -decimals, unit, decimals))
+    return _size_words(size, unit, decimals)
+
+
+def _size_words(size: float, unit: str, decimals: int) -> str:
     if unit == "percent":
-        return _("{n} percentage points").format(n=num(abs(diff), 1))
-    if unit == "points":
-        n = round(abs(diff))
-        return _("1 point") if n == 1 else _("{n} points").format(n=num(n))
-    return num(abs(diff), 2)
+        return _("1 percentage point") if size == 1 else _("{n} percentage points").format(n=num(size, decimals))
+    if unit in ("points", "index"):
+        return _("1 point") if size == 1 else _("{n} points").format(n=num(size, decimals))
+    return num(size, decimals)
 
 
 def _ordinal(n: int) -> str:
@@ -185,7 +197,9 @@ def target_findings(study: Study) -> list[Finding]:
             if i == 0:
                 out.append(Finding(_("{kpi} is {value} in {period}.").format(**args), kind))
             continue
-        args.update(target=figure(status.target, est.unit), diff=_points(status.gap, est.unit))
+        # The gap in words is the figure as shown minus the target as shown.
+        args.update(target=figure(status.target, est.unit),
+                    diff=_points(shown_difference(status.value, status.target, est.unit), est.unit))
         if status.status == "green" and abs(status.gap) < 1e-9:
             sentence, tone = _("{kpi} is {value} in {period}, on target ({target})").format(**args), "positive"
         elif status.status == "green":
@@ -230,7 +244,7 @@ def change_findings(study: Study) -> tuple[list[Finding], list[_Stable]]:
             unit = now.headline.unit
             args = dict(kpi=spec.label, period=period, prev=_comparison_ref(comp),
                         now=figure(now.headline.value, unit), before=figure(before.headline.value, unit),
-                        diff=_points(change.test.diff, unit))
+                        diff=_points(shown_difference(now.headline.value, before.headline.value, unit), unit))
             size = _size(change.test.diff, _span(spec))
             if change.mark > 0:
                 out.append(Finding(_("{kpi} rose significantly in {period} to {now}, up {diff} on {prev} ({before}).")
@@ -309,13 +323,19 @@ def segment_findings(study: Study, limit: int = 2) -> list[Finding]:
         chosen.append(members)
         result = group.items[key]
         unit = result.headline.unit
+        # The rest of the sample's figure is printed beside the group's, and the gap in words is
+        # the difference of the two as shown (−24 and +35: 59 points), so the sentence adds up.
+        value = result.headline.value
+        rest = value - change.test.diff
         args = dict(kpi=result.spec.label, group=group.label, segment=breakdown.name.lower(), period=period,
-                    value=figure(result.headline.value, unit), diff=_points(change.test.diff, unit))
+                    value=figure(value, unit), rest=figure(rest, unit),
+                    diff=_points(shown_difference(value, rest, unit), unit))
         if change.mark > 0:
             text = _("{group} ({segment}) stands out in {period} with {kpi} {value}, {diff} above the rest of the "
-                     "sample.")
+                     "sample ({rest}).")
         else:
-            text = _("{group} ({segment}) lags in {period} with {kpi} {value}, {diff} below the rest of the sample.")
+            text = _("{group} ({segment}) lags in {period} with {kpi} {value}, {diff} below the rest of the sample "
+                     "({rest}).")
         out.append(Finding(text.format(**args), "segment", "positive" if change.mark > 0 else "negative", size, True))
     return out
 
@@ -335,6 +355,12 @@ def unit_segments(study: Study) -> list[str]:
         groups = {s.name: len(set(s.codes[s.codes >= 0].tolist())) for s in study.view.full.segments}
         names = [n for n in names if n not in own and groups.get(n, 0) >= 2]
     return names
+
+
+def _mover_diff(u, key: str) -> float:
+    """A unit's change as printed: its figure now as shown minus its figure before as shown."""
+    now, before = u.now[key].headline, u.before[key].headline
+    return shown_difference(now.value, before.value, now.unit)
 
 
 def mover_findings(study: Study, kinds: tuple[str, ...] = ("previous", "year_ago")) -> list[Finding]:
@@ -376,21 +402,22 @@ def mover_findings(study: Study, kinds: tuple[str, ...] = ("previous", "year_ago
             picks = [m for m in movers if m[2].mark == direction]
             if not picks:
                 continue
-            seg_name, u, change = max(picks, key=lambda m: abs(m[2].test.diff))
+            # The largest change as printed (then exact), as the review's movers tables rank them.
+            seg_name, u, change = max(picks, key=lambda m: (abs(_mover_diff(m[1], key)), abs(m[2].test.diff)))
             if (seg_name, u.label, direction) in named:
                 continue
             named.add((seg_name, u.label, direction))
             unit = u.now[key].headline.unit
             args = dict(unit=u.label, segment=seg_name.lower(), kpi=spec.label, period=period,
                         prev=_comparison_ref(comp), now=figure(u.now[key].headline.value, unit),
-                        before=figure(u.before[key].headline.value, unit), diff=_points(change.test.diff, unit))
+                        before=figure(u.before[key].headline.value, unit), diff=_points(_mover_diff(u, key), unit))
             # "most" against one comparison: a unit that improved most on the year may not be the
-            # one that improved most on the quarter, so the sentence names which.
+            # one that improved most since the last quarter, so the sentence names which.
             if direction > 0:
-                text = _("{unit} ({segment}) improved most on {prev}: {kpi} {now} in {period}, up {diff} "
+                text = _("{unit} ({segment}) improved most since {prev}: {kpi} {now} in {period}, up {diff} "
                          "({before} in {prev}).")
             else:
-                text = _("{unit} ({segment}) declined most on {prev}: {kpi} {now} in {period}, down {diff} "
+                text = _("{unit} ({segment}) declined most since {prev}: {kpi} {now} in {period}, down {diff} "
                          "({before} in {prev}).")
             out.append(Finding(text.format(**args), "mover", "positive" if direction > 0 else "negative",
                                _size(change.test.diff, span), True))
@@ -436,7 +463,7 @@ def competitor_findings(competitors: list, study: Study | None = None) -> list[F
         if not others or comp.metric in seen:
             continue
         seen.add(comp.metric)
-        unit = comp.unit if comp.unit in ("points", "percent", "mean") else "mean"
+        unit = display_unit(comp.unit)
         period = getattr(comp, "period", "") or ""
         if comp.origin == "survey":
             where = (_("in the competitor survey ({period})").format(period=period) if period
@@ -503,8 +530,10 @@ def unit_findings(report, spec: ItemSpec, period: str) -> tuple[list[Finding], l
     for change, other, ref in refs:
         if change is None:
             continue
-        diff = fig.own.headline.value - other.headline.value if _shown(other) else change.test.diff
-        if change.mark and (diff > 0) != (change.mark > 0):
+        exact = fig.own.headline.value - other.headline.value if _shown(other) else change.test.diff
+        # As printed beside the two figures: the shown figure minus the shown figure.
+        diff = shown_difference(fig.own.headline.value, other.headline.value, unit) if _shown(other) else exact
+        if change.mark and (exact > 0) != (change.mark > 0):
             diff = change.test.diff        # never state a gap in the opposite direction to the test
         args = dict(kpi=spec.label, unit=report.label, value=value, period=period, ref=ref,
                     diff=_points(diff, unit))

@@ -3,11 +3,25 @@
 Formatting lives here and only here, so a figure reads the same in a table, a chart
 label and a generated sentence. Missing or suppressed figures print as an em dash.
 
+One rounding, everywhere: :func:`round_half_away` (defined beside ``shown_value`` in
+:mod:`cxreport.scoring.kpis` and re-exported here) rounds halves away from zero on the
+figure's shortest decimal form — 72.5 → 73, −0.5 → −1, 2.675 → 2.68 — as a reader rounds
+the digits; Python's ``round`` and f-strings, which round halves to even on the binary
+value (72.5 → 72), are never used for a printed figure. ``num``, ``signed``, ``pct``,
+``figure``, ``gap``, ``half_width``, the status rule (through ``shown_value``) and every
+chart label (through ``figure``) print with it; the workbook and the deck call the same
+functions. One precision per measure (:data:`DECIMALS`): NPS and index points whole,
+percentages whole, means to two decimals, and a difference in the same terms as the
+figures it compares. A difference printed beside two figures is
+:func:`shown_difference` of them (the difference of the printed figures), so
+"75% → 74%" is always "−1 pts".
+
 Figures follow the locale of the build's language (:func:`cxreport.i18n.current`): its
 digit grouping (sizes and separator), decimal sign and where the percent sign goes, all
-from Babel's CLDR data. The digits themselves are rounded by Python exactly as before, so
-a figure is the same number in every language. Negative figures use the typographic
-minus (U+2212) in every language: it is the house style, and every report font has it.
+from Babel's CLDR data. The digits are rounded before the locale is applied, so a figure
+is the same number in every language. Negative figures use the typographic minus
+(U+2212) in every language: it is the house style, and every report font has it. Zero is
+never negative ("0", not "−0").
 """
 
 from __future__ import annotations
@@ -19,6 +33,9 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from cxreport import i18n
+from cxreport.scoring.kpis import DISPLAY_DECIMALS as DECIMALS  # decimals shown per unit
+from cxreport.scoring.kpis import (  # noqa: F401  (round_half_away, shown_*: re-exported for charts, workbook, deck)
+    decimal_digits, round_half_away, shown_difference, shown_value)
 
 DASH = "—"
 MINUS = "\u2212"
@@ -55,24 +72,32 @@ def localise(text: str, locale=None) -> str:
     return group.join(parts) + (decimal + fraction if fraction else "")
 
 
+def digits(value: float, decimals: int = 0) -> str:
+    """``value`` rounded half away from zero (:func:`round_half_away`) as plain digits, '-'
+    for a negative figure, no grouping: 1234.5 → '1235', −0.004 with 2 decimals → '0.00'."""
+    return format(decimal_digits(value, decimals), "f")
+
+
 def num(value: Any, decimals: int = 0) -> str:
     """1234.5 → '1,235'; None/NaN → '—'."""
     if _missing(value):
         return DASH
-    text = f"{float(value):.{decimals}f}"
+    text = digits(float(value), decimals)
     if text.startswith("-"):
         return MINUS + localise(text[1:])
     return localise(text)
 
 
 def signed(value: Any, decimals: int = 0) -> str:
-    """A change or NPS with its sign: '+6', '−3', '0'."""
+    """A change or NPS with its sign: '+6', '−3', '0' (a figure that rounds to zero has none)."""
     if _missing(value):
         return DASH
-    rounded = round(float(value), decimals)
-    if rounded == 0:
-        return localise(f"{0:.{decimals}f}")
-    return ("+" if rounded > 0 else MINUS) + localise(f"{abs(rounded):.{decimals}f}")
+    text = digits(float(value), decimals)
+    if text.startswith("-"):
+        return MINUS + localise(text[1:])
+    if not text.strip("0."):
+        return localise(text)
+    return "+" + localise(text)
 
 
 def pct(value: Any, decimals: int = 0) -> str:
@@ -86,11 +111,16 @@ def pct(value: Any, decimals: int = 0) -> str:
     return prefix + text + suffix
 
 
-from cxreport.scoring.kpis import DISPLAY_DECIMALS as DECIMALS  # noqa: E402  (decimals shown per unit)
+def display_unit(unit: str) -> str:
+    """The unit a figure is printed in: a unit with a precision (:data:`DECIMALS`: points,
+    percent, mean, index) as itself, anything else as a mean. Charts, tables, workbook and
+    deck map a comparison's unit through this one function, so an index prints "75"
+    everywhere (never "75.00" because one output did not know the unit)."""
+    return unit if unit in DECIMALS else "mean"
 
 
 def figure(value: Any, unit: str, decimals: int | None = None) -> str:
-    """A KPI value in its unit: NPS '+25', percent '75%', mean '5.17'."""
+    """A KPI value in its unit: NPS '+25', percent '75%', mean '5.17', index '75'."""
     d = DECIMALS.get(unit, 1) if decimals is None else decimals
     if unit == "points":
         return signed(value, d)
@@ -100,15 +130,16 @@ def figure(value: Any, unit: str, decimals: int | None = None) -> str:
 
 
 def gap(value: Any, unit: str) -> str:
-    """A difference in the unit's terms: '+6 pts', '−2.1 pts' for percent, '+0.12'."""
+    """A difference in the unit's terms, at the unit's precision: '+6' NPS points, '−1 pts'
+    for percentages (percentage points), '+4' index points, '+0.12' on a mean. Beside two
+    figures, pass their :func:`shown_difference`."""
     if _missing(value):
         return DASH
-    if unit == "points":
-        return signed(value, 0)
+    d = DECIMALS.get(unit, 1)
     if unit == "percent":
         # Translators: a difference of percentages in percentage points, as short as a table cell allows.
-        return i18n._("{n} pts").format(n=signed(value, 1))
-    return signed(value, 2)
+        return i18n._("{n} pts").format(n=signed(value, d))
+    return signed(value, d)
 
 
 def half_width(low: Any, high: Any, unit: str) -> str:

@@ -9,15 +9,33 @@ when the project links a mystery-shopping programme, its wave results.
 
 from __future__ import annotations
 
+import dataclasses
+
 from cxreport.i18n import _
 from cxreport.pipeline import Study
 from cxreport.present import charts
-from cxreport.present.context import build_context, est_cell, status_dict, trend_points
+from cxreport.present.context import build_context, est_cell, journey_order, status_dict, trend_points
 from cxreport.present.findings import _points
-from cxreport.present.formatting import figure
+from cxreport.present.formatting import figure, shown_difference
 from cxreport.present.narrative import load_narrative
 from cxreport.scoring.survey import segment_changes
 from cxreport.window import versus
+
+#: Improvers and decliners listed (significant ones only, the largest change first).
+MOVERS = 5
+
+
+def shown_change(change, now, before, unit: str):
+    """``change`` (a tested :class:`~cxreport.scoring.survey.Change`) as the review prints it:
+    its ``test.diff`` is the difference of the two figures as shown (``now`` and ``before``,
+    Estimates), so "74% … 75% … −1 pts" adds up in the table, the sentences and the deck;
+    the mark and p-value stay those of the test on the exact figures. None without a change."""
+    if change is None or now is None or before is None:
+        return change
+    shown = shown_difference(now.value, before.value, unit)
+    if shown is None:
+        return change
+    return dataclasses.replace(change, test=dataclasses.replace(change.test, diff=shown))
 
 
 def build_quarterly_context(study: Study, **kwargs) -> dict:
@@ -67,13 +85,20 @@ def build_quarterly_context(study: Study, **kwargs) -> dict:
     for spec in kpis:
         now = results.overall[spec.key]
         before = previous.overall.get(spec.key)
-        row = {"key": spec.key, "label": spec.label, "unit": spec.headline_unit, "now": est_cell(now.headline),
+        unit = spec.headline_unit
+        then = year_ago.overall.get(spec.key) if year_ago is not None and year_ago.overall else None
+        d_prev = previous.changes.get(spec.key)
+        d_year = year_ago.changes.get(spec.key) if year_ago is not None else None
+        # d_prev / d_year: the changes as printed (shown figure minus shown figure), marked by
+        # the tests on the exact figures, which stay in *_exact.
+        row = {"key": spec.key, "label": spec.label, "unit": unit, "now": est_cell(now.headline),
                "prev": est_cell(before.headline) if before is not None else None, "year": None,
-               "d_prev": previous.changes.get(spec.key),
-               "d_year": year_ago.changes.get(spec.key) if year_ago is not None else None,
-               "status": status_dict(study.targets.overall.get(spec.key), spec.headline_unit)}
-        if year_ago is not None and year_ago.overall:
-            row["year"] = est_cell(year_ago.overall[spec.key].headline)
+               "d_prev": shown_change(d_prev, now.headline, before.headline if before is not None else None, unit),
+               "d_year": shown_change(d_year, now.headline, then.headline if then is not None else None, unit),
+               "d_prev_exact": d_prev, "d_year_exact": d_year,
+               "status": status_dict(study.targets.overall.get(spec.key), unit)}
+        if then is not None:
+            row["year"] = est_cell(then.headline)
         changes.append(row)
     ctx["q_changes"] = changes
 
@@ -82,9 +107,10 @@ def build_quarterly_context(study: Study, **kwargs) -> dict:
     cross = segment_changes(study.full, study.view.mask, prev_rows[2] if prev_rows else None, rules, results.alpha,
                             keys=[s.key for s in kpis])
     scorecards = []
+    respondents = {b.name: {g.label: g.base for g in b.groups} for b in results.segments}
     for seg_name, units in cross.items():
         rows = []
-        for u in units:
+        for u in journey_order(study, seg_name, units):
             if all(u.now[spec.key].n == 0 for spec in kpis) and (not u.before or all(
                     u.before[spec.key].n == 0 for spec in kpis)):
                 continue                      # a group with no answers in either period
@@ -96,15 +122,28 @@ def build_quarterly_context(study: Study, **kwargs) -> dict:
                 cell["status"] = status.status if status else None
                 cell["target"] = status.target if status else None
                 cell["tolerance"] = status.tolerance if status else None
-                cell["change"] = change.test.diff if change else None
+                # The change as printed: the figure now as shown minus the figure before as shown
+                # (41 and 40: +1, as the journey table says), marked by the test on exact figures.
+                before = u.before.get(spec.key) if u.before else None
+                shown = (shown_difference(u.now[spec.key].headline.value, before.headline.value,
+                                          spec.headline_unit)
+                         if change is not None and before is not None else None)
+                cell["change"] = shown if shown is not None else (change.test.diff if change else None)
+                cell["change_exact"] = change.test.diff if change else None
                 cells[spec.key] = cell
-            rows.append({"label": u.label, "base": u.now[kpis[0].key].n if kpis else 0, "cells": cells})
-        scorecards.append({"name": seg_name, "rows": rows})
+            # Base: the group's respondents in the window, as in the client report's segment tables.
+            base = respondents.get(seg_name, {}).get(u.label)
+            if base is None:
+                base = max((u.now[spec.key].n for spec in kpis), default=0)
+            rows.append({"label": u.label, "base": base, "cells": cells})
+        scorecards.append({"name": seg_name, "rows": rows, "base_label": _("Respondents")})
     ctx["q_scorecards"] = scorecards
 
-    # Improvers and decliners among units with enough base, on the first KPI.
+    # Improvers and decliners among units with enough base, on the first KPI: only units whose
+    # change is significant, the largest change (as printed) first; fewer than MOVERS say so.
     min_base = q.min_base or rules.flag_below
     unit_segments = q.units or [s.name for s in study.full.segments if len(s.labels) > 4]
+    unit = kpis[0].headline_unit if kpis else "points"
     movers = []
     if kpis:
         key = kpis[0].key
@@ -112,14 +151,26 @@ def build_quarterly_context(study: Study, **kwargs) -> dict:
             for u in cross.get(seg_name, []):
                 now, before = u.now[key], u.before.get(key)
                 change = u.changes.get(key)
-                if before is None or change is None or now.n < min_base or before.n < min_base:
+                if before is None or change is None or not change.mark or now.n < min_base or before.n < min_base:
+                    continue
+                if shown_difference(now.headline.value, before.headline.value, unit) is None:
                     continue
                 movers.append({"segment": seg_name, "label": u.label, "now": now.headline.value,
-                               "before": before.headline.value, "diff": change.test.diff,
+                               "before": before.headline.value,
+                               "diff": shown_difference(now.headline.value, before.headline.value, unit),
+                               "exact": change.test.diff,
                                "p": change.test.p_value, "mark": change.mark, "n_now": now.n, "n_before": before.n})
-    unit = kpis[0].headline_unit if kpis else "points"
-    ctx["q_improvers"] = sorted([m for m in movers if m["diff"] > 0], key=lambda m: (-m["mark"], -m["diff"]))[:5]
-    ctx["q_decliners"] = sorted([m for m in movers if m["diff"] < 0], key=lambda m: (m["mark"], m["diff"]))[:5]
+
+    def largest_first(m: dict) -> tuple:
+        return (-abs(m["diff"]), -abs(m["exact"]), m["segment"], m["label"])
+
+    improvers = sorted((m for m in movers if m["mark"] > 0), key=largest_first)[:MOVERS]
+    decliners = sorted((m for m in movers if m["mark"] < 0), key=largest_first)[:MOVERS]
+    ctx["q_improvers"], ctx["q_decliners"] = improvers, decliners
+    ctx["q_improvers_note"] = None if len(improvers) >= MOVERS else (
+        _("No other unit improved significantly.") if improvers else _("No unit improved significantly."))
+    ctx["q_decliners_note"] = None if len(decliners) >= MOVERS else (
+        _("No other unit declined significantly.") if decliners else _("No unit declined significantly."))
     ctx["q_movers_unit"] = unit
     ctx["q_min_base"] = min_base
     ctx["q_kpi"] = kpis[0].label if kpis else ""

@@ -15,7 +15,7 @@ from cxreport import i18n
 from cxreport.i18n import _
 from cxreport.present.context import est_cell
 from cxreport.present.findings import _points
-from cxreport.present.formatting import figure, num
+from cxreport.present.formatting import figure, num, shown_difference
 from cxreport.scoring.units import UnitFigure, UnitReport
 
 
@@ -44,11 +44,14 @@ def _shown(result) -> bool:
 
 
 def _diff(own, other, change) -> dict | None:
-    """The displayed difference (unit − other, both as reported) and the mark of the test
-    against the rest (the two always have the same sign)."""
+    """The displayed difference — the unit's figure as shown minus the other's as shown, so it
+    is the difference of the two figures printed beside it — and the mark of the test against
+    the rest (``exact``: the unrounded difference)."""
     if not (_shown(own) and _shown(other)):
         return None
-    return {"value": own.headline.value - other.headline.value, "mark": change.mark if change else 0,
+    unit = own.headline.unit
+    return {"value": shown_difference(own.headline.value, other.headline.value, unit),
+            "exact": own.headline.value - other.headline.value, "mark": change.mark if change else 0,
             "tested": change is not None, "rest_diff": change.test.diff if change is not None else None,
             "p": change.test.p_value if change is not None and math.isfinite(change.test.p_value) else None}
 
@@ -76,7 +79,8 @@ def _sentences(u: UnitReport, f: UnitFigure, first: bool) -> list[str]:
         return [_("{unit} has too few responses in {period} ({n}) to report its {kpi}.").format(
             unit=u.label, period=u.period, n=num(f.own.n), kpi=f.label)]
     args = dict(unit=u.label, kpi=f.label, period=u.period, value=figure(own.value, unit),
-                network=figure(net.value, unit), diff=_points(own.value - net.value, unit) if net.shown else "")
+                network=figure(net.value, unit),
+                diff=_points(shown_difference(own.value, net.value, unit), unit) if net.shown else "")
     change = f.vs_network
     if change is None or not net.shown:
         text = _("{unit}'s {kpi} in {period} is {value}; it cannot be tested against the rest of the network, "
@@ -94,7 +98,7 @@ def _sentences(u: UnitReport, f: UnitFigure, first: bool) -> list[str]:
     if u.has_parent and f.parent is not None:
         par = f.parent.headline
         pargs = dict(parent=u.parent_label, value=figure(par.value, unit),
-                     diff=_points(own.value - par.value, unit) if par.shown else "")
+                     diff=_points(shown_difference(own.value, par.value, unit), unit) if par.shown else "")
         pchange = f.vs_parent
         if not par.shown or pchange is None:
             pass   # a base too small to test: the table shows it

@@ -11,7 +11,7 @@ import numpy as np
 from cxreport.benchmark.targets import default_tolerance
 from cxreport.config.schema import Project
 from cxreport.errors import ConfigError
-from cxreport.scoring.kpis import shown_value
+from cxreport.scoring.kpis import shown_difference, shown_value
 from cxreport.scoring.survey import SurveyResults, score_survey, segment_changes
 from cxreport.util import did_you_mean
 from cxreport.validate import SurveyData, multi_punch_hint
@@ -28,8 +28,8 @@ class Touchpoint:
     base: str
     target: float | None
     gap: float | None
-    change: float | None
-    change_mark: int
+    change: float | None             # against the previous period, as printed: shown figure − shown figure
+    change_mark: int                 # the test on the exact figures
     pain: bool = False
 
 
@@ -109,7 +109,8 @@ def _from_segments(project: Project, data: SurveyData, full: SurveyData, results
                                     segments=[cfg.touchpoint]).get(cfg.touchpoint, []):
             change = unit.changes.get(kpi)
             if change is not None:
-                changes[unit.label] = change
+                now_est, before_est = unit.now[kpi].headline, unit.before[kpi].headline
+                changes[unit.label] = (shown_difference(now_est.value, before_est.value, now_est.unit), change.mark)
     points = []
     for stage in stages:
         for group in breakdown.groups:
@@ -122,11 +123,11 @@ def _from_segments(project: Project, data: SurveyData, full: SurveyData, results
                 fallback = target_cfg.segments.get(cfg.touchpoint, {}).get(group.label, target_cfg.value)
             target = cfg.targets.get(group.label, fallback)
             value = est.value if est.shown else None
-            change = changes.get(group.label)
+            change, mark = changes.get(group.label, (None, 0))
             points.append(Touchpoint(stage, group.label, value, est.low if est.shown else None,
                                      est.high if est.shown else None, est.n, est.base, target,
                                      None if value is None or target is None else shown_value(value, est.unit) - target,
-                                     change.test.diff if change else None, change.mark if change else 0))
+                                     change, mark))
     unknown_tp = [t for t in cfg.targets if t not in tp_seg.labels]
     if unknown_tp:
         raise ConfigError(f"journey.targets: no touchpoint '{unknown_tp[0]}'{did_you_mean(unknown_tp[0], tp_seg.labels)}")
@@ -148,9 +149,11 @@ def _from_ratings(project: Project, results: SurveyResults, full: SurveyData, no
     cfg = project.journey
     attrs = {s.key[5:]: s for s in results.items if s.key.startswith("attr:")}
     changes = {}
+    before = {}
     if before_mask is not None:
-        changes = compare_period("previous", previous or "", results.overall,
-                                 subset(project, full, np.flatnonzero(before_mask)), results.rules, alpha).changes
+        comparison = compare_period("previous", previous or "", results.overall,
+                                    subset(project, full, np.flatnonzero(before_mask)), results.rules, alpha)
+        changes, before = comparison.changes, comparison.overall
     points = []
     for stage, names in cfg.touchpoints.items():
         for name in names:
@@ -162,10 +165,13 @@ def _from_ratings(project: Project, results: SurveyResults, full: SurveyData, no
             target = cfg.targets.get(name, target_cfg.value if target_cfg else None)
             value = est.value if est.shown else None
             change = changes.get(spec.key)
+            diff = None
+            if change is not None and spec.key in before:
+                diff = shown_difference(est.value, before[spec.key].mean.value, "mean")
             points.append(Touchpoint(stage, spec.label, value, est.low if est.shown else None,
                                      est.high if est.shown else None, est.n, est.base, target,
                                      None if value is None or target is None else shown_value(value, "mean") - target,
-                                     change.test.diff if change else None, change.mark if change else 0))
+                                     diff, change.mark if change else 0))
     scales = {(s.low, s.high) for s in attrs.values() if s.label in {p.name for p in points}}
     if len(scales) > 1:
         raise ConfigError("journey.touchpoints: the attributes are on different scales; a journey line needs one scale")

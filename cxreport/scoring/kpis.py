@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Literal
 
 import numpy as np
@@ -108,17 +109,53 @@ class ItemSpec:
         return (float(self.low), float(self.high))
 
 
-#: Decimals a report shows for each unit of a headline figure (NPS +28, 75%, 5.17). A
-#: status against a target is judged on the figure as shown (cxreport.benchmark.targets).
-DISPLAY_DECIMALS = {"points": 0, "percent": 0, "mean": 2}
+#: Decimals a report shows for each unit of a headline figure, and for a difference of two
+#: such figures (NPS +28 and +3; 75% and −1 pts; a mean 5.17 and +0.04; an ACSI-style
+#: index 75 and +4, as the index is published). One precision per measure, in every output;
+#: a status against a target is judged on the figure as shown (cxreport.benchmark.targets).
+DISPLAY_DECIMALS = {"points": 0, "percent": 0, "mean": 2, "index": 0}
+
+
+def decimal_digits(value: float, decimals: int = 0) -> Decimal:
+    """``value`` rounded to ``decimals`` places as a :class:`~decimal.Decimal`, halves away
+    from zero, on the float's shortest decimal form (``repr``: 2.675 is '2.675', not the
+    binary 2.67499999…), so the rounding is the one a reader does on the digits: 72.5 → 73,
+    −0.5 → −1, 2.675 → 2.68, 0.125 → 0.13. Zero is never negative. ``value`` must be finite."""
+    exact = Decimal(repr(float(value)))
+    step = Decimal(1).scaleb(-decimals)
+    context = Context(prec=max(28, exact.adjusted() + decimals + 2), rounding=ROUND_HALF_UP)
+    rounded = exact.quantize(step, context=context)
+    return rounded.copy_abs() if rounded.is_zero() else rounded
+
+
+def round_half_away(value: float, decimals: int = 0) -> float:
+    """The one rounding of every figure cxreport prints (tables, charts, sentences, the
+    status rule, workbook and deck): ``value`` to ``decimals`` places, halves away from
+    zero on its shortest decimal form (:func:`decimal_digits`). Python's ``round`` and
+    f-strings round halves to even on the binary value (72.5 → 72, 2.675 → 2.67); this
+    gives 73 and 2.68, as a reader expects. NaN and infinities are returned unchanged."""
+    value = float(value)
+    if not math.isfinite(value):
+        return value
+    return float(decimal_digits(value, decimals)) + 0.0
 
 
 def shown_value(value: float, unit: str) -> float:
-    """``value`` rounded as the report prints it: 27.66 NPS → 28, 74.96 % → 75, a mean
-    4.996 → 5.0. The same formatting as cxreport.present.formatting, so the status of a
-    figure always agrees with the digits printed beside it."""
-    decimals = DISPLAY_DECIMALS.get(unit, 1)
-    return float(f"{value:.{decimals}f}")
+    """``value`` rounded as the report prints it: 27.66 NPS → 28, 74.5 % → 75, a mean
+    4.996 → 5.0. The same rounding as cxreport.present.formatting (:func:`round_half_away`),
+    so the status of a figure always agrees with the digits printed beside it."""
+    return round_half_away(value, DISPLAY_DECIMALS.get(unit, 1))
+
+
+def shown_difference(value: float | None, other: float | None, unit: str) -> float | None:
+    """The difference of two figures as the report prints them: shown ``value`` minus shown
+    ``other`` (74.4 % − 75.2 % → 74 − 75 = −1), exact at the unit's precision. Every
+    difference printed beside the two figures it compares is this one, so it always adds
+    up; the significance test behind its mark uses the exact figures. None when either
+    figure is missing."""
+    if value is None or other is None or not (math.isfinite(value) and math.isfinite(other)):
+        return None
+    return round_half_away(shown_value(value, unit) - shown_value(other, unit), DISPLAY_DECIMALS.get(unit, 1))
 
 
 # --------------------------------------------------------------------------- sums

@@ -51,7 +51,15 @@ class Breakdown:
 
     @property
     def n_tests(self) -> int:
+        """Every test made on the breakdown (all items; for periods, year on year too)."""
         return sum(len(g.changes) + len(g.year_on_year) for g in self.groups)
+
+    def tests_shown(self, keys: list[str]) -> int:
+        """The comparisons a table of ``keys`` shows: one per group and item tested against
+        the reference (the rest of the sample, or the previous period) — its groups × its
+        KPIs, less the cells whose base is too small to test. The note on chance findings
+        under a table counts these, not the tests on items the table does not show."""
+        return sum(1 for g in self.groups for key in keys if key in g.changes)
 
     @property
     def total_base(self) -> int:
