@@ -82,7 +82,7 @@ def _build(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], r
         context = build_context(study, build_date=build_date)
     from cxreport.present.charts import draw_all
 
-    context = draw_all(context)
+    context = draw_all(context, narrow="html" in formats)    # phone-width variants for the HTML
     context["logo"] = logo_data_uri(project.client.logo)
     timings = dict(study.timings)
     timings["context and charts"] = time.perf_counter() - t

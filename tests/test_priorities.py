@@ -32,11 +32,17 @@ def test_targets_used_only_when_every_driver_has_one():
     assert staff.gap == 0 and staff.impact == 0                              # already above target
 
 
-def test_effort_quadrants():
+def test_the_class_is_the_driver_quadrant_and_effort_does_not_rename_it():
+    """One naming: a priority's class is its importance–performance quadrant (split at the
+    means: importance 33.3, performance 63.3), whatever its effort rating."""
     scales = {"Wait": (1, 5), "Staff": (1, 5), "Fees": (1, 5)}
-    ranked = build_priorities(analysis(), {}, scales, {"Wait": "low", "Staff": "high", "Fees": "medium"}, {})
-    quadrant = {p.name: p.quadrant for p in ranked}
-    # mean impact = (20 + 7 + 10) / 3 = 12.33: Wait is high impact, Staff and Fees low
-    assert quadrant == {"Wait": "Quick win", "Staff": "Reconsider", "Fees": "Reconsider"}
-    ranked = build_priorities(analysis(), {}, scales, {"Wait": "high", "Staff": "low", "Fees": "low"}, {})
-    assert {p.name: p.quadrant for p in ranked} == {"Wait": "Strategic", "Staff": "Fill-in", "Fees": "Fill-in"}
+    expected = {"Wait": "Concentrate here", "Staff": "Keep up the good work", "Fees": "Low priority"}
+    for effort in ({}, {"Wait": "low", "Staff": "high", "Fees": "medium"}, {"Wait": "high", "Staff": "low", "Fees": "low"}):
+        ranked = build_priorities(analysis(), {}, scales, effort, {})
+        assert {p.name: p.quadrant for p in ranked} == expected, effort
+        assert {p.name: p.effort for p in ranked} == {n: effort.get(n) for n in expected}
+    # Where the driver analysis named a quadrant, the priority takes that very name.
+    named = analysis()
+    named.rows[2].quadrant = "Possible overkill"
+    ranked = build_priorities(named, {}, scales, {}, {})
+    assert next(p for p in ranked if p.name == "Fees").quadrant == "Possible overkill"

@@ -18,18 +18,22 @@ import numpy as np
 
 from cxreport.config.schema import Project
 from cxreport.errors import ConfigError
-from cxreport.i18n import _
+from cxreport.i18n import N_, _
 from cxreport.scoring.drivers import (MAX_LMG_DRIVERS, Correlations, DriverError, cronbach_alpha,
                                       listwise_correlations, pairwise_correlations, relative_weights_from_corr,
                                       shapley_from_corr)
 from cxreport.util import did_you_mean
 from cxreport.validate import SurveyData, multi_punch_hint
 
+#: The importance–performance quadrants (Martilla & James 1977, METHODS.md §3) by (importance
+#: at or above its mean, performance at or above its mean): the one place their names live.
+#: The drivers table and chart, the priority list, table and chart, the workbook, the deck and
+#: the JSON export all name a driver's class from here (translated with ``_()`` where shown).
 QUADRANTS = {
-    (True, False): "Concentrate here",
-    (True, True): "Keep up the good work",
-    (False, False): "Low priority",
-    (False, True): "Possible overkill",
+    (True, False): N_("Concentrate here"),
+    (True, True): N_("Keep up the good work"),
+    (False, False): N_("Low priority"),
+    (False, True): N_("Possible overkill"),
 }
 
 

@@ -4,11 +4,14 @@ For each driver: impact = importance (% of R²) × gap ÷ 100, where the gap is 
 0–100 performance scale. Every driver's gap is measured the same way, so impacts can be
 ranked: to its target when the project sets a target for every driver, otherwise to the
 top of the scale (its full improvement potential). Attribute-level competitor figures
-are rarely available, so competitors are not used here. With effort ratings
-the quadrants are quick win (high impact, low effort), strategic (high impact, high
-effort), fill-in (low impact, low effort) and reconsider (low impact, high effort);
-impact is split at its mean; medium effort counts as high. Without effort ratings the
-quadrant follows impact and performance.
+are rarely available, so competitors are not used here.
+
+A driver's class is its importance–performance quadrant (METHODS.md §3, split at the
+means of importance and performance), named by ``keydrivers.QUADRANTS`` and taken from the
+driver analysis itself, so the drivers table and chart, the priority list, table and chart
+never name one attribute's class two different ways. Effort ratings (low / medium / high)
+stay a property of their own: shown beside the class (the effort column, the marker shape
+on the priority chart), never folded into its name.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from cxreport.scoring.keydrivers import QUADRANTS
 
 
 @dataclass
@@ -56,16 +61,12 @@ def build_priorities(analysis, targets: dict[str, float], scales: dict[str, tupl
         out.append(Priority(row.name, row.importance, row.performance, gap, gap_to, row.importance * gap / 100,
                             effort.get(row.name), "", theme, stats.count if stats else None,
                             stats.negative if stats else None))
-    mean_impact = float(np.mean([p.impact for p in out])) if out else 0.0
-    mean_perf = float(np.mean([p.performance for p in out])) if out else 0.0
+    # The quadrant as the driver analysis named it; computed by the same rule (means of
+    # importance and performance) for an analysis whose rows carry none.
+    quadrant = {row.name: row.quadrant for row in analysis.rows if row.quadrant}
+    mean_imp = float(np.mean([row.importance for row in analysis.rows])) if analysis.rows else 0.0
+    mean_perf = float(np.mean([row.performance for row in analysis.rows])) if analysis.rows else 0.0
     for p in out:
-        high_impact = p.impact >= mean_impact and p.impact > 0
-        if p.effort:
-            easy = p.effort == "low"
-            p.quadrant = {(True, True): "Quick win", (True, False): "Strategic",
-                          (False, True): "Fill-in", (False, False): "Reconsider"}[(high_impact, easy)]
-        else:
-            p.quadrant = "Fix first" if high_impact and p.performance < mean_perf else (
-                "Improve" if high_impact else "Maintain")
+        p.quadrant = quadrant.get(p.name) or QUADRANTS[(p.importance >= mean_imp, p.performance >= mean_perf)]
     out.sort(key=lambda p: (-p.impact, p.name))
     return out
