@@ -101,7 +101,7 @@ def test_quarterly_html_has_no_untranslated_catalog_message(quarterly):
 def test_quarterly_html_library_words_and_punctuation_are_chinese(quarterly):
     soup = BeautifulSoup(quarterly.paths["html"].read_text(encoding="utf-8"), "html.parser")
     text = soup.get_text(" ")
-    assert "零售，美国" in text and "食品杂货，美国" in text          # industry and region of the library
+    assert "零售，美国（其他国家，仅供参考）" in text        # the client is a Chinese retailer (client.country: CN)
     tiers = next(t for t in soup.find_all("table") if "差异化" in t.get_text())
     # the window's tier in Chinese (2026 Q4: NPS +31, differentiated), never the English word
     assert re.search("基础|差异化|卓越|未达基础", tiers.find("tbody").get_text())
@@ -174,7 +174,9 @@ def test_chinese_deck_titles_and_runs(which, request):
     prs = Presentation(result.paths["pptx"])
     titles = [s.shapes.title.text for s in prs.slides if s.shapes.title is not None]
     assert len(titles) >= 6 and all(CJK.search(t) for t in titles), titles
-    assert not any(WORD.findall(t) for t in titles[1:]), titles           # content slides: no English
+    # Content slides: no English. Action titles are findings, so they name KPIs and data (净推荐值 NPS, App).
+    left = {w for t in titles[1:] for w in WORD.findall(t)} - KEPT - _data_words(result)
+    assert not left, (sorted(left), titles)
     runs = [r for s in prs.slides for shape in s.shapes if shape.has_text_frame
             for p in shape.text_frame.paragraphs for r in p.runs]
     for run in runs:
@@ -259,6 +261,6 @@ def test_chinese_location_report_dates(shop):
 
 def test_chinese_programme_summary_punctuation_and_units(shop):
     text = _page_text(shop / "programme-summary.html")
-    assert "等级：Good ≥ 80%；Poor ≥ 0%。" in text
+    assert "等级：Good ≥ 80%；Poor < 80%。" in text
     assert "服务层级：基础 ≥ 60%，差异化 ≥ 80%，卓越 ≥ 95%。" in text
     assert re.search(r"14\.0 秒", text) and "seconds" not in text

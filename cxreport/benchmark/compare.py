@@ -3,6 +3,12 @@
 A KPI is compared with a standard only when both are on the same metric, or when the
 project gives an explicit conversion (value × factor + offset onto the standard's
 metric). Anything else is a configuration error naming the comparison.
+
+Only the standards ``benchmarks.compare`` lists are compared. Each is compared for the
+client's market — ``client.industry`` and ``client.country`` when the project gives them —
+so that a standard from another industry or country (or one whose market the project does
+not confirm as the client's) is named with its industry and country and marked "for
+orientation only" wherever it is shown (:func:`cxreport.benchmark.standards.place_words`).
 """
 
 from __future__ import annotations
@@ -41,14 +47,27 @@ class BenchmarkRow:
     base: str
 
     @property
+    def mismatch(self) -> set[str] | None:
+        """What differs from the client's market: "industry", "country"; None when unknown."""
+        return self.standard.mismatch
+
+    @property
     def position(self) -> str:
         if self.gap is None:
             return "none"
         return "above" if self.gap > 0 else ("below" if self.gap < 0 else "level")
 
 
+def client_market(project: Project) -> tuple[str | None, str | None]:
+    """The client's industry and country (``client.industry``, ``client.country``), None where
+    the project does not say."""
+    client = getattr(project, "client", None)
+    return (getattr(client, "industry", None) or None), (getattr(client, "country", None) or None)
+
+
 def compare_standards(project: Project, results: SurveyResults, library: Library | None = None) -> list[BenchmarkRow]:
     library = library or load_library(list(project.benchmarks.files))
+    industry, country = client_market(project)
     specs = {s.key: s for s in results.items}
     rows, problems = [], []
     for index, comp in enumerate(project.benchmarks.compare):
@@ -61,7 +80,7 @@ def compare_standards(project: Project, results: SurveyResults, library: Library
             problems.append(f"{where}.standard: no standard '{comp.standard}'"
                             f"{did_you_mean(comp.standard, library.standards)} (see `cxreport standards list`)")
             continue
-        std = library.standards[comp.standard]
+        std = library.standards[comp.standard].for_client(industry, country)
         metric = kpi_metric(spec)
         conversion = comp.conversion
         if conversion is None and metric != std.metric:

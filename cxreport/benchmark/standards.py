@@ -1,7 +1,15 @@
 """The standards library: published benchmarks and a project's own standards.
 
 A standard is a named value with a metric, a scale, a year, a source and a credit line
-(METHODS.md §6). The package ships ``cxreport/standards/default.yaml``; a project adds
+(METHODS.md §6). Its ``source`` is the citation without the year (publisher and title, each
+once, as the publisher writes them); :func:`citation` adds the year, or "undated", in the
+report's language, and leaves the year out when the title already names it.
+
+A standard belongs to a market: an industry (``all-industries`` for a cross-industry
+figure) and a region (a country, or ``global``). Compared for a client
+(:meth:`Standard.for_client`), a standard from another industry or country, or from one the
+project does not confirm as the client's, is named with its industry and country and marked
+"for orientation only" (:func:`market_mismatch`, :func:`place_words`). The package ships ``cxreport/standards/default.yaml``; a project adds
 its own YAML or CSV files, and an entry with the same id replaces the shipped one.
 Scales are never compared silently: a KPI is compared with a standard only when both
 are on the same metric, or when the project gives an explicit conversion.
@@ -16,7 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator
 
 from cxreport.errors import ConfigError
 from cxreport.i18n import N_, _
@@ -52,12 +60,86 @@ INDUSTRIES = (
 # Translators: regions of the published-benchmarks library.
 REGIONS = (N_("US"), N_("global"))
 
+#: The industry and region of a standard that is not tied to one industry or one country.
+ALL_INDUSTRIES, GLOBAL = "all-industries", "global"
+#: ``period`` of a figure its publisher gives no date for (``year`` is then the year it was checked).
+UNDATED = "undated"
+_UNDATED_WORDS = {"undated", "no date", "n.d.", "n. d.", "not dated"}
+
+#: How an English report writes the library's industry slugs (other languages: the catalog).
+_ENGLISH_INDUSTRY = {"isps": "internet service providers", "tv-internet-providers": "TV and internet providers",
+                     "co-op-utilities": "co-op utilities"}
+
+#: The note beside a standard from another market, by what differs (None: the client's market is not known).
+_ORIENTATION = {
+    # Translators: after a published benchmark's country, in a table cell ("grocery, US (another industry …)").
+    frozenset({"industry", "country"}): N_("%(region)s (another industry and country: for orientation only)"),
+    frozenset({"industry"}): N_("%(region)s (another industry: for orientation only)"),
+    frozenset({"country"}): N_("%(region)s (another country: for orientation only)"),
+    None: N_("%(region)s (for orientation only)"),
+}
+
+
+def _norm(text: str | None) -> str:
+    return " ".join((text or "").lower().replace("_", "-").split())
+
+
+def market_mismatch(standard: "Standard", industry: str | None, country: str | None) -> set[str] | None:
+    """What differs between a standard's market and the client's: a set of ``"industry"`` and
+    ``"country"``; empty when the standard is the client's market or a general reference (all
+    industries, worldwide); None when it cannot be told because the project does not give the
+    client's industry or country for a standard tied to one.
+
+    Industries compare as library slugs (``banks``), countries as written in ``region``
+    (``UK``, ``US``, ``CN``), both ignoring case."""
+    differs, unknown = set(), False
+    own_industry, own_region = _norm(standard.industry), _norm(standard.region)
+    if own_industry and own_industry != ALL_INDUSTRIES:
+        if industry is None:
+            unknown = True
+        elif _norm(industry) != own_industry:
+            differs.add("industry")
+    if own_region and own_region != GLOBAL:
+        if country is None:
+            unknown = True
+        elif _norm(country) != own_region:
+            differs.add("country")
+    if differs:
+        return differs
+    return None if unknown else set()
+
 
 def place_words(standard: "Standard") -> tuple[str, str]:
-    """A standard's industry and region in the report's language (library words translated)."""
-    industry = _(standard.industry) if standard.industry in INDUSTRIES else standard.industry
+    """A standard's industry and region in the report's language (library words translated).
+    A standard compared for a client (:meth:`Standard.for_client`) from another market, or
+    one the client's market is not known for, carries the note on its region: "US (another
+    industry and country: for orientation only)"."""
+    if standard.industry in INDUSTRIES:
+        industry = _(standard.industry)
+        if industry == standard.industry:          # English: the slug as words
+            industry = _ENGLISH_INDUSTRY.get(industry, industry.replace("-", " "))
+    else:
+        industry = standard.industry
     region = _(standard.region) if standard.region in REGIONS else standard.region
+    mismatch = standard.mismatch
+    if mismatch != set() and standard.compared_for_client and (standard.industry or standard.region):
+        region = _(_ORIENTATION[frozenset(mismatch) if mismatch else None]) % {"region": region or "—"}
     return industry, region
+
+
+def citation(standard: "Standard") -> str:
+    """"Source, year" in the report's language, each once: the source as published (a citation
+    stays in the publisher's language), then the year, the period, or "undated" — the year left
+    out when the source's title already names it."""
+    source = standard.source
+    if standard.period == UNDATED:
+        return _("%(source)s, undated") % {"source": source}
+    period = standard.period or str(standard.year)
+    if period in source:
+        return source
+    if standard.period:
+        return _("%(source)s, %(period)s") % {"source": source, "period": period}
+    return _("%(source)s, %(year)s") % {"source": source, "year": standard.year}
 
 
 class Standard(BaseModel):
@@ -76,6 +158,19 @@ class Standard(BaseModel):
     url: str | None = None
     notes: str | None = None
     origin: str = "cxreport default library"
+    #: The client's industry and country this standard is compared for (set by for_client).
+    _client: tuple[str | None, str | None] | None = PrivateAttr(None)
+
+    @field_validator("period")
+    @classmethod
+    def _period(cls, v: str | None, info: ValidationInfo) -> str | None:
+        """``undated`` (also "n.d.", "no date", "undated (…)") is the one word for a figure
+        without a date; a period that is just the year is no period."""
+        if v is None or not v.strip():
+            return None
+        if any(_norm(v).startswith(word) for word in _UNDATED_WORDS):
+            return UNDATED
+        return None if v.strip() == str(info.data.get("year")) else v
 
     @field_validator("value")
     @classmethod
@@ -92,7 +187,28 @@ class Standard(BaseModel):
 
     @property
     def label(self) -> str:
-        return f"{self.source} ({self.period or self.year})"
+        """The citation in English (messages and listings); reports use :func:`citation`."""
+        if self.period == UNDATED:
+            return f"{self.source}, undated"
+        period = self.period or str(self.year)
+        return self.source if period in self.source else f"{self.source}, {period}"
+
+    def for_client(self, industry: str | None, country: str | None) -> "Standard":
+        """A copy of this standard compared for a client in ``industry`` and ``country``
+        (None: not given), which :func:`place_words` labels when the markets differ."""
+        copy = self.model_copy()
+        copy._client = (industry, country)
+        return copy
+
+    @property
+    def compared_for_client(self) -> bool:
+        return self._client is not None
+
+    @property
+    def mismatch(self) -> set[str] | None:
+        """:func:`market_mismatch` against the client it is compared for (unknown client: None)."""
+        industry, country = self._client if self._client is not None else (None, None)
+        return market_mismatch(self, industry, country)
 
 
 def default_library_path() -> Path:

@@ -202,11 +202,35 @@ class Rendered:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+#: Chinese text runs on without spaces between sentences: the space (or line break) that joins
+#: two messages in a template is dropped after Chinese punctuation and before a full-width
+#: bracket or quote that follows a Chinese character ("比较。 来自…" → "比较。来自…").
+_CJK_GAP = re.compile(r"(?<=[。；：！？，、）」』”])\s+(?=\S)|(?<=[\u3400-\u9fff])\s+(?=[（“「])")
+_TAG_OR_TEXT = re.compile(r"(<script\b.*?</script>|<style\b.*?</style>|<pre\b.*?</pre>|<[^>]*>)", re.S | re.I)
+
+
+def close_cjk_gaps(html: str) -> str:
+    """``html`` with the gaps of :data:`_CJK_GAP` closed in its text (never inside a tag, a
+    script, a style sheet or preformatted text)."""
+    parts = _TAG_OR_TEXT.split(html)
+    for i in range(0, len(parts), 2):          # the text between tags
+        if parts[i].strip():
+            parts[i] = _CJK_GAP.sub("", parts[i])
+    return "".join(parts)
+
+
 def render_html(template: str, context: dict, target: str, env: jinja2.Environment | None = None) -> str:
     """Render ``template`` with ``context`` (handed over as plain data). Any failure in a
     template is a :class:`RenderError` naming the template file and line. A project or theme
     template renders under the time, memory and size bounds of
-    :class:`~cxreport.present.sandbox.RenderGuard`."""
+    :class:`~cxreport.present.sandbox.RenderGuard`. Chinese reports are set without spaces
+    between sentences (:func:`close_cjk_gaps`)."""
+    html = _render_html(template, context, target, env)
+    lang = context.get("lang", "en") if isinstance(context, dict) else "en"
+    return close_cjk_gaps(html) if i18n.language(lang).cjk else html
+
+
+def _render_html(template: str, context: dict, target: str, env: jinja2.Environment | None = None) -> str:
     env = env or make_environment()
     search: TemplateSearch = getattr(env, "cx_search", None) or built_in_templates()
     data = plain_data(context)

@@ -8,6 +8,20 @@ spreadsheet would run as a formula (starting with =, +, -, @, tab or CR) is neut
 with a leading apostrophe, and every text cell and sheet name passes through
 :func:`cxreport.textclean.for_xml` first (characters XML cannot hold are dropped, Word's soft
 line break becomes a line break), so no text in the data can make the workbook fail.
+
+Sheets are named by design, not by cutting a title: short names within Excel's 31
+characters ("Comp survey CSAT", "Comp published CSAT"), translated like every other word,
+with the full description on the contents sheet. A name that must be shortened (a long
+segment name from the project) is cut at a word and never leaves half a bracket. Every
+column is as wide as its widest cell, header included (wide characters count twice), up to
+:data:`COLUMN_CAP`; longer text wraps. A source shared by a table's rows is written once,
+under the table, with its year once.
+
+Figures carry the number format of their measure's precision, as the report prints them
+(NPS and index points whole, percentages whole, means to two decimals), and a difference
+printed beside two figures is the difference of the figures as shown
+(:func:`cxreport.present.formatting.shown_difference`): a benchmark's gap, own minus each
+competitor. Definitions name the KPIs with the project's labels.
 """
 
 from __future__ import annotations
@@ -15,24 +29,28 @@ from __future__ import annotations
 import io
 import math
 import re
+import unicodedata
 
 from cxreport.benchmark.standards import place_words
 from cxreport.export import safe_cell
 from cxreport.i18n import N_, _
 from cxreport.pipeline import Study
-from cxreport.present.context import STATUS_LABEL, definition
+from cxreport.present.context import STATUS_LABEL, _metric_unit, competitor_as_shown, definition
+from cxreport.present.formatting import num, shown_difference
 from cxreport.textclean import for_xml
 
 NUMBER_FORMATS = {
     "points": "+0;-0;0",                  # NPS, CES index: signed whole points
     "percent": '0"%"',                    # a percentage kept in percent, shown as the report does (72.5 → 72%)
     "mean": "0.00",
+    "index": "0",                         # a 0-100 index (ACSI), whole as the report prints it
     "count": "#,##0",
     "decimal": "0.0",                     # effective bases, 0-100 performance
     "p": "0.0000",
     "diff:points": "+0;-0;0",             # differences, in the unit's terms
-    "diff:percent": "+0.0;-0.0;0.0",      # percentage points
+    "diff:percent": "+0;-0;0",            # percentage points, whole as the report prints them
     "diff:mean": "+0.00;-0.00;0.00",
+    "diff:index": "+0;-0;0",
 }
 
 
@@ -41,6 +59,20 @@ UNIT_WORDS = {"points": N_("points"), "percent": N_("percent"), "mean": N_("mean
 
 #: Names Excel refuses for a sheet (besides the empty name).
 RESERVED_SHEET_NAMES = {"history"}
+
+#: Excel's limit on a sheet name, and the length a name is cut to (room for " 2" … " 999").
+SHEET_NAME_MAX = 31
+SHEET_NAME_CUT = 28
+
+#: Widest a column is made, in characters (Excel's width unit); longer text wraps.
+COLUMN_CAP = 80
+#: Narrowest a column with content is made.
+COLUMN_MIN = 6
+
+#: Short names of the competitor metrics for sheet names (the full label is on the contents sheet).
+METRIC_SHORT = {"nps": N_("NPS"), "csat_top2": N_("CSAT"), "ces_mean": N_("CES"), "acsi": N_("ACSI"),
+                "csat_mean": N_("CSAT mean"), "ces_index": N_("CES index"), "rating_mean": N_("Rating"),
+                "score_pct": N_("Score %")}
 
 
 class Fmt:
@@ -53,7 +85,7 @@ class Fmt:
 
 
 def _unit(unit: str) -> str:
-    return unit if unit in ("points", "percent", "mean") else "mean"
+    return unit if unit in ("points", "percent", "mean", "index") else "mean"
 
 
 def _text(value) -> str:
@@ -69,22 +101,108 @@ def _clean(value):
     return value
 
 
+_OPEN, _CLOSE = "([{（【", ")]}）】"
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` shortened to ``limit`` characters at a word, without a dangling bracket or
+    punctuation; text without a usable word break is cut at ``limit``."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit + 1]
+    space = head.rfind(" ")
+    cut = head[:space] if space >= limit // 3 else text[:limit]
+    opened: list[int] = []
+    for k, ch in enumerate(cut):
+        if ch in _OPEN:
+            opened.append(k)
+        elif ch in _CLOSE and opened:
+            opened.pop()
+    if opened:
+        cut = cut[:opened[0]]
+    cut = cut.rstrip(" -–—,;:.'&+/")
+    return cut or text[:limit]
+
+
 def _sheet_name(text: str, used: set[str]) -> str:
     """A name Excel accepts: none of []:*?/\\, no apostrophe at either end, at most 31
-    characters (28 here, to leave room for a number), not 'History', unique ignoring case."""
-    name = re.sub(r"\s+", " ", re.sub(r"[\[\]:*?/\\\x00-\x1f]", " ", for_xml(text))).strip()[:28].strip(" '") or "Sheet"
+    characters (a longer one cut to 28 at a word, to leave room for a number), not
+    'History', unique ignoring case (a repeat gets ' 2', ' 3' …)."""
+    name = re.sub(r"\s+", " ", re.sub(r"[\[\]:*?/\\\x00-\x1f]", " ", for_xml(text))).strip().strip(" '")
+    name = _cut(name, SHEET_NAME_CUT).strip(" '") or "Sheet"
     if name.lower() in RESERVED_SHEET_NAMES:
         name = f"{name} 1"
-    stem, k = name[:25].rstrip(" '"), 2
+    k = 2
+    base = name
     while name.lower() in used:
-        name = f"{stem} {k}"
+        suffix = f" {k}"
+        stem = base if len(base) + len(suffix) <= SHEET_NAME_MAX and " " in base else _cut(base, 25)
+        name = stem.rstrip(" '") + suffix
         k += 1
     used.add(name.lower())
     return name
 
 
-def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[list]]]:
-    """(title, description, header, column formats, rows) for every table."""
+def _labelled(label: str, text: str) -> str:
+    """'Source: text' in the report's language (the catalog's "label: text" pattern)."""
+    return _("{period}: {text}").format(period=label, text=text)
+
+
+def _with_year(source: str, year: str) -> str:
+    """'source, 2026'; the source alone when it has no year or already names it."""
+    if not year or year in source:
+        return source
+    if re.fullmatch(r"\d{4}", year):           # a year in the language's words ("2026年")
+        return _("%(source)s, %(year)s") % {"source": source, "year": year}
+    return _("%(source)s, %(period)s") % {"source": source, "period": year}
+
+
+def _source_lines(comp) -> list[str]:
+    """The line naming a competitor table's source under it: each source once, with its
+    year once ("UK Retail Banking Monitor 2026 (syndicated)", not "… (syndicated) 2026")."""
+    from cxreport.benchmark.competitors import years_label
+
+    if comp.origin == "survey":
+        return [_labelled(_("Source"), _with_year(_("competitor survey"), getattr(comp, "period", "") or ""))]
+    by_source: dict[str, tuple[set[str], list[str]]] = {}
+    for b in comp.brands:
+        source, year = _split_year(b.source or "")
+        if not source:
+            continue
+        years, brands = by_source.setdefault(source, (set(), []))
+        if year:
+            years.add(year)
+        brands.append(b.brand)
+    parts = []
+    for source, (years, brands) in by_source.items():
+        text = _with_year(source, years_label(sorted(years)))
+        parts.append(f"{text} — {_(', ').join(brands)}" if len(by_source) > 1 else text)
+    return [_labelled(_("Source"), _("; ").join(parts))] if parts else []
+
+
+def _split_year(text: str) -> tuple[str, str]:
+    """A competitor row's source and year, as cxreport.benchmark.competitors joins them
+    ("source year", or "source (year)")."""
+    text = text.strip()
+    match = re.match(r"^(.*\S)\s+\(?(\d{4}(?:\s*[–-]\s*\d{4})?)\)?$", text)
+    if match:
+        return match.group(1), match.group(2)
+    return text, ""
+
+
+def _period_words(standard) -> str:
+    """A published benchmark's period as a period: "2024", "Q1 2024", "undated" — the
+    standard's note in brackets left out (it is in the standards library)."""
+    period = (standard.period or "").strip()
+    if not period:
+        return str(standard.year)
+    head = re.split(r"\s*[(（]", period, maxsplit=1)[0].strip() or period
+    return _("undated") if head.lower() == "undated" else head
+
+
+def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[list], list[str]]]:
+    """(sheet name, description, header, column formats, rows, notes under the table) for
+    every table."""
     r = study.results
     kpis = r.kpis
     window = study.window.label
@@ -109,7 +227,8 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
         for c in comparisons:
             other = c.overall[spec.key].headline
             change = c.changes.get(spec.key)
-            row += [Fmt(other.value if other.shown else None, unit), change.test.diff if change else None,
+            row += [Fmt(other.value if other.shown else None, unit),
+                    Fmt(change.test.diff if change else None, f"diff:{unit}"),
                     {1: _("higher"), -1: _("lower")}.get(change.mark, "") if change else ""]
         rows.append(row)
     header = [_("Item"), _("Value"), _("Low 95%"), _("High 95%"), _("Unit"), _("Base"), _("Effective base"),
@@ -117,10 +236,10 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
     formats = ["", "", "", "", "", "count", "decimal", "", ""]
     for c in comparisons:
         header += [c.label, _("Change vs {period}").format(period=c.label), _("Sig vs {period}").format(period=c.label)]
-        formats += ["", "decimal", ""]
+        formats += ["", "", ""]
     out.append((_("Overall KPIs"), at(window, _("every item: headline figure with 95% interval, base and status "
                                                 "against target; changes against earlier periods, tested.")),
-                header, formats, rows))
+                header, formats, rows, []))
     segments_period = study.scope("segments").label
     for breakdown in r.segments + ([r.periods] if r.periods else []):
         # The period breakdown is named in English by the scoring; its name here is the report's word.
@@ -149,22 +268,22 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
         out.append((_("By {segment}").format(segment=name.lower()),
                     at(period, _("headline KPIs by {segment}; significance: {what}.").format(
                         segment=name.lower(), what=what)),
-                    header, formats, rows))
+                    header, formats, rows, []))
     if r.attributes:
         rows = [[s.label, r.overall[s.key].mean.value, r.overall[s.key].mean.low, r.overall[s.key].mean.high,
                  r.overall[s.key].top2.value if r.overall[s.key].top2 else None, r.overall[s.key].n]
                 for s in r.attributes]
         out.append((_("Attributes"), at(window, _("attribute ratings: mean with 95% interval, top-2-box % and base.")),
                     [_("Attribute"), _("Mean"), _("Low 95%"), _("High 95%"), _("Top-2-box %"), _("Base")],
-                    ["", "mean", "mean", "mean", "percent", "count"], rows))
+                    ["", "mean", "mean", "mean", "percent", "count"], rows, []))
     if study.drivers is not None and study.drivers.overall is not None:
         a = study.drivers.overall
         rows = [[d.name, d.importance, d.lmg, d.mean, d.performance, _(d.quadrant), a.n] for d in a.rows]
         out.append((_("Key drivers"), at(study.scope("drivers").label, _("drivers of {outcome}: R² = {r2}, n = {n}.").format(
-                        outcome=a.outcome, r2=f"{a.r2:.3f}", n=a.n)),
+                        outcome=a.outcome, r2=f"{a.r2:.3f}", n=num(a.n))),
                     [_("Attribute"), _("Importance % of R²"), _("Shapley/LMG %"), _("Mean"), _("Performance 0-100"),
                      _("Quadrant"), _("Base (complete answers)") if a.missing == "listwise" else _("Base (smallest pair)")],
-                    ["", "percent", "percent", "mean", "decimal", "", "count"], rows))
+                    ["", "percent", "percent", "mean", "decimal", "", "count"], rows, []))
     if study.priorities:
         n = study.drivers.overall.n if study.drivers is not None and study.drivers.overall is not None else None
         rows = [[p.name, p.impact, p.importance, p.performance, p.gap, _(p.gap_to), _(p.effort) if p.effort else None,
@@ -175,36 +294,46 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
                     [_("Driver"), _("Impact"), _("Importance % of R²"), _("Performance 0-100"), _("Gap"), _("Gap to"),
                      _("Effort"), _("Quadrant"),
                      _("Base (complete answers)") if study.drivers.overall.missing == "listwise" else _("Base (smallest pair)")],
-                    ["", "mean", "percent", "decimal", "decimal", "", "", "", "count"], rows))
+                    ["", "mean", "percent", "decimal", "decimal", "", "", "", "count"], rows, []))
     nps = r.overall.get("nps")
     if nps is not None and nps.nps is not None and nps.distribution:
         rows = [[point, count, share] for point, count, share in nps.distribution]
         rows.append([_("Total"), sum(row[1] for row in rows), sum(row[2] for row in rows)])
         out.append((_("NPS distribution"), at(window, _("answers to the likelihood-to-recommend question, 0 to 10.")),
-                    [_("Score"), _("Answers"), _("Share %")], ["", "count", "percent"], rows))
+                    [_("Score"), _("Answers"), _("Share %")], ["", "count", "percent"], rows, []))
     for comp in study.competitors:
+        comp = competitor_as_shown(comp)      # own minus brand as the report prints it
         unit = _unit(comp.unit)
         survey = comp.origin == "survey"
-        title = _("Competitors {metric} (survey)") if survey else _("Competitors {metric} (published)")
+        # Sheet names are short by design ("Comp survey CSAT"); the metric's full label is in
+        # the description on the contents sheet. The source is named once, under the table.
+        title = _("Comp survey {metric}") if survey else _("Comp published {metric}")
+        short = METRIC_SHORT.get(comp.metric)
+        short = (_(short) if short not in ("NPS", "CSAT", "CES", "ACSI") else short) if short else comp.label
         origin = _("competitor survey") if survey else _("published and syndicated data")
-        # A survey row's source is the competitor survey (in the report's words); a table row's, the file's.
-        rows = [[b.brand, b.value, b.low, b.high, b.n, b.diff, b.p_value, origin if survey else b.source]
-                for b in comp.brands]
-        out.append((title.format(metric=comp.label),
+        rows = [[b.brand, b.value, b.low, b.high, b.n, b.diff, b.p_value] for b in comp.brands]
+        out.append((title.format(metric=short),
                     at(getattr(comp, "period", "") or _("undated"),
                        _("{metric} ({origin}): own brand minus each competitor.").format(metric=comp.label, origin=origin)),
-                    [_("Brand"), _("Value"), _("Low 95%"), _("High 95%"), _("Base"), _("Own minus brand"), _("p-value"),
-                     _("Source")],
-                    ["", unit, unit, unit, "count", f"diff:{unit}", "p", ""], rows))
+                    [_("Brand"), _("Value"), _("Low 95%"), _("High 95%"), _("Base"), _("Own minus brand"), _("p-value")],
+                    ["", unit, unit, unit, "count", f"diff:{unit}", "p"], rows, _source_lines(comp)))
     if study.benchmarks:
-        rows = [[b.label, Fmt(b.value if b.base != "suppressed" else None, _unit(b.unit)), b.compared,
-                 b.standard.value, b.gap, b.standard.id, *place_words(b.standard),
-                 b.standard.source, b.standard.period or b.standard.year] for b in study.benchmarks]
+        # Each figure at its measure's precision, the gap the difference of the figures as
+        # shown (as in the report: +28 against +32 is −4, not −4.3).
+        rows = []
+        for b in study.benchmarks:
+            std_unit = _unit(_metric_unit(b.standard.metric))
+            rows.append([b.label, Fmt(b.value if b.base != "suppressed" else None, _unit(b.unit)),
+                         Fmt(b.compared if b.base != "suppressed" else None, std_unit),
+                         Fmt(b.standard.value, std_unit),
+                         Fmt(shown_difference(b.compared, b.standard.value, std_unit) if b.base != "suppressed"
+                             else None, f"diff:{std_unit}"),
+                         b.standard.id, *place_words(b.standard), b.standard.source, _period_words(b.standard)])
         out.append((_("Benchmarks"), at(window, _("each KPI beside the published benchmarks chosen for the study "
                                                    "(gap = KPI − benchmark).")),
                     [_("KPI"), _("Score"), _("Score on the benchmark's metric"), _("Benchmark"), _("Gap"), _("Standard"),
-                     _("Industry"), _("Region"), _("Source"), _("Year")],
-                    ["", "", "decimal", "decimal", "decimal", "", "", "", "", ""], rows))
+                     _("Industry"), _("Region"), _("Source"), _("Period")],
+                    ["", "", "", "", "", "", "", "", "", ""], rows, []))
     if study.journey is not None:
         j = study.journey
         unit = _unit(j.unit)
@@ -215,13 +344,13 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
                         kpi=j.kpi, previous=j.previous_period or _("the previous period"))),
                     [_("Stage"), _("Touchpoint"), j.kpi, _("Low 95%"), _("High 95%"), _("Base"), _("Standard"), _("Gap"),
                      _("Change"), _("Sig"), _("Pain point")],
-                    ["", "", unit, unit, unit, "count", unit, f"diff:{unit}", f"diff:{unit}", "", ""], rows))
+                    ["", "", unit, unit, unit, "count", unit, f"diff:{unit}", f"diff:{unit}", "", ""], rows, []))
     if study.voice is not None:
         rows = [[t.theme, t.count, t.share, t.negative, t.neutral, t.positive] for t in study.voice.themes]
         out.append((_("Comment themes"), at(study.scope("comments").label, _("{n} comments; {u} not coded to a theme.").format(
-                        n=study.voice.n_comments, u=study.voice.uncoded)),
+                        n=num(study.voice.n_comments), u=num(study.voice.uncoded))),
                     [_("Theme"), _("Comments"), _("Share %"), _("Negative"), _("Neutral"), _("Positive")],
-                    ["", "count", "percent", "count", "count", "count"], rows))
+                    ["", "count", "percent", "count", "count", "count"], rows, []))
     return out
 
 
@@ -240,14 +369,14 @@ def build_workbook(study: Study) -> bytes:
     compared = [c.label for c in study.comparisons if c.base]
     contents.append([_("Reporting window"), _text(
         _("{period} ({n} respondents); compared with {others}").format(
-            period=study.window.label, n=f"{study.results.base:,}", others=_(" and ").join(compared))
+            period=study.window.label, n=num(study.results.base), others=_(" and ").join(compared))
         if compared else _("{period} ({n} respondents)").format(period=study.window.label,
-                                                               n=f"{study.results.base:,}"))])
+                                                               n=num(study.results.base)))])
     contents.append([_("Sheet"), _("What it holds")])
     for cell in contents[3]:
         cell.font, cell.fill = head_font, head_fill
     used = {contents.title.lower(), _("Definitions").lower()}
-    for title, description, header, formats, rows in _tables(study):
+    for title, description, header, formats, rows, notes in _tables(study):
         name = _sheet_name(title, used)
         ws = wb.create_sheet(name)
         ws.append([_clean(h) for h in header])
@@ -261,13 +390,17 @@ def build_workbook(study: Study) -> bytes:
                 if fmt in NUMBER_FORMATS:
                     ws.cell(row=ws.max_row, column=col).number_format = NUMBER_FORMATS[fmt]
         ws.freeze_panes = "B2"
-        ws.column_dimensions["A"].width = max(14, min(40, max((len(str(r[0])) for r in rows), default=10) + 2))
+        _fit_columns(ws)                      # sized to the table, before the notes under it
+        if notes:
+            ws.append([])
+            for note in notes:
+                ws.append([_text(note)])
+                ws.cell(row=ws.max_row, column=1).font = Font(italic=True)
         link = contents.cell(row=contents.max_row + 1, column=1, value=name)
         link.hyperlink = "#'{}'!A1".format(name.replace("'", "''"))
         link.font = Font(color=brand, underline="single")
         contents.cell(row=link.row, column=2, value=_text(description))
-    contents.column_dimensions["A"].width = 28
-    contents.column_dimensions["B"].width = 90
+    _fit_columns(contents)
     contents.freeze_panes = "A4"
     defs = wb.create_sheet(_("Definitions"))
     defs.append([_("Term"), _("Definition")])
@@ -276,15 +409,72 @@ def build_workbook(study: Study) -> bytes:
     for spec in study.results.kpis:
         defs.append([_text(spec.label), _text(definition(spec))])
     rules = study.results.rules
-    defs.append([_("Intervals"), _("95%: Wald (NPS, CES index), Wilson (percentages), t (means); effective n when "
-                                   "weighted.")])
+    # The KPIs are named with the project's labels (as in the report's methodology): Wald
+    # intervals for those headlined in points (NPS, a CES index), never the catalog's words.
+    wald = [spec.label for spec in study.results.kpis if spec.headline_unit == "points"]
+    defs.append([_("Intervals"), _text(
+        _("95%: Wald ({items}), Wilson (percentages), t (means); effective n when weighted.").format(
+            items=_(", ").join(wald)) if wald else
+        _("95%: Wilson (percentages), t (means); effective n when weighted."))])
     defs.append([_("Significance"), _("Two-sided tests at α = {alpha}; 'higher'/'lower' marks significant "
                                       "differences.").format(alpha=study.results.alpha)])
     defs.append([_("Small bases"), _("Below {s}: not shown ('suppressed'); {s}–{f1}: small base.").format(
         s=rules.suppress_below, f1=rules.flag_below - 1)])
-    defs.column_dimensions["A"].width = 20
-    defs.column_dimensions["B"].width = 100
+    _fit_columns(defs)
     defs.freeze_panes = "A2"
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- column widths
+
+
+def _char_width(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
+def _display_width(value, number_format: str) -> float:
+    """How many characters (Excel's width unit) a cell needs as Excel shows it: text by its
+    longest line, wide (CJK) characters counting two; a number in its format (decimals,
+    thousands separators, sign, % sign)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            return 0
+        first = (number_format or "General").split(";")[0]
+        if first == "General":
+            text = str(value) if isinstance(value, int) else f"{value:.10g}"
+        else:
+            decimals = len(re.sub(r"[^0#]", "", first.split(".", 1)[1])) if "." in first else 0
+            text = f"{abs(value):,.{decimals}f}" if "," in first else f"{abs(value):.{decimals}f}"
+            if value < 0 or first.startswith("+"):
+                text = "+" + text
+            if "%" in first:
+                text += "%"
+        return len(text)
+    return max((sum(_char_width(ch) for ch in line) for line in str(value).split("\n")), default=0)
+
+
+def _fit_columns(ws) -> None:
+    """Every column as wide as its widest cell so far (header included, scaled by the
+    font size), at least :data:`COLUMN_MIN` and at most :data:`COLUMN_CAP` characters plus a
+    margin; text wider than the cap wraps."""
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    widest: dict[int, float] = {}
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value is None:
+                continue
+            size = (cell.font.sz or 11) / 11 if cell.font is not None else 1
+            need = _display_width(cell.value, cell.number_format) * max(size, 1)
+            widest[cell.column] = max(widest.get(cell.column, 0), need)
+            if need > COLUMN_CAP and isinstance(cell.value, str):
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for column, need in widest.items():
+        ws.column_dimensions[get_column_letter(column)].width = round(max(COLUMN_MIN, min(need, COLUMN_CAP)) + 2, 1)

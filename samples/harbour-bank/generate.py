@@ -1049,7 +1049,7 @@ def generate_competitor_survey() -> pd.DataFrame:
 # A syndicated tracker and published ACSI-style indices (all fictional):
 # brand -> (NPS, n), (CSAT top-2 %, n), ACSI-style index (no base given).
 MONITOR = "UK Retail Banking Monitor 2026 (syndicated)"
-DESK = "Desk research: published ACSI-style scores"
+DESK = "Desk research (published ACSI-style scores)"
 COMPETITOR_FIGURES = {
     OWN_BRAND: ((18, 612), (77.4, 598), 75),
     "Meridian Bank": ((9, 1148), (73.1, 1131), 74),

@@ -835,7 +835,7 @@ def generate_competitor_survey() -> pd.DataFrame:
 
 # Fictional syndicated monitor and desk research (ACSI-style index, no base).
 MONITOR = "中国零售顾客体验监测 2026（虚构的辛迪加研究）"
-DESK = "公开资料整理：顾客满意度指数（虚构）"
+DESK = "公开资料整理（顾客满意度指数，虚构）"
 COMPETITOR_FIGURES = {  # brand -> (NPS, n), (CSAT top-2 %, n), index
     OWN_BRAND: ((24, 806), (79.6, 792), 77),
     "优选超市": ((15, 944), (74.2, 930), 74),
