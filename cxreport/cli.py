@@ -362,24 +362,26 @@ def init(directory: Path) -> None:
 @cli.command(context_settings=CONTEXT)
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=Path("out/demo"),
               show_default=True, help="Folder for the reports.")
-@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "both"]), default="both", show_default=True,
-              help="Formats to write: html, pdf or both.")
+@click.option("--format", "fmt", default="both", show_default=True,
+              help="Formats to write, comma-separated: any of html, pdf, xlsx, pptx (both = html,pdf), "
+                   "as for build.")
 def demo(out_dir: Path, fmt: str) -> None:
     """Build the bundled Harbour Bank sample project (shipped with cxreport).
 
     \b
     Example:
       cxreport demo -o out/demo
+      cxreport demo -o out/demo --format html,pdf,xlsx,pptx
     """
     from cxreport.build import build as build_reports
     from cxreport.resources import sample_project
 
+    formats = parse_formats(fmt)
     project = sample_project() / "cxreport.yaml"
-    formats = ("html", "pdf") if fmt == "both" else (fmt,)
     _echo(f"Building the sample project {project} …", err=True)
     result = build_reports(project, out_dir, formats=formats)
     _warn([w for w in result.warnings if "invalid value" in w or "duplicate" in w][:3])
-    for kind in ("html", "pdf"):
+    for kind in BUILD_FORMATS:
         if kind in result.paths:
             _echo(f"{kind.upper()}: {result.paths[kind].resolve()}")
 
@@ -690,8 +692,8 @@ def shop_rescore(programme: Path, reason: str, allow_outside: bool) -> None:
 @click.option("--locations", is_flag=True, help="Also render a report for every location.")
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=Path("out/shop"), show_default=True,
               help="Folder for the reports.")
-@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "both"]), default="both", show_default=True,
-              help="Formats to write: html, pdf or both.")
+@click.option("--format", "fmt", default="both", show_default=True,
+              help="Formats to write, comma-separated as for build: html, pdf (both = html,pdf).")
 @batch_options
 @allow_outside_option
 def shop_report(programme: Path, wave: str | None, scoresheets: bool, locations: bool, out_dir: Path, fmt: str,
@@ -706,14 +708,15 @@ def shop_report(programme: Path, wave: str | None, scoresheets: bool, locations:
     \b
     Example:
       cxreport shop report programme.yaml --wave W3 --scoresheets --locations -o out/shop
+      cxreport shop report programme.yaml --format html,pdf -o out/shop
     """
-    from cxreport.shop.commands import echo, load, shop_errors
+    from cxreport.shop.commands import echo, load, parse_report_formats, shop_errors
     from cxreport.shop.reports import render_all
 
+    formats = parse_report_formats(fmt)
     settings = _batch_settings(jobs, timeout, executor, scheduler, force)
     with shop_errors() as command:
         prog = command.prog = load(programme, allow_outside)
-        formats = ("html", "pdf") if fmt == "both" else (fmt,)
         written = render_all(prog, out_dir, wave=wave, scoresheets=scoresheets, locations=locations,
                              formats=formats, options=settings)
         for label, path in written:

@@ -1,6 +1,8 @@
-"""The PowerPoint deck (``build --format pptx``): slides, native tables holding the same
-figures as the scores JSON, chart pictures, brand colours and font, user text as plain
-text, slides skipped when there is nothing to show, nothing outside the slide."""
+"""The PowerPoint deck (``build --format pptx``): slides in the storyline's order, native
+tables holding the same figures as the scores JSON, native charts, brand colours and font,
+user text as plain text, slides skipped when there is nothing to show, nothing outside the
+slide. The storyline itself (action titles, chart data, filled slides, the template, the
+SVG logo, ``demo --format``) is tested in test_deck_story.py."""
 
 from __future__ import annotations
 
@@ -17,11 +19,15 @@ from cxreport.present.formatting import figure, gap, num, plain_cell
 
 from conftest import csv_text, default_rows
 
-# Every content slide names the period it describes (the window, 2026 Q3; the trend's span).
-CLIENT_TITLES = ["Customer Experience Tracker", "KPI scorecard — 2026 Q3", "Trends over time — 2025 Q4 – 2026 Q3",
-                 "What drives the experience — pooled 2025 Q4 – 2026 Q3",     # report.pool.drivers: 4
-                 "Improvement priorities — 2026 Q3",
-                 "Methodology and base"]
+# The client deck's sections, in order: the line above each content slide's title names the
+# section and its period (the titles themselves are the findings: test_deck_story.py).
+CLIENT_SECTIONS = ["Executive summary · 2026 Q3", "KPI scorecard · 2026 Q3 vs 2026 Q2 and 2025 Q3",
+                   "Trends over time · 2024 Q4 – 2026 Q3", "Results by segment · 2026 Q3", "By Region · 2026 Q3",
+                   "By Channel · 2026 Q3",
+                   "Against competitors · competitor survey 2026 Q3 · published data 2026",
+                   "Key drivers · pooled 2025 Q4 – 2026 Q3",                 # report.pool.drivers: 4
+                   "Improvement priorities · importance pooled 2025 Q4 – 2026 Q3; performance 2026 Q3",
+                   "Voice of the customer · 2026 Q3", "Recommendations · 2026 Q3", "Methodology · 2026 Q3"]
 SCRIPT = "<script>alert(1)</script>"
 FORMULA = "=cmd|' /C calc'!A0"
 
@@ -47,6 +53,19 @@ def sample_scores(sample_project):
 
 def titles(prs) -> list[str]:
     return [s.shapes.title.text if s.shapes.title is not None else None for s in prs.slides]
+
+
+def section_of(slide) -> str | None:
+    """The line above a content slide's title: the section and its period."""
+    return next((sh.text_frame.text for sh in slide.shapes if sh.name == "Section"), None)
+
+
+def sections(prs) -> list[str | None]:
+    return [section_of(s) for s in prs.slides]
+
+
+def slide_of(prs, section: str):
+    return next(s for s in prs.slides if (section_of(s) or "").startswith(section))
 
 
 def table_of(slide) -> list[list[str]]:
@@ -85,14 +104,16 @@ def test_sample_deck_slides(sample_deck):
     assert (sample_deck / "report.xlsx").is_file()                 # any combination of formats
     prs = Presentation(sample_deck / "report.pptx")
     assert (prs.slide_width, prs.slide_height) == (Emu(12192000), Emu(6858000))     # 13.33 × 7.5 in, 16:9
-    assert titles(prs) == CLIENT_TITLES
+    assert titles(prs)[0] == "Customer Experience Tracker" and sections(prs)[0] is None
+    assert sections(prs)[1:] == CLIENT_SECTIONS
+    assert all(titles(prs))                                         # every slide has a real title
     assert_inside(prs)
 
 
 def test_scorecard_holds_the_scores_json_figures(sample_deck, sample_scores):
     prs = Presentation(sample_deck / "report.pptx")
-    table = table_of(prs.slides[1])
-    header, rows = table[0], {r[0].split("\n")[0]: r for r in table[1:]}
+    table = table_of(slide_of(prs, "KPI scorecard"))
+    header, rows = [h.replace("\x0b", " ") for h in table[0]], {r[0].split("\n")[0]: r for r in table[1:]}
     assert header[:4] == ["KPI", "Score", "95% interval", "Base"]
     previous, year_ago = sample_scores["comparisons"]
     assert header[4:6] == [f"vs {previous['period']}", f"vs {year_ago['period']}"] == ["vs 2026 Q2", "vs 2025 Q3"]
@@ -113,20 +134,18 @@ def test_scorecard_holds_the_scores_json_figures(sample_deck, sample_scores):
     assert rows["NPS"][1] == "+28" and rows["CSAT"][1] == "74%"    # the sample's 2026 Q3, as the report prints them
 
 
-def test_charts_are_the_report_pictures_with_alt_text(sample_deck):
+def test_charts_are_native_and_the_only_picture_is_the_logo(sample_deck):
     prs = Presentation(sample_deck / "report.pptx")
-    pictures = {k: [s for s in slide.shapes if s.shape_type == 13] for k, slide in enumerate(prs.slides)}
-    assert [p.name for p in pictures[0]] == ["Logo"]
-    assert [p.name for p in pictures[2]] == ["Chart trend-nps", "Chart trend-csat", "Chart trend-ces"]
-    assert [p.name for p in pictures[3]] == ["Chart drivers"]
-    assert [p.name for p in pictures[4]] == ["Chart priorities"]
-    for pics in pictures.values():
-        for pic in pics:
-            assert pic.image.content_type == "image/png"
-            assert pic._element.nvPicPr.cNvPr.get("descr")
-    assert pictures[2][0]._element.nvPicPr.cNvPr.get("descr").startswith("NPS: 2024 Q4 ")
+    pictures = [(k, s.name) for k, slide in enumerate(prs.slides) for s in slide.shapes if s.shape_type == 13]
+    assert pictures == [(0, "Logo")]
+    charts = {s.name: s for slide in prs.slides for s in slide.shapes if s.has_chart}
+    assert {"Chart trend-nps", "Chart trend-csat", "Chart trend-ces", "Chart segment-gaps", "Chart segment-nps",
+            "Chart competitors-0", "Chart drivers", "Chart priorities", "Chart themes"} <= set(charts)
+    for frame in charts.values():
+        assert frame._element.nvGraphicFramePr.cNvPr.get("descr")      # alt text
+    assert charts["Chart trend-nps"]._element.nvGraphicFramePr.cNvPr.get("descr").startswith("NPS: 2024 Q4 ")
     # The trend table holds the last four periods.
-    table = table_of(prs.slides[2])
+    table = table_of(slide_of(prs, "Trends over time"))
     assert [r[0] for r in table[1:]] == ["2025 Q4", "2026 Q1", "2026 Q2", "2026 Q3"]
 
 
@@ -134,15 +153,18 @@ def test_brand_colours_and_font(sample_deck):
     prs = Presentation(sample_deck / "report.pptx")
     band = [s for s in prs.slides[0].shapes if s.shape_type == 1]           # autoshapes: band and accent rule
     assert {str(s.fill.fore_color.rgb) for s in band} == {"0B3C5D", "1C8C8C"}
-    header = [s for s in prs.slides[1].shapes if s.has_table][0].table.rows[0].cells[0]
-    assert str(header.fill.fore_color.rgb) == "0B3C5D"
-    nps_row = [s for s in prs.slides[1].shapes if s.has_table][0].table.rows[1]
-    status = nps_row.cells[len(nps_row.cells) - 1]
+    kpis = slide_of(prs, "KPI scorecard")
+    table = [s for s in kpis.shapes if s.has_table][0].table
+    assert str(table.rows[0].cells[0].fill.fore_color.rgb) == "0B3C5D"
+    status = table.rows[1].cells[len(table.rows[1].cells) - 1]
     assert str(status.fill.fore_color.rgb) == "FFF3D6"                    # NPS +28, 7 below +35: amber
     fonts = {r.font.name for r in runs(prs)}
     assert fonts == {"Lato"}
-    title_run = prs.slides[1].shapes.title.text_frame.paragraphs[0].runs[0]
+    title_run = kpis.shapes.title.text_frame.paragraphs[0].runs[0]
     assert str(title_run.font.color.rgb) == "0B3C5D"
+    drivers = next(s for s in slide_of(prs, "Key drivers").shapes if s.has_chart).chart
+    assert str(drivers.plots[0].series[0].points[0].format.fill.fore_color.rgb) == "0B3C5D"
+    assert drivers.font.name == "Lato"
 
 
 def test_user_text_is_plain_text(tmp_path, make_project):
@@ -156,26 +178,29 @@ def test_user_text_is_plain_text(tmp_path, make_project):
     prs = Presentation(deck)
     texts = [r.text for r in runs(prs)]
     assert FORMULA in texts and "Q&A <b>bold</b>" in texts and "=1+1" in texts
-    assert SCRIPT in [row[0].split("\n")[0] for row in table_of(prs.slides[1])]
-    xml = "".join(zipfile.ZipFile(deck).read(n).decode("utf-8") for n in zipfile.ZipFile(deck).namelist()
-                  if n.startswith("ppt/slides/slide"))
+    assert SCRIPT in [row[0].split("\n")[0] for row in table_of(slide_of(prs, "KPI scorecard"))]
+    archive = zipfile.ZipFile(deck)
+    xml = "".join(archive.read(n).decode("utf-8") for n in archive.namelist()
+                  if n.startswith(("ppt/slides/slide", "ppt/charts/chart")))
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in xml and "<script>" not in xml
     assert_inside(prs)
 
 
 def test_slides_without_data_are_left_out(tmp_path, make_project):
-    # One quarter only, no attributes: no trend chart to draw, no drivers, no priorities.
+    # One quarter only, no attributes: no trend chart to draw, no segment differences, no competitors,
+    # drivers, priorities or recommendations.
     rows = [r[:1] + ["2026-02-10"] + r[2:] for r in default_rows(80)]
     project = make_project(tmp_path, csv_text(rows))
     _build([str(project), "-o", str(tmp_path / "out"), "--format", "pptx"])
     prs = Presentation(tmp_path / "out" / "report.pptx")
-    assert titles(prs) == ["Test report", "KPI scorecard — 2026 Q1", "Trends over time — 2026 Q1",
-                           "Methodology and base"]
-    assert not [s for s in prs.slides[2].shapes if s.shape_type == 13]     # one period: a table, no chart
+    assert sections(prs) == [None, "Executive summary · 2026 Q1", "KPI scorecard · 2026 Q1",
+                             "Trends over time · 2026 Q1", "Voice of the customer · 2026 Q1", "Methodology · 2026 Q1"]
+    assert titles(prs)[3] == "Trends over time — 2026 Q1"
+    assert not [s for s in prs.slides[3].shapes if s.has_chart]       # one period: a table, no chart
     assert [s for s in prs.slides[0].shapes if s.shape_type == 13] == []   # no logo
     # A section the project leaves out of the report is left out of the deck too.
     project = make_project(tmp_path / "b", csv_text(default_rows(80)),
-                           report={"sections": ["executive_summary", "nps_distribution", "methodology"]})
+                           report={"sections": ["nps_distribution", "methodology"]})
     _build([str(project), "-o", str(tmp_path / "b" / "out"), "--format", "pptx"])
     assert titles(Presentation(tmp_path / "b" / "out" / "report.pptx")) == ["Test report", "Methodology and base"]
 
@@ -195,31 +220,35 @@ def test_long_text_stays_on_the_slide(tmp_path, make_project):
 def test_quarterly_deck(sample_project, tmp_path):
     _build([str(sample_project), "-o", str(tmp_path), "--format", "pptx", "--report", "quarterly"])
     prs = Presentation(tmp_path / "report-quarterly.pptx")
-    assert titles(prs) == ["Quarterly management review", "What changed", "Headline KPIs — 2026 Q3",
-                           "Trends over the last 5 quarters", "Top improvers and decliners",
-                           "What drives the experience — pooled 2025 Q4 – 2026 Q3",
-                           "Improvement priorities — 2026 Q3",
-                           "Methodology and base"]
-    assert table_of(prs.slides[2])[0][:4] == ["KPI", "2026 Q3", "2026 Q2", "Change"]
-    assert [s.name for s in prs.slides[3].shapes if s.shape_type == 13] == [
-        "Chart q-trend-nps", "Chart q-trend-csat", "Chart q-trend-ces"]
-    assert [r[0] for r in table_of(prs.slides[3])[1:]] == ["2025 Q3", "2025 Q4", "2026 Q1", "2026 Q2", "2026 Q3"]
+    assert titles(prs)[0] == "Quarterly management review"
+    found = [s.split(" · ")[0] for s in sections(prs)[1:]]
+    assert list(dict.fromkeys(found)) == ["Quarterly management review", "Headline KPIs", "Trends over time",
+                                          "Top improvers and decliners", "Results by segment", "Key drivers",
+                                          "Improvement priorities", "Methodology"]
+    assert titles(prs)[1] == "What changed"
+    assert table_of(slide_of(prs, "Headline KPIs"))[0][:4] == ["KPI", "2026 Q3", "2026 Q2", "Change"]
+    trends = slide_of(prs, "Trends over time")
+    assert [s.name for s in trends.shapes if s.has_chart] == ["Chart q-trend-nps", "Chart q-trend-csat",
+                                                              "Chart q-trend-ces"]
+    assert [r[0] for r in table_of(trends)[1:]] == ["2025 Q3", "2025 Q4", "2026 Q1", "2026 Q2", "2026 Q3"]
+    movers = slide_of(prs, "Top improvers and decliners")
     improvers, decliners = [[[c.text for c in row.cells] for row in s.table.rows]
-                            for s in prs.slides[4].shapes if s.has_table]
+                            for s in movers.shapes if s.has_table]
     assert improvers[1][0] == "Seaview\nBranch" and improvers[1][3] == "+45 ▲"   # unit, its segment; change, mark
     assert decliners[1][0] == "Eastbank\nBranch" and decliners[1][3] == "−54 ▼"
+    assert movers.shapes.title.text.startswith("Eastbank (branch) declined significantly: NPS −13, down 54 points")
     assert_inside(prs)
 
 
-def test_svg_logo_is_left_off_with_a_warning(tmp_path, make_project):
+def test_svg_logo_is_rendered_for_the_deck(tmp_path, make_project):
     svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
     project = make_project(tmp_path, csv_text(default_rows(80)), files={"logo.svg": svg},
                            client={"name": "Test Co", "logo": "logo.svg"})
     result = CliRunner().invoke(cli, ["build", str(project), "-o", str(tmp_path / "out"), "--format", "html,pptx"])
     assert result.exit_code == 0, result.output
-    assert "client.logo: logo.svg is an SVG image" in result.output
     prs = Presentation(tmp_path / "out" / "report.pptx")
-    assert [s for s in prs.slides[0].shapes if s.shape_type == 13] == []
+    logos = [s for s in prs.slides[0].shapes if s.shape_type == 13]
+    assert [s.name for s in logos] == ["Logo"] and logos[0].image.content_type == "image/png"
     assert (tmp_path / "out" / "report.html").is_file()
 
 
