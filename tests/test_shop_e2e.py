@@ -199,7 +199,9 @@ def test_programme_summary_pdf(shop):
     assert PROGRAMME_NAME.upper() in text.upper()
     assert "League table" in text
     assert "Fishergate" in text
-    assert "Below the pass mark in two consecutive waves: Fishergate." in text
+    # The flag names the location with the waves it failed.
+    assert ("Below the pass mark in two consecutive waves: Fishergate (below it in Wave 1 — Spring 2026 and "
+            "Wave 2 — Summer 2026)." in text), text
     assert "Wave 2 — Summer 2026" in text
     assert "Wave 3" not in text
 

@@ -8,7 +8,9 @@ Definitions where METHODS.md leaves room (docs/mystery-shopping.md):
 - a location *fails* a wave when its wave score is below the pass mark; it is flagged when
   it failed the wave and the wave before it;
 - a section passes on a visit when its score reaches the pass mark; an item passes when its
-  answer earns its pass points (items that were N/A or not asked are left out).
+  answer earns its pass points (items that were N/A or not asked are left out);
+- a visit that failed on a critical item has no score band: the bands table counts it on a
+  row of its own ("failed — critical"), so a critically failed visit is never "Good".
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ import pandas as pd
 
 from cxreport.shop.programme import ProgrammeFile
 from cxreport.shop.scoring import VisitScores
+
+#: The status of a visit failed on a critical item, also the name of its row in the bands.
+CRITICAL_STATUS = "failed — critical"
 
 
 @dataclass
@@ -143,13 +148,19 @@ def analyse(prog: ProgrammeFile, frame: pd.DataFrame, scores: VisitScores) -> Pr
                          "critical": item.critical is not None, "bonus": item.bonus})
     items = pd.DataFrame(rows)
 
-    # Bands.
+    # Bands. A visit that failed on a critical item has no score band (it fails outright,
+    # METHODS.md §5): it is counted on a row of its own, "failed — critical", which appears
+    # when the programme has such visits; the rows of a wave add up to its visits.
     names = [b.name for b in prog.scoring.bands]
+    if visits["critical_fail"].any():
+        names.append(CRITICAL_STATUS)
     rows = []
     for wave in waves:
         in_wave = visits[visits["wave"] == wave]
+        shown = np.where(in_wave["critical_fail"].to_numpy(dtype=bool), CRITICAL_STATUS,
+                         in_wave["band"].to_numpy(dtype=object))
         for name in names:
-            count = int((in_wave["band"] == name).sum())
+            count = int((shown == name).sum())
             rows.append({"wave": wave, "band": name, "visits": count,
                          "pct": 100.0 * count / len(in_wave) if len(in_wave) else np.nan})
     bands = pd.DataFrame(rows)

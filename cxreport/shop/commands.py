@@ -222,5 +222,22 @@ class Loaded:
     prog: ProgrammeFile
 
 
+#: The formats `cxreport shop report` writes (the reports are documents: no deck or workbook).
+REPORT_FORMATS = ("html", "pdf")
+
+
+def parse_report_formats(text: str) -> tuple[str, ...]:
+    """``shop report --format``: a comma-separated list as for ``cxreport build``
+    ('html', 'pdf', 'html,pdf', 'pdf,html'), 'both' standing for html,pdf (alone or in the
+    list). Raises :class:`click.BadParameter` naming the first unknown format."""
+    parts = [p.strip().lower() for p in str(text).split(",") if p.strip()]
+    chosen = tuple(dict.fromkeys(f for p in parts for f in (REPORT_FORMATS if p == "both" else (p,))))
+    bad = [f for f in chosen if f not in REPORT_FORMATS]
+    if bad or not chosen:
+        raise click.BadParameter(f"unknown format '{bad[0] if bad else text}' (choose from "
+                                 f"{', '.join(REPORT_FORMATS)}, comma-separated, or both)", param_hint="--format")
+    return chosen
+
+
 def load(path: Path, allow_outside: bool = False) -> ProgrammeFile:
     return load_programme(path, allow_outside=allow_outside)

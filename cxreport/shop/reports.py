@@ -21,10 +21,11 @@ import pandas as pd
 from cxreport import __version__, i18n
 from cxreport.batch import TASKS_PER_WORKER  # noqa: F401  (the benchmarks report it)
 from cxreport.errors import CxError
-from cxreport.i18n import N_, _
+from cxreport.i18n import N_, _, ngettext
 from cxreport.masking import mask_personal_data
+from cxreport.present.formatting import num, pct, round_half_away, signed  # noqa: F401  (round_half_away: re-exported)
 from cxreport.shop.intake import visit_file_stem
-from cxreport.shop.analysis import ProgrammeResults
+from cxreport.shop.analysis import CRITICAL_STATUS, ProgrammeResults
 from cxreport.shop.commands import results as programme_results
 from cxreport.shop.ledger import Ledger
 from cxreport.shop.programme import ProgrammeFile
@@ -33,6 +34,68 @@ from cxreport.shop.scoring import NA_WORDS, NO_WORDS, YES_WORDS
 #: Scoring methods and response-time units (fixed words of the programme file), in words.
 METHOD_WORDS = {"pooled": N_("pooled points"), "section_weighted": N_("section-weighted")}
 TIME_UNITS = (N_("seconds"), N_("minutes"), N_("hours"))
+
+#: One precision per measure, rounded half away from zero (:func:`round_half_away`) before a
+#: template prints it: scores (visit, location, region, channel, programme, section) to one
+#: decimal in tables and sentences, whole points in the heatmap's cells; pass rates and
+#: shares whole. A change printed beside two scores is the difference of the printed scores.
+SCORE_DECIMALS = 1
+HEAT_DECIMALS = 0
+RATE_DECIMALS = 0
+
+#: A location ranked on fewer visits than this is marked (*) in every ranking.
+FULL_BASE_VISITS = 3
+#: z for the 95 % level of the ranking caveat.
+Z95 = 1.96
+
+#: Channel codes of the programme file, as reports name them (other codes: the code as a word).
+CHANNEL_WORDS = {"branch": N_("Branch"), "phone": N_("Phone"), "email": N_("E-mail"), "e-mail": N_("E-mail"),
+                 "chat": N_("Chat"), "social": N_("Social media"), "video": N_("Video call"),
+                 "letter": N_("Letter"), "web": N_("Website"), "app": N_("App")}
+
+#: How reports name the status of a visit that failed on a critical item (analysis.CRITICAL_STATUS)
+#: where a band would stand: such a visit has no score band and no service tier.
+CRITICAL_BAND = N_("Failed — critical")
+
+
+def channel_label(code) -> str:
+    """A channel code as reports show it: 'email' → 'E-mail' (translated); a code the
+    programme uses that is not a known channel, as a word ('video_call' → 'Video call')."""
+    text = _text(code)
+    if not text:
+        return ""
+    word = CHANNEL_WORDS.get(text.lower())
+    if word:
+        return _(word)
+    text = re.sub(r"[_\s]+", " ", text).strip()
+    return text[:1].upper() + text[1:]
+
+
+def band_label(band, status: str | None = None) -> str | None:
+    """The band a report prints: none for a visit that failed on a critical item (METHODS.md
+    §5: it fails outright, its score still reported), else the band of its (capped) score."""
+    if status == CRITICAL_STATUS or band == CRITICAL_STATUS:
+        return _(CRITICAL_BAND)
+    return _text(band) or None
+
+
+def _r(value, decimals: int) -> float | None:
+    """A figure rounded as it is printed (half away from zero); None when missing."""
+    value = _num(value)
+    return None if value is None else round_half_away(value, decimals)
+
+
+def _shown_change(score, previous) -> float | None:
+    """The change printed beside two scores: the difference of the printed scores."""
+    a, b = _r(score, SCORE_DECIMALS), _r(previous, SCORE_DECIMALS)
+    return None if a is None or b is None else round_half_away(a - b, SCORE_DECIMALS)
+
+
+def _and(words: list[str]) -> str:
+    """'W1', 'W1 and W2', 'W1, W2 and W3' in the report's language."""
+    if len(words) <= 1:
+        return "".join(words)
+    return _(", ").join(words[:-1]) + _(" and ") + words[-1]
 
 
 def _num(value) -> float | None:
@@ -62,10 +125,18 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def points_text(earned: float, possible: float) -> str:
-    def short(x: float) -> str:
-        return f"{x:g}" if float(x).is_integer() else f"{x:.1f}"
-    return f"{short(earned)} / {short(possible)}"
+def _points(x: float) -> str:
+    x = round_half_away(float(x), 1)
+    return f"{x:g}" if float(x).is_integer() else num(x, 1)
+
+
+def points_text(earned: float, possible: float, bonus: float = 0.0) -> str:
+    """Points as 'earned / possible', bonus points apart: '5 / 5 + 1 bonus' — never '6 / 5'
+    (bonus points add to earned points only, METHODS.md §5)."""
+    text = f"{_points(earned)} / {_points(possible)}"
+    if bonus > 0:
+        text += " " + _("+ {n} bonus").format(n=_points(bonus))
+    return text
 
 
 def mask_shopper(shopper_id: str) -> str:
@@ -132,7 +203,8 @@ def _answer_display(item, value: str) -> str:
     if low in NA_WORDS:
         return _("N/A")
     if item.type == "yes_no" and low in YES_WORDS | NO_WORDS:
-        return _("yes") if low in YES_WORDS else _("no")
+        word = _("yes") if low in YES_WORDS else _("no")
+        return word[:1].upper() + word[1:]           # "Yes", as an option label reads ("Unlikely")
     if item.type == "multi_check" and value:
         labels = []
         for part in value.split(";"):
@@ -146,6 +218,59 @@ def _answer_display(item, value: str) -> str:
     return value
 
 
+def item_state(item, answered: bool, na: bool, earned: float, possible: float, critical_failed: bool) -> str:
+    """An item's result on a scoresheet, one rule for every item type: *pass* when the answer
+    earns all the item's points, *partial* when some, *fail* when none — or when it failed a
+    critical item. (Item pass rates and the comment rule count an answer as failed below the
+    item's pass points, which the programme may set lower than all its points.) Bonus items
+    are *bonus* or *nobonus*; N/A, text and unanswered items have no result."""
+    if na:
+        return "na"
+    if item.type == "text":
+        return "info"
+    if not answered:
+        return "unanswered"
+    if item.bonus:
+        return "bonus" if earned > 0 else "nobonus"
+    if critical_failed or (possible > 0 and earned <= 0):
+        return "fail"
+    if earned >= possible:
+        return "pass"
+    return "partial"
+
+
+def _critical_notes(prog: ProgrammeFile, scores, rows) -> list[str]:
+    """Why the visits ``rows`` (indices into the scores) score or stand as they do: each
+    critical item that lowered a score by its cap, or failed a visit outright, with how many
+    of the visits it hit — said wherever such a score is shown."""
+    rows = list(rows)
+    n = len(rows)
+    hits: dict[tuple[str, str, float | None], int] = {}
+    for i in rows:
+        for item_id in scores.critical_items[i]:
+            item = prog.questionnaire.item(item_id)
+            if item is None or item.critical is None:
+                continue
+            if item.critical.action == "cap" and not scores.critical_capped[i]:
+                continue                              # the score was already below the cap: nothing changed
+            key = (item_id, item.critical.action, item.critical.cap)
+            hits[key] = hits.get(key, 0) + 1
+    notes = []
+    for (item_id, action, cap), k in sorted(hits.items()):
+        if n == 1:                                    # one visit: no count
+            notes.append(_("capped at {cap} — critical item {item} failed").format(cap=pct(cap), item=item_id)
+                         if action == "cap" else _("failed outright on critical item {item}").format(item=item_id))
+        elif action == "cap":
+            text = ngettext("capped at {cap} — critical item {item} failed ({k} of {n} visit)",
+                            "capped at {cap} — critical item {item} failed ({k} of {n} visits)", n)
+            notes.append(text.format(cap=pct(cap), item=item_id, k=k, n=n))
+        else:
+            text = ngettext("failed outright on critical item {item} ({k} of {n} visit)",
+                            "failed outright on critical item {item} ({k} of {n} visits)", n)
+            notes.append(text.format(item=item_id, k=k, n=n))
+    return notes
+
+
 def scoresheet_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataFrame, i: int) -> dict:
     scores = res.scores
     visit = res.visits.iloc[i]
@@ -157,51 +282,60 @@ def scoresheet_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.Dat
     sections = []
     pairs = prog.questionnaire.items()
     by_section: dict[str, list] = {}
+    bonus_by_section: dict[str, float] = {}
     for j, (section, item) in enumerate(pairs):
         value = _text(rec.get(item.id))
         live = not item.channels or visit["channel"] in [c.lower() for c in item.channels]
         if not live:
             continue
-        if scores.na[i, j]:
-            state = "na"
-        elif item.type == "text":
-            state = "info"
-        elif not value:
-            state = "unanswered"
-        elif item.bonus:
-            state = "bonus" if scores.earned[i, j] > 0 else "nobonus"
-        elif scores.failed[i, j]:
-            state = "fail"
+        earned, possible = float(scores.earned[i, j]), float(scores.possible[i, j])
+        critical_failed = item.id in scores.critical_items[i]
+        state = item_state(item, bool(value), bool(scores.na[i, j]), earned, possible, critical_failed)
+        if item.bonus:
+            bonus_by_section[section.id] = bonus_by_section.get(section.id, 0.0) + earned
+            points = "+" + _points(earned) if earned > 0 else "0"
         else:
-            state = "pass"
+            points = points_text(earned, possible)
         by_section.setdefault(section.id, []).append({
             "id": item.id, "text": item.text, "answer": _answer_display(item, value) or "—",
-            "earned": float(scores.earned[i, j]), "possible": float(scores.possible[i, j]),
-            "points": points_text(float(scores.earned[i, j]), float(scores.possible[i, j])),
+            "earned": earned, "possible": possible, "points": points,
             "state": state, "bonus": item.bonus, "critical": item.critical is not None,
-            "critical_failed": item.id in scores.critical_items[i],
+            "critical_failed": critical_failed,
             "comment": mask_personal_data(_text(rec.get(f"{item.id}__comment")), prog.programme.mask_names),
             "evidence": mask_personal_data(_text(rec.get(f"{item.id}__evidence")), prog.programme.mask_names),
         })
     for k, section in enumerate(prog.questionnaire.sections):
+        bonus = bonus_by_section.get(section.id, 0.0)
+        base = points_text(float(scores.section_earned[i, k]) - bonus, float(scores.section_possible[i, k]))
         sections.append({"id": section.id, "title": section.title,
-                         "points": points_text(float(scores.section_earned[i, k]), float(scores.section_possible[i, k])),
-                         "score": _num(scores.section_score[i, k]), "rows": by_section.get(section.id, [])})
+                         "points": points_text(float(scores.section_earned[i, k]) - bonus,
+                                               float(scores.section_possible[i, k]), bonus),
+                         "base_points": base, "bonus": _("+ {n} bonus").format(n=_points(bonus)) if bonus > 0 else "",
+                         "score": _r(scores.section_score[i, k], SCORE_DECIMALS),
+                         "rows": by_section.get(section.id, [])})
     critical = []
     for item_id in scores.critical_items[i]:
         item = prog.questionnaire.item(item_id)
         critical.append({"id": item_id, "text": item.text, "action": item.critical.action,
                          "cap": item.critical.cap})
+    status = visit["status"]
+    failed_critical = status == CRITICAL_STATUS
+    tier = _text(visit["tier"]) or None          # None (below basic) arrives as NaN from the frame
     ctx.update({
         "visit": {
             "id": visit["visit_id"], "location": loc.name if loc else visit["location_id"],
             "location_id": visit["location_id"], "region": loc.region if loc else "",
-            "channel": visit["channel"], "wave": wave.name if wave else visit["wave"],
+            "channel": channel_label(visit["channel"]), "wave": wave.name if wave else visit["wave"],
             "date": visit_date(visit["visit_date"]), "start": _text(rec.get("start_time")),
             "end": _text(rec.get("end_time")),
             "shopper": mask_shopper(visit["shopper_id"]), "manager": loc.manager if loc else "",
-            "score": _num(visit["score"]), "raw_score": _num(visit["raw_score"]), "status": visit["status"],
-            "passed": bool(visit["passed"]), "band": visit["band"], "tier": visit["tier"],
+            "score": _r(visit["score"], SCORE_DECIMALS), "raw_score": _r(min(visit["raw_score"], 100.0) if prog.scoring.cap else visit["raw_score"],
+                                           SCORE_DECIMALS),
+            "status": status, "passed": bool(visit["passed"]),
+            "band": band_label(visit["band"], status),
+            # A visit that failed on a critical item has no service tier either.
+            "tier": None if failed_critical else tier,
+            "tier_label": _("none") if failed_critical else (_(tier) if tier else _("below basic")),
             "capped": bool(scores.critical_capped[i]),
             "comments": mask_personal_data(_text(rec.get("comments")), prog.programme.mask_names),
         },
@@ -214,8 +348,51 @@ def scoresheet_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.Dat
 # --------------------------------------------------------------------------- location
 
 
+def location_history(res: ProgrammeResults) -> dict[str, dict]:
+    """Per location, over the waves reported: the waves it failed (its wave score below the
+    pass mark) and the waves it was flagged in (failed after failing the wave before)."""
+    out: dict[str, dict] = {}
+    for r in res.location_waves.itertuples():
+        h = out.setdefault(r.location_id, {"failed": [], "flagged": []})
+        if r.failed:
+            h["failed"].append(r.wave)
+        if r.consecutive_fail:
+            h["flagged"].append(r.wave)
+    return out
+
+
+def _visit_comments(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataFrame, rows) -> list[dict]:
+    """The shoppers' comments on visits ``rows``: visits below the pass mark (or failed on a
+    critical item) first, then the others, newest first in each — so a report quotes its
+    failing visits as well as its good ones. A visit's general comment and the comments on
+    its failed items (a failing visit without a general comment is quoted by those)."""
+    pairs = prog.questionnaire.items()
+    v = res.visits
+    out = []
+    for i in rows:
+        rec = frame.iloc[i]
+        general = mask_personal_data(_text(rec.get("comments")), prog.programme.mask_names)
+        items = []
+        for j, (_section, item) in enumerate(pairs):
+            if res.scores.failed[i, j]:
+                text = mask_personal_data(_text(rec.get(f"{item.id}__comment")), prog.programme.mask_names)
+                if text:
+                    items.append({"id": item.id, "text": text})
+        if not general and not items:
+            continue
+        out.append({"visit": v.iloc[i]["visit_id"], "date": visit_date(v.iloc[i]["visit_date"]),
+                    "wave": v.iloc[i]["wave"], "score": _r(v.iloc[i]["score"], SCORE_DECIMALS),
+                    "status": v.iloc[i]["status"], "passed": bool(v.iloc[i]["passed"]),
+                    "text": general, "failed_items": items, "_when": _text(v.iloc[i]["visit_date"])})
+    out.sort(key=lambda c: (c["_when"], str(c["visit"])), reverse=True)     # newest first …
+    out.sort(key=lambda c: c["passed"])                                      # … failing visits before the others
+    for c in out:
+        del c["_when"]
+    return out
+
+
 def location_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataFrame, location_id: str,
-                     charts_style) -> dict:
+                     charts_style, *, narrow: bool = False) -> dict:
     from cxreport.shop import charts as shop_charts
 
     loc = next(l for l in prog.location_list if l.id == location_id)
@@ -224,21 +401,26 @@ def location_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataF
     latest = res.latest_wave()
     region_rows = res.groups["region"]
     prog_rows = res.groups["programme"]
+    v = res.visits
     waves = []
     for wave_id in res.waves:
         row = lw[lw["wave"] == wave_id]
         reg = region_rows[(region_rows["region"] == loc.region) & (region_rows["wave"] == wave_id)]
         pr = prog_rows[prog_rows["wave"] == wave_id]
+        here = np.flatnonzero(((v["location_id"] == location_id) & (v["wave"] == wave_id)).to_numpy())
         waves.append({"id": wave_id, "name": res.wave_name(wave_id),
                       "visits": int(row["visits"].iloc[0]) if len(row) else 0,
-                      "score": _num(row["score"].iloc[0]) if len(row) else None,
-                      "pass_rate": _num(row["pass_rate"].iloc[0]) if len(row) else None,
-                      "change": _num(row["change"].iloc[0]) if len(row) else None,
+                      "score": _r(row["score"].iloc[0], SCORE_DECIMALS) if len(row) else None,
+                      "pass_rate": _r(row["pass_rate"].iloc[0], RATE_DECIMALS) if len(row) else None,
+                      "change": _shown_change(row["score"].iloc[0], row["previous_score"].iloc[0]) if len(row) else None,
+                      "failed": bool(row["failed"].iloc[0]) if len(row) else False,
                       "flag": bool(row["consecutive_fail"].iloc[0]) if len(row) else False,
-                      "region": _num(reg["score"].iloc[0]) if len(reg) else None,
-                      "programme": _num(pr["score"].iloc[0]) if len(pr) else None})
+                      "notes": _critical_notes(prog, res.scores, here),
+                      "region": _r(reg["score"].iloc[0], SCORE_DECIMALS) if len(reg) else None,
+                      "programme": _r(pr["score"].iloc[0], SCORE_DECIMALS) if len(pr) else None})
+    history = location_history(res).get(location_id, {"failed": [], "flagged": []})
+    failed_names = [res.wave_name(w) for w in history["failed"]]
     # Sections in the latest wave against the region and the programme.
-    v = res.visits
     in_latest = v["wave"] == latest
     sections = []
     for section in prog.questionnaire.sections:
@@ -246,7 +428,8 @@ def location_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataF
         own = v.loc[in_latest & (v["location_id"] == location_id), col].mean()
         reg = v.loc[in_latest & (v["region"] == loc.region), col].mean()
         allv = v.loc[in_latest, col].mean()
-        sections.append({"title": section.title, "own": _num(own), "region": _num(reg), "programme": _num(allv)})
+        sections.append({"title": section.title, "own": _r(own, SCORE_DECIMALS), "region": _r(reg, SCORE_DECIMALS),
+                         "programme": _r(allv, SCORE_DECIMALS)})
     # Item failures across the location's visits in the latest wave.
     mask = (in_latest & (v["location_id"] == location_id)).to_numpy()
     failures = []
@@ -257,21 +440,25 @@ def location_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataF
             failures.append({"id": item.id, "text": item.text, "failed": failed, "n": n,
                              "critical": item.critical is not None})
     failures.sort(key=lambda f: (-f["failed"], f["id"]))
-    comments = []
-    for idx in np.flatnonzero(mask):
-        rec = frame.iloc[idx]
-        text = _text(rec.get("comments"))
-        if text:
-            comments.append({"visit": rec["visit_id"], "date": visit_date(rec["visit_date"]),
-                             "text": mask_personal_data(text, prog.programme.mask_names)})
-    visits = [{"id": r.visit_id, "wave": r.wave, "date": visit_date(r.visit_date), "iso": _text(r.visit_date)[:10],
-               "channel": r.channel,
-               "score": _num(r.score), "status": r.status, "band": r.band}
-              for r in v[v["location_id"] == location_id].sort_values(["wave_order", "visit_date"]).itertuples()]
-    chart = shop_charts.location_trend(loc.name, waves, prog.scoring.pass_mark, charts_style)
-    ctx.update({"location": {"id": loc.id, "name": loc.name, "region": loc.region, "channel": loc.channel,
-                             "manager": loc.manager},
+    # Comments: every visit of the latest wave, and every earlier visit below the pass mark
+    # (they are the location's history: its failed waves and flag); failing visits first.
+    mine = np.flatnonzero((v["location_id"] == location_id).to_numpy())
+    quoted = [k for k in mine if v.iloc[k]["wave"] == latest or not v.iloc[k]["passed"]]
+    comments = _visit_comments(prog, res, frame, quoted)
+    visits = []
+    for idx in sorted(mine, key=lambda k: (v.iloc[k]["wave_order"], _text(v.iloc[k]["visit_date"]))):
+        r = v.iloc[idx]
+        visits.append({"id": r["visit_id"], "wave": r["wave"], "date": visit_date(r["visit_date"]),
+                       "iso": _text(r["visit_date"])[:10], "channel": channel_label(r["channel"]),
+                       "score": _r(r["score"], SCORE_DECIMALS), "status": r["status"],
+                       "band": band_label(r["band"], r["status"]),
+                       "critical": _and(res.scores.critical_items[idx]) if res.scores.critical_fail[idx] else "",
+                       "notes": _critical_notes(prog, res.scores, [idx]) if res.scores.critical_capped[idx] else []})
+    chart = shop_charts.location_trend(loc.name, waves, prog.scoring.pass_mark, charts_style, narrow=narrow)
+    ctx.update({"location": {"id": loc.id, "name": loc.name, "region": loc.region,
+                             "channel": channel_label(loc.channel), "manager": loc.manager},
                 "latest": res.wave_name(latest) if latest else "", "waves": waves, "sections": sections,
+                "failed_waves": _and(failed_names), "flagged": bool(history["flagged"]),
                 "failures": failures, "comments": comments, "visits": visits, "chart": chart})
     return ctx
 
@@ -279,82 +466,189 @@ def location_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataF
 # --------------------------------------------------------------------------- programme
 
 
-def programme_context(prog: ProgrammeFile, res: ProgrammeResults, charts_style) -> dict:
+def ranking_basis(res: ProgrammeResults, wave: str) -> dict:
+    """What a ranking of locations in ``wave`` rests on: visits per location (fewest,
+    most, all), the spread of visit scores within a location (the pooled standard deviation
+    of visit scores around their location's mean) and the smallest difference between two
+    locations that is more than that spread at the 95 % level for the fewest visits:
+    1.96 × sd × √(2 / fewest). Differences below it are within the spread of single visits."""
+    v = res.visits[(res.visits["wave"] == wave) & res.visits["score"].notna()]
+    n = v.groupby("location_id")["score"].size()
+    if n.empty:
+        return {"fewest": 0, "most": 0, "visits": 0, "sd": None, "threshold": None}
+    var = v.groupby("location_id")["score"].var(ddof=1).fillna(0.0)
+    dof = int((n - 1).sum())
+    sd = math.sqrt(float(((n - 1) * var).sum()) / dof) if dof > 0 else None
+    fewest, most = int(n.min()), int(n.max())
+    threshold = Z95 * sd * math.sqrt(2 / fewest) if sd is not None else None
+    return {"fewest": fewest, "most": most, "visits": int(n.sum()), "sd": sd, "threshold": threshold}
+
+
+def ranking_caveat(basis: dict, short: bool = False) -> str:
+    """The sentence beside a ranking of locations: its bases and how far apart two places
+    must be to mean more than the luck of the visits."""
+    fewest, most = basis["fewest"], basis["most"]
+    span = num(fewest) if fewest == most else f"{num(fewest)}–{num(most)}"
+    ranked = ngettext("Ranked on {n} visit per location", "Ranked on {n} visits per location", most).format(n=span)
+    star = _("* fewer than {m} visits.").format(m=num(FULL_BASE_VISITS)) if fewest < FULL_BASE_VISITS else ""
+    if basis["threshold"] is None:
+        text = _("{ranked}: each place rests on single visits, whose spread cannot be measured here; read the "
+                 "ranking with care.").format(ranked=ranked)
+    elif short:
+        text = _("{ranked}: differences of less than {t} points are within the spread of single visits.").format(
+            ranked=ranked, t=num(basis["threshold"]))
+    else:
+        text = _("{ranked}. Visit scores at one location differ from their mean by {sd} points (standard deviation), "
+                 "so differences of less than {t} points between locations are within the spread of single visits "
+                 "(95% level): read close places as ties.").format(
+            ranked=ranked, sd=num(basis["sd"], 1), t=num(basis["threshold"]))
+    return f"{text} {star}".strip()
+
+
+def programme_context(prog: ProgrammeFile, res: ProgrammeResults, charts_style, *, narrow: bool = False) -> dict:
     from cxreport.shop import charts as shop_charts
 
     latest = res.latest_wave()
-    ctx = base_context(prog, prog.programme.name, _("Programme summary — {wave}").format(wave=res.wave_name(latest)))
+    # The programme's name is the cover's kicker: the title is the document and its wave.
+    ctx = base_context(prog, _("Programme summary — {wave}").format(wave=res.wave_name(latest)))
     lw = res.location_waves
-    cur = lw[lw["wave"] == latest].sort_values(["score", "location"], ascending=[False, True])
+    v = res.visits
+    history = location_history(res)
+    cur = lw[lw["wave"] == latest].copy()
+    cur["shown"] = [_r(x, SCORE_DECIMALS) for x in cur["score"]]
+    cur = cur.sort_values(["shown", "location"], ascending=[False, True], na_position="last")
     league = []
-    for rank, r in enumerate(cur.itertuples(), start=1):
-        league.append({"rank": rank, "id": r.location_id, "name": r.location, "region": r.region,
-                       "channel": r.channel, "visits": int(r.visits), "score": _num(r.score),
-                       "pass_rate": _num(r.pass_rate), "change": _num(r.change), "flag": bool(r.consecutive_fail),
-                       "failed": bool(r.failed), "heat": heat_class(_num(r.score)),
-                       "sections": [{"score": _num(cur.loc[r.Index, f"section:{sec.id}"]),
-                                     "heat": heat_class(_num(cur.loc[r.Index, f"section:{sec.id}"]))}
+    higher = 0
+    previous_shown = object()
+    for k, r in enumerate(cur.itertuples()):
+        if r.shown != previous_shown:
+            higher, previous_shown = k, r.shown
+        here = np.flatnonzero(((v["location_id"] == r.location_id) & (v["wave"] == latest)).to_numpy())
+        h = history.get(r.location_id, {"failed": [], "flagged": []})
+        heat = _r(r.score, HEAT_DECIMALS)
+        league.append({"rank": higher + 1, "tied": False, "id": r.location_id, "name": r.location,
+                       "region": r.region, "channel": channel_label(r.channel), "visits": int(r.visits),
+                       "few": int(r.visits) < FULL_BASE_VISITS, "score": r.shown, "heat_score": heat,
+                       "pass_rate": _r(r.pass_rate, RATE_DECIMALS), "change": _shown_change(r.score, r.previous_score),
+                       "flag": bool(h["flagged"]), "flag_now": bool(r.consecutive_fail),
+                       "failed": bool(r.failed), "failed_waves": list(h["failed"]), "failed_waves_text": _and(h["failed"]),
+                       "notes": _critical_notes(prog, res.scores, here), "heat": heat_class(heat),
+                       "sections": [{"score": _r(cur.loc[r.Index, f"section:{sec.id}"], HEAT_DECIMALS),
+                                     "heat": heat_class(_r(cur.loc[r.Index, f"section:{sec.id}"], HEAT_DECIMALS))}
                                     for sec in prog.questionnaire.sections]})
+    ranks = [row["rank"] for row in league]
+    for row in league:
+        row["tied"] = ranks.count(row["rank"]) > 1
+    basis = ranking_basis(res, latest)
     p = res.groups["programme"]
     cur_p = p[p["wave"] == latest].iloc[0]
-    headline = {"score": _num(cur_p["score"]), "change": _num(cur_p["change"]), "pass_rate": _num(cur_p["pass_rate"]),
-                "visits": int(cur_p["visits"]), "critical": int(cur_p["critical"]),
+    critical = int(cur_p["critical"])
+    change = None
+    prev_p = p[p["wave_order"] < cur_p["wave_order"]]
+    if len(prev_p) and not pd.isna(cur_p["change"]):
+        change = _shown_change(cur_p["score"], cur_p["score"] - cur_p["change"])
+    if change is None:
+        change_text = _("first wave")
+    elif change == 0:
+        change_text = _("no change on the previous wave")
+    else:
+        change_text = _("{change} points on the previous wave").format(change=signed(change, SCORE_DECIMALS))
+    # Every location flagged in a wave reported, also one that has since recovered: named,
+    # then what it failed and where it stands now.
+    flagged, flag_details = [], []
+    for loc in prog.location_list:
+        h = history.get(loc.id)
+        if not h or not h["flagged"]:
+            continue
+        flagged.append(loc.name)
+        row = next((r for r in league if r["id"] == loc.id), None)
+        waves_failed = _and([res.wave_name(w) for w in h["failed"]])
+        if row is not None and not row["failed"]:
+            flag_details.append(_("{name} (below it in {waves}; {score} in {latest})").format(
+                name=loc.name, waves=waves_failed, score=pct(row["score"], SCORE_DECIMALS), latest=res.wave_name(latest)))
+        else:
+            flag_details.append(_("{name} (below it in {waves})").format(name=loc.name, waves=waves_failed))
+    headline = {"score": _r(cur_p["score"], SCORE_DECIMALS), "change": change, "change_text": change_text,
+                "pass_rate": _r(cur_p["pass_rate"], RATE_DECIMALS), "visits": int(cur_p["visits"]),
+                "critical": critical,
+                "critical_text": ngettext("{n} critical failure", "{n} critical failures", critical).format(
+                    n=num(critical)),
                 "locations": int((lw["wave"] == latest).sum()),
-                "flagged": [r["name"] for r in league if r["flag"]]}
+                "flagged": flagged, "flag_details": flag_details}
     waves = [{"id": w, "name": res.wave_name(w)} for w in res.waves]
 
     def group_table(key: str) -> list[dict]:
         g = res.groups[key]
+        label = channel_label if key == "channel" else (lambda x: x)
         out = []
-        for name in sorted(g[key].unique(), key=str):
-            row = {"name": name or "—", "cells": []}
+        for name in sorted(g[key].unique(), key=lambda x: str(label(x)).casefold()):
+            row = {"name": label(name) or "—", "cells": []}
             for w in res.waves:
                 cell = g[(g[key] == name) & (g["wave"] == w)]
-                row["cells"].append({"score": _num(cell["score"].iloc[0]) if len(cell) else None,
-                                     "pass_rate": _num(cell["pass_rate"].iloc[0]) if len(cell) else None,
+                row["cells"].append({"score": _r(cell["score"].iloc[0], SCORE_DECIMALS) if len(cell) else None,
+                                     "pass_rate": _r(cell["pass_rate"].iloc[0], RATE_DECIMALS) if len(cell) else None,
                                      "visits": int(cell["visits"].iloc[0]) if len(cell) else 0})
             out.append(row)
         return out
 
-    programme_rows = [{"wave": res.wave_name(r.wave), "visits": int(r.visits), "score": _num(r.score),
-                       "pass_rate": _num(r.pass_rate), "change": _num(r.change), "critical": int(r.critical)}
-                      for r in p.itertuples()]
+    programme_rows = []
+    shown_before = None
+    for r in p.itertuples():
+        shown = _r(r.score, SCORE_DECIMALS)
+        programme_rows.append({"wave": res.wave_name(r.wave), "visits": int(r.visits), "score": shown,
+                               "pass_rate": _r(r.pass_rate, RATE_DECIMALS),
+                               "change": (round_half_away(shown - shown_before, SCORE_DECIMALS)
+                                          if shown_before is not None and not pd.isna(r.change) else None),
+                               "critical": int(r.critical)})
+        shown_before = shown
     s = res.sections
     section_rows = []
     for section in prog.questionnaire.sections:
         cells = []
         for w in res.waves:
             c = s[(s["section"] == section.id) & (s["wave"] == w)]
-            cells.append({"score": _num(c["score"].iloc[0]) if len(c) else None,
-                          "pass_rate": _num(c["pass_rate"].iloc[0]) if len(c) else None})
+            cells.append({"score": _r(c["score"].iloc[0], SCORE_DECIMALS) if len(c) else None,
+                          "pass_rate": _r(c["pass_rate"].iloc[0], RATE_DECIMALS) if len(c) else None})
         section_rows.append({"title": section.title, "cells": cells})
     it = res.items[res.items["wave"] == latest].copy()
     it = it[(it["n"] > 0) & ~it["bonus"]]
     ranked = it.sort_values(["pass_rate", "item"])
-    worst_items = [{"id": r.item, "text": r.text, "pass_rate": _num(r.pass_rate), "n": int(r.n),
+    worst_items = [{"id": r.item, "text": r.text, "pass_rate": _r(r.pass_rate, RATE_DECIMALS), "n": int(r.n),
                     "critical": bool(r.critical)} for r in ranked.head(5).itertuples()]
-    best_items = [{"id": r.item, "text": r.text, "pass_rate": _num(r.pass_rate), "n": int(r.n),
+    best_items = [{"id": r.item, "text": r.text, "pass_rate": _r(r.pass_rate, RATE_DECIMALS), "n": int(r.n),
                    "critical": bool(r.critical)} for r in ranked.iloc[::-1].head(5).itertuples()]
     bands = res.bands[res.bands["wave"] == latest]
-    band_rows = [{"band": r.band, "visits": int(r.visits), "pct": _num(r.pct)} for r in bands.itertuples()]
+    band_rows = [{"band": band_label(r.band), "critical": r.band == CRITICAL_STATUS, "visits": int(r.visits),
+                  "pct": _r(r.pct, RATE_DECIMALS)} for r in bands.itertuples()]
     rt = res.response_times
-    rt_rows = [{"label": r.label, "channel": r.channel, "standard": f"≤ {r.max:g} {r.unit}", "n": int(r.n),
-                "met": int(r.met), "pct": _num(r.pct_met), "median": _num(r.median),
+    rt_rows = [{"label": r.label, "channel": channel_label(r.channel), "standard": f"≤ {r.max:g} {r.unit}",
+                "n": int(r.n), "met": int(r.met), "pct": _r(r.pct_met, RATE_DECIMALS), "median": _r(r.median, 1),
                 "unit": _(r.unit) if r.unit in TIME_UNITS else r.unit,
                 "wave": res.wave_name(r.wave) if r.wave != "all" else _("All waves")}
                for r in rt[rt["wave"].isin([latest, "all"])].itertuples()] if len(rt) else []
+    # Items an answer passes below all their points (the programme's pass points).
+    lenient = []
+    for _section, item in prog.questionnaire.items():
+        if item.type != "text" and not item.bonus and item.possible and item.pass_at < item.possible:
+            lenient.append(_("{item} ({k} of {n} points)").format(item=item.id, k=_points(item.pass_at),
+                                                                   n=_points(item.possible)))
     latest_scores = res.visits.loc[res.visits["wave"] == latest, "score"].to_numpy(dtype=float)
     charts = {
         "distribution": shop_charts.distribution(latest_scores, prog.scoring.pass_mark,
-                                                 [(b.name, b.min) for b in prog.scoring.bands], charts_style),
-        "trend": shop_charts.programme_trend(programme_rows, prog.scoring.pass_mark, charts_style),
+                                                 [(b.name, b.min) for b in prog.scoring.bands], charts_style,
+                                                 narrow=narrow),
+        "trend": shop_charts.programme_trend(programme_rows, prog.scoring.pass_mark, charts_style, narrow=narrow),
     }
     ctx.update({"latest": res.wave_name(latest), "headline": headline, "league": league, "waves": waves,
                 "section_titles": [sec.title for sec in prog.questionnaire.sections],
                 "regions": group_table("region"), "channels": group_table("channel"),
                 "programme_rows": programme_rows, "section_rows": section_rows,
                 "best_locations": league[:5], "worst_locations": list(reversed(league[-5:])),
+                "ranking": {**basis, "caveat": ranking_caveat(basis), "short": ranking_caveat(basis, short=True),
+                            "full_base": FULL_BASE_VISITS},
                 "best_items": best_items, "worst_items": worst_items, "bands": band_rows,
+                "pass_points": _and(lenient),
+                "has_bonus": any(item.bonus for _section, item in prog.questionnaire.items()),
                 "response_times": rt_rows, "charts": charts})
     return ctx
 
@@ -455,7 +749,9 @@ def _render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None, scoresh
             counts["written"] += 1
 
     written: list[tuple[str, Path]] = []
-    summary = _task("shop_programme.html", programme_context(prog, res, cs), "", "programme-summary", formats, allowed)
+    narrow = "html" in formats          # the HTML also gets each chart's phone-width picture
+    summary = _task("shop_programme.html", programme_context(prog, res, cs, narrow=narrow), "", "programme-summary",
+                    formats, allowed)
     todo, keys = plan(summary)
     if todo:
         record(summary, keys, render_context({**summary, "formats": todo})["files"])
@@ -488,7 +784,7 @@ def _render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None, scoresh
         return ok
 
     if locations:
-        items = [_task("shop_location.html", location_context(prog, res, frame, loc.id, cs), "locations/",
+        items = [_task("shop_location.html", location_context(prog, res, frame, loc.id, cs, narrow=narrow), "locations/",
                        f"location-{_slug(loc.id)}", formats, allowed)
                  for loc in prog.location_list if (res.visits["location_id"] == loc.id).any()]
         ok = run_group(items, "Location reports")
