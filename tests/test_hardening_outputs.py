@@ -258,7 +258,7 @@ def test_making_the_pdf_of_a_user_template_is_bounded_in_memory(tmp_path, monkey
     import cxreport.present.sandbox as sandbox
 
     monkeypatch.setattr(sandbox, "PDF_MEMORY_MB", 1)
-    project = hostile_project(tmp_path / "p", "{% for i in range(3000) %}<p>x {{ i }}</p>{% endfor %}")
+    project = hostile_project(tmp_path / "p", "{% for i in range(20000) %}<p>paragraph {{ i }} of a long document</p>{% endfor %}")
     out = tmp_path / "out"
     result = invoke("build", project, "-o", out, "--format", "pdf")
     one_error_line(result, "templates/client_report.html", "making the PDF needs more than 1 MB of memory")

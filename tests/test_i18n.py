@@ -51,10 +51,16 @@ def test_every_message_has_a_chinese_translation_with_its_placeholders(extracted
         if not message.id:
             continue
         translated = zh_po.get(message.id)
-        assert translated is not None and translated.string.strip(), message.id
-        # Chinese characters or punctuation; two column labels are the same in both languages
-        assert re.search(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", translated.string) \
-            or message.id in ("Shapley/LMG %", "%(k)s of %(n)s"), message.id
+        assert translated is not None, message.id
+        for string in _forms(translated.string):       # a plural message: each of its forms
+            assert string.strip(), message.id
+            # Chinese characters or punctuation; two column labels are the same in both languages
+            assert re.search(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", string) \
+                or message.id in ("Shapley/LMG %", "%(k)s of %(n)s"), message.id
+
+
+def _forms(string) -> list[str]:
+    return list(string) if isinstance(string, (tuple, list)) else [string]
 
 
 def test_template_translations_survive_jinja_percent_formatting(extracted, zh_po):
@@ -63,11 +69,12 @@ def test_template_translations_survive_jinja_percent_formatting(extracted, zh_po
     for message in extracted:
         if not any(loc[0].startswith("templates/") for loc in message.locations):
             continue
-        translated = zh_po.get(message.id).string
         values = collections.defaultdict(lambda: "X")
-        assert translated % values is not None, message.id
-        assert set(names.findall(translated)) == set(names.findall(message.id)), message.id
-        assert ("%%" in translated) or ("%%" not in message.id) or "%" not in (message.id % values), message.id
+        source = message.id[0] if isinstance(message.id, (tuple, list)) else message.id
+        for translated in _forms(zh_po.get(message.id).string):
+            assert translated % values is not None, message.id
+            assert set(names.findall(translated)) == set(names.findall(" ".join(_forms(message.id)))), message.id
+            assert ("%%" in translated) or ("%%" not in source) or "%" not in (source % values), message.id
 
 
 def test_the_pot_is_current(extracted):
@@ -139,7 +146,7 @@ def test_english_figures_are_unchanged():
     assert fmt.num(-1234.5, 1) == "\u22121,234.5"
     assert fmt.signed(6.4) == "+6" and fmt.signed(-3.2) == "\u22123" and fmt.signed(0.2) == "0"
     assert fmt.pct(75.44, 1) == "75.4%"
-    assert fmt.gap(2.13, "percent") == "+2.1 pts"
+    assert fmt.gap(2.13, "percent") == "+2 pts"          # percentages are whole: so are their differences
     assert long_date(dt.date(2026, 11, 23)) == "23 November 2026"
 
 
@@ -148,7 +155,7 @@ def test_chinese_figures_and_dates():
         assert fmt.num(1234567.891) == "1,234,568"
         assert fmt.pct(75.44, 1) == "75.4%"
         assert fmt.signed(-3.2) == "\u22123" and fmt.figure(25.0, "points") == "+25"
-        assert fmt.gap(2.13, "percent") == "+2.1 个百分点"
+        assert fmt.gap(2.13, "percent") == "+2 个百分点"
         assert long_date(dt.date(2026, 11, 23)) == "2026年11月23日"
         assert "显著较高" in fmt.cell({"value": 30.0, "unit": "points", "base": "ok", "mark": 1})
 
@@ -259,12 +266,12 @@ def test_chinese_report_has_translated_headings_and_figures(chinese_soup):
 def test_chinese_report_has_no_english_template_strings_left(chinese_soup, zh_po):
     """Every multi-word English chunk of every message is absent from the report's text."""
     text = re.sub(r"\s+", " ", _visible_text(chinese_soup))
-    translations = " ".join(m.string for m in zh_po if m.id)
+    translations = " ".join(s for m in zh_po if m.id for s in _forms(m.string))
     left = []
     for message in zh_po:
         if not message.id:
             continue
-        for chunk in re.split(r"%\(\w+\)[sd]|\{\w+\}", message.id.replace("%%", "%")):
+        for chunk in re.split(r"%\(\w+\)[sd]|\{\w+\}", " ".join(_forms(message.id)).replace("%%", "%")):
             chunk = chunk.strip(" .,:;()")
             if not re.search(r"[A-Za-z]{3,}[ ,'’-]+[A-Za-z]{2,}", chunk) or chunk in translations:
                 continue
