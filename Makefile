@@ -26,9 +26,10 @@ demo: setup
 demo-zh: setup
 	$(BIN)/cxreport build samples/huayue-retail/cxreport.yaml -o $(OUT_ZH) --format html,pdf
 
-## The whole test suite (what CI runs).
+## The whole test suite (what CI runs), on every core (at most 4); a module's tests stay on one
+## worker, so its fixtures (sample builds) are made once.
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadfile
 
 ## Benchmarks (figures go into docs/performance.md by hand).
 bench: setup
