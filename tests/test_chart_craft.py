@@ -32,6 +32,8 @@ from matplotlib.container import BarContainer
 from matplotlib.patches import Rectangle
 from PIL import Image
 
+from cxreport.present.charts import _meets     # the segment–box test the charts place labels with
+
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = {"en": REPO / "samples" / "harbour-bank" / "cxreport.yaml",
            "zh": REPO / "samples" / "huayue-retail" / "cxreport.yaml"}
@@ -109,25 +111,6 @@ def _renderer(fig):
 
 # --------------------------------------------------------------------------- geometry
 
-
-def _meets(box, p0, p1) -> bool:
-    """Whether the segment p0–p1 (display coordinates) meets the box (Liang–Barsky)."""
-    (x0, y0), (x1, y1) = p0, p1
-    dx, dy = x1 - x0, y1 - y0
-    t0, t1 = 0.0, 1.0
-    for p, q in ((-dx, x0 - box.x0), (dx, box.x1 - x0), (-dy, y0 - box.y0), (dy, box.y1 - y0)):
-        if p == 0:
-            if q < 0:
-                return False
-            continue
-        t = q / p
-        if p < 0:
-            t0 = max(t0, t)
-        else:
-            t1 = min(t1, t)
-        if t0 > t1:
-            return False
-    return True
 
 
 def _overlap(a, b) -> bool:

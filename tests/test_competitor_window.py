@@ -289,7 +289,8 @@ def _context(comp) -> dict:
     return {"label": comp.label, "unit": "points", "origin": comp.origin, "brands": comp.brands, "own": comp.own,
             "average": comp.competitor_average, "best": comp.best, "rank": comp.rank,
             "n_brands": sum(1 for b in comp.brands if b.value is not None), "gap": comp.gap_to_leader,
-            "leads": comp.leads, "notes": comp.notes, "dot": chart, "gap_chart": None, "period": comp.period}
+            "leads": comp.leads, "notes": comp.notes, "dot": chart, "gap_chart": None, "period": comp.period,
+            "cited": comp.cited}
 
 
 def test_the_heading_names_source_and_period(tmp_path):

@@ -20,6 +20,7 @@ leads or trails. Higher is better for every metric here.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -72,6 +73,8 @@ class MetricComparison:
     leads: bool
     notes: list[str] = field(default_factory=list)
     period: str = ""                 # the period of the rows described ("2026 Q3", "2025–2026"); "" unknown
+    #: a published table's sources, each once with its years (:func:`cite_sources`)
+    cited: list[dict] = field(default_factory=list)
 
 
 def _label(metric: str) -> str:
@@ -263,6 +266,43 @@ def np_numeric(series, low: float, high: float, missing: list[float]) -> np.ndar
 # --------------------------------------------------------------------------- table shape
 
 
+def split_source(text: str) -> tuple[str, str]:
+    """A table row's source and year, as :func:`_table` joins them ("source year", or
+    "source (year)")."""
+    text = text.strip()
+    match = re.match(r"^(.*\S)\s+\(?(\d{4}(?:\s*[–-]\s*\d{4})?)\)?$", text)
+    if match:
+        return match.group(1), match.group(2)
+    return text, ""
+
+
+def with_year(source: str, year: str) -> str:
+    """'source, 2026' in the report's language; the source alone when it has no year or
+    already names it."""
+    if not year or year in source:
+        return source
+    if re.fullmatch(r"\d{4}", year):           # a year in the language's words ("2026年")
+        return _("%(source)s, %(year)s") % {"source": source, "year": year}
+    return _("%(source)s, %(period)s") % {"source": source, "period": year}
+
+
+def cite_sources(brands: list[BrandValue]) -> list[dict]:
+    """A published table's sources, each once with its years ({"text": "UK Retail Banking
+    Monitor 2026 (syndicated)", "brands": [...]}), in the order met: the report, the quarterly
+    review and the workbook name them from this one list."""
+    by_source: dict[str, tuple[set[str], list[str]]] = {}
+    for b in brands:
+        source, year = split_source(b.source or "")
+        if not source:
+            continue
+        years, named = by_source.setdefault(source, (set(), []))
+        if year:
+            years.add(year)
+        named.append(b.brand)
+    return [{"text": with_year(source, years_label(sorted(years))), "brands": named}
+            for source, (years, named) in by_source.items()]
+
+
 def years_label(years: list[str]) -> str:
     """'2026'; '2025–2026' when the rows' years differ; '' when none is given."""
     found = sorted({y.strip() for y in years if y and y.strip()})
@@ -322,7 +362,9 @@ def _table(project: Project, cfg, alpha: float, own_brand: str, window=None) -> 
                 bv.diff = ov - cv
         if any(b.n is None for b in values):
             notes.append(_("Differences are tested only where both bases are given."))
-        out.append(_summarise(metric, "table", values, own_brand, notes, period))
+        comparison = _summarise(metric, "table", values, own_brand, notes, period)
+        comparison.cited = cite_sources(values)
+        out.append(comparison)
     return out
 
 

@@ -385,7 +385,7 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
             "origin": comp.origin, "brands": comp.brands, "own": comp.own, "average": comp.competitor_average,
             "best": comp.best, "rank": comp.rank, "n_brands": sum(1 for b in comp.brands if b.value is not None),
             "gap": comp.gap_to_leader, "leads": comp.leads, "notes": comp.notes,
-            "period": getattr(comp, "period", "") or "",
+            "period": getattr(comp, "period", "") or "", "cited": comp.cited,
             "dot": charts.defer(charts.dot_plot, f"comp-dot-{k}", comp, cs),
             "gap_chart": charts.defer(charts.gap_chart, f"comp-gap-{k}", comp, cs) if any(b.diff is not None for b in comp.brands if not b.own) else None,
         })

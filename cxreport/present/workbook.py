@@ -31,6 +31,7 @@ import math
 import re
 import unicodedata
 
+from cxreport.benchmark.competitors import with_year
 from cxreport.benchmark.standards import place_words
 from cxreport.export import safe_cell
 from cxreport.i18n import N_, _
@@ -148,46 +149,14 @@ def _labelled(label: str, text: str) -> str:
     return _("{period}: {text}").format(period=label, text=text)
 
 
-def _with_year(source: str, year: str) -> str:
-    """'source, 2026'; the source alone when it has no year or already names it."""
-    if not year or year in source:
-        return source
-    if re.fullmatch(r"\d{4}", year):           # a year in the language's words ("2026年")
-        return _("%(source)s, %(year)s") % {"source": source, "year": year}
-    return _("%(source)s, %(period)s") % {"source": source, "period": year}
-
-
 def _source_lines(comp) -> list[str]:
     """The line naming a competitor table's source under it: each source once, with its
     year once ("UK Retail Banking Monitor 2026 (syndicated)", not "… (syndicated) 2026")."""
-    from cxreport.benchmark.competitors import years_label
-
     if comp.origin == "survey":
-        return [_labelled(_("Source"), _with_year(_("competitor survey"), getattr(comp, "period", "") or ""))]
-    by_source: dict[str, tuple[set[str], list[str]]] = {}
-    for b in comp.brands:
-        source, year = _split_year(b.source or "")
-        if not source:
-            continue
-        years, brands = by_source.setdefault(source, (set(), []))
-        if year:
-            years.add(year)
-        brands.append(b.brand)
-    parts = []
-    for source, (years, brands) in by_source.items():
-        text = _with_year(source, years_label(sorted(years)))
-        parts.append(f"{text} — {_(', ').join(brands)}" if len(by_source) > 1 else text)
+        return [_labelled(_("Source"), with_year(_("competitor survey"), getattr(comp, "period", "") or ""))]
+    cited = comp.cited
+    parts = [f"{c['text']} — {_(', ').join(c['brands'])}" if len(cited) > 1 else c["text"] for c in cited]
     return [_labelled(_("Source"), _("; ").join(parts))] if parts else []
-
-
-def _split_year(text: str) -> tuple[str, str]:
-    """A competitor row's source and year, as cxreport.benchmark.competitors joins them
-    ("source year", or "source (year)")."""
-    text = text.strip()
-    match = re.match(r"^(.*\S)\s+\(?(\d{4}(?:\s*[–-]\s*\d{4})?)\)?$", text)
-    if match:
-        return match.group(1), match.group(2)
-    return text, ""
 
 
 def _period_words(standard) -> str:
