@@ -234,3 +234,26 @@ def test_definitions_and_descriptions_use_the_projects_words(book):
     contents = wb.worksheets[0]
     described = " ".join(str(r[1].value) for r in contents.iter_rows(min_row=2) if r[1].value is not None)
     assert not re.search(r"(?<![\d,.])\d{4,}(?![\d,])", re.sub(r"(19|20)\d\d", "", described)), described
+
+
+def test_kpi_changes_are_the_differences_of_the_figures_as_printed(book):
+    """'Change vs <period>' on the KPI sheet is the printed figure minus the printed earlier
+    one, as in the report's scorecard (75 % → 74 % is −1, never −0.848)."""
+    from cxreport.scoring.kpis import shown_value
+
+    lang, wb, result = book
+    units = {"+0;-0;0": "points", '0"%"': "percent", "0.00": "mean"}
+    ws = wb.worksheets[1]
+    header = [c.value for c in ws[1]]
+    changes = [i for i, h in enumerate(header) if h and i > 0 and header[i - 1] and i >= 10 and (i - 9) % 3 == 1]
+    checked = 0
+    for row in ws.iter_rows(min_row=2, max_row=4):
+        unit = units[row[1].number_format]
+        for i in changes:
+            value, other, change = row[1].value, row[i - 1].value, row[i].value
+            if None in (value, other, change):
+                continue
+            assert change == pytest.approx(shown_value(value, unit) - shown_value(other, unit)), (header[i], row[0].value)
+            checked += 1
+    # the Chinese client report covers 2026, the first year of its data: no earlier period to compare
+    assert checked >= 3 if len(header) > 9 else changes == []

@@ -197,7 +197,9 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
             other = c.overall[spec.key].headline
             change = c.changes.get(spec.key)
             row += [Fmt(other.value if other.shown else None, unit),
-                    Fmt(change.test.diff if change else None, f"diff:{unit}"),
+                    # the difference of the two figures as printed, as in the report's scorecard
+                    Fmt(shown_difference(est.value, other.value, est.unit) if change and shown and other.shown
+                        else None, f"diff:{unit}"),
                     {1: _("higher"), -1: _("lower")}.get(change.mark, "") if change else ""]
         rows.append(row)
     header = [_("Item"), _("Value"), _("Low 95%"), _("High 95%"), _("Unit"), _("Base"), _("Effective base"),
