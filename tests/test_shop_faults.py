@@ -380,8 +380,9 @@ def test_submit_killed_at_a_named_point(sample, tmp_path, point, nth, second_in)
         assert marker.read_text(encoding="utf-8") == point
         if point in ("after-blob", "mid-visits", "before-commit"):
             assert wal.stat().st_size > 1_000_000     # part of the uncommitted file is on disk
-        proc.send_signal(signal.SIGKILL)
     finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)    # never leave a paused child behind a failed assertion
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
 

@@ -163,7 +163,10 @@ def pause_point(name: str) -> None:
         return
     marker = os.environ.get("CXREPORT_TEST_PAUSE_FILE")
     if marker:
-        Path(marker).write_text(name, encoding="utf-8")
+        # Written whole, then renamed: a watcher that sees the file sees its text too.
+        part = Path(marker + ".part")
+        part.write_text(name, encoding="utf-8")
+        os.replace(part, marker)
     time.sleep(float(os.environ.get("CXREPORT_TEST_PAUSE_SECONDS", "60")))
 
 
