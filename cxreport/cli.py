@@ -296,6 +296,11 @@ def validate(project: Path, strict: bool, period: str | None, allow_outside: boo
     comparisons = ", ".join(f"{c.label} ({c.base:,})" for c in study.comparisons if c.base)
     _echo(f"Reporting window: {window.label} ({study.results.base:,} respondents)"
                + (f"; compared with {comparisons}" if comparisons else ""))
+    if study.actions is not None:
+        a = study.actions
+        counts = ", ".join(f"{n} {verdict}" for verdict, n in a.counts.items() if n)
+        _echo(f"Action register: {a.register}, {len(a.results)} actions measured in {a.window} ({counts}); "
+              f"{a.overdue} overdue, {a.due_soon} due within {a.due_soon_days} days of {a.as_of.isoformat()}")
     _warn(report.warnings())
     _echo("OK: the project can be built." if report.clean else
                "OK with warnings: invalid values are excluded (use --strict to fail on them).")
@@ -485,6 +490,8 @@ def shop_submit(programme: Path, files: tuple[Path, ...], replace: bool, reason:
                 allow_outside: bool) -> None:
     """Check scoresheet FILES (CSV, XLSX or JSON) and record them in the programme ledger.
 
+    A ZIP holds one scoresheet and its evidence files (photos, receipts, recordings), which
+    are stored with it; a filled-in blank scoresheet from `shop template` is read as one.
     Every file is kept, accepted or not; each visit is accepted or rejected with its reasons.
     Exit 0 when every visit was accepted (or the file was already in the ledger), 1 otherwise.
 
@@ -580,6 +587,10 @@ def shop_status(programme: Path, allow_outside: bool) -> None:
                 echo("  " + ", ".join(f"{printable(v['visit_id'])} ({printable(v['file'])})" for v in group))
         echo("Scoring runs: " + (", ".join(f"#{r['id']} ({r['questionnaire_version']}, {r['created_at']})"
                                           for r in counts["runs"]) or "none"))
+        from cxreport.shop.followup import status_lines
+
+        for text in status_lines(counts["followup"]):
+            echo(text)
         if counts["damage"] is not None:
             raise CxError(damaged_text(prog.ledger_path, counts["damage"], programme=prog.path))
 
@@ -596,7 +607,8 @@ def shop_files(programme: Path, status: str, extract_dir: Path | None, allow_out
     """List the scoresheet files kept in the ledger, or get them back with --extract.
 
     One line per stored submission, tab-separated: id, when, who, status, size in bytes,
-    SHA-256 and name (control characters in names shown as escapes).
+    SHA-256 and name (control characters in names shown as escapes); then one line per
+    evidence file (id e1, e2 …; status "evidence of VISIT ITEM"), extracted into DIR/evidence/.
 
     \b
     Example:
@@ -643,12 +655,13 @@ def shop_files(programme: Path, status: str, extract_dir: Path | None, allow_out
 @shop.command("export", context_settings=CONTEXT)
 @programme_argument
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True,
-              help="xlsx: one workbook; csv: three files (visits, answers, locations).")
+              help="xlsx: one workbook; csv: six files (visits, answers, locations, actions, action_history, appeals).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("shop-export"), show_default=True,
-              help="Output file (xlsx) or file-name stem (csv: STEM_visits.csv, STEM_answers.csv, STEM_locations.csv).")
+              help="Output file (xlsx) or file-name stem (csv: STEM_visits.csv, STEM_answers.csv, STEM_locations.csv, "
+                   "STEM_actions.csv, STEM_action_history.csv, STEM_appeals.csv).")
 @allow_outside_option
 def shop_export(programme: Path, fmt: str, output: Path, allow_outside: bool) -> None:
-    """Visits, answers and scores of accepted visits to CSV or XLSX.
+    """Visits, answers and scores of accepted visits, follow-up actions and appeals to CSV or XLSX.
 
     \b
     Example:
@@ -683,6 +696,11 @@ def shop_rescore(programme: Path, reason: str, allow_outside: bool) -> None:
             run_id, n, changed = ledger.rescore(reason)
         echo(f"Scoring run #{run_id}: {n} visits scored with questionnaire {prog.questionnaire.version}; "
              f"{changed} scores differ from the previous run")
+
+
+from cxreport.shop.cli_template import shop_template  # noqa: E402  (light: click only)
+
+shop.add_command(shop_template)
 
 
 @shop.command("report", context_settings=CONTEXT)
@@ -721,6 +739,11 @@ def shop_report(programme: Path, wave: str | None, scoresheets: bool, locations:
                              formats=formats, options=settings)
         for label, path in written:
             echo(f"{label}: {path}")
+
+
+from cxreport.shop.cli_followup import register as _register_followup  # noqa: E402  (shop actions, shop appeal)
+
+_register_followup(shop)
 
 
 # --------------------------------------------------------------------------- themes

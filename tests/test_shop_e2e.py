@@ -80,7 +80,27 @@ def shop(tmp_path_factory):
     results["evil"] = run("shop", "submit", programme, evil)
     invalid = sorted((programme.parent / "submissions" / "invalid").glob("0*"))
     results["invalid"] = run("shop", "submit", programme, *invalid)
+    # README step 6: two appeals (one upheld, one rejected) and four action updates.
+    results["followup"] = [run(*args) for args in readme_followup_commands(programme)]
     return {"programme": programme, "root": root, "submits": results}
+
+
+def readme_followup_commands(programme: Path) -> list[list[str]]:
+    """The `shop appeal` and `shop actions update` commands of the sample README's step 6,
+    as written there (continuation lines joined), run on ``programme``."""
+    import shlex
+
+    readme = (programme.parent / "README.md").read_text(encoding="utf-8")
+    step = readme.split("### 6. Follow up: actions and appeals", 1)[1].split("\n### ", 1)[0]
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", step, flags=re.S):
+        for command in block.replace("\\\n", " ").splitlines():
+            words = shlex.split(command)
+            if words[:3] in (["cxreport", "shop", "appeal"], ["cxreport", "shop", "actions"]) and (
+                    words[3] in ("file", "decide", "update")):
+                assert words[4] == "programme.yaml", command
+                commands.append(words[1:4] + [str(programme)] + words[5:])
+    return commands
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +167,8 @@ def test_export_xlsx(shop, prog):
     result = run("shop", "export", shop["programme"], "--format", "xlsx", "-o", out)
     assert result.exit_code == 0, result.output
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["visits", "answers", "locations"]
+    assert book.sheetnames[:3] == ["visits", "answers", "locations"]
+    assert {"actions", "action_history", "appeals"} <= set(book.sheetnames)
     visits = list(book["visits"].iter_rows(values_only=True))
     header = list(visits[0])
     assert {"visit_id", "location_id", "wave", "score", "status", "band"} <= set(header)
@@ -296,3 +317,72 @@ def test_shopper_mask_as_documented():
     # docs/mystery-shopping.md and the function's docstring: `SH-104` → `SH-••4`.
     assert mask_shopper("SH-104") == "SH-••4"
     assert "104" not in mask_shopper("SH-104")
+
+
+# --------------------------------------------------------------------------- follow-up (README step 6)
+
+
+def test_readme_followup_step_runs_and_opens_the_actions(shop, prog):
+    from cxreport.shop import followup
+
+    results = shop["submits"]["followup"]
+    assert len(results) == 8                      # 2 appeals filed and decided, 4 action updates
+    for result in results:
+        assert result.exit_code == 0, result.output
+    assert "Scoring run #2: visit V-W2-0045 70.0% → 80.0%" in results[1].output
+    assert "AP-0002: rejected; item N3 of visit V-W1-0021 keeps its answer 'no'" in results[3].output
+    actions = {a["id"]: a for a in followup.list_actions(prog)}
+    # Critical failures open one action each (README: N3 = no on five visits).
+    n3 = sorted(a["visits"][0] for a in actions.values() if a["item"] == "N3")
+    assert n3 == ["V-W1-0021", "V-W1-0029", "V-W2-0070", "V-W2-0122", "V-W3-0045"]
+    # Fishergate failed A6, N1 and N2 on most of its visits in waves 1 and 2.
+    fishergate = {a["item"]: a for a in actions.values() if a["location_id"] == "BR10"
+                  and a["trigger"] == "consecutive"}
+    assert set(fishergate) == {"A6", "N1", "N2"}
+    assert fishergate["N1"]["waves"] == ["W1", "W2"] and fishergate["N1"]["owner"] == "Sophie Brennan"
+    assert [actions[i]["status"] for i in ("A-0001", "A-0002", "A-0003", "A-0015")] == [
+        "done", "done", "in progress", "done"]
+    assert actions["A-0003"]["due"].isoformat() == "2027-01-15"
+    status = run("shop", "status", shop["programme"]).output
+    assert "Appeals: 0 open, 1 upheld, 1 rejected" in status
+
+
+def test_upheld_appeal_moves_only_its_visit(shop, prog):
+    res = commands.results(prog)
+    v = res.visits.set_index("visit_id")
+    assert v.loc["V-W2-0045", "score"] == pytest.approx(80.0) and bool(v.loc["V-W2-0045", "passed"])
+    with Ledger(prog) as ledger:
+        runs = {r["id"]: r["reason"] for r in ledger.conn.execute("SELECT id, reason FROM runs")}
+        assert runs[2] == "appeal AP-0001 upheld: visit V-W2-0045, item A2"
+        changed = ledger.conn.execute(
+            "SELECT v.visit_id FROM scores a JOIN scores b ON b.visit_row = a.visit_row AND b.run_id = 2"
+            " JOIN visits v ON v.id = a.visit_row WHERE a.run_id = 1 AND a.score IS NOT b.score").fetchall()
+    assert [r[0] for r in changed] == ["V-W2-0045"]
+    # The rejected appeal left V-W1-0021 failed on its critical item.
+    assert v.loc["V-W1-0021", "status"] == "failed — critical"
+
+
+def test_scoresheet_and_reports_show_the_appeals(shop, prog, tmp_path):
+    out = tmp_path / "fu"
+    result = run("shop", "report", shop["programme"], "--wave", "W2", "--format", "pdf", "-o", out)
+    assert result.exit_code == 0, result.output
+    text = flat(pdf_text(out / "programme-summary.pdf"))
+    assert "Follow-up actions and appeals" in text
+    assert "AP-0001" in text and "AP-0002" in text and "Upheld" in text and "Rejected" in text
+    assert "Overdue" in text
+    from cxreport.present.render import render_report
+    from cxreport.shop import followup
+    from cxreport.shop.reports import scoresheet_context
+
+    res = commands.results(prog)
+    with Ledger(prog) as ledger:
+        frame = ledger.accepted_visits()
+        data = followup.report_data(prog, ledger, list(res.waves))
+    frame = frame.set_index("row").loc[res.visits["row"].to_numpy()].reset_index()
+    i = int(res.visits.index[res.visits["visit_id"] == "V-W2-0045"][0])
+    ctx = scoresheet_context(prog, res, frame, i, followup=data)
+    rendered = render_report(ctx, template="shop_scoresheet.html", out_dir=tmp_path, name="appealed",
+                             formats=("pdf",), allowed_dirs=[prog.base_dir])
+    sheet = flat(pdf_text(rendered.paths["pdf"]))
+    assert "80.0%" in sheet and "Upheld on appeal AP-0001; submitted answer: 22 seconds" in sheet
+    assert "17 seconds" in sheet

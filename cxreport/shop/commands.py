@@ -103,14 +103,18 @@ def stored_files(prog: ProgrammeFile, status: str = "all",
     if not prog.ledger_path.exists():
         raise CxError(f"no ledger yet: {prog.ledger_path} is created by the first "
                       "`cxreport shop submit PROGRAMME FILE…`")
+    from cxreport.shop.evidence import listing_rows
+
     with Ledger(prog) as ledger:
         rows, unreadable = ledger.salvage_files(status)
+        evidence, unreadable_evidence = listing_rows(ledger.conn, status)   # evidence files, after the files
+    unreadable += unreadable_evidence
     if unreadable and on_unreadable is None:
         raise Incomplete(f"the ledger {prog.ledger_path} is damaged: {len(unreadable)} stored file(s) cannot be read "
                          f"(#{', #'.join(str(i) for i, _ in unreadable)})")
     for file_id, why in unreadable:
         on_unreadable(file_id, why)
-    return [dict(r) for r in rows]
+    return [dict(r) for r in rows] + evidence
 
 
 def extract_files(prog: ProgrammeFile, dest: Path, status: str = "all", on_file: Callable | None = None,
@@ -122,8 +126,11 @@ def extract_files(prog: ProgrammeFile, dest: Path, status: str = "all", on_file:
     if not prog.ledger_path.exists():
         raise CxError(f"no ledger yet: {prog.ledger_path} is created by the first "
                       "`cxreport shop submit PROGRAMME FILE…`")
+    from cxreport.shop.evidence import extract_evidence
+
     with Ledger(prog) as ledger:
-        return extract(ledger, Path(dest), status, on_file, on_unreadable)
+        done = extract(ledger, Path(dest), status, on_file, on_unreadable)
+        return done + extract_evidence(ledger, Path(dest), status, on_file, on_unreadable)   # into DEST/evidence/
 
 
 def results(prog: ProgrammeFile, wave: str | None = None) -> ProgrammeResults:
@@ -164,6 +171,10 @@ def export(prog: ProgrammeFile, out: Path, fmt: str) -> list[Path]:
     answers = pd.DataFrame(answers)
     locations = res.location_waves.drop(columns=["wave_order"]).copy()
     tables = {"visits": visits, "answers": answers, "locations": locations}
+    from cxreport.shop.followup import export_tables
+
+    with Ledger(prog) as ledger:
+        tables.update(export_tables(prog, ledger))      # actions, action_history, appeals
     for name, table in tables.items():
         for column in table.columns:
             # XLSX: characters XML cannot hold dropped, Word's soft line break (\v) and page
@@ -203,6 +214,9 @@ def status(prog: ProgrammeFile) -> dict:
         try:
             counts = ledger.status_counts()
             counts["identical"], counts["same_id"] = ledger.identical_visits()
+            from cxreport.shop.followup import counts as followup_counts
+
+            counts["followup"] = followup_counts(ledger.conn)
         except sqlite3.DatabaseError:
             if damage is None:
                 raise

@@ -34,7 +34,9 @@ from pathlib import Path, PurePath
 import pandas as pd
 
 from cxreport.errors import CxError
-from cxreport.shop.intake import FileError, Visit, check_visit, printable, read_scoresheet, visit_key
+from cxreport.shop.evidence import SCHEMA as EVIDENCE_SCHEMA
+from cxreport.shop.evidence import link_visit, read_submission, store_files, store_links, unlinked_note
+from cxreport.shop.intake import FileError, Visit, check_visit, printable, visit_key
 from cxreport.shop.programme import ProgrammeFile
 from cxreport.shop.scoring import VisitScores, score_visits
 
@@ -216,6 +218,7 @@ def connect(path: Path, wait_seconds: float = 60.0) -> sqlite3.Connection:
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.executescript(SCHEMA)
+            conn.executescript(EVIDENCE_SCHEMA)     # evidence files (shop.evidence)
             return conn
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc):
@@ -285,6 +288,9 @@ class Ledger:
             raise CxError(damaged_text(self.path, problem, writing=True, programme=self.prog.path))
         try:
             self._migrate()
+            from cxreport.shop.followup import create_tables
+
+            create_tables(self.conn)        # follow-up actions and appeals (an older ledger gains them)
         except sqlite3.Error as exc:
             raise CxError(f"the ledger could not be prepared: {ledger_problem(exc, self.path)} "
                           "(it is unchanged)") from None
@@ -386,18 +392,21 @@ class Ledger:
                                    f"{previous['submitted_at']} ({previous['status']}); nothing to do")
             stamp = now()
             try:
-                visits = read_scoresheet(name, raw)
+                submission = read_submission(self.prog, name, raw)    # a ZIP brings evidence files too
+                visits = submission.visits
                 file_problems: list[str] = []
             except FileError as exc:
-                visits, file_problems = [], [str(exc)]
+                submission, visits, file_problems = None, [], [str(exc)]
             except Exception as exc:   # never lost: whatever reading it raised, the file is recorded
-                visits, file_problems = [], [f"could not be read ({type(exc).__name__}: {printable(str(exc)[:200])})"]
+                submission, visits, file_problems = None, [], [f"could not be read ({type(exc).__name__}: {printable(str(exc)[:200])})"]
             pause_point("before-blob")
             cur = conn.execute(
                 "INSERT INTO files (name, sha256, size, content, submitted_at, submitted_by, questionnaire_version,"
                 " status, problems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (name, sha, len(raw), raw, stamp, who, version, "rejected", json.dumps(file_problems)))
             file_id = cur.lastrowid
+            evidence_ids = store_files(conn, file_id, submission)
+            linked: set[str] = set()
             pause_point("after-blob")
             outcome = FileOutcome(name, "rejected", problems=file_problems)
             accepted_rows: list[int] = []
@@ -407,6 +416,8 @@ class Ledger:
                 if number == len(visits) // 2 + 1:
                     pause_point("mid-visits")
                 problems = check_visit(self.prog, visit)
+                evidence = link_visit(self.prog, visit, submission)
+                problems += evidence.problems
                 key = visit_key(visit.visit_id)
                 shown = printable(visit.visit_id)
                 first = seen_in_file.get(key) if key else None
@@ -440,6 +451,8 @@ class Ledger:
                     (file_id, visit.visit_id, visit.location_id, visit.shopper_id, visit.wave, visit.channel.lower(),
                      visit.visit_date, visit.to_json(), status, json.dumps(problems), version, stamp, who,
                      reason if existing and status == "accepted" else None, key, content)).lastrowid
+                store_links(conn, evidence_ids, row, evidence)
+                linked.update(key for _item, key in evidence.links)
                 if status == "accepted":
                     accepted_rows.append(row)
                     for old in existing:
@@ -450,6 +463,8 @@ class Ledger:
                     outcome.visits.append(result)
                 else:
                     outcome.visits.append(VisitOutcome(visit.visit_id, "rejected", problems))
+                outcome.visits[-1].warnings += evidence.warnings
+            outcome.note = unlinked_note(submission, linked)    # evidence files no answer names
             n_ok = len(accepted_rows)
             if n_ok and n_ok == len(visits):
                 outcome.status = "accepted"
@@ -460,6 +475,9 @@ class Ledger:
                 run_id = self._current_run(who)
                 if run_id is not None:
                     self._score_into(run_id, accepted_rows)
+                    from cxreport.shop.followup import refresh_actions
+
+                    refresh_actions(self, who, rows=accepted_rows)      # follow-up actions the new visits open
                 else:
                     outcome.note = ("the questionnaire or scoring settings changed since the last scoring run; "
                                     "the visits are recorded — run `cxreport shop rescore` to score them")
@@ -558,6 +576,9 @@ class Ledger:
                                             reason)).lastrowid
             rows = [r["id"] for r in conn.execute("SELECT id FROM visits WHERE status = 'accepted'")]
             self._score_into(run_id, rows)
+            from cxreport.shop.followup import refresh_actions
+
+            refresh_actions(self, who)                        # follow-up actions the new scores open
             after = {r["visit_row"]: r["score"] for r in conn.execute(
                 "SELECT visit_row, score FROM scores WHERE run_id = ?", (run_id,))}
             changed = sum(1 for k, v in after.items() if k not in before or before[k] != v)
@@ -587,6 +608,9 @@ class Ledger:
                 record[f"{item_id}__comment"] = answer.comment
                 record[f"{item_id}__evidence"] = answer.evidence
             records.append(record)
+        from cxreport.shop.followup import apply_upheld_appeals
+
+        apply_upheld_appeals(self.conn, records)      # an upheld appeal's answer replaces the original
         return pd.DataFrame.from_records(records)
 
     def accepted_visits(self) -> pd.DataFrame:

@@ -228,6 +228,18 @@ class ServiceStandards(Model):
     response_times: dict[str, ResponseTime] = Field(default_factory=dict, description="Channel response-time standards used by numeric items.")
 
 
+class FollowUp(Model):
+    due_days: int = Field(
+        30, ge=1, le=365,
+        description="Days a follow-up action has, counted from the date of the latest visit that opened it, until "
+                    "it is due (change it per action with `shop actions update --due`).")
+    consecutive_waves: int = Field(
+        2, ge=2, le=12,
+        description="An item failed at one location in this many waves in a row opens a follow-up action (an item "
+                    "fails at a location in a wave when it fails on more than half of the location's visits there "
+                    "that score it).")
+
+
 class ProgrammeFile(Model):
     """One mystery-shopping programme: waves, locations, the questionnaire and how to score it."""
 
@@ -237,6 +249,8 @@ class ProgrammeFile(Model):
     questionnaire: Questionnaire = Field(description="The versioned questionnaire.")
     scoring: Scoring = Field(default_factory=Scoring, description="How visits are scored.")
     service_standards: ServiceStandards = Field(default_factory=ServiceStandards, description="Tiers and response-time standards.")
+    follow_up: FollowUp = Field(default_factory=FollowUp, description="Follow-up actions opened by failed critical "
+                                "items and repeated failures (docs/mystery-shopping.md).")
     ledger: str = Field("ledger.sqlite", pattern=r"^[A-Za-z0-9._-]+$", description="File name of the ledger database beside the programme file.")
 
     path: Path | None = Field(None, exclude=True, json_schema_extra={"internal": True})

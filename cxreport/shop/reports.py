@@ -25,6 +25,7 @@ from cxreport.i18n import N_, _, ngettext
 from cxreport.masking import mask_personal_data
 from cxreport.present.formatting import num, pct, round_half_away, signed  # noqa: F401  (round_half_away: re-exported)
 from cxreport.shop.intake import visit_file_stem
+from cxreport.shop.evidence import unlisted
 from cxreport.shop.analysis import CRITICAL_STATUS, ProgrammeResults
 from cxreport.shop.commands import results as programme_results
 from cxreport.shop.ledger import Ledger
@@ -271,7 +272,10 @@ def _critical_notes(prog: ProgrammeFile, scores, rows) -> list[str]:
     return notes
 
 
-def scoresheet_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataFrame, i: int) -> dict:
+def scoresheet_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataFrame, i: int,
+                       evidence: dict | None = None, followup: dict | None = None) -> dict:
+    """``evidence``: item id → the visit's evidence files (shop.evidence.evidence_by_visit);
+    ``followup``: shop.followup.report_data (the visit's appeals)."""
     scores = res.scores
     visit = res.visits.iloc[i]
     rec = frame.iloc[i]
@@ -302,7 +306,11 @@ def scoresheet_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.Dat
             "state": state, "bonus": item.bonus, "critical": item.critical is not None,
             "critical_failed": critical_failed,
             "comment": mask_personal_data(_text(rec.get(f"{item.id}__comment")), prog.programme.mask_names),
-            "evidence": mask_personal_data(_text(rec.get(f"{item.id}__evidence")), prog.programme.mask_names),
+            # The evidence field less the stored files shown beside it (thumbnails, named lines).
+            "evidence": mask_personal_data(unlisted(_text(rec.get(f"{item.id}__evidence")),
+                                                    (evidence or {}).get(item.id, [])), prog.programme.mask_names),
+            "files": [dict(f, name=mask_personal_data(f["name"], prog.programme.mask_names))
+                      for f in (evidence or {}).get(item.id, [])],       # names masked like the field
         })
     for k, section in enumerate(prog.questionnaire.sections):
         bonus = bonus_by_section.get(section.id, 0.0)
@@ -342,6 +350,9 @@ def scoresheet_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.Dat
         "sections": sections,
         "critical": critical,
     })
+    from cxreport.shop.followup import annotate_scoresheet
+
+    annotate_scoresheet(prog, ctx, followup, int(visit["row"]))      # appeals: original and upheld answers
     return ctx
 
 
@@ -392,7 +403,7 @@ def _visit_comments(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataFr
 
 
 def location_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataFrame, location_id: str,
-                     charts_style, *, narrow: bool = False) -> dict:
+                     charts_style, *, narrow: bool = False, followup: dict | None = None) -> dict:
     from cxreport.shop import charts as shop_charts
 
     loc = next(l for l in prog.location_list if l.id == location_id)
@@ -460,6 +471,9 @@ def location_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataF
                 "latest": res.wave_name(latest) if latest else "", "waves": waves, "sections": sections,
                 "failed_waves": _and(failed_names), "flagged": bool(history["flagged"]),
                 "failures": failures, "comments": comments, "visits": visits, "chart": chart})
+    from cxreport.shop.followup import location_part
+
+    ctx.update(location_part(prog, followup, location_id))      # follow-up actions and appeals
     return ctx
 
 
@@ -505,7 +519,8 @@ def ranking_caveat(basis: dict, short: bool = False) -> str:
     return f"{text} {star}".strip()
 
 
-def programme_context(prog: ProgrammeFile, res: ProgrammeResults, charts_style, *, narrow: bool = False) -> dict:
+def programme_context(prog: ProgrammeFile, res: ProgrammeResults, charts_style, *, narrow: bool = False,
+                      followup: dict | None = None) -> dict:
     from cxreport.shop import charts as shop_charts
 
     latest = res.latest_wave()
@@ -650,6 +665,9 @@ def programme_context(prog: ProgrammeFile, res: ProgrammeResults, charts_style, 
                 "pass_points": _and(lenient),
                 "has_bonus": any(item.bonus for _section, item in prog.questionnaire.items()),
                 "response_times": rt_rows, "charts": charts})
+    from cxreport.shop.followup import programme_part
+
+    ctx.update(programme_part(prog, followup))      # follow-up actions and appeals
     return ctx
 
 
@@ -708,8 +726,11 @@ def _render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None, scoresh
     options = options or Options(jobs=jobs)
     started = manifest.now()
     res = programme_results(prog, wave)
+    from cxreport.shop.followup import report_data
+
     with Ledger(prog) as ledger:
         frame = ledger.accepted_visits()
+        followup = report_data(prog, ledger, list(res.waves))
     # Keep the frame aligned with the scored visits (same order, same filter).
     frame = frame.set_index("row").loc[res.visits["row"].to_numpy()].reset_index()
     cs = ChartStyle(prog.programme.brand.primary, prog.programme.brand.accent, prog.programme.brand.font)
@@ -750,7 +771,7 @@ def _render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None, scoresh
 
     written: list[tuple[str, Path]] = []
     narrow = "html" in formats          # the HTML also gets each chart's phone-width picture
-    summary = _task("shop_programme.html", programme_context(prog, res, cs, narrow=narrow), "", "programme-summary",
+    summary = _task("shop_programme.html", programme_context(prog, res, cs, narrow=narrow, followup=followup), "", "programme-summary",
                     formats, allowed)
     todo, keys = plan(summary)
     if todo:
@@ -784,7 +805,7 @@ def _render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None, scoresh
         return ok
 
     if locations:
-        items = [_task("shop_location.html", location_context(prog, res, frame, loc.id, cs, narrow=narrow), "locations/",
+        items = [_task("shop_location.html", location_context(prog, res, frame, loc.id, cs, narrow=narrow, followup=followup), "locations/",
                        f"location-{_slug(loc.id)}", formats, allowed)
                  for loc in prog.location_list if (res.visits["location_id"] == loc.id).any()]
         ok = run_group(items, "Location reports")
@@ -793,7 +814,13 @@ def _render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None, scoresh
         # Every visit (up to --wave), or only that wave's visits when --wave is given.
         waves = res.visits["wave"].to_numpy()
         idx = [i for i in range(len(res.visits)) if wave is None or waves[i] == wave]
-        items = [_task("shop_scoresheet.html", scoresheet_context(prog, res, frame, i), "scoresheets/",
+        from cxreport.shop.evidence import evidence_by_visit
+
+        with Ledger(prog) as ledger:
+            evidence = evidence_by_visit(ledger.conn, [frame.iloc[i]["row"] for i in idx])
+        items = [_task("shop_scoresheet.html", scoresheet_context(prog, res, frame, i,
+                                                                  evidence.get(int(frame.iloc[i]["row"])),
+                                                                  followup=followup), "scoresheets/",
                        f"scoresheet-{visit_file_stem(res.visits.iloc[i]['visit_id'])}", formats, allowed) for i in idx]
         ok = run_group(items, "Scoresheets")
         written.append((f"Scoresheets ({ok})", out_dir / "scoresheets"))

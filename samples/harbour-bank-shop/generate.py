@@ -17,11 +17,12 @@ Outputs (paths are relative to this script, so it runs from any folder):
         waveN_phone_long.csv                 phone visits, long CSV
         waveN_chat.xlsx                      chat visits, wide XLSX
         V-WN-xxxx.json                       ~10 visits uploaded one per file
+        V-W3-xxxx.zip                        3 of them with their evidence photos / PDF
     submissions/invalid/                 deliberately faulty files + README.md
 
 Everything is seeded (numpy default_rng(20261124)), so re-running the
 script reproduces every file byte for byte. The only dependencies are
-numpy, pandas and openpyxl.
+numpy, pandas, openpyxl and Pillow (the evidence pictures).
 
 How the data are built
 ----------------------
@@ -732,7 +733,7 @@ def write_wide_xlsx(path: Path, visits, sheet_title: str) -> None:
 def clean_dir(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for p in sorted(folder.iterdir()):
-        if p.is_file() and p.suffix in (".csv", ".json", ".xlsx", ".md"):
+        if p.is_file() and p.suffix in (".csv", ".json", ".xlsx", ".md", ".zip"):
             p.unlink()
 
 
@@ -745,8 +746,12 @@ def write_wave(folder: Path, wave_id: str, visits, rng) -> dict:
     cands = [v for v in visits if v["channel"] in ("branch", "email")]
     json_ids = {cands[int(i)]["visit_id"] for i in rng.choice(len(cands), size=10, replace=False)}
     formats = {}
+    bundled = evidence_bundle_ids(wave_id, visits, json_ids)     # uploaded with photos: one ZIP each
     for vis in visits:
-        if vis["visit_id"] in json_ids:
+        if vis["visit_id"] in bundled:
+            write_evidence_bundle(folder, vis)
+            formats[vis["visit_id"]] = "zip"
+        elif vis["visit_id"] in json_ids:
             (folder / f"{vis['visit_id']}.json").write_text(json_text(vis), encoding="utf-8", newline="")
             formats[vis["visit_id"]] = "json"
     wide = [v for v in visits if v["channel"] in ("branch", "email") and v["visit_id"] not in json_ids]
@@ -765,6 +770,122 @@ def write_wave(folder: Path, wave_id: str, visits, rng) -> dict:
     for v in chat:
         formats[v["visit_id"]] = "wide_xlsx"
     return formats
+
+
+# ---------------------------------------------------------------- evidence files
+# A few wave 3 visits came in from the shopper app with their photos: the scoresheet (the
+# same JSON as the other uploads) and its evidence files in one ZIP (docs/scoresheets.md,
+# "Evidence files"). The pictures are drawn here with Pillow from their own seeded RNG, so
+# nothing else in the sample changes; answers (and so scores) are those of the visit.
+EVIDENCE_SEED = SEED + 14
+EVIDENCE_DATE = (2026, 11, 1, 0, 0, 0)
+
+
+def evidence_bundle_ids(wave_id: str, visits, json_ids) -> set[str]:
+    """Two branch visits and one e-mail visit of wave 3 among the app uploads."""
+    if wave_id != "W3":
+        return set()
+    app = sorted((v for v in visits if v["visit_id"] in json_ids and v["answers"]["S2"]["answer"] in ("yes", "no")),
+                 key=lambda v: v["visit_id"])
+    branch = [v["visit_id"] for v in app if v["channel"] == "branch"][:2]
+    email = [v["visit_id"] for v in app if v["channel"] == "email"][:1]
+    return set(branch + email)
+
+
+def _jpeg(img, exif=None) -> bytes:
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=55, optimize=True, **({"exif": exif} if exif is not None else {}))
+    return out.getvalue()
+
+
+def receipt_photo(rng, visit_id: str) -> bytes:
+    """A key facts document photographed on a desk, held upright: stored sideways with EXIF
+    orientation 6, as phone cameras do (reports must turn it)."""
+    from PIL import Image, ImageDraw
+
+    w, h = 300, 400
+    img = Image.new("RGB", (w, h), (118, 92, 70))
+    d = ImageDraw.Draw(img)
+    tilt = int(rng.integers(-6, 7))
+    d.polygon([(34 + tilt, 22), (268 + tilt, 26), (262 - tilt, 382), (30 - tilt, 376)], fill=(246, 244, 238))
+    d.rectangle([52, 44, 246, 70], fill=(16, 58, 94))
+    d.text((60, 50), "HARBOUR BANK", fill=(255, 255, 255))
+    d.text((58, 84), "KEY FACTS DOCUMENT", fill=(30, 30, 30))
+    d.text((58, 100), f"Ref {visit_id}", fill=(90, 90, 90))
+    y = 124
+    for _ in range(int(rng.integers(9, 13))):
+        d.rectangle([58, y, 58 + int(rng.integers(110, 180)), y + 5], fill=(160, 160, 160))
+        y += 16
+    d.text((58, y + 8), f"AER {rng.integers(30, 46) / 10:.1f} %", fill=(30, 30, 30))
+    exif = Image.Exif()
+    exif[0x0112] = 6                              # orientation: rotate 90° clockwise to view
+    exif[0x010F] = "Northlight ShopperCam"
+    return _jpeg(img.transpose(Image.Transpose.ROTATE_90), exif)
+
+
+def storefront_photo(rng, visit_id: str) -> bytes:
+    """The branch front: sign, windows, door; with the GPS position the phone recorded
+    (kept in the ledger, never shown in a report)."""
+    from PIL import Image, ImageDraw
+
+    w, h = 480, 320
+    img = Image.new("RGB", (w, h), (170, 205, 235))
+    d = ImageDraw.Draw(img)
+    d.rectangle([0, 250, w, h], fill=(150, 150, 150))
+    d.rectangle([40, 70, 440, 260], fill=(214, 206, 190))
+    d.rectangle([40, 70, 440, 110], fill=(16, 58, 94))
+    d.text((190, 84), "HARBOUR BANK", fill=(255, 255, 255))
+    for x in (70, 160, 330):
+        d.rectangle([x, 130, x + 70, 220], fill=(90, 120, 150))
+    d.rectangle([250, 140, 300, 260], fill=(60, 60, 60))
+    if rng.random() < 0.5:
+        d.rectangle([235, 225, 315, 232], fill=(200, 40, 40))      # a sign on the door
+    exif = Image.Exif()
+    exif[0x010F] = "Northlight ShopperCam"
+    exif[0x8825] = {1: "N", 2: (50.0, 48.0, float(rng.integers(0, 60))), 3: "W", 4: (1.0, 5.0, 30.0)}
+    return _jpeg(img, exif)
+
+
+def key_facts_pdf(visit_id: str) -> bytes:
+    """A one-page PDF: the key facts document the e-mail team attached to its reply."""
+    text = f"BT /F1 14 Tf 72 760 Td (Harbour Bank - Key facts document) Tj 0 -24 Td /F1 10 Tf (Ref {visit_id}) Tj ET"
+    objects = ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+               "/Resources << /Font << /F1 5 0 R >> >> >>",
+               f"<< /Length {len(text)} >>\nstream\n{text}\nendstream",
+               "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = b"%PDF-1.4\n", []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{n} 0 obj\n{body}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return out
+
+
+def write_evidence_bundle(folder: Path, vis) -> None:
+    """VISIT.zip: the visit's JSON scoresheet and the files its evidence fields name."""
+    import copy
+
+    rng = np.random.default_rng([EVIDENCE_SEED, int(vis["visit_id"].rsplit("-", 1)[1])])
+    vis = copy.deepcopy(vis)
+    vid = vis["visit_id"]
+    files = {}
+    kfd = vis["answers"]["S2"]["evidence"]                # kfd-<visit>.jpg / .pdf, as in every upload
+    files[kfd] = key_facts_pdf(vid) if kfd.endswith(".pdf") else receipt_photo(rng, vid)
+    if vis["channel"] == "branch" and vis["answers"]["A5"]["answer"] in ("yes", "no"):
+        vis["answers"]["A5"]["evidence"] = f"front-{vid}.jpg"
+        files[f"front-{vid}.jpg"] = storefront_photo(rng, vid)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in [(f"{vid}.json", json_text(vis).encode("utf-8"))] + sorted(files.items()):
+            info = zipfile.ZipInfo(name, date_time=EVIDENCE_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            z.writestr(info, data)
+    (folder / f"{vid}.zip").write_bytes(out.getvalue())
 
 
 # ---------------------------------------------------------------- invalid files
