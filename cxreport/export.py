@@ -39,7 +39,12 @@ JSON layout (``schema: cxreport.scores/2``)::
       "sources": [{"kpi", "label", "figures": [{"source", "period", "value", "base", "headline"}]}],
                                          # the client's KPI from several sources, reconciled
       "drivers": {"period": PERIOD, "overall": ANALYSIS, "segments": [ANALYSIS], "skipped", "scales"},
-      "comments": {"period": PERIOD, ...}, "journey": {"period": PERIOD, ...}, "priorities": [...]
+      "comments": {"period": PERIOD, ...}, "journey": {"period": PERIOD, ...}, "priorities": [...],
+      "actions": {"register", "as_of", "window", "counts", "actions": [...], "you_said_we_did"},
+                                         # the action register measured (docs/actions.md); null without one
+      "response_times": {"file", "period", "channels": [...], "total", "trend", "backlog",
+                         "detractor_follow_up", ...}
+                                         # the case log's response times (docs/cases.md); null without one
     }
 
 PERIOD is ``{"label", "pooled", "periods"}``: the section's rows (the window, or the pooled run of
@@ -194,6 +199,8 @@ def scores_dict(study: Study) -> dict:
             "by_segment": {name: {str(g): {str(k): int(v) for k, v in row.items()}
                                   for g, row in table.iterrows()}
                            for name, table in study.voice.by_segment.items()}},
+        "actions": _actions_dict(study.actions),
+        "response_times": _response_dict(study),
         "journey": None if study.journey is None else {
             "period": _scope_dict(study.scope("journey")),
             "kpi": study.journey.kpi, "stages": study.journey.stages, "previous_period": study.journey.previous_period,
@@ -202,6 +209,18 @@ def scores_dict(study: Study) -> dict:
                              "gap": _num(t.gap), "change": _num(t.change), "mark": t.change_mark, "pain_point": t.pain}
                             for t in study.journey.touchpoints]},
     }
+
+
+def _response_dict(study: Study) -> dict | None:
+    from cxreport.scoring.response import report_dict
+
+    return report_dict(getattr(study, "response", None))
+
+
+def _actions_dict(report) -> dict | None:
+    from cxreport.scoring.actions import report_dict
+
+    return report_dict(report)
 
 
 def _scope_dict(scope) -> dict:

@@ -42,6 +42,8 @@ class Study:
     scopes: dict[str, Scope] = field(default_factory=dict)      # section → the rows it describes
     sources: list = field(default_factory=list)                 # KPI figures from several sources (reconciled)
     unit: object = None                                         # UnitReport in a --per unit's study
+    actions: object = None                                      # ActionReport (the action register) or None
+    response: object = None                                     # ResponseReport (the case log) or None
 
     @property
     def validation(self) -> ValidationReport:
@@ -176,11 +178,30 @@ def score_data(project: Project, table: Table, data: SurveyData, *, window: Wind
     from cxreport.scoring.mentions import mention_tables
 
     mentions = mention_tables(view.data, rules)
+    from cxreport.scoring.actions import check_markers, evaluate, load_register
+
+    # The action register describes the whole programme: a --per unit's report leaves it out.
+    actions = None
+    if unit is None:
+        t = clock()
+        register = load_register(project)
+        check_markers(project, register)
+        if register is not None:
+            actions = evaluate(project, register, view, rules, alpha, voice, scopes["comments"].label)
+            timings["actions"] = clock() - t
     study = Study(project, table, view.data, results, targets, benchmarks, tiers, competitors, drivers, voice,
-                  priorities, journey, mentions, timings, view, comparisons, scopes, unit=unit)
+                  priorities, journey, mentions, timings, view, comparisons, scopes, unit=unit, actions=actions)
     from cxreport.benchmark.reconcile import reconcile
 
     study.sources = reconcile(study)
+    from cxreport.load.cases import load_cases_cached
+    from cxreport.scoring.response import study_response_times
+
+    # The case log: its excluded rows are warnings of validate, score and build (the file's own lines).
+    log = load_cases_cached(project)
+    if log is not None:
+        data.report.inputs[log.file] = log.warnings()
+    study.response = study_response_times(project, table, view, log, unit)
     return study
 
 

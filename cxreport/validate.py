@@ -76,6 +76,9 @@ class ValidationReport:
     #: with mostly suppressed groups, answers that look like another scale): printed with
     #: the other warnings, but neither exclusions nor failures under --strict.
     cautions: list[str] = field(default_factory=list)
+    #: Warnings about the project's other input files (the case log's excluded rows), by file:
+    #: each line names its own file. Printed with the others; not failures under --strict.
+    inputs: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def invalid_values(self) -> int:
@@ -108,6 +111,8 @@ class ValidationReport:
                        f"{'s' if len(self.duplicate_ids) != 1 else ''} (later copies excluded): {shown}")
         out.extend(f"{self.file}: {note}" for note in self.notes)
         out.extend(f"{self.file}: {caution}" for caution in self.cautions)
+        for lines in self.inputs.values():
+            out.extend(lines)
         return out
 
 

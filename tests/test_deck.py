@@ -27,7 +27,10 @@ CLIENT_SECTIONS = ["Executive summary · 2026 Q3", "KPI scorecard · 2026 Q3 vs 
                    "Against competitors · competitor survey 2026 Q3 · published data 2026",
                    "Key drivers · pooled 2025 Q4 – 2026 Q3",                 # report.pool.drivers: 4
                    "Improvement priorities · importance pooled 2025 Q4 – 2026 Q3; performance 2026 Q3",
-                   "Voice of the customer · 2026 Q3", "Recommendations · 2026 Q3", "Methodology · 2026 Q3"]
+                   "Voice of the customer · 2026 Q3",
+                   "Actions and their effect · 2026 Q3 against each action's baseline; status as of 15 October 2026",
+                   "You said, we did · Comments: 2026 Q3", "Response times · cases received 2026 Q3",
+                   "Recommendations · 2026 Q3", "Methodology · 2026 Q3"]
 SCRIPT = "<script>alert(1)</script>"
 FORMULA = "=cmd|' /C calc'!A0"
 
@@ -224,7 +227,8 @@ def test_quarterly_deck(sample_project, tmp_path):
     found = [s.split(" · ")[0] for s in sections(prs)[1:]]
     assert list(dict.fromkeys(found)) == ["Quarterly management review", "Headline KPIs", "Trends over time",
                                           "Top improvers and decliners", "Results by segment", "Key drivers",
-                                          "Improvement priorities", "Methodology"]
+                                          "Improvement priorities", "Actions and their effect", "You said, we did",
+                                          "Methodology"]
     assert titles(prs)[1] == "What changed"
     assert table_of(slide_of(prs, "Headline KPIs"))[0][:4] == ["KPI", "2026 Q3", "2026 Q2", "Change"]
     trends = slide_of(prs, "Trends over time")

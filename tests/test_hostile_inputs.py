@@ -397,6 +397,54 @@ scoresheet_case("xlsx-scoresheet-dimension-bomb", "v.xlsx", _scoresheet_xlsx("XF
 scoresheet_case("xlsx-scoresheet-entity-expansion", "v.xlsx", _scoresheet_xlsx(prolog=LAUGHS), r"v\.xlsx: .*DOCTYPE")
 
 
+# --------------------------------------------------------------------------- issue 14: evidence ZIPs, blank scoresheets
+
+
+def _evidence_zip(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("v.json", json.dumps({**GOOD_VISIT, "answers": {"A1": {"answer": "yes", "evidence": "kfd.jpg"}}}))
+        for name, data in members.items():
+            z.writestr(name, data)
+    return out.getvalue()
+
+
+scoresheet_case("zip-evidence-traversal", "v.zip", _evidence_zip({"../../kfd.jpg": b"\xff\xd8\xff" + bytes(99)}),
+                r"v\.zip: member '\.\./\.\./kfd\.jpg' climbs out of the ZIP")
+scoresheet_case("zip-evidence-wrong-type", "v.zip", _evidence_zip({"kfd.jpg": b"MZ\x90\x00" + bytes(99)}),
+                r"v\.zip: evidence file 'kfd\.jpg' is not a JPEG, PNG, PDF, MP3, M4A or WAV file")
+scoresheet_case("zip-evidence-bomb", "v.zip", _evidence_zip({"kfd.jpg": b"\xff\xd8\xff" + bytes(30_000_000)}),
+                r"v\.zip: .*kfd\.jpg.*(at most 200 to 1|at most 25\.0 MB)")
+scoresheet_case("zip-without-scoresheet", "v.zip", _zip_with({"kfd.jpg": b"\xff\xd8\xff"}),
+                r"v\.zip: a ZIP must hold exactly one scoresheet")
+scoresheet_case("zip-not-a-zip", "v.zip", "PK but not really", r"v\.zip: not a readable ZIP")
+
+
+def _template_case(id: str, answer: str, expect: str):
+    def setup(folder: Path) -> list[str]:
+        import openpyxl
+
+        from cxreport.shop.loadprog import load_programme
+        from cxreport.shop.template import templates
+
+        programme = _programme(folder / "prog")
+        blank = next(iter(templates(load_programme(programme), "W1", ["L1"]).values()))
+        book = openpyxl.load_workbook(io.BytesIO(blank))
+        rows = {k.split(":", 1)[1]: int(v) for k, v in book["cxreport"].iter_rows(values_only=True) if ":" in k}
+        book["Scoresheet"].cell(rows["A2"], 3).value = answer
+        path = folder / "blank.xlsx"
+        book.save(path)
+        return ["shop", "submit", str(programme), str(path)]
+
+    CASES.append(Case(id, setup, expect, renders=False))
+
+
+_template_case("xlsx-template-free-text", "Goood", r"blank\.xlsx: Scoresheet!C\d+: 'Goood' is not an answer to item "
+               r"A2 \(Good, Poor\)")
+_template_case("xlsx-template-formula-text", "=HYPERLINK(\"http://x\")", r"blank\.xlsx: Scoresheet!C\d+: .* is not an "
+               r"answer to item A2")
+
+
 # --------------------------------------------------------------------------- programme files
 
 def programme_case(id: str, text: str, expect: str):
@@ -413,6 +461,78 @@ programme_case("programme-syntax", "programme: {name: [x\n", r"programme\.yaml.*
 programme_case("programme-alias-bomb", "".join(
     f"l{k}: &l{k} [{', '.join([f'*l{k - 1}' if k else 'x'] * 9)}]\n" for k in range(8)),
                r"programme\.yaml.*(alias|anchor)")
+
+
+# --------------------------------------------------------------------------- case logs (cases:)
+
+CASE_LOG_HEADER = "id,chan,received,first\n"
+CASE_LOG_COLUMNS = {"case_id": "id", "channel": "chan", "received": "received", "first_response": "first"}
+
+
+def case_log_case(id: str, data: bytes | str, expect: str, name: str = "cases.csv", **settings):
+    """A project whose case log (cases.file) is ``data``, written as data/``name``."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    cases = {"file": f"data/{name}", "columns": dict(CASE_LOG_COLUMNS), "standards": {"Email": "1h"}, **settings}
+    project_case(id, expect, files={f"data/{name}": raw}, cases=cases)
+
+
+case_log_case("cases-empty", b"", r"cases\.csv: the file is empty")
+case_log_case("cases-header-only", CASE_LOG_HEADER, r"cases\.csv: has a header row but no data rows")
+case_log_case("cases-binary-junk", bytes(range(256)) * 40, r"cases\.csv: .*binary")
+case_log_case("cases-missing-column", "id,channel,received,first\nC1,Email,2026-01-05 10:00,\n",
+              r"cases\.columns\.channel: column 'chan' not found in data/cases\.csv")
+case_log_case("cases-no-usable-row", CASE_LOG_HEADER + "C1,Fax,2026-01-05 10:00,\nC2,Email,soon,\n",
+              r"cases\.csv: no usable cases \(1 channel without a standard, 1 timestamp not readable\)")
+case_log_case("cases-xlsx-whole-grid", _hardening_xlsx("bomb"), r"cases\.xlsx: .*A1:XFD1048576", name="cases.xlsx")
+case_log_case("cases-huge-field", CASE_LOG_HEADER + "C1,Email,2026-01-05 10:00," + "x" * 2_000_000 + "\n",
+              r"cases\.csv: row 2, column 'first': .*characters")
+case_log_case("cases-standard-without-unit", CASE_LOG_HEADER + "C1,Email,2026-01-05 10:00,\n",
+              r"cases\.standards.*write a duration with its unit", standards={"Email": 60})
+
+
+# --------------------------------------------------------------------------- action registers (actions:)
+
+GOOD_ACTION = "{id: A1, title: T, owner: O, start: 2026-02-01, due: 2026-12-01, status: done, metric: nps}"
+
+
+def register_case(id: str, data: bytes | str, expect: str, name: str = "actions.yaml"):
+    """A project whose action register (actions.file) is ``data``, written as ``name``."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    project_case(id, expect, files={name: raw}, actions={"file": name})
+
+
+register_case("actions-empty", b"", r"actions\.yaml: action register is empty")
+register_case("actions-binary-junk", bytes(range(256)) * 40, r"actions\.yaml: action register is not UTF-8")
+register_case("actions-alias-bomb", "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+    f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+    for i in range(8)), r"actions\.yaml: the YAML expands to more than")
+register_case("actions-python-tag", "- !!python/object/apply:os.system [echo hi]\n",
+              r"actions\.yaml, line 1, column 3: invalid YAML")
+register_case("actions-duplicate-key", "- {id: A1, id: A2, title: T}\n", r"actions\.yaml.*duplicate key 'id'")
+register_case("actions-not-a-list", "actions: {id: A1}\n", r"actions\.yaml: the register must be a list of actions")
+register_case("actions-script-in-id", "- " + GOOD_ACTION.replace("A1", "\"<script>x</script>\"") + "\n"
+              "- " + GOOD_ACTION.replace("A1", "\"<SCRIPT>x</SCRIPT>\"") + "\n",
+              r"actions\.yaml, action 2 \(line 2\), id: '<SCRIPT>x</SCRIPT>' is already the id of")
+register_case("actions-huge-title", "- " + GOOD_ACTION.replace("title: T", "title: " + "x" * 5000) + "\n",
+              r"actions\.yaml, action 1 \(line 1\), title: longer than 2,000 characters")
+register_case("actions-too-many", "".join(f"- {GOOD_ACTION.replace('A1', f'A{i}')}\n" for i in range(2001)),
+              r"actions\.yaml: 2,001 actions; a register holds at most 2,000")
+register_case("actions-wrong-extension", "x", r"actions\.file: actions\.json: an action register is YAML",
+              name="actions.json")
+register_case("actions-xlsx-whole-grid", _hardening_xlsx("bomb"), r"actions\.xlsx: .*A1:XFD1048576", name="actions.xlsx")
+register_case("actions-csv-binary", b"\x00\x01\x02" * 3000, r"actions\.csv: .*binary", name="actions.csv")
+register_case("actions-csv-no-status", "id,title,owner,start,due,metric\nA1,T,O,2026-02-01,2026-12-01,nps\n",
+              r"actions\.csv: no column 'status'", name="actions.csv")
+register_case("actions-csv-bad-date", "id,title,owner,start,due,status,metric\nA1,T,O,2026-02-30,2026-12-01,done,nps\n",
+              r"actions\.csv, row 2, start: '2026-02-30' is not a date", name="actions.csv")
+register_case("actions-unknown-attribute", "- " + GOOD_ACTION.replace("metric: nps", "metric: 'attr:Speed'") + "\n",
+              r"actions\.yaml, action 1 \(line 1\), metric: no attribute 'Speed'")
+project_case("actions-file-outside-project", r"actions\.file.*outside the project folder",
+             actions={"file": "../actions.yaml"})
+project_case("actions-narrative-unknown-id", r"recs\.md, line 1: no action 'ZZ' in actions\.yaml",
+             files={"actions.yaml": "- " + GOOD_ACTION + "\n", "recs.md": "[action: ZZ]\n"},
+             actions={"file": "actions.yaml"}, report={"narrative": {"recommendations": "recs.md"}})
 
 
 # --------------------------------------------------------------------------- the runner

@@ -51,8 +51,8 @@ BADGE_WORDS = {"green": "On target", "amber": "Near target", "red": "Below targe
 #: Fixed words of the report per language, to find the columns (not the statuses: those are
 #: read from classes and data attributes, and the words only checked in English).
 WORDS = {
-    "en": {"period": "Period", "figure": {"Score", "Mean"}, "gap": "Gap"},
-    "zh": {"period": "期间", "figure": {"得分", "平均分"}, "gap": "差距"},
+    "en": {"period": "Period", "figure": {"Score", "Mean", "Within standard"}, "gap": "Gap"},
+    "zh": {"period": "期间", "figure": {"得分", "平均分", "标准内"}, "gap": "差距"},
 }
 
 
@@ -119,7 +119,15 @@ def rulebook(project: Path) -> dict[str, Rule]:
     for name, target in (targets.get("attributes") or {}).items():
         low, high = (float(x) for x in str(columns["attributes"][name].get("scale", "1-5")).split("-"))
         rules[name] = _rule(f"attr:{name}", name, "mean", low, high, target)
+    cases = cfg.get("cases") or {}
+    if cases.get("target") is not None:      # the case log's share answered within the standard
+        rules[CASES] = Rule("cases", CASES, "percent", dec(cases["target"]), dec(cases.get("tolerance", 5.0)))
     return rules
+
+
+#: The rule of the response-time compliance figures (a channel's share answered within its standard).
+CASES = "cases within the standard"
+CASE_WORD = {"en": "Within standard", "zh": "标准内"}
 
 
 def segment_names(project: Path) -> set[str]:
@@ -255,7 +263,12 @@ def walk_statuses(soup: BeautifulSoup, lang: str, rules: dict[str, Rule], segmen
             kind = "badge"
             assert el.name == "span" and "status" in el.get("class", []), f"a status on an unexpected element: {el}"
             tr = el.find_parent("tr")
-            if tr is not None:
+            if tr is not None and el.find_parent("table", class_="rt-compliance") is not None:
+                kpi = CASES                  # every channel's compliance against the one target
+                heads = _headers(el.find_parent("table"))
+                figure_text = _cells(tr)[next(i for i, h in enumerate(heads) if h in WORDS[lang]["figure"])].get_text(
+                    " ", strip=True)
+            elif tr is not None:
                 kpi = next(_cells(tr)[0].stripped_strings)
                 heads = _headers(el.find_parent("table"))
                 col = next((i for i, h in enumerate(heads) if h in WORDS[lang]["figure"]), 1)
@@ -406,7 +419,7 @@ def test_the_same_figure_has_the_same_status_everywhere(builds, lang):
     def badge_figures(found, kpi):
         return {(f.shown, f.status) for f in found if f.kind == "badge" and f.kpi == kpi}
 
-    headline_kpis = [r.label for r in rules.values() if not r.key.startswith("attr:")]
+    headline_kpis = [r.label for r in rules.values() if r.key != "cases" and not r.key.startswith("attr:")]
     for kpi in headline_kpis:
         in_client = badge_figures(client, kpi)          # the KPI box and the scorecard table
         assert len(in_client) == 1 and len([f for f in client if f.kind == "badge" and f.kpi == kpi]) == 2, kpi
@@ -453,7 +466,7 @@ def test_the_printed_gap_is_the_shown_figure_minus_the_target(builds):
         target, gap = printed_all(box.select_one(".target").get_text(" ", strip=True))[:2]
         assert target == r.target and gap == as_shown(badge["data-value"], r.unit) - r.target, box
         n += 1
-    assert n == 2 * len([r for r in rules.values() if not r.key.startswith("attr:")])
+    assert n == 2 * len([r for r in rules.values() if r.key != "cases" and not r.key.startswith("attr:")])
 
 
 FINDING = re.compile(r"^(?P<kpi>.+?) is (?P<figure>\S+) .*?, (?P<word>on target|near target|below target)\b")
@@ -635,9 +648,20 @@ def check_deck(path: Path, rules: dict[str, Rule], lang: str, words: dict[str, s
             coloured = [(i, j) for i, row in enumerate(rows) for j, c in enumerate(row.cells) if _fill(c) in fills]
             if not coloured:
                 continue
-            status_tables += 1
             last = len(rows[0].cells) - 1
             assert all(j == last for _i, j in coloured), "a status colour outside the status column"
+            header = [c.text.replace("\n", " ").replace("\x0b", " ") for c in rows[0].cells]
+            if CASE_WORD[lang] in header:           # response times: each channel against the case target
+                col = header.index(CASE_WORD[lang])
+                for row in rows[1:]:
+                    cells = list(row.cells)
+                    status = fills.get(_fill(cells[last]))
+                    if status is None:
+                        assert cells[last].text in ("", "—"), cells[last].text
+                        continue
+                    assert status == rules[CASES].status(printed(cells[col].text)), (cells[0].text, cells[col].text)
+                continue
+            status_tables += 1
             for row in rows[1:]:
                 cells = list(row.cells)
                 kpi = cells[0].text.split("\n")[0]
@@ -660,7 +684,7 @@ def check_deck(path: Path, rules: dict[str, Rule], lang: str, words: dict[str, s
                 assert ink == {INK[status][1:].upper()}, (kpi, ink)
                 statuses[kpi] = status
     assert status_tables == 1
-    assert set(statuses) == {r.label for r in rules.values() if not r.key.startswith("attr:")}
+    assert set(statuses) == {r.label for r in rules.values() if r.key != "cases" and not r.key.startswith("attr:")}
     return statuses
 
 
@@ -699,7 +723,7 @@ def check_workbook(path: Path, rules: dict[str, Rule], lang: str, words: dict[st
         expected = r.status(as_shown(value, r.unit))
         assert status == expected, (label, value, word, expected)
         statuses[label] = status
-    assert set(statuses) == set(rules)
+    assert set(statuses) == set(rules) - {CASES}
     return statuses
 
 

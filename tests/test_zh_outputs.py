@@ -61,6 +61,8 @@ def _data_words(result) -> set[str]:
     """Latin words that are data: the published benchmarks' sources, periods, credits and ids."""
     text = " ".join(f"{b.standard.source} {b.standard.period} {b.standard.credit} {b.standard.id}"
                     for b in result.study.benchmarks)
+    if result.study.actions is not None:     # the client's action register: ids, titles and owners are data
+        text += " ".join(f" {r.action.id} {r.action.title} {r.action.owner}" for r in result.study.actions.results)
     return set(WORD.findall(text))
 
 

@@ -70,7 +70,10 @@ SECTIONS = (
     "benchmarks",
     "competitors",
     "comments",
+    "response_times",
     "priorities",
+    "actions",
+    "you_said_we_did",
     "recommendations",
     "methodology",
     "appendix",
@@ -818,6 +821,123 @@ class Benchmarks(Model):
     compare: list[Comparison] = Field(default_factory=list, description="Which standards each KPI is compared with in the reports.")
 
 
+# --------------------------------------------------------------------------- case log (response times)
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]+)\s*$")
+#: Units a duration may be written in, in seconds.
+DURATION_UNITS = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
+                  "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
+                  "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
+                  "d": 86400, "day": 86400, "days": 86400, "w": 604800, "week": 604800, "weeks": 604800}
+
+
+def parse_duration(value: Any) -> float:
+    """A duration with its unit ('20s', '1h', '24 h', '30min', '2d', '1.5h') in seconds."""
+    if isinstance(value, bool) or not isinstance(value, str):
+        raise ValueError(f"write a duration with its unit, such as 20s, 30min, 1h or 2d (got {value!r})")
+    m = _DURATION.match(value)
+    unit = m.group(2).lower() if m else ""
+    if not m or unit not in DURATION_UNITS:
+        raise ValueError(f"'{value}' is not a duration; write a number and a unit: s, min, h or d "
+                         "(20s, 30min, 1h, 24h, 2d)")
+    seconds = float(m.group(1)) * DURATION_UNITS[unit]
+    if not 0 < seconds <= 366 * 86400:
+        raise ValueError(f"'{value}': a standard must be longer than zero and at most a year")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class CaseColumns(Model):
+    case_id: str = Field(min_length=1, description="Case or ticket id column; a repeated id is reported and its later rows excluded.")
+    channel: str = Field(min_length=1, description="Channel column; its values are matched to the channels of `standards` (any case and spacing).")
+    received: str = Field(min_length=1, description="When the case was received (timestamp column).")
+    first_response: str = Field(
+        min_length=1, description="When the customer first got an answer (timestamp column); blank while unanswered.")
+    closed: str | None = Field(None, description="When the case was closed (timestamp column); blank while open. Without it the backlog counts cases awaiting a first response.")
+    respondent_id: str | None = Field(
+        None, description="Survey respondent id column, matched to the survey's columns.respondent_id: links a case "
+                          "to the customer's survey answers (detractor follow-up).")
+    category: str | None = Field(None, description="Category column (complaint, query…): compliance is also shown by category.")
+    segments: dict[str, str] = Field(
+        default_factory=dict, description="Breakdowns of compliance: name → column (e.g. {Region: region}).")
+
+
+class Cases(Model):
+    file: ProjectFile = Field(
+        description="The case or ticket export: CSV or Excel (.xlsx), one row per case, inside the project folder "
+                    "(see docs/cases.md).")
+    encoding: str = Field("auto", description="Text encoding of a CSV file: 'auto' or a codec name such as cp1252 or gb18030.")
+    sheet: str | int | None = Field(None, description="Worksheet name or 0-based index of an Excel file (default: the first).")
+    columns: CaseColumns = Field(description="Which column holds what: case id, channel, timestamps, respondent id, category, segments.")
+    timestamp_format: str | None = Field(
+        None, description="strftime format of every timestamp column, e.g. '%d/%m/%Y %H:%M' (default: read from "
+                          "each column: ISO timestamps, numeric dates in one order per column, month names).")
+    dayfirst: bool | None = Field(None, description="Read numeric dates such as 03/04/2026 day first (true) or month first (false); default: each column decides.")
+    timezone: str | None = Field(
+        None, description="Time zone of timestamps written without a UTC offset (an IANA name; default: "
+                          "periods.timezone). Timestamps with an offset (2026-07-01T09:30:00+01:00) are converted; a "
+                          "file mixing stamps with and without offsets has the minority kind's rows excluded. Cases "
+                          "are dated and put in periods in periods.timezone; times are measured between instants.")
+    standards: dict[str, Duration] = Field(
+        min_length=1,
+        description="First-response standard per channel: channel → duration with its unit (s, min, h, d), e.g. "
+                    "{social: 1h, email: 24h, phone: 20s}. A row whose channel is not listed is reported and excluded.")
+    closure: Duration | None = Field(None, description="Closure standard for every channel (e.g. 5d): closure compliance and overdue open cases.")
+    target: float | None = Field(
+        None, ge=0, le=100,
+        description="Target share of cases answered within their standard, in % (e.g. 90): each channel's "
+                    "compliance gets a status by the report's one status rule.")
+    tolerance: float = Field(5.0, ge=0, le=100, description="Amber band below `target`, in percentage points.")
+    ageing: list[Duration] = Field(
+        default_factory=lambda: ["1d", "3d", "7d", "14d", "30d"], validate_default=True,
+        min_length=1, max_length=8,
+        description="Upper ends of the backlog's age bands, ascending (default [1d, 3d, 7d, 14d, 30d]; the last band "
+                    "is open-ended).")
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_codec(cls, value: str) -> str:
+        return Survey._known_codec(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else Periods._zone(value)
+
+    @field_validator("ageing")
+    @classmethod
+    def _ascending(cls, value: list[float]) -> list[float]:
+        if any(b <= a for a, b in zip(value, value[1:])):
+            raise ValueError("the age bands must be listed in ascending order, each longer than the one before")
+        return value
+
+    @field_validator("standards")
+    @classmethod
+    def _distinct(cls, value: dict[str, float]) -> dict[str, float]:
+        seen: dict[str, str] = {}
+        for name in value:
+            key = normalise_word(name)
+            if not key:
+                raise ValueError("a channel name is blank")
+            if key in seen:
+                raise ValueError(f"channels '{seen[key]}' and '{name}' are the same (case and spaces are ignored)")
+            seen[key] = name
+        return value
+
+    @model_validator(mode="after")
+    def _format(self) -> Cases:
+        from cxreport.load.kinds import file_kind
+
+        if file_kind(self.file) not in ("csv", "excel"):
+            raise ValueError(f"the case log must be a CSV or Excel (.xlsx) file, not '{self.file.name}'")
+        problem = format_problem(self.file, "auto", 1, self.encoding, self.sheet)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
 # --------------------------------------------------------------------------- scales
 
 
@@ -847,6 +967,29 @@ ScaleEntry = Annotated[list[str] | dict[str, int], BeforeValidator(_scale_entry)
 # --------------------------------------------------------------------------- project
 
 
+def _actions_shorthand(value: Any) -> Any:
+    return {"file": value} if isinstance(value, (str, Path)) else value
+
+
+class ActionsConfig(Model):
+    file: ProjectFile = Field(
+        description="The action register: YAML (a list of actions, or `actions:` holding one), CSV or Excel "
+                    "(.xlsx, a row per action). Columns or keys: id, title, owner, start, due, status, metric, "
+                    "baseline, expected, addresses, notes (see docs/actions.md).")
+    sheet: str | int | None = Field(None, description="Worksheet name or 0-based index of an Excel register (default: the first).")
+    due_soon_days: int = Field(
+        30, ge=0, le=366,
+        description="An open action (planned or in progress) due within this many days of the report date is "
+                    "flagged 'due soon'; one past its due date 'overdue'.")
+    themes_shown: int = Field(
+        5, ge=1, le=20,
+        description="How many of the leading complaint themes (most negative comments) the 'You said, we did' "
+                    "page pairs with actions.")
+
+
+ActionsSetting = Annotated[ActionsConfig, BeforeValidator(_actions_shorthand)]
+
+
 class Project(Model):
     """One study: who it is for, where the data is, how to read it and what to report."""
 
@@ -870,6 +1013,9 @@ class Project(Model):
     comments: CommentsConfig | None = Field(None, description="Comment analytics: sentiment, themes from a code frame, masked verbatims.")
     journey: Journey | None = Field(None, description="Customer journey map from stage and touchpoint segments.")
     priorities: Priorities | None = Field(None, description="Priority matrix and ranked improvement priorities (needs drivers).")
+    cases: Cases | None = Field(
+        None, description="A case or ticket export: first-response and closure times against per-channel standards, "
+                          "backlog, and follow-up of survey detractors (docs/cases.md).")
     scales: dict[str, ScaleEntry] = Field(
         default_factory=dict,
         description="Named scales. A list of attribute names is a multi-item scale whose Cronbach's alpha is reported; "
@@ -878,6 +1024,9 @@ class Project(Model):
     tiers: dict[str, TierThresholds] = Field(
         default_factory=dict,
         description="Service-standard tiers per KPI (nps, csat, ces or attr:<name>): a unit's tier is the highest threshold it meets.")
+    actions: ActionsSetting | None = Field(
+        None, description="The action register (a file, or {file, sheet, due_soon_days, themes_shown}): actions with "
+                          "an owner, due date and the metric each should move; the report measures their effect.")
     hierarchy: dict[str, str] = Field(
         default_factory=dict,
         description="Segments nested in another: child segment → parent segment (e.g. {Branch: Region}). A `--per` "
@@ -984,6 +1133,9 @@ class Project(Model):
                                           + did_you_mean(name, list(self.columns.segments))))
             if child == parent:
                 problems.append((("hierarchy", child), "a segment cannot be its own parent"))
+        if self.cases is not None and self.cases.columns.respondent_id and not self.columns.respondent_id:
+            problems.append((("cases", "columns", "respondent_id"),
+                             "links cases to survey respondents, but columns.respondent_id is not mapped"))
         from cxreport.window import parse_spec, spec_problem
 
         for section, key in (("report", "period"), ("report", "baseline"), ("quarterly", "period")):

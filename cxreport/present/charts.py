@@ -981,6 +981,52 @@ def trend(chart_id: str, title: str, points: list[dict], spec, cs: ChartStyle, *
     return _render(fig, chart_id, title, alt, note)
 
 
+#: Extra series colours after the brand's two (response-time channels), and a marker each so
+#: that the lines stay apart without colour.
+SERIES_COLOURS = ("#6A4C93", "#B5651D", "#2E7D32", "#5C6B73", "#C2185B", "#1565C0")
+SERIES_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "h")
+
+
+@_narrowable
+def response_trend(chart_id: str, title: str, labels: list[str], series: list[dict], cs: ChartStyle, *,
+                   target: float | None = None) -> Chart:
+    """Compliance with the response-time standard (% answered within it) over periods, a line
+    per channel (``series``: {label, values}; None where the base is suppressed). The value
+    axis runs from 0 to 100 %; the target, when set, is a dashed line."""
+    colours = [cs.primary, cs.accent, *SERIES_COLOURS]
+    with _drawing(cs):
+        fig = _new_figure(cs, 7.0, 3.0, narrow_height=4.2)
+        ax = fig.add_subplot()
+        xs = list(range(len(labels)))
+        handles = []
+        for k, line in enumerate(series):
+            colour = colours[k % len(colours)]
+            points = [(x, v) for x, v in zip(xs, line["values"]) if v is not None and math.isfinite(v)]
+            handle, = ax.plot([x for x, _v in points], [v for _x, v in points], color=colour,
+                              marker=SERIES_MARKERS[k % len(SERIES_MARKERS)], markersize=4, linewidth=1.8,
+                              label=plain(line["label"]))
+            handles.append(handle)
+        if target is not None:
+            ax.axhline(target, color=INK, linewidth=1.0, linestyle=(0, (4, 3)))
+            ax.annotate(_("target"), (1.0, target), xycoords=("axes fraction", "data"), xytext=(3, 0),
+                        textcoords="offset points", fontsize=_fs(7.5), color=INK, ha="left", va="center")
+        _period_ticks(ax, labels, _fs(7.5), NARROW_WIDTH if is_narrow() else 7.0)
+        ax.tick_params(axis="y", labelsize=_fs(7.5))
+        ax.set_xlim(-0.4, len(labels) - 0.6)
+        _value_ticks(ax, 0.0, 100.0, "percent")
+        ax.set_ylim(0, 102)
+        ax.set_ylabel(_("% answered within the standard"), fontsize=_fs(8))
+        ax.grid(axis="x", visible=False)
+        ax.grid(axis="y", visible=True)
+        ax.set_title(plain(title), fontsize=_fs(9.5))
+        fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 3 if is_narrow() else 6),
+                   frameon=False, fontsize=_fs(7.5), labelcolor=INK)
+    alt = title + ": " + "; ".join(
+        f"{line['label']} " + ", ".join(f"{lab} {pct(v) if v is not None else '—'}"
+                                        for lab, v in zip(labels, line["values"])) for line in series)
+    return _render(fig, chart_id, title, alt)
+
+
 # --------------------------------------------------------------------------- competitors
 
 

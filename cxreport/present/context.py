@@ -434,7 +434,7 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
                       "chart": charts.defer(charts.priority_matrix, "priorities", study.priorities, cs)}
 
     validation = study.validation
-    narrative = {key: load_narrative(getattr(report.narrative, key), key)
+    narrative = {key: load_narrative(getattr(report.narrative, key), key, study.actions)
                  for key in ("executive_summary", "recommendations")}
 
     # The cover names the window, and the fieldwork dates of the window's responses.
@@ -446,7 +446,11 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         dates.max().date() if dates is not None and dates.notna().any() else None)
     period_label = window.label
 
+    from cxreport.present.actions import actions_context
+
+    actions = actions_context(study.actions)
     comments = _comments(study, report.comments_shown) if "comments" in report.sections else []
+    response_times = response_context(study, cs, client_charts=client_charts)
     # A section appears only when it has something to show.
     has_content = {
         "scorecard": bool(scorecard), "trend": trend is not None, "nps_distribution": nps_block is not None,
@@ -455,6 +459,9 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         "recommendations": narrative["recommendations"] is not None,
         "benchmarks": bool(benchmarks or tier_rows), "competitors": bool(competitors),
         "drivers": drivers is not None, "journey": journey is not None, "priorities": priorities is not None,
+        "actions": actions is not None and bool(actions["rows"]),
+        "you_said_we_did": actions is not None and bool(actions["you_said"]),
+        "response_times": response_times is not None,
     }
     sections = [s for s in report.sections if has_content.get(s, True)]
 
@@ -498,6 +505,8 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         "voice": voice,
         "mentions": mentions,
         "priorities": priorities,
+        "actions": actions,
+        "response_times": response_times,
         "journey": journey,
         "rules": {"suppress_below": rules.suppress_below, "flag_below": rules.flag_below,
                   "alpha": results.alpha, "confidence": 95},
@@ -515,6 +524,151 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         },
         "charts": chart_list,
     }
+
+
+def duration_text(seconds) -> str:
+    """A response time or standard in its largest whole unit (seconds below a minute, minutes
+    below an hour, hours below two days, then days): '20 s', '2 min', '1.5 h', '24 h', '2 d' —
+    one decimal below 10 of a unit unless the figure is whole; '—' when there is none."""
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    for limit, size, words in ((60, 1, _("{n} s")), (3600, 60, _("{n} min")), (48 * 3600, 3600, _("{n} h")),
+                               (math.inf, 86400, _("{n} d"))):
+        if seconds < limit:
+            value = seconds / size
+            decimals = 0 if value >= 10 or abs(value - round(value)) < 0.05 else 1
+            return words.format(n=num(value, decimals))
+    return "—"  # pragma: no cover
+
+
+def _compliance_row(c, unit_rules) -> dict:
+    """A compliance row for the templates, the workbook and the deck (figures as printed)."""
+    from cxreport.benchmark.targets import TargetStatus
+    from cxreport.present.formatting import gap as fmt_gap, half_width
+
+    shown = c.base != "suppressed" and c.share is not None
+    status = None
+    if c.status is not None and unit_rules.get("target") is not None:
+        value = c.share if shown else None
+        from cxreport.scoring.kpis import shown_value
+
+        value = shown_value(value, "percent") if value is not None else None
+        status = status_dict(TargetStatus("response", unit_rules["target"], unit_rules["tolerance"], value,
+                                          None if value is None else value - unit_rules["target"], c.status),
+                             "percent")
+    change = None
+    if c.change is not None and shown:
+        change = shown_difference(c.share, c.previous, "percent")
+    return {
+        "label": c.label, "standard": duration_text(c.standard) if c.standard is not None else None,
+        "standard_seconds": c.standard, "cases": c.cases, "due": c.due, "pending": c.pending,
+        "within": c.within, "answered": c.answered,
+        "share": {"value": c.share if shown else None, "unit": "percent", "base": c.base,
+                  "mark": 0, "low": c.low, "high": c.high, "n": c.due},
+        "interval": (f"{figure(c.low, 'percent')}–{figure(c.high, 'percent')}" if shown else "—"),
+        "half_width": half_width(c.low, c.high, "percent") if shown else "—",
+        "median": duration_text(c.median), "p90": duration_text(c.p90),
+        "median_seconds": c.median, "p90_seconds": c.p90, "closed": c.closed,
+        "closure_median": duration_text(c.closure_median), "closure_p90": duration_text(c.closure_p90),
+        "closure_share": {"value": c.closure_share if c.closure_due >= unit_rules["suppress"] else None,
+                          "unit": "percent", "base": "ok" if c.closure_due >= unit_rules["flag"] else
+                          ("small" if c.closure_due >= unit_rules["suppress"] else "suppressed"), "mark": 0},
+        "previous": c.previous, "change": change, "change_text": fmt_gap(change, "percent") if change is not None
+        else "—", "p_value": c.p_value, "mark": c.mark, "status": status,
+    }
+
+
+def response_context(study: Study, cs, *, client_charts: bool = True) -> dict | None:
+    """The "Response times" section: compliance by channel with its change, the trend, the
+    backlog and its ages, the breakdowns and the detractor follow-up, as printed."""
+    r = getattr(study, "response", None)
+    if r is None:
+        return None
+    rules = {"target": r.target, "tolerance": r.tolerance, "suppress": r.suppress_below, "flag": r.flag_below}
+    channels = [_compliance_row(c, rules) for c in r.channels]
+    total = _compliance_row(r.total, rules)
+    total["label"] = _("All channels")
+    labels = [t["label"] for t in r.trend]
+    chart = None
+    if len(labels) >= 2 and client_charts:
+        series = [{"label": name, "values": [t["channels"][name].share
+                                             if t["channels"][name].base != "suppressed" else None
+                                             for t in r.trend]} for name in r.standards]
+        chart = charts.defer(charts.response_trend, "response-trend",
+                             _("Answered within the standard, by channel"), labels, series, cs, target=r.target)
+    trend = [{"label": t["label"], **{k: v for k, v in _compliance_row(t["total"], rules).items()
+                                      if k in ("cases", "due", "share", "interval", "change_text", "mark")}}
+             for t in r.trend]
+    backlog = None
+    if r.backlog is not None:
+        b = r.backlog
+        bands = []
+        for band in b.bands:
+            if band.label_high is None:
+                label = _("over {low}").format(low=duration_text(band.label_low))
+            elif band.label_low == 0:
+                label = _("under {high}").format(high=duration_text(band.label_high))
+            else:
+                label = _("{low} to {high}").format(low=duration_text(band.label_low),
+                                                     high=duration_text(band.label_high))
+            bands.append({"label": label, "count": band.count, "share": band.share})
+        backlog = {"at": _long_date(b.at.date()), "open": b.open, "bands": bands,
+                   "by_channel": [{"label": k, "count": v} for k, v in b.by_channel.items()],
+                   "overdue": b.overdue, "overdue_rule": b.overdue_rule, "basis": b.basis,
+                   "closure": duration_text(r.closure) if r.closure else None}
+    breakdowns = [{"name": _("Category") if b.name == "category" else b.name,
+                   "rows": [_compliance_row(c, rules) for c in b.rows]} for b in r.breakdowns]
+    for b in breakdowns:
+        for row in b["rows"]:
+            if row["label"] == "Not stated":
+                row["label"] = _("Not stated")
+    follow = None
+    if r.follow_up is not None:
+        f = r.follow_up
+        shown = f.base != "suppressed"
+        follow = {"detractors": f.detractors, "contacted": f.contacted, "within": f.within,
+                  "contacted_share": {"value": f.contacted_share if shown else None, "unit": "percent",
+                                      "base": f.base, "mark": 0},
+                  "share": {"value": f.share if shown else None, "unit": "percent", "base": f.base, "mark": 0},
+                  "interval": f"{figure(f.low, 'percent')}–{figure(f.high, 'percent')}" if shown else "—",
+                  "contacted_interval": (f"{figure(f.contacted_low, 'percent')}–{figure(f.contacted_high, 'percent')}"
+                                         if shown else "—"),
+                  "unmatched": f.unmatched}
+    excluded = sum(r.excluded.values())
+    # What moved: each channel whose compliance changed significantly, as printed in the table.
+    moves = []
+    for c, row in zip(r.channels, channels):
+        if c.mark:
+            words = (_("{channel}: {share} within {standard}, up from {before} in {period}") if c.mark > 0 else
+                     _("{channel}: {share} within {standard}, down from {before} in {period}"))
+            moves.append(words.format(channel=c.label, share=figure(c.share, "percent"), standard=row["standard"],
+                                      before=figure(c.previous, "percent"), period=r.previous))
+    if moves:
+        summary = _("Significant changes: {moves}.").format(moves="; ".join(moves))
+    elif r.previous is not None and any(c.previous is not None for c in r.channels):
+        summary = _("No channel's share within its standard changed significantly on {period}.").format(
+            period=r.previous)
+    else:
+        summary = None
+    return {
+        "summary": summary,
+        "period": r.period, "previous": r.previous, "file": r.file, "channels": channels, "total": total,
+        "has_change": r.previous is not None and any(c["change"] is not None for c in channels + [total]),
+        "chart": chart, "trend": trend, "trend_first": labels[0] if labels else None,
+        "trend_last": labels[-1] if labels else None, "backlog": backlog, "breakdowns": breakdowns,
+        "follow_up": follow, "target": r.target, "tolerance": r.tolerance,
+        "closure": duration_text(r.closure) if r.closure else None,
+        "rows_read": r.rows_read, "rows_used": r.rows_used, "excluded": excluded,
+        "excluded_reasons": [{"reason": _(k), "count": v} for k, v in r.excluded.items()],
+        "as_of": _long_date(r.as_of.date()) if r.as_of is not None else None,
+        "alpha": r.alpha,
+    }
+
+
+def _long_date(value) -> str:
+    from cxreport.present.render import long_date
+
+    return long_date(value)
 
 
 def _period_context(study: Study, scopes: dict) -> dict:
@@ -544,6 +698,12 @@ def _period_context(study: Study, scopes: dict) -> dict:
         "drivers": scopes["drivers"].label, "journey": scopes["journey"].label, "benchmarks": window.label,
         "competitors": " · ".join(by_origin),
         "comments": scopes["comments"].label, "priorities": priorities,
+        "response_times": (_("cases received {period}").format(period=study.response.period)
+                           if getattr(study, "response", None) is not None else None),
+        "actions": (_("{window} against each action's baseline; status as of {date}").format(
+            window=window.label, date=_long_date(study.actions.as_of)) if study.actions is not None else None),
+        "you_said_we_did": (_("Comments: {period}").format(period=study.actions.comments_scope)
+                            if study.actions is not None and study.actions.comments_scope else None),
     }
     return {
         "headings": {k: v for k, v in headings.items() if v},

@@ -1706,6 +1706,44 @@ def _voice_slide(deck: _Deck) -> None:
     deck.notes(slide, deck.bottom - notes_h + 0.1, notes)
 
 
+def _response_slide(deck: _Deck, rt: dict) -> None:
+    """Response times: compliance by channel against its standard, with the change and status
+    (the figures of the report's section, cxreport.present.context.response_context)."""
+    period = deck.ctx["period"]
+    total = rt["total"]
+    share = plain_cell(total["share"], marks=False)
+    title = (_("{share} of cases answered within their channel's standard in {period}").format(
+        share=share, period=rt["period"]) if share != DASH else _("Response times — {p}").format(p=rt["period"]))
+    slide = deck.slide(title, _section(_("Response times"), period["headings"].get("response_times", rt["period"])))
+    with_status = rt["target"] is not None
+    header = [_("Channel"), _("Standard"), _("Cases"), _("Within standard"), _("95% interval"),
+              _("Median"), _("P90")]
+    header += [_("Change on {p}").format(p=rt["previous"])] if rt["has_change"] else []
+    header += [_("Status")] if with_status else []
+    rows = []
+    for c in rt["channels"] + [total]:
+        row = [Cell(c["label"], bold=True, align="left"), Cell(c["standard"] or DASH), Cell(num(c["cases"])),
+               _figure_cell(c["share"], bold=c is total), Cell(c["interval"]), Cell(c["median"]), Cell(c["p90"])]
+        row += [Cell(c["change_text"], mark=c["mark"])] if rt["has_change"] else []
+        rows.append(row + ([_status_cell(c["status"])] if with_status else []))
+    notes = [_("Base: cases due (answered, or unanswered past their standard), received {p}; median and P90 of "
+               "the cases answered.").format(p=rt["period"])]
+    b, f = rt["backlog"], rt["follow_up"]
+    if b:
+        notes.append(_("Backlog at {d}: {n} open cases; {o} past the standard.").format(
+            d=b["at"], n=num(b["open"]), o=num(b["overdue"]) if b["overdue"] is not None else DASH))
+    if f:
+        notes.append(_("Detractors (0–6) contacted within the standard: {share} ({within} of {n}; 95% interval "
+                       "{interval}).").format(share=plain_cell(f["share"], marks=False), within=num(f["within"]),
+                                               n=num(f["detractors"]), interval=f["interval"]))
+    width = deck.content_width
+    notes_h = deck.notes_height(notes, width) + 0.1
+    room = deck.bottom - notes_h - deck.top
+    size = _grow_table(deck, width, header, rows, 14, room)
+    top = deck.top + deck.table(slide, deck.margin, deck.top, width, room, header, rows, size=size) + 0.1
+    deck.notes(slide, top, notes, left=deck.margin, width=width)
+
+
 def _recommendation_slides(deck: _Deck) -> None:
     ctx = deck.ctx
     items = recommendations_of(ctx["narrative"].get("recommendations"))
@@ -1761,6 +1799,90 @@ def _recommendation_slides(deck: _Deck) -> None:
 OWNER = re.compile(r"^\s*(owners?|responsible|负责人|负责部门|责任人)\s*[:：]", re.IGNORECASE)
 
 
+#: A verdict is a significant change (or none), not a status against a target: it takes the
+#: colours of the significance marks ▲ ▼, in the text only; the status fills stay the target's.
+VERDICT_COLOURS = {"improved": (MARK_COLOURS[1], None), "worsened": (MARK_COLOURS[-1], None),
+                   "no detectable change": (INK, None), "too early": (MUTED, None)}
+
+
+def _long(day) -> str:
+    from cxreport.present.render import long_date
+
+    return long_date(day)
+
+
+def _actions_slides(deck: _Deck) -> None:
+    """The action register measured: a table of the actions (paged), then 'You said, we did'."""
+    actions = deck.ctx.get("actions")
+    if not actions or not actions["rows"]:
+        return
+    period = deck.ctx["period"]
+    section = _section(_("Actions and their effect"), period["headings"].get("actions"))
+    counts = actions["counts"]
+    measured = len(actions["rows"]) - counts["too early"]
+    title = _("{k} of {n} measured actions moved their metric").format(k=counts["improved"], n=measured) \
+        if measured else _("Actions and their effect — {p}").format(p=period["window"])
+    if actions["overdue"]:
+        title += _("; {n} overdue").format(n=actions["overdue"])
+    header = [_("Action"), _("Metric"), _("Baseline"), _("Now"), _("Change"), _("Verdict")]
+    body = []
+    for a in actions["rows"]:
+        meta = " · ".join(t for t in (a["owner"], _("due {date}").format(date=_long(a["due"])), a["status_label"],
+                                      a["flag_label"] or "") if t)
+        cells = [Cell(f"{a['id']} {a['title']}", bold=True, note=meta, align="left"),
+                 Cell(a["metric"], note=_("expected {e}").format(e=a["expected"]) if a["expected"] else "",
+                      align="left")]
+        for m in (a["baseline"], a["now"]):
+            cells.append(Cell(m["value"], note=f"{m['period']}, n = {m['n']}") if m else Cell(DASH))
+        cells.append(Cell(a["change"], note=a["interval"] or "") if a["change"] else Cell(DASH))
+        ink, fill = VERDICT_COLOURS[a["verdict"]]
+        note = _("detectable: {m} or more").format(m=a["mde"]) if a["verdict"] == "no detectable change" else \
+            (a["reason"] or "")
+        cells.append(Cell(a["verdict_label"], bold=True, colour=ink, fill=fill, note=note, align="left"))
+        body.append(cells)
+    notes = [actions["summary"],
+             _("Change: the difference of the two figures as shown, with its 95% interval; a verdict is a significant "
+               "change at the {a}% level; otherwise the smallest change these bases could detect (80% power).").format(
+                 a=round(actions["alpha"] * 100)),
+             _("Source: the client's action register; status as of {date}.").format(date=_long(actions["as_of"]))]
+    notes_h = deck.notes_height(notes) + 0.1
+    room = deck.bottom - deck.top - notes_h
+    width = deck.content_width
+    # One slide when the whole register fits at a readable size (10 pt or more); else pages of
+    # at least three rows.
+    size = next((s for s in (12, 11.5, 11, 10.5, 10) if deck.table_height(width, header, body, s) <= room), 10)
+    chunks, k = [], 0
+    while k < len(body):
+        n = deck.rows_that_fit(width, header, body[k:], size, room)
+        chunks.append(body[k:k + n])
+        k += n
+    if len(chunks) > 1 and len(chunks[-1]) < 3:
+        per = math.ceil(len(body) / len(chunks))
+        chunks = [body[i:i + per] for i in range(0, len(body), per)]
+    for n, chunk in enumerate(chunks, start=1):
+        slide = deck.slide(_paged(title, n, len(chunks)), section)
+        top = deck.top + deck.table(slide, deck.margin, deck.top, width, room, header, chunk, size=size,
+                                    min_size=9) + 0.1
+        deck.notes(slide, top, notes)
+    if not actions["you_said"]:
+        return
+    header = [_("You said"), _("Negative comments"), _("We did")]
+    body = []
+    for t in actions["you_said"]:
+        did = "; ".join(f"{a['id']} {a['title']} ({a['status_label'].lower()}, {a['verdict_label'].lower()})"
+                        for a in t["actions"]) or _("No action in the register yet")
+        body.append([Cell(t["theme"], bold=True, note=_quote_text(t["quote"]) if t["quote"] else "", align="left"),
+                     Cell(t["negative"], note=_("{s} of comments").format(s=t["share"])),
+                     Cell(did, align="left", colour=None if t["actions"] else STATUS_COLOURS["red"][0])])
+    title = _("You said, we did") if not actions["unaddressed"] else \
+        _("You said, we did: {themes} not yet addressed").format(themes=_join(actions["unaddressed"]))
+    slide = deck.slide(title, _section(_("You said, we did"), period["headings"].get("you_said_we_did")))
+    notes = [_("The leading complaint themes (most negative comments), each beside the actions that address it.")]
+    room = deck.bottom - deck.top - deck.notes_height(notes) - 0.1
+    top = deck.top + deck.table(slide, deck.margin, deck.top, width, room, header, body, size=12, min_size=8) + 0.1
+    deck.notes(slide, top, notes)
+
+
 def _client(deck: _Deck) -> None:
     ctx = deck.ctx
     report = ctx["report"]
@@ -1791,6 +1913,10 @@ def _client(deck: _Deck) -> None:
         _priorities_slide(deck, ctx["priorities"])
     if "comments" in sections:
         _voice_slide(deck)
+    if "actions" in sections:
+        _actions_slides(deck)
+    if "response_times" in sections and ctx.get("response_times"):
+        _response_slide(deck, ctx["response_times"])
     if "recommendations" in sections:
         _recommendation_slides(deck)
     _methodology_slide(deck)
@@ -1973,6 +2099,7 @@ def _quarterly(deck: _Deck) -> None:
         _drivers_slide(deck, ctx["drivers"])
     if ctx["priorities"]:
         _priorities_slide(deck, ctx["priorities"])
+    _actions_slides(deck)
     _methodology_slide(deck)
 
 

@@ -50,7 +50,7 @@ SAME_CUSTOMERS = 0.8
 @dataclass(frozen=True)
 class Finding:
     text: str
-    kind: str   # headline | target | change | segment | mover | competitor | unit | attribute
+    kind: str   # headline | target | change | segment | mover | competitor | unit | action | attribute
     tone: str = "neutral"  # positive | negative | neutral
     materiality: float = 0.0   # size of the gap or change / range of the KPI's headline figure
     significant: bool = False  # the difference it states is statistically significant
@@ -652,6 +652,38 @@ def rank(candidates: list[Finding], limit: int = LIMIT) -> list[Finding]:
     return [f for _i, f in sorted(chosen, key=_order)]
 
 
+def action_findings(study: Study) -> list[Finding]:
+    """One finding on the action register: which actions moved their metric, and the late ones."""
+    report = getattr(study, "actions", None)
+    if report is None or not report.results:
+        return []
+    from cxreport.present.formatting import gap as gap_text
+
+    measured = [r for r in report.results if r.verdict != "too early"]
+    moved = [r for r in measured if r.verdict == "improved"]
+    worse = [r for r in measured if r.verdict == "worsened"]
+    overdue = [r.id for r in report.results if r.overdue]
+    if not measured and not overdue:
+        return []
+    parts = []
+    if measured:
+        named = _and([_("{id} ({metric} {change})").format(id=r.id, metric=r.metric_short,
+                                                            change=gap_text(r.change_shown, r.unit)) for r in moved])
+        if moved:
+            parts.append(_("{k} of {n} measured actions moved their metric in {period}: {named}.").format(
+                k=len(moved), n=len(measured), period=report.window, named=named))
+        else:
+            parts.append(_("None of the {n} measured actions has moved its metric significantly yet ({period}).").format(
+                n=len(measured), period=report.window))
+        if worse:
+            parts.append(_("The metric of {ids} worsened significantly.").format(ids=_and([r.id for r in worse])))
+    if overdue:
+        parts.append((_("{ids} is overdue.") if len(overdue) == 1 else _("{ids} are overdue.")).format(ids=_and(overdue)))
+    tone = "negative" if worse or (overdue and not moved) else "positive" if moved else "neutral"
+    size = max((abs(r.change) / (r.mde or 1) for r in moved + worse if r.change is not None), default=0.0) * MATERIAL
+    return [Finding(" ".join(parts), "action", tone, size, bool(moved or worse))]
+
+
 def key_findings(study: Study, limit: int = LIMIT) -> Findings:
     """The key findings of ``study``'s reporting window, ranked, and the stable line."""
     period = study.window.label
@@ -664,6 +696,7 @@ def key_findings(study: Study, limit: int = LIMIT) -> Findings:
         found, unit_stable = unit_findings(study.unit, spec, period)
         candidates += found
         stable = unit_stable + stable
+    candidates += action_findings(study)
     candidates += attribute_findings(study)
     return Findings(rank(candidates, limit), stable_sentence(stable, period))
 

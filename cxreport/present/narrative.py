@@ -56,7 +56,10 @@ def render_markdown(text: str) -> Markup:
     return Markup(clean)
 
 
-def load_narrative(path: Path | None, key: str) -> Markup | None:
+def load_narrative(path: Path | None, key: str, actions=None) -> Markup | None:
+    """The Markdown file at ``path`` as safe HTML. ``[action: ID]`` names an action of the
+    register (``actions``: the study's ActionReport): its owner, due date and status are
+    printed there (docs/actions.md)."""
     if path is None:
         return None
     try:
@@ -65,4 +68,8 @@ def load_narrative(path: Path | None, key: str) -> Markup | None:
         raise ConfigError(f"report.narrative.{key}: {path.name} is not UTF-8 text") from None
     except OSError as exc:
         raise ConfigError(f"report.narrative.{key}: cannot read {path.name}: {exc.strerror}") from None
-    return render_markdown(text)
+    from cxreport.present.actions import protect_markers, restore_markers
+
+    text, ids = protect_markers(text)
+    html = render_markdown(text)
+    return restore_markers(str(html), ids, actions) if ids else html

@@ -200,7 +200,7 @@ def build_quarterly_context(study: Study, **kwargs) -> dict:
         sentences.append(_("No headline KPI moved significantly against the previous quarter or the same quarter "
                            "last year."))
     ctx["q_what_changed"] = sentences
-    ctx["q_narrative"] = load_narrative(q.narrative, "quarterly.narrative") if q.narrative else None
+    ctx["q_narrative"] = load_narrative(q.narrative, "quarterly.narrative", study.actions) if q.narrative else None
     ctx["q_shop"] = _programme_block(study) if q.programme else None
     return ctx
 

@@ -316,6 +316,10 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
                     [_("Stage"), _("Touchpoint"), j.kpi, _("Low 95%"), _("High 95%"), _("Base"), _("Standard"), _("Gap"),
                      _("Change"), _("Sig"), _("Pain point")],
                     ["", "", unit, unit, unit, "count", unit, f"diff:{unit}", f"diff:{unit}", "", ""], rows, []))
+    if study.actions is not None:
+        out += _action_tables(study.actions)
+    if getattr(study, "response", None) is not None:
+        out.append(_response_table(study.response))
     if study.voice is not None:
         rows = [[t.theme, t.count, t.share, t.negative, t.neutral, t.positive] for t in study.voice.themes]
         out.append((_("Comment themes"), at(study.scope("comments").label, _("{n} comments; {u} not coded to a theme.").format(
@@ -323,6 +327,96 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
                     [_("Theme"), _("Comments"), _("Share %"), _("Negative"), _("Neutral"), _("Positive")],
                     ["", "count", "percent", "count", "count", "count"], rows, []))
     return out
+
+
+def _action_tables(report) -> list[tuple]:
+    """The action register measured, and the complaint themes beside the actions on them
+    (the figures and words of the report's sections: cxreport.present.actions)."""
+    from cxreport.present.actions import flag_label, status_label, verdict_label
+
+    rows = []
+    for r in report.results:
+        a, unit = r.action, _unit(r.unit)
+        b, n = r.baseline, r.now
+        rows.append([a.id, a.title, a.owner, a.start.isoformat(), a.due.isoformat(), status_label(a.status),
+                     flag_label(r.flag) or "",
+                     r.metric_label, b.label if b else None, Fmt(b.value if b and b.shown else None, unit),
+                     b.n if b else None, n.label if n else None, Fmt(n.value if n and n.shown else None, unit),
+                     n.n if n else None, Fmt(r.change_shown, f"diff:{unit}"), Fmt(r.change_low, f"diff:{unit}"),
+                     Fmt(r.change_high, f"diff:{unit}"), r.p_value, Fmt(r.mde, f"diff:{unit}"),
+                     verdict_label(r.verdict), r.reason or ""])
+    header = [_("ID"), _("Action"), _("Owner"), _("Start"), _("Due"), _("Status"), _("Flag"), _("Metric"),
+              _("Baseline period"), _("Baseline"), _("Baseline base"), _("Now period"), _("Now"), _("Now base"),
+              _("Change"), _("Low 95%"), _("High 95%"), _("p"), _("Detectable change (MDE)"), _("Verdict"),
+              _("Why too early")]
+    formats = ["", "", "", "", "", "", "", "", "", "", "count", "", "", "count", "", "", "", "p", "", "", ""]
+    out = [(_("Actions"), _("{window}: each action's metric at its baseline and now, the change with its 95% "
+                            "interval and test, the minimum detectable change (80% power) and the verdict; status as "
+                            "of {date}.").format(window=report.window, date=report.as_of.isoformat()),
+            header, formats, rows, [_("Source: the client's action register.")])]
+    if report.you_said:
+        by_id = {r.action.id: r for r in report.results}
+        said = []
+        for t in report.you_said:
+            done = "; ".join(f"{i} {by_id[i].action.title} ({status_label(by_id[i].action.status)}, "
+                             f"{verdict_label(by_id[i].verdict)})" for i in t.actions)
+            said.append([t.theme, t.negative, t.share, t.quote or "", done or _("No action in the register yet")])
+        out.append((_("You said, we did"), _("{period}: the leading complaint themes and the actions that address "
+                                              "them.").format(period=report.comments_scope),
+                    [_("Theme"), _("Negative comments"), _("Share %"), _("Customer comment"), _("Actions")],
+                    ["", "count", "percent", "", ""], said, []))
+    return out
+
+
+def _response_table(report) -> tuple:
+    """Response times: a row per channel, the total, then each breakdown's groups, with the
+    report's figures (times as printed and in seconds); the backlog and the detractor
+    follow-up in the notes under the table (cxreport.present.context.response_context)."""
+    from cxreport.present.context import duration_text
+    from cxreport.present.formatting import figure
+
+    def row(kind: str, c) -> list:
+        shown = c.base != "suppressed" and c.share is not None
+        sig = "▲" if c.mark > 0 else ("▼" if c.mark < 0 else "")
+        return [kind, c.label or _("All channels"), duration_text(c.standard) if c.standard is not None else None,
+                c.standard, c.cases, c.due, c.within, Fmt(c.share if shown else None, "percent"),
+                Fmt(c.low if shown else None, "percent"), Fmt(c.high if shown else None, "percent"),
+                duration_text(c.median) if c.median is not None else None, c.median,
+                duration_text(c.p90) if c.p90 is not None else None, c.p90, c.closed,
+                duration_text(c.closure_median) if c.closure_median is not None else None,
+                Fmt(c.closure_share, "percent"), Fmt(c.previous, "percent"),
+                Fmt(shown_difference(c.share, c.previous, "percent") if shown and c.previous is not None else None,
+                    "diff:percent"), c.p_value, sig, _(STATUS_LABEL[c.status]) if c.status in STATUS_LABEL else None]
+
+    rows = [row(_("Channel"), c) for c in report.channels] + [row(_("Channel"), report.total)]
+    for bd in report.breakdowns:
+        name = _("Category") if bd.name == "category" else bd.name
+        rows += [row(name, c) for c in bd.rows]
+    header = [_("Breakdown"), _("Group"), _("Standard"), _("Standard (s)"), _("Cases"), _("Due"),
+              _("Within standard"), _("Within standard %"), _("Low 95%"), _("High 95%"), _("Median"),
+              _("Median (s)"), _("P90"), _("P90 (s)"), _("Closed"), _("Closure median"), _("Closed within standard %"),
+              _("Previous %"), _("Change"), _("p"), _("Sig"), _("Status")]
+    formats = ["", "", "", "count", "count", "count", "count", "", "", "", "", "decimal", "", "decimal", "count",
+               "", "", "", "", "p", "", ""]
+    notes = []
+    b, f = report.backlog, report.follow_up
+    if b is not None:
+        ages = "; ".join(f"{duration_text(a.label_low)}–{duration_text(a.label_high) if a.label_high else '…'}: "
+                         f"{a.count}" for a in b.bands)
+        notes.append(_("Backlog at {date}: {n} open cases ({ages}); {o} past the standard.").format(
+            date=b.at.date().isoformat(), n=b.open, ages=ages, o=b.overdue))
+    if f is not None:
+        notes.append(_("Detractors (NPS 0–6) in {period}: {n}; contacted {c} ({cp}); within the standard {w} "
+                       "({wp}, 95% interval {lo}–{hi}).").format(
+            period=report.period, n=f.detractors, c=f.contacted, cp=figure(f.contacted_share, "percent"),
+            w=f.within, wp=figure(f.share, "percent"), lo=figure(f.low, "percent"), hi=figure(f.high, "percent")))
+    if report.excluded:
+        notes.append(_("Rows of {file} left out: {reasons}.").format(
+            file=report.file, reasons="; ".join(f"{_(k)} {v}" for k, v in report.excluded.items())))
+    description = _("{period}: cases answered within their channel's standard, median and P90 first-response "
+                    "times, closure; change on {previous}.").format(period=report.period,
+                                                                   previous=report.previous or "—")
+    return (_("Response times"), description, header, formats, rows, notes)
 
 
 def build_workbook(study: Study) -> bytes:

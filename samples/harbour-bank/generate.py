@@ -14,6 +14,8 @@ Outputs (paths are relative to this script, so it runs from any folder):
     data/competitor_table.csv                  syndicated / desk-research
                                                figures per brand and metric
     brand/logo.png                             wordmark, transparent PNG
+    data/cases.csv                             case log: contacts and complaints
+                                               with their response times
     ../../templates/starter/data/responses.csv small starter set for `cxreport init`
 
 Everything is seeded, so re-running the script reproduces the files byte for
@@ -1075,6 +1077,126 @@ def competitor_table() -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------
+# Case log: customer contacts and complaints with their response times
+# ---------------------------------------------------------------------------
+
+CASES_SEED = 20261206  # its own generator: every other file stays byte for byte
+CASES = HERE / "data" / "cases.csv"
+CASE_START, CASE_END = "2024-10-01", "2026-09-30"
+EXPORTED = "2026-10-02 08:00:00"  # when the export was taken
+CASES_PER_DAY = 10.5
+CASE_REGIONS = ["East", "North", "South", "West"]
+# channel -> (share of contacts, median first response in seconds, log-sd,
+# weekend slow-down factor, share still unanswered at a miss)
+CASE_CHANNELS = {
+    "Phone": (0.34, 14.0, 0.85, 1.3),
+    "Email": (0.21, 9.5 * 3600, 0.75, 1.6),
+    "Chat": (0.19, 55.0, 0.70, 1.2),
+    "Social": (0.12, 22 * 60, 0.80, 3.2),
+    "Branch": (0.14, 0.8 * 86400, 0.70, 1.0),
+}
+CASE_CATEGORIES = {"Query": 0.42, "Service request": 0.27, "Complaint": 0.21,
+                   "Fraud report": 0.05, "Feedback": 0.05}
+# closure after the first response, median seconds by channel
+CASE_CLOSURE = {"Phone": 0.3 * 86400, "Email": 1.6 * 86400, "Chat": 0.2 * 86400,
+                "Social": 0.9 * 86400, "Branch": 2.2 * 86400}
+
+
+def _stamp(t: pd.Series) -> list[str]:
+    return [x.strftime("%Y-%m-%d %H:%M:%S") if pd.notna(x) else "" for x in t]
+
+
+def generate_cases(responses: pd.DataFrame) -> pd.DataFrame:
+    """About 7,700 cases over the survey's two years. Social is fast on weekdays
+    and misses its hour at weekends; email is slow and, in September 2026, falls
+    behind (a backlog at the export); phone answers most calls within 20 s.
+    Most survey detractors get a follow-up call or e-mail within a few days of
+    their response (fewer in the first year, before the closed-loop programme);
+    a few other respondents have contacted the bank too."""
+    rng = np.random.default_rng(CASES_SEED)
+    days = pd.date_range(CASE_START, CASE_END, freq="D")
+    per_day = rng.poisson(CASES_PER_DAY * np.where(days.day_of_week >= 5, 0.6, 1.1))
+    day = np.repeat(days.to_numpy(), per_day)
+    n = len(day)
+    # office hours, busier mid-morning
+    seconds = np.clip(rng.normal(12.5 * 3600, 3.2 * 3600, n), 7 * 3600, 21.5 * 3600)
+    received = pd.Series(day + (seconds * 1e9).astype("timedelta64[ns]"))
+    names = list(CASE_CHANNELS)
+    share = np.array([CASE_CHANNELS[c][0] for c in names])
+    channel = np.array(names)[rng.choice(len(names), n, p=share / share.sum())]
+    first, closed = _response_times(rng, received, channel)
+    frame = pd.DataFrame({"channel": channel, "received": received, "first": first, "closed": closed,
+                          "resp_id": ""})
+    frame = pd.concat([frame, _follow_ups(rng, responses)], ignore_index=True)
+    frame = frame.sort_values("received", kind="stable").reset_index(drop=True)
+    n = len(frame)
+    cats = list(CASE_CATEGORIES)
+    frame["category"] = np.array(cats)[rng.choice(len(cats), n, p=list(CASE_CATEGORIES.values()))]
+    frame.loc[frame["resp_id"] != "", "category"] = "Complaint"
+    frame["region"] = np.array(CASE_REGIONS)[rng.integers(0, len(CASE_REGIONS), n)]
+    # what the bank knew at the export: nothing after it
+    export = pd.Timestamp(EXPORTED)
+    frame.loc[frame["first"] > export, "first"] = pd.NaT
+    frame.loc[frame["closed"] > export, "closed"] = pd.NaT
+    frame.loc[frame["first"].isna(), "closed"] = pd.NaT
+    return pd.DataFrame({
+        "case_ref": [f"HB-C{k + 1:06d}" for k in range(n)],
+        "channel": frame["channel"],
+        "category": frame["category"],
+        "region": frame["region"],
+        "received_at": _stamp(frame["received"]),
+        "first_response_at": _stamp(frame["first"]),
+        "closed_at": _stamp(frame["closed"]),
+        "customer_resp_id": frame["resp_id"],
+    })
+
+
+def _response_times(rng: np.random.Generator, received: pd.Series, channel: np.ndarray
+                    ) -> tuple[pd.Series, pd.Series]:
+    n = len(received)
+    weekend = received.dt.day_of_week.to_numpy() >= 5
+    median = np.array([CASE_CHANNELS[c][1] for c in channel])
+    sd = np.array([CASE_CHANNELS[c][2] for c in channel])
+    slow = np.array([CASE_CHANNELS[c][3] for c in channel])
+    wait = median * np.exp(rng.normal(0, sd, n)) * np.where(weekend, slow, 1.0)
+    # Social weekend cover improves from 2026 Q2 (a weekend rota)
+    social = channel == "Social"
+    rota = (received >= "2026-04-01").to_numpy()
+    wait = np.where(social & weekend & rota, wait / 2.0, wait)
+    # September 2026: an e-mail backlog after a system migration
+    september = ((received >= "2026-09-01") & (received < "2026-10-01")).to_numpy()
+    wait = np.where((channel == "Email") & september, wait * rng.uniform(1.5, 4.0, n), wait)
+    first = received + pd.to_timedelta(wait, unit="s")
+    close_median = np.array([CASE_CLOSURE[c] for c in channel])
+    closing = close_median * np.exp(rng.normal(0, 0.9, n))
+    closed = first + pd.to_timedelta(closing, unit="s")
+    return first, closed
+
+
+def _follow_ups(rng: np.random.Generator, responses: pd.DataFrame) -> pd.DataFrame:
+    """Call-backs to detractors (NPS 0-6) a few days after they answered, and
+    contacts from a few other respondents."""
+    nps = pd.to_numeric(responses["q_nps"], errors="coerce")
+    date = pd.to_datetime(responses["response_date"])
+    second_year = (date >= "2025-10-01").to_numpy()
+    detractor = (nps <= 6).to_numpy()
+    p = np.where(detractor, np.where(second_year, 0.72, 0.45), 0.03)
+    chosen = np.flatnonzero(rng.random(len(responses)) < p)
+    chosen = chosen[~responses["resp_id"].iloc[chosen].duplicated().to_numpy()]
+    m = len(chosen)
+    delay = rng.uniform(0.3, 4.0, m) * 86400
+    received = pd.Series(date.iloc[chosen].to_numpy() + (delay * 1e9).astype("timedelta64[ns]"))
+    channel = np.where(rng.random(m) < 0.7, "Phone", "Email")
+    # a call-back is an outbound call: its "first response" is the call itself
+    first = received + pd.to_timedelta(np.where(channel == "Phone", rng.uniform(0, 25, m),
+                                                rng.lognormal(np.log(6 * 3600), 0.8, m)), unit="s")
+    closed = first + pd.to_timedelta(rng.lognormal(np.log(1.5 * 86400), 0.8, m), unit="s")
+    keep = (received <= pd.Timestamp(CASE_END) + pd.Timedelta(days=1)).to_numpy()
+    return pd.DataFrame({"channel": channel, "received": received, "first": first, "closed": closed,
+                         "resp_id": responses["resp_id"].iloc[chosen].to_numpy()})[keep]
+
+
+# ---------------------------------------------------------------------------
 # Putting it together
 # ---------------------------------------------------------------------------
 
@@ -1155,6 +1277,9 @@ def main() -> None:
         print(f"wrote {len(data):,} rows to {path}")
     draw_logo(LOGO)
     print(f"wrote {LOGO}")
+    cases = generate_cases(pd.read_csv(FULL.out, dtype=str, keep_default_na=False))
+    write_csv(cases, CASES, list(cases.columns))
+    print(f"wrote {len(cases):,} rows to {CASES}")
 
 
 if __name__ == "__main__":

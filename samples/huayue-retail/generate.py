@@ -16,6 +16,8 @@ Outputs (relative to this script, or to ``--out DIR``):
                                  respondent and brand (UTF-8)
     data/competitor_table.csv    syndicated / desk-research figures (UTF-8)
     brand/logo.svg               the mark and the wordmark 华悦零售 as paths
+    data/cases.csv               the service desk's case log (客服工单), 2026,
+                                 ISO timestamps with +08:00 (UTF-8)
 
 Everything is seeded, so re-running the script reproduces the files byte for
 byte. Dependencies: numpy, pandas and fontTools, plus the Noto Sans CJK
@@ -914,6 +916,99 @@ def write_csv(df: pd.DataFrame, path: Path, encoding: str = "utf-8") -> None:
     df.to_csv(path, index=False, lineterminator="\n", encoding=encoding)
 
 
+# ---------------------------------------------------------------------------
+# Case log (客服工单): contacts and complaints with their response times
+# ---------------------------------------------------------------------------
+
+CASES_SEED = 20261207  # its own generator: every other file stays byte for byte
+CASES = Path("data/cases.csv")
+CASE_EXPORT = "2027-01-03T09:00:00"  # Beijing time, when the service desk exported the log
+# channel -> (share, median first response in seconds, log-sd, weekend factor)
+CASE_CHANNELS = {
+    "电话": (0.36, 18.0, 0.80, 1.2),
+    "在线客服": (0.28, 26.0, 0.75, 1.3),
+    "微信": (0.24, 9 * 60, 0.85, 2.6),
+    "门店": (0.12, 0.6 * 86400, 0.70, 1.0),
+}
+CASE_CATEGORIES = {"咨询": 0.38, "投诉": 0.22, "退换货": 0.18, "配送问题": 0.14, "会员积分": 0.08}
+CASE_CLOSING = {"电话": 0.4 * 86400, "在线客服": 0.3 * 86400, "微信": 0.8 * 86400, "门店": 1.8 * 86400}
+
+
+def _beijing(stamps: pd.Series) -> list[str]:
+    """ISO timestamps with the +08:00 offset, as the service desk exports them."""
+    return [t.strftime("%Y-%m-%dT%H:%M:%S+08:00") if pd.notna(t) else "" for t in stamps]
+
+
+def generate_cases(responses: pd.DataFrame) -> pd.DataFrame:
+    """About 6,000 service-desk cases in 2026 (Beijing time). WeChat (微信) is
+    answered within minutes on weekdays and misses its half hour at weekends;
+    the phone line is swamped around Double 11 (November); 华北's stores answer
+    slowest. About half of the survey's detractors get a call-back within a few
+    days of their response, rising after the closed-loop programme began in Q3."""
+    rng = np.random.default_rng(CASES_SEED)
+    days = pd.date_range("2026-01-01", "2026-12-31", freq="D")
+    per_day = rng.poisson(np.where(days.day_of_week >= 5, 19.0, 14.0))
+    day = np.repeat(days.to_numpy(), per_day)
+    n = len(day)
+    seconds = np.clip(rng.normal(14 * 3600, 3.5 * 3600, n), 8 * 3600, 22 * 3600)
+    received = pd.Series(day + (seconds * 1e9).astype("timedelta64[ns]"))
+    names = list(CASE_CHANNELS)
+    share = np.array([CASE_CHANNELS[c][0] for c in names])
+    channel = np.array(names)[rng.choice(len(names), n, p=share / share.sum())]
+    region = np.array(list(STORES))[rng.integers(0, len(STORES), n)]
+    weekend = received.dt.day_of_week.to_numpy() >= 5
+    median = np.array([CASE_CHANNELS[c][1] for c in channel])
+    sd = np.array([CASE_CHANNELS[c][2] for c in channel])
+    slow = np.array([CASE_CHANNELS[c][3] for c in channel])
+    wait = median * np.exp(rng.normal(0, sd, n)) * np.where(weekend, slow, 1.0)
+    double11 = ((received >= "2026-11-01") & (received < "2026-11-20")).to_numpy()
+    wait = np.where((channel == "电话") & double11, wait * 2.2, wait)
+    wait = np.where((channel == "门店") & (region == "华北"), wait * 1.8, wait)
+    first = received + pd.to_timedelta(wait, unit="s")
+    closing = np.array([CASE_CLOSING[c] for c in channel]) * np.exp(rng.normal(0, 0.9, n))
+    closed = first + pd.to_timedelta(closing, unit="s")
+    frame = pd.DataFrame({"channel": channel, "region": region, "received": received, "first": first,
+                          "closed": closed, "member": ""})
+    # call-backs to detractors (NPS 0-6), and contacts from a few other members
+    nps = pd.to_numeric(responses[NPS], errors="coerce")
+    answered = pd.to_datetime(responses[TIME], format="%Y/%m/%d %H:%M:%S")
+    later = (answered >= "2026-07-01").to_numpy()
+    p = np.where((nps <= 6).to_numpy(), np.where(later, 0.66, 0.40), 0.03)
+    chosen = np.flatnonzero(rng.random(len(responses)) < p)
+    chosen = chosen[~responses[ID].iloc[chosen].duplicated().to_numpy()]
+    m = len(chosen)
+    back = pd.Series(answered.iloc[chosen].to_numpy()
+                     + (rng.uniform(0.2, 3.0, m) * 86400 * 1e9).astype("timedelta64[ns]"))
+    by_wechat = rng.random(m) < 0.25          # a WeChat message instead of a call
+    back_first = back + pd.to_timedelta(np.where(by_wechat, rng.lognormal(np.log(20 * 60), 0.9, m),
+                                                 rng.uniform(0, 25, m)), unit="s")
+    follow = pd.DataFrame({"channel": np.where(by_wechat, "微信", "电话"), "region": responses[REGION].iloc[chosen].to_numpy(),
+                           "received": back, "first": back_first,
+                           "closed": back_first + pd.to_timedelta(rng.lognormal(np.log(86400), 0.8, m), unit="s"),
+                           "member": responses[ID].iloc[chosen].to_numpy()})
+    follow = follow[follow["received"] < pd.Timestamp("2027-01-01")]
+    frame = pd.concat([frame, follow], ignore_index=True).sort_values("received", kind="stable")
+    frame = frame.reset_index(drop=True)
+    n = len(frame)
+    cats = list(CASE_CATEGORIES)
+    category = np.array(cats)[rng.choice(len(cats), n, p=list(CASE_CATEGORIES.values()))]
+    category[(frame["member"] != "").to_numpy()] = "投诉"
+    export = pd.Timestamp(CASE_EXPORT)
+    frame.loc[frame["first"] > export, "first"] = pd.NaT
+    frame.loc[frame["closed"] > export, "closed"] = pd.NaT
+    frame.loc[frame["first"].isna(), "closed"] = pd.NaT
+    return pd.DataFrame({
+        "工单号": [f"GD{k + 1:06d}" for k in range(n)],
+        "渠道": frame["channel"],
+        "问题类型": category,
+        "区域": frame["region"],
+        "受理时间": _beijing(frame["received"]),
+        "首次响应时间": _beijing(frame["first"]),
+        "结案时间": _beijing(frame["closed"]),
+        "会员答卷编号": frame["member"],
+    })
+
+
 def write_all(root: Path = HERE) -> list[Path]:
     """Write every sample file under ``root``; return their paths."""
     root = Path(root)
@@ -923,7 +1018,8 @@ def write_all(root: Path = HERE) -> list[Path]:
     write_csv(competitor_table(), root / COMPETITOR_TABLE)
     (root / LOGO).parent.mkdir(parents=True, exist_ok=True)
     (root / LOGO).write_text(logo_svg(), encoding="utf-8")
-    return [root / p for p in (RESPONSES, COMPETITOR_SURVEY, COMPETITOR_TABLE, LOGO)]
+    write_csv(generate_cases(responses), root / CASES)
+    return [root / p for p in (RESPONSES, COMPETITOR_SURVEY, COMPETITOR_TABLE, LOGO, CASES)]
 
 
 def main(argv: list[str] | None = None) -> None:
