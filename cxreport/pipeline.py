@@ -198,10 +198,13 @@ def score_data(project: Project, table: Table, data: SurveyData, *, window: Wind
     from cxreport.scoring.response import study_response_times
 
     # The case log: its excluded rows are warnings of validate, score and build (the file's own lines).
+    t = clock()
     log = load_cases_cached(project)
     if log is not None:
         data.report.inputs[log.file] = log.warnings()
     study.response = study_response_times(project, table, view, log, unit)
+    if log is not None:
+        timings["case log"] = clock() - t
     return study
 
 
