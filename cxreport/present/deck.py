@@ -1869,8 +1869,9 @@ def _actions_slides(deck: _Deck) -> None:
     header = [_("You said"), _("Negative comments"), _("We did")]
     body = []
     for t in actions["you_said"]:
-        did = "; ".join(f"{a['id']} {a['title']} ({a['status_label'].lower()}, {a['verdict_label'].lower()})"
-                        for a in t["actions"]) or _("No action in the register yet")
+        did = _("; ").join(_("{id} {title} ({status}, {verdict})").format(
+            id=a["id"], title=a["title"], status=a["status_label"].lower(), verdict=a["verdict_label"].lower())
+            for a in t["actions"]) or _("No action in the register yet")
         body.append([Cell(t["theme"], bold=True, note=_quote_text(t["quote"]) if t["quote"] else "", align="left"),
                      Cell(t["negative"], note=_("{s} of comments").format(s=t["share"])),
                      Cell(did, align="left", colour=None if t["actions"] else STATUS_COLOURS["red"][0])])
