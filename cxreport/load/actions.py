@@ -288,8 +288,7 @@ def _read_yaml_list(path: Path, read_yaml) -> tuple[Any, dict]:
     except ConfigError as exc:
         if "must be a mapping of settings" not in exc.message:
             raise
-    import yaml
-
+    # read_yaml has already parsed it safely (size, aliases, duplicate keys): build it again.
     from cxreport.config.loader import _Loader, _line_map
 
     loader = _Loader(path.read_text(encoding="utf-8-sig"))
@@ -298,7 +297,6 @@ def _read_yaml_list(path: Path, read_yaml) -> tuple[Any, dict]:
         data = loader.construct_document(node)
     finally:
         loader.dispose()
-    del yaml
     return data, _line_map(node)
 
 

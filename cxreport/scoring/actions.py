@@ -415,10 +415,6 @@ def _measure_theme(theme: str, frame: dict, data, mask: np.ndarray, label: str, 
     return (x, n), Measure(label, 100 * p, 100 * lo, 100 * hi, 100 * se, n, base != "suppressed", base == "small")
 
 
-def _mask(span, data) -> np.ndarray:
-    return span.mask(data)
-
-
 def evaluate(project, register: Register, view, rules: BaseRules, alpha: float, voice=None,
              comments_scope: str = "", as_of: dt.date | None = None) -> ActionReport:
     """Every action of ``register`` measured on the study seen through ``view``."""
@@ -462,7 +458,7 @@ def evaluate(project, register: Register, view, rules: BaseRules, alpha: float, 
         if now is None:
             res.reason = _("the window holds only the baseline")
             continue
-        base_mask, now_mask = _mask(baseline, data), _mask(now, data)
+        base_mask, now_mask = baseline.mask(data), now.mask(data)
         if target.segment is not None:
             in_group = target.segment.codes == target.group
             base_mask, now_mask = base_mask & in_group, now_mask & in_group

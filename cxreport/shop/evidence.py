@@ -537,7 +537,7 @@ def extract_evidence(ledger, dest, status: str = "all", on_file=None, on_unreada
 
     from cxreport.errors import CxError, os_error_text
     from cxreport.shop.ledger import is_damage
-    from cxreport.shop.recover import Extracted, Unreadable, _place, _same_file_there, safe_file_name
+    from cxreport.shop.recover import Extracted, Unreadable, safe_file_name, write_checked
 
     rows, damaged = salvage_evidence(ledger.conn, status)
     done: list = []
@@ -570,16 +570,8 @@ def extract_evidence(ledger, dest, status: str = "all", on_file=None, on_unreada
         except CxError as exc:                    # the bytes do not match their SHA-256
             skip(Unreadable(label, ev.name, exc.message))
             continue
-        try:
-            path, written = _place(folder, safe_file_name(ev.name, ev.id), ev.sha256, data, taken)
-            if written and _same_file_there(path, ev.sha256) is not True:
-                path.unlink()
-                raise CxError(f"{printable(ev.name)}: the file written to {folder} does not match the stored SHA-256 "
-                              f"({ev.sha256[:12]}…); check the disk and run again")
-        except OSError as exc:
-            raise CxError(f"{printable(ev.name)}: not extracted, cannot write it to {folder}: {os_error_text(exc)} "
-                          f"({len(done)} evidence file(s) before it are complete)") from None
-        taken.add(path.name.casefold())
+        path, written = write_checked(folder, safe_file_name(ev.name, ev.id), ev.sha256, data, taken,
+                                      printable(ev.name), f"{len(done)} evidence file(s) before it are complete")
         done.append(Extracted(label, ev.name, path, ev.sha256, ev.size, links_text(ev), written))
         if on_file is not None:
             on_file(done[-1])

@@ -443,17 +443,25 @@ def _read(prog, work):
 # --------------------------------------------------------------------------- actions
 
 
-def _find_action(conn, text: str) -> sqlite3.Row:
-    number = parse_code(text, "a")
-    row = conn.execute("SELECT * FROM actions WHERE id = ?", (number,)).fetchone() if number else None
+def _find_coded(conn, text: str, prefix: str, code, query: str, table: str, noun: str, listing: str,
+                none_yet: str) -> sqlite3.Row:
+    """The row ``text`` names (an action A-0001 or an appeal AP-0001, any case, or its number),
+    else a one-line error with a "did you mean" or the range of ids there are."""
+    number = parse_code(text, prefix)
+    row = conn.execute(query, (number,)).fetchone() if number else None
     if row is None:
-        codes = [action_code(r[0]) for r in conn.execute("SELECT id FROM actions ORDER BY id")]
+        codes = [code(r[0]) for r in conn.execute(f"SELECT id FROM {table} ORDER BY id")]
         hint = "" if number else did_you_mean(str(text).strip().upper(), codes)
         if not hint:
-            hint = (f" (actions run from {codes[0]} to {codes[-1]}; list them with `cxreport shop actions list "
-                    "PROGRAMME`)" if codes else " (there are no follow-up actions yet)")
-        raise CxError(f"no follow-up action '{printable(text)}'{hint}")
+            hint = (f" ({table} run from {codes[0]} to {codes[-1]}; list them with `cxreport shop {listing} "
+                    "PROGRAMME`)" if codes else f" ({none_yet})")
+        raise CxError(f"no {noun} '{printable(text)}'{hint}")
     return row
+
+
+def _find_action(conn, text: str) -> sqlite3.Row:
+    return _find_coded(conn, text, "a", action_code, "SELECT * FROM actions WHERE id = ?", "actions",
+                       "follow-up action", "actions list", "there are no follow-up actions yet")
 
 
 def _action_dict(prog, conn, a: sqlite3.Row, today: dt.date | None = None) -> dict:
@@ -594,17 +602,10 @@ def _find_item(prog, text: str):
 
 
 def _find_appeal(conn, text: str) -> sqlite3.Row:
-    number = parse_code(text, "ap")
-    row = conn.execute("SELECT a.*, v.visit_id, v.location_id, v.status AS visit_status FROM appeals a"
-                       " JOIN visits v ON v.id = a.visit_row WHERE a.id = ?", (number,)).fetchone() if number else None
-    if row is None:
-        codes = [appeal_code(r[0]) for r in conn.execute("SELECT id FROM appeals ORDER BY id")]
-        hint = "" if number else did_you_mean(str(text).strip().upper(), codes)
-        if not hint:
-            hint = (f" (appeals run from {codes[0]} to {codes[-1]}; list them with `cxreport shop appeal list "
-                    "PROGRAMME`)" if codes else " (no appeal has been filed yet)")
-        raise CxError(f"no appeal '{printable(text)}'{hint}")
-    return row
+    return _find_coded(conn, text, "ap", appeal_code,
+                       "SELECT a.*, v.visit_id, v.location_id, v.status AS visit_status FROM appeals a"
+                       " JOIN visits v ON v.id = a.visit_row WHERE a.id = ?", "appeals", "appeal", "appeal list",
+                       "no appeal has been filed yet")
 
 
 def file_appeal(prog, visit: str, item: str, reason: str, who: str | None = None) -> dict:

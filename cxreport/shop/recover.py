@@ -124,6 +124,23 @@ def _write_temp(dest: Path, data: bytes) -> str:
     return tmp
 
 
+def write_checked(dest: Path, base: str, sha: str, data: bytes, taken: set[str], name: str,
+                  done_text: str) -> tuple[Path, bool]:
+    """Write ``data`` into ``dest`` (under a free name from ``base``), read it back against its
+    SHA-256, and take the name; a one-line error naming ``name`` when the disk refuses it or
+    the written file does not match (``done_text`` says what is already complete)."""
+    try:
+        path, written = _place(dest, base, sha, data, taken)
+        if written and _same_file_there(path, sha) is not True:   # … and once on disk
+            path.unlink()
+            raise CxError(f"{name}: the file written to {dest} does not match the stored SHA-256 "
+                          f"({sha[:12]}…); check the disk and run again")
+    except OSError as exc:
+        raise CxError(f"{name}: not extracted, cannot write it to {dest}: {os_error_text(exc)} ({done_text})") from None
+    taken.add(path.name.casefold())
+    return path, written
+
+
 def _place(dest: Path, base: str, sha: str, data: bytes, taken: set[str]) -> tuple[Path, bool]:
     """Put ``data`` in ``dest`` under the first usable name; (path, whether it was written)."""
     tmp = None
@@ -193,16 +210,8 @@ def extract(ledger: Ledger, dest: Path, status: str = "all",
         except CxError as exc:                          # the bytes do not match their SHA-256
             skip(Unreadable(row["id"], row["name"], exc.message))
             continue
-        try:
-            path, written = _place(dest, safe_file_name(row["name"], row["id"]), sha, data, taken)
-            if written and _same_file_there(path, sha) is not True:   # … and once on disk
-                path.unlink()
-                raise CxError(f"{name}: the file written to {dest} does not match the stored SHA-256 "
-                              f"({sha[:12]}…); check the disk and run again")
-        except OSError as exc:
-            raise CxError(f"{name}: not extracted, cannot write it to {dest}: {os_error_text(exc)} "
-                          f"({len(done)} file(s) before it are complete)") from None
-        taken.add(path.name.casefold())
+        path, written = write_checked(dest, safe_file_name(row["name"], row["id"]), sha, data, taken, name,
+                                      f"{len(done)} file(s) before it are complete")
         done.append(Extracted(row["id"], row["name"], path, sha, row["size"], row["status"], written))
         if on_file is not None:
             on_file(done[-1])
