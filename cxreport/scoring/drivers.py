@@ -13,11 +13,17 @@
   :func:`pairwise_correlations`), repaired to a valid correlation matrix when the pairs do
   not fit together (:func:`repair_corr`).
 - Weighted analyses use weighted correlations (equivalent to weighted least squares).
-- Cronbach's α = k/(k−1) · (1 − Σ var(item) / var(total)), listwise.
+- Bootstrap percentile intervals on both methods' importances (:func:`bootstrap_importance`):
+  the respondents analysed are resampled with replacement (seeded), each keeping its weight;
+  a replicate's correlations come from each row's draw count times its cross-products
+  (:func:`bootstrap_replicates`), without copying the rows.
+- Cronbach's α = k/(k−1) · (1 − Σ var(item) / var(total)), listwise, with each item's
+  item-rest correlation and α if deleted (:func:`scale_reliability`).
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -276,6 +282,46 @@ def _r2(R: np.ndarray, rxy: np.ndarray, subset: tuple[int, ...]) -> float:
     return float(r @ np.linalg.solve(R[np.ix_(idx, idx)], r))
 
 
+@functools.lru_cache(maxsize=32)
+def _subsets(p: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Every non-empty subset of ``p`` drivers, by size: (members, bit masks)."""
+    out = []
+    for size in range(1, p + 1):
+        members = np.array(list(itertools.combinations(range(p), size)), dtype=np.intp)
+        out.append((members, (1 << members).sum(axis=1)))
+    return tuple(out)
+
+
+def subset_r2(R, rxy) -> np.ndarray:
+    """R² of every subset of the drivers, indexed by bit mask (bit j set: driver j is in),
+    R²_S = r_S' R_SS⁻¹ r_S; each size's subsets are solved together. ``R`` and ``rxy`` may
+    carry leading batch dimensions (one matrix per bootstrap replicate)."""
+    R = np.asarray(R, dtype=float)
+    rxy = np.asarray(rxy, dtype=float)
+    p = rxy.shape[-1]
+    out = np.zeros(rxy.shape[:-1] + (1 << p,))
+    for members, masks in _subsets(p):
+        A = R[..., members[:, :, None], members[:, None, :]]
+        b = rxy[..., members]
+        out[..., masks] = np.einsum("...ij,...ij->...i", b, np.linalg.solve(A, b[..., None])[..., 0])
+    return out
+
+
+def _shapley_contributions(r2: np.ndarray, p: int) -> np.ndarray:
+    """Each driver's average R² gain over all orderings, from the R² of every subset."""
+    masks = np.arange(1 << p)
+    sizes = np.zeros(1 << p, dtype=np.intp)
+    for j in range(p):
+        sizes += (masks >> j) & 1
+    fact = math.factorial
+    weight = np.array([fact(s) * fact(p - s - 1) / fact(p) for s in range(p)])
+    contrib = np.zeros(r2.shape[:-1] + (p,))
+    for j in range(p):
+        without = masks[((masks >> j) & 1) == 0]
+        contrib[..., j] = (r2[..., without | (1 << j)] - r2[..., without]) @ weight[sizes[without]]
+    return contrib
+
+
 def shapley_from_corr(R, rxy, names=None, *, n: int = 0, n_eff: float | None = None) -> DriverResult:
     """Shapley value / LMG decomposition of R² (METHODS.md §3) from the drivers' correlation
     matrix ``R`` and their correlations with the outcome ``rxy``; at most 15 drivers."""
@@ -287,21 +333,10 @@ def shapley_from_corr(R, rxy, names=None, *, n: int = 0, n_eff: float | None = N
         raise DriverError(f"Shapley/LMG is limited to {MAX_LMG_DRIVERS} drivers ({p} given); use relative weights")
     if np.linalg.matrix_rank(R) < p:
         raise DriverError("the drivers are perfectly collinear (one is a combination of others); drop one of them")
-    r2 = {}
-    for size in range(p + 1):
-        for subset in itertools.combinations(range(p), size):
-            r2[subset] = _r2(R, rxy, subset)
-    fact = math.factorial
-    contrib = np.zeros(p)
-    for j in range(p):
-        others = [k for k in range(p) if k != j]
-        for size in range(p):
-            weight = fact(size) * fact(p - size - 1) / fact(p)
-            for subset in itertools.combinations(others, size):
-                with_j = tuple(sorted(subset + (j,)))
-                contrib[j] += weight * (r2[with_j] - r2[subset])
-    total = r2[tuple(range(p))]
-    return DriverResult(names, "Shapley (LMG)", float(total), n, float(n if n_eff is None else n_eff),
+    r2 = subset_r2(R, rxy)
+    contrib = _shapley_contributions(r2, p)
+    total = float(r2[-1])
+    return DriverResult(names, "Shapley (LMG)", total, n, float(n if n_eff is None else n_eff),
                         [float(v) for v in contrib], [float(100 * v / total) if total > 0 else math.nan for v in contrib])
 
 
@@ -313,6 +348,289 @@ def shapley(y, X, weights=None, names=None, min_n: int = 30) -> DriverResult:
                           "use relative weights")
     c = listwise_correlations(y, X, weights, names, min_n)
     return shapley_from_corr(c.R, c.rxy, c.names, n=c.n, n_eff=c.n_eff)
+
+
+# --------------------------------------------------------------------------- bootstrap
+
+#: Replicates, seed and level of the bootstrap intervals when a project does not say
+#: (``drivers.bootstrap``, ``drivers.seed``).
+BOOTSTRAP_REPLICATES = 200
+BOOTSTRAP_SEED = 20260115
+BOOTSTRAP_LEVEL = 0.95
+
+#: Replicates resampled together in one pass over the rows: their draw counts are held as a
+#: replicates × rows table of small integers of at most this many bytes (every replicate at
+#: once up to 1,000,000 rows at 200 replicates); and the most products held per row chunk.
+_COUNT_BYTES = 256 << 20
+_CHUNK_CELLS = 1 << 20
+
+
+@dataclass(frozen=True)
+class Replicates:
+    """The importances of every bootstrap replicate: ``rw`` (relative weights) and ``lmg``
+    (Shapley/LMG, or None) as contributions to R² (replicates × drivers), ``r2`` (each
+    replicate's R²). A replicate that cannot be computed (a driver without variation among
+    the respondents drawn, collinear drivers) is a row of NaN."""
+
+    rw: np.ndarray
+    lmg: np.ndarray | None
+    r2: np.ndarray
+
+    @property
+    def used(self) -> int:
+        return int(np.isfinite(self.r2).sum())
+
+
+@dataclass(frozen=True)
+class BootstrapIntervals:
+    """Percentile intervals (``level``, default 95 %) of each driver's importance from
+    ``replicates`` bootstrap resamples of the respondents (``used`` of them could be
+    computed), drawn with ``seed``. Each interval is a (low, high) pair per driver: raw
+    contributions to R² (``rw_raw``, ``lmg_raw``) and % of R² (``rw_pct``, ``lmg_pct``);
+    the LMG ones are None when Shapley/LMG was not computed. ``r2``: R²'s interval."""
+
+    replicates: int
+    used: int
+    seed: int
+    level: float
+    rw_raw: list[tuple[float, float]]
+    rw_pct: list[tuple[float, float]]
+    lmg_raw: list[tuple[float, float]] | None
+    lmg_pct: list[tuple[float, float]] | None
+    r2: tuple[float, float]
+
+
+def _counts(rng: np.random.Generator, n: int, replicates: int):
+    """Bootstrap draws, a group of replicates at a time: how often each of the ``n`` rows is
+    drawn when ``n`` rows are drawn with replacement (``rng.integers(0, n, n)``, one call per
+    replicate, in order)."""
+    wide = n < 65536
+    group = max(1, min(replicates, _COUNT_BYTES // (n * (2 if wide else 1))))
+    for start in range(0, replicates, group):
+        size = min(group, replicates - start)
+        out = np.empty((size, n), dtype=np.uint16 if wide else np.uint8)
+        for b in range(size):
+            c = np.bincount(rng.integers(0, n, n), minlength=n)
+            if out.dtype == np.uint8 and c.max() > 255:      # practically never: widen the group
+                out = out.astype(np.uint16)
+            out[b] = c
+        yield out
+
+
+_SLICE = 2.0 ** 26
+
+
+def _exact_product(counts: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """``counts @ P`` (small whole numbers times a chunk of rows' products) computed so that the
+    result does not depend on the order of the additions, i.e. on how many threads the BLAS
+    library uses (a dask worker runs with one, a process-pool worker with several, and their
+    reports must be byte-identical). Each column of ``P`` is scaled by a power of two to at most
+    1 and split into two slices of whole numbers below 2²⁶ (to 2⁻⁵² of the column's largest
+    value); their products with the counts and the sums of those are exact in float64 as long
+    as count × rows < 2²⁷ (the caller's chunks keep to that), so any order gives the same bits."""
+    top = np.abs(P).max(axis=0)
+    scale = np.exp2(np.ceil(np.log2(np.where(top > 0, top, 1.0))))
+    U = P * (_SLICE / scale)
+    hi = np.round(U)
+    lo = np.round((U - hi) * _SLICE)
+    C = counts.astype(float)
+    return ((C @ hi) + (C @ lo) / _SLICE) * (scale / _SLICE)
+
+
+def _resampled_sums(features, n: int, q: int, rng: np.random.Generator, replicates: int) -> np.ndarray:
+    """Σ_rows count_b · f(row) for every replicate b, where ``features(start, stop)`` returns
+    the rows' q products (already weighted). The counts of a group of replicates times the
+    products of a chunk of rows is one matrix product (:func:`_exact_product`, whose bits do not
+    depend on the BLAS library's threads); the rows are never copied."""
+    out = np.empty((replicates, q))
+    done = 0
+    for counts in _counts(rng, n, replicates):
+        size = len(counts)
+        biggest = int(counts.max()) if counts.size else 1
+        # exact sums need (largest count) × (rows in a chunk) < 2²⁷
+        chunk = max(1, min(max(1024, _CHUNK_CELLS // max(q, 1)), (1 << 27) // max(biggest, 1) - 1))
+        acc = np.zeros((size, q))
+        for start in range(0, n, chunk):
+            stop = min(n, start + chunk)
+            acc += _exact_product(counts[:, start:stop], features(start, stop))
+        out[done:done + size] = acc
+        done += size
+    return out
+
+
+def _listwise_replicate_corr(D: np.ndarray, w: np.ndarray, rng, replicates: int) -> np.ndarray:
+    """Correlation matrices (replicates × k × k) of the complete cases ``D`` (rows × k),
+    each replicate's respondents keeping their weights ``w``."""
+    n, k = D.shape
+    Z = np.column_stack([D - (w @ D) / w.sum(), np.ones(n)])      # centred for precision; 1 for Σw
+    a, b = np.triu_indices(k + 1)
+
+    def features(start, stop):
+        z = Z[start:stop]
+        out = z[:, a] * z[:, b]
+        out *= w[start:stop, None]
+        return out
+
+    sums = _resampled_sums(features, n, len(a), rng, replicates)
+    M = np.zeros((replicates, k + 1, k + 1))
+    M[:, a, b] = sums
+    M[:, b, a] = sums
+    s0 = M[:, k, k]
+    mean = M[:, :k, k] / s0[:, None]
+    cov = M[:, :k, :k] / s0[:, None, None] - mean[:, :, None] * mean[:, None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sd = np.sqrt(np.clip(np.diagonal(cov, axis1=1, axis2=2), 0, None))
+        scale = np.diagonal(M[:, :k, :k], axis1=1, axis2=2) / s0[:, None]
+        sd = np.where(sd > 1e-7 * np.sqrt(np.maximum(scale, 1e-300)), sd, np.nan)   # constant in the replicate
+        return cov / (sd[:, :, None] * sd[:, None, :])
+
+
+def _pairwise_replicate_corr(D: np.ndarray, w: np.ndarray, rng, replicates: int, floor: float) -> np.ndarray:
+    """Pairwise-complete correlation matrices (replicates × k × k) of ``D`` (rows × k, NaN =
+    no answer), as :func:`pairwise_corr` computes them, repaired as :func:`repair_corr` does."""
+    n, k = D.shape
+    valid = ~np.isnan(D)
+    counts = valid.sum(axis=0)
+    centre = np.where(valid, D, 0.0).sum(axis=0) / np.maximum(counts, 1)
+    V = valid.astype(float)
+    Z = np.where(valid, D - centre, 0.0)
+    iu, ju = np.triu_indices(k)
+    ii, jj = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
+    ii, jj = ii.ravel(), jj.ravel()
+    q0, q1, q2 = len(iu), k * k, k * k
+
+    def features(start, stop):
+        v, z, ww = V[start:stop], Z[start:stop], w[start:stop, None]
+        return np.column_stack([v[:, iu] * v[:, ju], z[:, ii] * v[:, jj], (z * z)[:, ii] * v[:, jj],
+                                z[:, iu] * z[:, ju]]) * ww
+
+    sums = _resampled_sums(features, n, q0 + q1 + q2 + q0, rng, replicates)
+    B = replicates
+    s0 = np.zeros((B, k, k))
+    s0[:, iu, ju] = sums[:, :q0]
+    s0[:, ju, iu] = sums[:, :q0]
+    s1 = sums[:, q0:q0 + q1].reshape(B, k, k)
+    s2 = sums[:, q0 + q1:q0 + q1 + q2].reshape(B, k, k)
+    sxy = np.zeros((B, k, k))
+    sxy[:, iu, ju] = sums[:, q0 + q1 + q2:]
+    sxy[:, ju, iu] = sums[:, q0 + q1 + q2:]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mi = s1 / s0
+        mj = np.swapaxes(mi, 1, 2)
+        cov = sxy / s0 - mi * mj
+        var_i = s2 / s0 - mi * mi
+        var_i = np.where(var_i > 1e-12 * np.maximum(s2 / s0, 1e-300), var_i, np.nan)
+        corr = cov / np.sqrt(var_i * np.swapaxes(var_i, 1, 2))
+    corr = np.clip(corr, -1.0, 1.0)
+    idx = np.arange(k)
+    corr[:, idx, idx] = 1.0
+    corr = (corr + np.swapaxes(corr, 1, 2)) / 2
+    ok = np.isfinite(corr).all(axis=(1, 2))
+    out = np.full_like(corr, np.nan)
+    if ok.any():
+        C = corr[ok]
+        values, vectors = np.linalg.eigh(C)
+        bad = values.min(axis=1) < floor
+        if bad.any():
+            fixed = (vectors[bad] * np.maximum(values[bad], floor)[:, None, :]) @ np.swapaxes(vectors[bad], 1, 2)
+            d = np.sqrt(np.diagonal(fixed, axis1=1, axis2=2))
+            fixed = fixed / (d[:, :, None] * d[:, None, :])
+            fixed = (fixed + np.swapaxes(fixed, 1, 2)) / 2
+            fixed[:, idx, idx] = 1.0
+            C[bad] = fixed
+        out[ok] = C
+    return out
+
+
+def _batch_relative_weights(R: np.ndarray, rxy: np.ndarray) -> np.ndarray:
+    """Raw relative weights of a batch of correlation matrices (NaN where one is collinear)."""
+    values, vectors = np.linalg.eigh(R)
+    collinear = values.min(axis=1) <= 1e-10 * np.maximum(values.max(axis=1), 1.0)
+    lam = (vectors * np.sqrt(np.clip(values, 0, None))[:, None, :]) @ np.swapaxes(vectors, 1, 2)
+    raw = np.full(rxy.shape, np.nan)
+    good = ~collinear
+    if good.any():
+        beta = np.linalg.solve(lam[good], rxy[good][..., None])[..., 0]
+        raw[good] = np.einsum("bjk,bk->bj", lam[good] ** 2, beta ** 2)
+    return raw
+
+
+def bootstrap_replicates(y, X, weights=None, *, missing: str = "listwise", replicates: int = BOOTSTRAP_REPLICATES,
+                         seed: int = BOOTSTRAP_SEED, lmg: bool = True, floor: float = REPAIR_FLOOR) -> Replicates:
+    """Driver importances in ``replicates`` bootstrap resamples of the respondents.
+
+    Listwise: the complete cases (with a usable weight) are resampled; pairwise: every
+    respondent with a usable weight. Each replicate draws as many respondents as there are,
+    with replacement (``numpy.random.default_rng(seed).integers(0, n, n)``, one call per
+    replicate, in order); a weighted respondent keeps its weight each time it is drawn. The
+    replicate's correlations are then those of :func:`listwise_correlations` or
+    :func:`pairwise_correlations` on the drawn rows, computed from each row's draw count
+    times its weighted cross-products without copying the rows; relative weights and
+    Shapley/LMG (when ``lmg`` and at most 15 drivers) follow from them."""
+    y = np.asarray(y, dtype=float)
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[0] != len(y):
+        raise DriverError("drivers and outcome must have the same number of rows")
+    p = X.shape[1]
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
+    usable = ~np.isnan(w) & (w > 0)
+    D = np.column_stack([X, y])
+    if missing == "listwise":
+        usable &= ~np.isnan(D).any(axis=1)
+    D, w = D[usable], w[usable]
+    if len(D) < 2:
+        raise DriverError(f"only {len(D)} respondents to resample")
+    rng = np.random.default_rng(seed)
+    if missing == "pairwise":
+        corr = _pairwise_replicate_corr(D, w, rng, replicates, floor)
+    else:
+        corr = _listwise_replicate_corr(D, w, rng, replicates)
+    ok = np.isfinite(corr).all(axis=(1, 2))
+    rw = np.full((replicates, p), np.nan)
+    rw[ok] = _batch_relative_weights(corr[ok, :p, :p], corr[ok, :p, p])
+    ok &= np.isfinite(rw).all(axis=1)
+    r2 = np.where(ok, rw.sum(axis=1), np.nan)
+    rw[~ok] = np.nan
+    shap = None
+    if lmg and p <= MAX_LMG_DRIVERS:
+        shap = np.full((replicates, p), np.nan)
+        if ok.any():
+            shap[ok] = _shapley_contributions(subset_r2(corr[ok, :p, :p], corr[ok, :p, p]), p)
+    return Replicates(rw, shap, r2)
+
+
+def percentile_intervals(reps: Replicates, *, seed: int, level: float = BOOTSTRAP_LEVEL) -> BootstrapIntervals:
+    """Percentile intervals of the replicates' importances (raw and % of R²)."""
+    ok = np.isfinite(reps.r2)
+    tail = 100 * (1 - level) / 2
+    q = [tail, 100 - tail]
+
+    def bounds(values: np.ndarray) -> list[tuple[float, float]]:
+        lo, hi = np.percentile(values[ok], q, axis=0)
+        return [(float(a), float(b)) for a, b in zip(lo, hi)]
+
+    def pct(values: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return 100 * values / reps.r2[:, None]
+
+    r2 = np.percentile(reps.r2[ok], q)
+    return BootstrapIntervals(len(reps.r2), reps.used, seed, level, bounds(reps.rw), bounds(pct(reps.rw)),
+                              None if reps.lmg is None else bounds(reps.lmg),
+                              None if reps.lmg is None else bounds(pct(reps.lmg)), (float(r2[0]), float(r2[1])))
+
+
+def bootstrap_importance(y, X, weights=None, *, missing: str = "listwise", replicates: int = BOOTSTRAP_REPLICATES,
+                         seed: int = BOOTSTRAP_SEED, lmg: bool = True, level: float = BOOTSTRAP_LEVEL,
+                         floor: float = REPAIR_FLOOR) -> BootstrapIntervals | None:
+    """Percentile bootstrap intervals of each driver's importance (:func:`bootstrap_replicates`),
+    or None when fewer than half the replicates could be computed."""
+    if replicates <= 0:
+        return None
+    reps = bootstrap_replicates(y, X, weights, missing=missing, replicates=replicates, seed=seed, lmg=lmg,
+                                floor=floor)
+    if reps.used < max(2, replicates / 2):
+        return None
+    return percentile_intervals(reps, seed=seed, level=level)
 
 
 def cronbach_alpha(items, weights=None) -> tuple[float, int]:
@@ -339,3 +657,58 @@ def cronbach_alpha(items, weights=None) -> tuple[float, int]:
     if total_var == 0:
         raise DriverError("the scale total has no variation")
     return float(k / (k - 1) * (1 - item_var.sum() / total_var)), int(len(X))
+
+
+@dataclass(frozen=True)
+class ItemReliability:
+    """One item of a multi-item scale: its correlation with the sum of the scale's other
+    items (item-rest, ``None`` when it cannot be computed) and the α of the other items
+    (``alpha_if_deleted``; None for a two-item scale, or when it cannot be computed)."""
+
+    name: str
+    item_rest: float | None
+    alpha_if_deleted: float | None
+
+
+@dataclass(frozen=True)
+class ScaleReliability:
+    """Cronbach's α of a scale on ``n`` complete cases, with each item's diagnostics."""
+
+    alpha: float
+    n: int
+    items: list[ItemReliability]
+
+    @property
+    def negative(self) -> list[ItemReliability]:
+        """Items that correlate negatively with the rest of the scale."""
+        return [i for i in self.items if i.item_rest is not None and i.item_rest < 0]
+
+
+def scale_reliability(items, names=None, weights=None) -> ScaleReliability:
+    """Cronbach's α (METHODS.md §4, listwise) with, for each item, its item-rest correlation
+    (with the sum of the other items, weighted when ``weights`` are given) and α if the item
+    were deleted, all on the same complete cases (the corrected item-total correlation and
+    "alpha if dropped" of ``psych::alpha``'s ``r.drop`` and ``raw_alpha``)."""
+    X = np.asarray(items, dtype=float)
+    names = _names(names, X.shape[1])
+    alpha, n = cronbach_alpha(X, weights)
+    keep = ~np.isnan(X).any(axis=1)
+    Xk = X[keep]
+    wk = None if weights is None else np.asarray(weights, dtype=float)[keep]
+    k = X.shape[1]
+    out = []
+    for j in range(k):
+        rest = np.delete(Xk, j, axis=1)
+        pair = np.column_stack([Xk[:, j], rest.sum(axis=1)])
+        if pair.std(axis=0).min() > 0:
+            item_rest = float(_weighted_corr(pair, wk)[0, 1])
+        else:
+            item_rest = None
+        deleted = None
+        if k > 2:
+            try:
+                deleted = cronbach_alpha(rest, wk)[0]
+            except DriverError:
+                deleted = None
+        out.append(ItemReliability(names[j], item_rest, deleted))
+    return ScaleReliability(alpha, n, out)

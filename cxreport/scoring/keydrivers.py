@@ -1,6 +1,10 @@
 """Key driver analysis of a project: outcome and attribute drivers from the validated data,
 overall and per segment group with enough base, with the importance–performance quadrant
-(Martilla & James 1977, METHODS.md §3) and Cronbach's α of declared scales.
+(Martilla & James 1977, METHODS.md §3), bootstrap intervals on the importances
+(``drivers.bootstrap``), and Cronbach's α of declared scales with item diagnostics. An
+analysis that cannot run, and a scale item that correlates negatively with the rest of its
+scale, are :meth:`DriverReport.warnings` (printed by validate and score) and notes in the
+report.
 
 Importance comes from the rows the driver section describes (the reporting window, or the
 pooled run of periods ``report.pool.drivers`` asks for), with missing answers handled as
@@ -13,15 +17,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from cxreport.config.schema import Project
 from cxreport.errors import ConfigError
 from cxreport.i18n import N_, _
-from cxreport.scoring.drivers import (MAX_LMG_DRIVERS, Correlations, DriverError, cronbach_alpha,
-                                      listwise_correlations, pairwise_correlations, relative_weights_from_corr,
-                                      shapley_from_corr)
+from cxreport.scoring.drivers import (BOOTSTRAP_LEVEL, BOOTSTRAP_REPLICATES, BOOTSTRAP_SEED, MAX_LMG_DRIVERS,
+                                      BootstrapIntervals, Correlations, DriverError, ItemReliability,
+                                      bootstrap_importance, listwise_correlations, pairwise_correlations,
+                                      relative_weights_from_corr, scale_reliability, shapley_from_corr)
 from cxreport.util import did_you_mean
 from cxreport.validate import SurveyData, multi_punch_hint
 
@@ -37,15 +43,29 @@ QUADRANTS = {
 }
 
 
+Interval = tuple[float, float]
+
+
 @dataclass
 class DriverRow:
     name: str
     importance: float            # % of R² (the primary method)
-    raw: float                   # contribution to R²
+    raw: float                   # contribution to R² (the primary method)
     performance: float           # mean rescaled to 0–100
     mean: float
     quadrant: str
     lmg: float | None = None     # % of R² by Shapley/LMG, when computed
+    rw_raw: float | None = None  # relative weight: contribution to R²
+    rw_pct: float | None = None  # relative weight: % of R²
+    lmg_raw: float | None = None  # Shapley/LMG: contribution to R², when computed
+    # Bootstrap percentile intervals (None without drivers.bootstrap): of ``importance`` (the
+    # primary method's % of R²) and of each method's raw and % figures.
+    low: float | None = None
+    high: float | None = None
+    rw_raw_ci: Interval | None = None
+    rw_pct_ci: Interval | None = None
+    lmg_raw_ci: Interval | None = None
+    lmg_pct_ci: Interval | None = None
 
 
 @dataclass
@@ -69,6 +89,9 @@ class DriverAnalysis:
     window: str = ""             # the period the performance means describe (the reporting window)
     performance_from: str = "analysed"   # "attributes": the attribute section's means of ``window``;
     #                                      "analysed": means of the rows analysed (no results given)
+    primary: str = "relative_weights"    # the method of ``importance``: "relative_weights" | "lmg"
+    bootstrap: BootstrapIntervals | None = None   # the intervals' settings and figures, when computed
+    bootstrap_note: str = ""     # why the intervals are missing although asked for
 
     @property
     def n_drivers(self) -> int:
@@ -80,12 +103,52 @@ class DriverAnalysis:
         return 100 * self.n / self.n_rows if self.n_rows else None
 
 
+class ScaleResult(NamedTuple):
+    """Cronbach's α of a declared multi-item scale (``alpha`` None, and ``note`` saying why,
+    when it cannot be computed), with each item's item-rest correlation and α if deleted,
+    and a ``warnings`` line for each item that correlates negatively with the rest."""
+
+    name: str
+    alpha: float | None
+    n: int
+    note: str
+    items: list[ItemReliability] = []
+    warnings: list[str] = []
+
+    @property
+    def members(self) -> list[ItemReliability]:
+        """The items' diagnostics (``items`` under a name a template can use)."""
+        return self.items
+
+
 @dataclass
 class DriverReport:
     overall: DriverAnalysis | None
     segments: list[DriverAnalysis] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)      # groups without enough base, with why
-    scales: list[tuple[str, float | None, int, str]] = field(default_factory=list)  # name, α, n, note
+    scales: list[ScaleResult] = field(default_factory=list)
+    configured: bool = False      # a driver analysis was asked for (``drivers:``)
+
+    @property
+    def not_computed(self) -> str:
+        """The report's note when the whole-sample analysis could not run, else ''."""
+        if not self.configured or self.overall is not None:
+            return ""
+        total = _("Total")
+        reasons = [s[len(total) + 2:] if s.startswith(total + ": ") else s for s in self.skipped[:1]]
+        return _("Key drivers not computed: {reason}.").format(reason=reasons[0]) if reasons else ""
+
+    def warnings(self) -> list[str]:
+        """Console warnings (validate, score, build): each analysis that could not run, and
+        each scale item that correlates negatively with the rest of its scale."""
+        what = _("Key drivers not computed")
+        out = [f"drivers: {what}: {s}" for s in self.skipped]
+        for scale in self.scales:
+            out.extend(scale.warnings)
+            if scale.alpha is None and scale.note:
+                what = _("Cronbach's α not computed")
+                out.append(f"scales.{scale.name}: {what}: {scale.note}")
+        return out
 
 
 @dataclass(frozen=True)
@@ -168,9 +231,12 @@ def _skip(scope: str, reason: str, where: _Where) -> str:
 
 
 def _analyse(scope: str, outcome_name: str, y, X, w, names, lows, highs, method: str, min_base: int,
-             missing: str = "listwise", where: _Where = _Where(), window_means=None) -> DriverAnalysis:
+             missing: str = "listwise", where: _Where = _Where(), window_means=None,
+             replicates: int = 0, seed: int = BOOTSTRAP_SEED) -> DriverAnalysis:
     """One driver analysis. ``window_means``: each driver's mean in the reporting window (the
-    attribute section's; NaN where it has none), or None to use the rows analysed."""
+    attribute section's; NaN where it has none), or None to use the rows analysed.
+    ``replicates``: bootstrap replicates for the importances' intervals (0: none), drawn with
+    ``seed``."""
     if missing == "pairwise":
         corr: Correlations = pairwise_correlations(y, X, w, names, min_n=min_base)
     else:
@@ -180,6 +246,15 @@ def _analyse(scope: str, outcome_name: str, y, X, w, names, lows, highs, method:
     if method in ("auto", "shapley") and len(names) <= MAX_LMG_DRIVERS:
         lmg = shapley_from_corr(corr.R, corr.rxy, names, n=corr.n, n_eff=corr.n_eff)
     primary = lmg if method == "shapley" and lmg is not None else rw
+    boot, boot_note = None, ""
+    if replicates > 0:
+        try:
+            boot = bootstrap_importance(y, X, w, missing=missing, replicates=replicates, seed=seed,
+                                        lmg=lmg is not None, level=BOOTSTRAP_LEVEL)
+        except DriverError as exc:
+            boot_note = str(exc)
+        if boot is None and not boot_note:
+            boot_note = _("fewer than half of the {n} bootstrap replicates could be computed").format(n=replicates)
     analysed = _analysed_means(y, X, w, missing)
     note = ""
     if window_means is None:
@@ -193,12 +268,25 @@ def _analyse(scope: str, outcome_name: str, y, X, w, names, lows, highs, method:
             means = np.where(np.isfinite(means), means, analysed)
             note = _("No answers in {period} for {names}: their performance is the mean of the rows analysed.").format(
                 period=where.window or where.period, names=_(", ").join(gaps))
+    lows, highs = _finite_range(X, lows, highs)
     perf = [100 * (m - lo) / (hi - lo) for m, lo, hi in zip(means, lows, highs)]
     imp = primary.percent
     imp_mean, perf_mean = float(np.mean(imp)), float(np.mean(perf))
-    rows = [DriverRow(n, imp[j], primary.raw[j], perf[j], float(means[j]),
-                      QUADRANTS[(imp[j] >= imp_mean, perf[j] >= perf_mean)],
-                      lmg.percent[j] if lmg is not None else None) for j, n in enumerate(names)]
+    use_lmg = primary is lmg
+
+    def ci(intervals, j):
+        return None if intervals is None else intervals[j]
+
+    rows = []
+    for j, n in enumerate(names):
+        pct_ci = None if boot is None else (boot.lmg_pct if use_lmg else boot.rw_pct)[j]
+        rows.append(DriverRow(
+            n, imp[j], primary.raw[j], perf[j], float(means[j]), QUADRANTS[(imp[j] >= imp_mean, perf[j] >= perf_mean)],
+            lmg.percent[j] if lmg is not None else None, rw.raw[j], rw.percent[j],
+            lmg.raw[j] if lmg is not None else None,
+            pct_ci[0] if pct_ci else None, pct_ci[1] if pct_ci else None,
+            ci(boot and boot.rw_raw, j), ci(boot and boot.rw_pct, j),
+            ci(boot and boot.lmg_raw, j), ci(boot and boot.lmg_pct, j)))
     rows.sort(key=lambda r: -r.importance)
     pairwise = corr.missing == "pairwise"
     return DriverAnalysis(scope, outcome_name, primary.n, primary.n_eff, primary.r2, primary.method, rows, note,
@@ -206,7 +294,19 @@ def _analyse(scope: str, outcome_name: str, y, X, w, names, lows, highs, method:
                           pair_median=corr.pair_median if pairwise else None,
                           pair_max=corr.pair_max if pairwise else None, repaired=corr.repaired,
                           period=where.period, pooled=where.pooled, window=where.window or where.period,
-                          performance_from=source)
+                          performance_from=source, primary="lmg" if use_lmg else "relative_weights",
+                          bootstrap=boot, bootstrap_note=boot_note)
+
+
+def _finite_range(X, lows, highs) -> tuple[list[float], list[float]]:
+    """Each driver's scale ends for the 0–100 performance: its declared bounds, or, for a
+    numeric item without one, the lowest or highest answer among the rows analysed."""
+    lo_out, hi_out = [], []
+    for j, (lo, hi) in enumerate(zip(lows, highs)):
+        col = X[:, j][~np.isnan(X[:, j])]
+        lo_out.append(lo if math.isfinite(lo) or not len(col) else float(col.min()))
+        hi_out.append(hi if math.isfinite(hi) or not len(col) else float(col.max()))
+    return lo_out, hi_out
 
 
 def _where(data: SurveyData, scope, window_base: int | None, window_label: str | None) -> _Where:
@@ -249,6 +349,30 @@ def _group_means(results, keys: list[str], segment: str | None = None, group: st
     return out
 
 
+def _scale(project: Project, name: str, members: list[str], attrs: dict, data: SurveyData) -> ScaleResult:
+    """Cronbach's α of one declared scale, with its items' diagnostics and a warning for each
+    item that correlates negatively with the rest of the scale."""
+    labels = [attrs[m].label for m in members]
+    try:
+        rel = scale_reliability(np.column_stack([data.values[attrs[m].key] for m in members]), labels,
+                                data.weights if data.weighted else None)
+    except DriverError as exc:
+        return ScaleResult(name, None, 0, str(exc))
+    warnings = []
+    for member, item in zip(members, rel.items):
+        if item.item_rest is None or item.item_rest >= 0:
+            continue
+        cfg = project.columns.attributes.get(member)
+        if cfg is not None and getattr(cfg, "reverse", False):
+            hint = _("it is already reversed (reverse: true): check its coding")
+        else:
+            hint = _("is it reverse-worded? Set reverse: true on it")
+        warnings.append(_("scales.{scale}: '{item}' correlates negatively with the rest of the scale "
+                          "(item-rest r = {r}): {hint}").format(scale=name, item=item.name, r=f"{item.item_rest:.2f}",
+                                                                hint=hint))
+    return ScaleResult(name, rel.alpha, rel.n, "", rel.items, warnings)
+
+
 def key_drivers(project: Project, data: SurveyData, *, results=None, scope=None, window_base=None,
                 window_label: str | None = None) -> DriverReport | None:
     """The key driver analysis of ``data`` (the rows the driver section describes).
@@ -268,27 +392,31 @@ def key_drivers(project: Project, data: SurveyData, *, results=None, scope=None,
             missing = [m for m in members if m not in attrs]
             if missing:
                 raise ConfigError(f"scales.{name}: no attribute '{missing[0]}'{did_you_mean(missing[0], attrs)}")
-            try:
-                alpha, n = cronbach_alpha(np.column_stack([data.values[attrs[m].key] for m in members]),
-                                          data.weights if data.weighted else None)
-                report.scales.append((name, alpha, n, ""))
-            except DriverError as exc:
-                report.scales.append((name, None, 0, str(exc)))
+            report.scales.append(_scale(project, name, members, attrs, data))
     if cfg is None:
         return report if report.scales else None
+    report.configured = True
     outcome_key = cfg.outcome if cfg.outcome in specs else f"attr:{cfg.outcome}"
     if outcome_key not in specs:
         raise ConfigError(f"drivers.outcome: no item '{cfg.outcome}'{did_you_mean(cfg.outcome, list(specs))}")
     driver_specs = [s for s in data.items if s.kind == "rating" and s.key != outcome_key]
+    if not cfg.drivers:
+        # A composite scale's score is the mean of its items: by default its items are the
+        # drivers, not the score as well (they would be collinear with it).
+        driver_specs = [s for s in driver_specs if getattr(s, "origin", "") != "composite"]
     if cfg.drivers:
         by_name = {s.key[5:]: s for s in driver_specs}
         missing = [d for d in cfg.drivers if d not in by_name]
         if missing:
             raise ConfigError(f"drivers.drivers: no attribute '{missing[0]}'{did_you_mean(missing[0], by_name)}")
         driver_specs = [by_name[d] for d in cfg.drivers]
+    else:
+        # By default not the scale scores: each is the mean of other drivers (name one to use it).
+        driver_specs = [s for s in driver_specs if s.origin != "composite"]
     if len(driver_specs) < 2:
         raise ConfigError("drivers: at least two attribute drivers are needed")
     how = getattr(cfg, "missing", "listwise")
+    boot = {"replicates": getattr(cfg, "bootstrap", BOOTSTRAP_REPLICATES), "seed": getattr(cfg, "seed", BOOTSTRAP_SEED)}
     where = _where(data, scope, window_base, window_label)
     names = [s.label for s in driver_specs]
     keys = [s.key for s in driver_specs]
@@ -305,7 +433,7 @@ def key_drivers(project: Project, data: SurveyData, *, results=None, scope=None,
     else:
         try:
             report.overall = _analyse("Total", outcome_label, y, X, w, names, lows, highs, cfg.method, cfg.min_base,
-                                      how, where, _group_means(results, keys))
+                                      how, where, _group_means(results, keys), **boot)
         except DriverError as exc:
             report.skipped.append(_skip(total, str(exc), where))
     for seg_name in cfg.segments:
@@ -324,7 +452,7 @@ def key_drivers(project: Project, data: SurveyData, *, results=None, scope=None,
             try:
                 report.segments.append(_analyse(_("{segment}: {group}").format(segment=seg_name, group=label), outcome_label, yg, Xg, wg, names, lows, highs,
                                                 cfg.method, cfg.min_base, how, where,
-                                                _group_means(results, keys, seg_name, label)))
+                                                _group_means(results, keys, seg_name, label), **boot))
             except DriverError as exc:
                 report.skipped.append(_skip(group, str(exc), where))
     return report
