@@ -189,7 +189,16 @@ def test_change_on_the_previous_period_is_tested(hand_study):
     pooled = (now["within"] + before["within"]) / (now["due"] + before["due"])
     z = (p1 - p2) / math.sqrt(pooled * (1 - pooled) * (1 / now["due"] + 1 / before["due"]))
     assert email.p_value == pytest.approx(math.erfc(abs(z) / math.sqrt(2)), rel=1e-6)
-    assert email.mark == (0 if email.p_value >= 0.05 else (1 if z > 0 else -1))
+    # The channels' changes are one table: their p-values are adjusted together (Benjamini–
+    # Hochberg by default, METHODS.md §8) and the mark follows the adjusted p-value.
+    tested = [c for c in hand_study.response.channels if c.p_value is not None]
+    assert len(tested) >= 2
+    p_values = sorted(c.p_value for c in tested)
+    m = len(p_values)
+    rank = p_values.index(email.p_value) + 1
+    bh = min(1.0, min(m * p_values[j - 1] / j for j in range(rank, m + 1)))
+    assert email.p_adjusted == pytest.approx(bh, rel=1e-12)
+    assert email.mark == (0 if bh > 0.05 else (1 if z > 0 else -1))
 
 
 def test_total_and_trend(hand_study):

@@ -642,7 +642,8 @@ def shifted_rows(before: tuple[int, int, int], now: tuple[int, int, int]) -> lis
 def test_the_change_on_the_previous_period_is_the_nps_difference_tested(tmp_path, before, now, alpha):
     rows = shifted_rows(before, now)
     df = frame(rows)
-    path = project(tmp_path, rows, significance={"alpha": alpha})
+    # The NPS difference test on its own (no adjustment with the CSAT change beside it, METHODS.md §8)
+    path = project(tmp_path, rows, significance={"alpha": alpha, "adjust": "none"})
     study = run(path)
     now_rows, before_rows = in_quarter(df, 2026, 3)["q_nps"], in_quarter(df, 2026, 2)["q_nps"]
     diff = nps_of(now_rows) - nps_of(before_rows)

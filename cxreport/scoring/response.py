@@ -33,7 +33,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from cxreport.scoring.stats import two_proportion_ztest, wilson
+from cxreport.config.schema import adjust_method
+from cxreport.scoring.stats import adjust_pvalues, two_proportion_ztest, wilson
 
 #: The label of blank category or segment values.
 NOT_STATED = "Not stated"
@@ -70,6 +71,7 @@ class Compliance:
     p_value: float | None = None
     mark: int = 0                   # +1 / −1 significant rise / fall
     status: str | None = None       # green / amber / red / none against cases.target
+    p_adjusted: float | None = None  # adjusted with the other channels' changes (METHODS.md §8)
 
 
 @dataclass
@@ -203,8 +205,20 @@ def _compare(now: Compliance, before: Compliance | None, alpha: float) -> None:
         return
     test = two_proportion_ztest(now.within, now.due, before.within, before.due)
     now.p_value = test.p_value if math.isfinite(test.p_value) else None
+    now.p_adjusted = now.p_value       # a comparison on its own; _adjust_channels adjusts a table
     if test.significant(alpha):
         now.mark = test.direction
+
+
+def _adjust_channels(rows: list[Compliance], alpha: float) -> None:
+    """The channels' changes against the previous period are one table (METHODS.md §8): their
+    p-values are adjusted together and each mark re-decided. The total and each step of the
+    trend are single comparisons, left as they are (so the total's change and the trend's last
+    step agree)."""
+    tested = [c for c in rows if c.p_value is not None]
+    for c, q in zip(tested, adjust_pvalues([c.p_value for c in tested], adjust_method(alpha))):
+        c.p_adjusted = float(q)
+        c.mark = (1 if c.change > 0 else -1) if q <= alpha and c.change else 0
 
 
 def _groups(values: np.ndarray) -> list[str]:
@@ -273,6 +287,7 @@ def score_response_times(log, project, window, *, survey=None, survey_ids: np.nd
             _compare(c, score(name, in_previous & (channel == name), seconds), alpha)
         judge(c)
         channels.append(c)
+    _adjust_channels(channels, alpha)
     total = score("", in_window)
     if in_previous is not None:
         _compare(total, score("", in_previous), alpha)
@@ -431,7 +446,7 @@ def compliance_dict(c: Compliance) -> dict:
             "closure_within": c.closure_within, "closure_within_pct": _r(c.closure_share),
             "closure_low": _r(c.closure_low), "closure_high": _r(c.closure_high),
             "previous_pct": _r(c.previous), "previous_due": c.previous_due, "change_pts": _r(c.change),
-            "p_value": _r(c.p_value), "mark": c.mark, "status": c.status}
+            "p_value": _r(c.p_value), "p_adjusted": _r(c.p_adjusted), "mark": c.mark, "status": c.status}
 
 
 def report_dict(r: ResponseReport | None) -> dict | None:

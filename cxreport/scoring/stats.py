@@ -157,3 +157,40 @@ def welch_ttest(m1: float, sd1: float, n1: float, m2: float, sd2: float, n2: flo
     t = (m1 - m2) / se
     df = (v1 + v2) ** 2 / (v1 ** 2 / (n1 - 1) + v2 ** 2 / (n2 - 1))
     return TestResult(m1 - m2, t, float(2 * _sp.stdtr(df, -abs(t))), "Welch t-test")
+
+
+# --------------------------------------------------------------------------- multiple comparisons
+
+#: How the p-values of one table's comparisons are adjusted together (METHODS.md §8).
+ADJUSTMENTS = ("bh", "bonferroni", "none")
+
+
+def adjust_pvalues(p_values, method: str = "bh") -> np.ndarray:
+    """The p-values of one table's comparisons adjusted together (METHODS.md §8).
+
+    ``bh``: Benjamini–Hochberg, adjusted p(i) = min over j ≥ i of m·p(j)/j, capped at 1;
+    ``bonferroni``: min(1, m·p); ``none``: as they are. NaN (a comparison not made) stays
+    NaN and does not count in m. The result keeps the input's order.
+    """
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    m = int(ok.sum())
+    if m == 0:
+        return out
+    if method == "none":
+        out[ok] = p[ok]
+        return out
+    if method == "bonferroni":
+        out[ok] = np.minimum(1.0, m * p[ok])
+        return out
+    if method != "bh":
+        raise ValueError(f"unknown adjustment '{method}' (use one of {', '.join(ADJUSTMENTS)})")
+    values = p[ok]
+    order = np.argsort(values, kind="mergesort")
+    ranked = values[order] * m / np.arange(1, m + 1)
+    ranked = np.minimum(1.0, np.minimum.accumulate(ranked[::-1])[::-1])
+    adjusted = np.empty(m)
+    adjusted[order] = ranked
+    out[ok] = adjusted
+    return out

@@ -5,17 +5,40 @@ the previous period (METHODS.md §2). A multi-punch question is a segment whose 
 overlap: each code's group is the respondents who ticked it, tested against everyone
 who did not. Significance marks are decided here, once, so that
 tables, charts and sentences agree; nothing is marked where a base is suppressed.
+
+Multiple comparisons (METHODS.md §8): the p-values of one table are adjusted together
+(Benjamini–Hochberg by default, Bonferroni, or none: ``significance.adjust``, carried by
+the level α, see :class:`cxreport.config.schema.Level`) and a cell is marked when its
+adjusted p ≤ α. One table is:
+
+- a segment breakdown: every group × every headline KPI tested against the rest of the
+  sample (the segment table of the report, the workbook's "By segment" sheet); its groups ×
+  attributes are a second table;
+- the window against one comparison period (a scorecard column): every KPI; attributes apart;
+- the period breakdown (the trend): each period's KPIs against the previous period, the same
+  table as the scorecard's column when that period is the window (so both mark the same
+  changes); against the same period a year before another; attributes again apart;
+- the window against the period before, by segment (units' improvers and decliners, the
+  quarterly scorecards, the journey's changes): one segment's groups × every KPI, whichever
+  KPI a caller asks for; attributes apart.
+
+Each :class:`Change` keeps the raw test and its adjusted p-value, so the JSON shows both
+and every output reads the same mark. A table of one comparison is left as it is (the
+adjustment of a single p-value is the identity).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
+from types import SimpleNamespace
 from typing import Literal
 
 import numpy as np
 
+from cxreport.config.schema import adjust_method
 from cxreport.scoring.kpis import BaseFlag, BaseRules, ItemColumns, ItemResult, ItemSpec, compare, result_from_sums
-from cxreport.scoring.stats import TestResult, neff_from_sums
+from cxreport.scoring.stats import TestResult, adjust_pvalues, neff_from_sums
 from cxreport.validate import NOT_STATED, MultiPunchAnswers, SurveyData
 
 
@@ -25,6 +48,42 @@ class Change:
 
     test: TestResult
     mark: int  # +1 significant rise (▲), −1 significant fall (▼), 0 not significant
+    # The test's p-value adjusted with the other comparisons of its table (METHODS.md §8),
+    # the number of comparisons in that table and the method; the mark is decided on it.
+    p_adjusted: float = math.nan
+    m: int = 1
+    method: str = "none"
+
+
+def adjust_table(cells: list[tuple[dict, str]], alpha: float, method: str | None = None) -> int:
+    """Adjust the p-values of one table together and re-decide its marks (METHODS.md §8).
+
+    ``cells`` are ``(changes, key)`` pairs, each naming a :class:`Change` in a dict; every
+    one is replaced by a copy with ``p_adjusted``, ``m``, ``method`` and its mark (adjusted
+    p ≤ α). The raw test is kept, so adjusting a table again (a wider one) starts from the raw
+    p-values. A test without a p-value (NaN) is not counted in m and never marked. Returns m.
+    """
+    method = method or adjust_method(alpha)
+    cells = [(changes, key) for changes, key in cells if key in changes]
+    p = np.array([changes[key].test.p_value for changes, key in cells], dtype=float)
+    adjusted = adjust_pvalues(p, method)
+    m = int(np.isfinite(p).sum())
+    for (changes, key), q in zip(cells, adjusted):
+        test = changes[key].test
+        mark = test.direction if math.isfinite(q) and q <= alpha else 0
+        changes[key] = replace(changes[key], mark=mark, p_adjusted=float(q), m=m, method=method)
+    return m
+
+
+def kpi_keys(specs: list[ItemSpec]) -> set[str]:
+    """The headline KPIs among ``specs`` — by the one rule of :attr:`SurveyResults.kpis`."""
+    return {s.key for s in SurveyResults.kpis.fget(SimpleNamespace(items=list(specs)))}
+
+
+def _tables(keys: list[str], kpis: set[str]) -> list[tuple[str, list[str]]]:
+    """The item keys split into the KPIs' table and the attributes' table."""
+    return [(name, part) for name, part in (("kpis", [k for k in keys if k in kpis]),
+                                            ("attributes", [k for k in keys if k not in kpis])) if part]
 
 
 @dataclass
@@ -48,6 +107,28 @@ class Breakdown:
     reference: str            # what each group is tested against
     overlapping: bool = False   # a multi-punch segment: a respondent can be in several groups
     respondents: int | None = None   # respondents in the breakdown, when groups overlap
+    # Comparisons in each of its tables, adjusted together ("kpis", "attributes"; periods also
+    # "kpis year_on_year", "attributes year_on_year"), and the adjustment used.
+    tables: dict[str, int] = field(default_factory=dict)
+    method: str = "bh"
+
+    def adjust(self, alpha: float, kpis: set[str], method: str | None = None) -> None:
+        """Adjust each of the breakdown's tables together (see the module's notes). A segment:
+        its groups × KPIs, and × attributes. Periods: each period's KPIs against the period
+        before (and, apart, against the same period a year before) — the same table as the
+        scorecard's column for that comparison, so the trend's last row and the scorecard mark
+        the same changes; ``tables`` then holds the most comparisons of one period."""
+        self.method = method or adjust_method(alpha)
+        keys = list(dict.fromkeys(k for g in self.groups for k in list(g.changes) + list(g.year_on_year)))
+        self.tables = {}
+        for name, part in _tables(keys, kpis):
+            if self.kind == "segment":
+                self.tables[name] = adjust_table([(g.changes, k) for g in self.groups for k in part], alpha,
+                                                 self.method)
+                continue
+            for what, tag in (("changes", name), ("year_on_year", f"{name} year_on_year")):
+                self.tables[tag] = max([adjust_table([(getattr(g, what), k) for k in part], alpha, self.method)
+                                        for g in self.groups] or [0])
 
     @property
     def n_tests(self) -> int:
@@ -57,8 +138,9 @@ class Breakdown:
     def tests_shown(self, keys: list[str]) -> int:
         """The comparisons a table of ``keys`` shows: one per group and item tested against
         the reference (the rest of the sample, or the previous period) — its groups × its
-        KPIs, less the cells whose base is too small to test. The note on chance findings
-        under a table counts these, not the tests on items the table does not show."""
+        KPIs, less the cells whose base is too small to test. The 1-in-20 note of a project
+        that adjusts nothing (``significance.adjust: none``) counts these, not the tests on
+        items the table does not show."""
         return sum(1 for g in self.groups for key in keys if key in g.changes)
 
     @property
@@ -81,6 +163,7 @@ class SurveyResults:
     segments: list[Breakdown]
     periods: Breakdown | None
     period_info: list = field(default_factory=list)   # Period objects, in order
+    adjust: str = "bh"        # how the p-values of one table are adjusted together (METHODS.md §8)
 
     @property
     def weighting_efficiency(self) -> float:
@@ -99,9 +182,11 @@ class SurveyResults:
 
 
 def _mark(test: TestResult | None, alpha: float) -> Change | None:
+    """The test on its own (a table of one: adjusted p = p); :func:`adjust_table` then adjusts
+    the comparisons of a table together."""
     if test is None:
         return None
-    return Change(test, test.direction if test.significant(alpha) else 0)
+    return Change(test, test.direction if test.significant(alpha) else 0, test.p_value, 1, "none")
 
 
 def _breakdown(name: str, column: str, kind: str, codes: np.ndarray, labels: list[str],
@@ -149,7 +234,9 @@ def _breakdown(name: str, column: str, kind: str, codes: np.ndarray, labels: lis
                 if change is not None:
                     groups[g].year_on_year[key] = change
         reference = "previous period"
-    return Breakdown(name, column, kind, groups, reference)  # type: ignore[arg-type]
+    out = Breakdown(name, column, kind, groups, reference)  # type: ignore[arg-type]
+    out.adjust(alpha, kpi_keys([c.spec for c in columns]))
+    return out
 
 
 def _multi_breakdown(answers: MultiPunchAnswers, columns: list[ItemColumns], weights: np.ndarray,
@@ -164,8 +251,10 @@ def _multi_breakdown(answers: MultiPunchAnswers, columns: list[ItemColumns], wei
         one = _breakdown(answers.name, answers.column, "segment", np.where(mask, 0, -1), [label], columns, weights,
                          rules, alpha, overall_sums)
         groups.append(one.groups[0])
-    return Breakdown(answers.name, answers.column, "segment", groups, "rest of sample", overlapping=True,
-                     respondents=len(weights))
+    out = Breakdown(answers.name, answers.column, "segment", groups, "rest of sample", overlapping=True,
+                    respondents=len(weights))
+    out.adjust(alpha, kpi_keys([c.spec for c in columns]))     # all its groups together, as one table
+    return out
 
 
 def score_survey(data: SurveyData, rules: BaseRules = BaseRules(), alpha: float = 0.05) -> SurveyResults:
@@ -184,7 +273,7 @@ def score_survey(data: SurveyData, rules: BaseRules = BaseRules(), alpha: float 
         periods = _breakdown("Period", "", "period", data.period_codes, [p.label for p in data.periods],
                              columns, w, rules, alpha, overall_sums, keys=[p.key for p in data.periods])
     return SurveyResults(data.items, overall, data.n, float(w.sum()), n_eff, data.weighted, rules, alpha,
-                         segments, periods, list(data.periods))
+                         segments, periods, list(data.periods), adjust_method(alpha))
 
 
 @dataclass
@@ -196,6 +285,7 @@ class PeriodComparison:
     base: int                          # respondents in the other period
     overall: dict[str, ItemResult]     # the other period's figures
     changes: dict[str, Change]         # window − other, tested (absent where a base is suppressed)
+    tables: dict[str, int] = field(default_factory=dict)   # comparisons adjusted together: kpis, attributes
 
 
 def score_overall(data: SurveyData, rules: BaseRules) -> dict[str, ItemResult]:
@@ -218,7 +308,10 @@ def compare_period(kind: str, label: str, now: dict[str, ItemResult], other: Sur
         change = _mark(compare(result, overall[key]), alpha)
         if change is not None:
             changes[key] = change
-    return PeriodComparison(kind, label, other.n, overall, changes)
+    # One table: this comparison's KPIs (a scorecard column); its attributes another.
+    tables = {name: adjust_table([(changes, k) for k in part], alpha)
+              for name, part in _tables(list(changes), kpi_keys([r.spec for r in now.values()]))}
+    return PeriodComparison(kind, label, other.n, overall, changes, tables)
 
 
 def history(data: SurveyData, rules: BaseRules, alpha: float, last_key: int | None = None) -> Breakdown | None:
@@ -233,6 +326,7 @@ def history(data: SurveyData, rules: BaseRules, alpha: float, last_key: int | No
     if last_key is not None:
         keep = [i for i, p in enumerate(data.periods) if p.key <= last_key]
         per.groups = [per.groups[i] for i in keep]
+        per.adjust(alpha, kpi_keys(data.items))    # counts its tables over the periods shown
     return per
 
 
@@ -244,15 +338,22 @@ class UnitChange:
     label: str
     now: dict[str, ItemResult]
     before: dict[str, ItemResult]
-    changes: dict[str, Change]
+    changes: dict[str, Change]      # adjusted with the segment's other groups (see the module's notes)
 
 
 def segment_changes(data: SurveyData, now: np.ndarray, before: np.ndarray | None, rules: BaseRules, alpha: float,
                     keys: list[str] | None = None, segments: list[str] | None = None) -> dict[str, list[UnitChange]]:
     """Every segment group's figures on the rows ``now`` and ``before`` (boolean masks over
     ``data``, which holds every response), tested. Computed for all groups of a segment at
-    once (codes = group × 2 + slot)."""
-    specs = [s for s in data.items if keys is None or s.key in keys]
+    once (codes = group × 2 + slot).
+
+    A unit's change is one decision wherever it is printed: its table is the segment's groups ×
+    every KPI (or × every attribute), whichever ``keys`` a caller asks for, so the items of that
+    table are scored too (the journey's one KPI, the key findings' first KPI and the quarterly
+    scorecard's KPIs all read the same marks)."""
+    kpis = kpi_keys(data.items)
+    wanted = {k in kpis for k in keys} if keys is not None else {True, False}
+    specs = [s for s in data.items if (s.key in kpis) in wanted]
     columns = [ItemColumns(spec, data.values[spec.key], data.weights) for spec in specs]
     out: dict[str, list[UnitChange]] = {}
     slot = np.where(now, 0, np.where(before if before is not None else False, 1, -1))
@@ -275,5 +376,8 @@ def segment_changes(data: SurveyData, now: np.ndarray, before: np.ndarray | None
                 if change is not None:
                     changes[key] = change
             units.append(UnitChange(seg.name, label, now_items, before_items, changes))
+        # One table: the segment's groups × its KPIs; × its attributes another.
+        for _name, part in _tables([c.spec.key for c in columns], kpi_keys(specs)):
+            adjust_table([(u.changes, k) for u in units for k in part], alpha)
         out[seg.name] = units
     return out

@@ -27,7 +27,7 @@ import numpy as np
 
 from cxreport.scoring.kpis import SUM_FIELDS, BaseRules, ItemColumns, ItemResult, ItemSpec, Sums, compare, \
     result_from_sums
-from cxreport.scoring.survey import Change, _breakdown, _mark
+from cxreport.scoring.survey import Change, _breakdown, _mark, _tables, adjust_table, kpi_keys
 from cxreport.validate import NOT_STATED, Grouping, SurveyData
 
 
@@ -287,4 +287,8 @@ def _parent_tests(units: Grouping, parent: Grouping, parents: dict[str, str], gr
                                alpha)
                 if change is not None:
                     out.setdefault(units.labels[u], {})[key] = change
+    # One table: every unit against the rest of its parent, its KPIs apart from its attributes
+    # (METHODS.md §8), as in the segment tables.
+    for _name, part in _tables([c.spec.key for c in columns], kpi_keys([c.spec for c in columns])):
+        adjust_table([(changes, k) for changes in out.values() for k in part], alpha)
     return out
