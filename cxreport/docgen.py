@@ -1,5 +1,7 @@
 """Generate the reference docs (``python -m cxreport.docgen docs``): docs/project-file.md and
-docs/programme-file.md from the schemas, docs/commands.md from the commands' ``--help``.
+docs/programme-file.md from the schemas, docs/commands.md from the commands' ``--help``,
+docs/scores-json.md and docs/scores-json.schema.json from the scores JSON's description
+(cxreport/jsonschema.py).
 
 A test checks that the committed reference matches, so a setting cannot go undocumented.
 """
@@ -175,9 +177,14 @@ def command_reference() -> str:
 
 
 def documents() -> dict[str, str]:
+    import json
+
+    from cxreport.jsonschema import json_schema, reference
     from cxreport.shop.programme import ProgrammeFile
 
-    return {"project-file.md": generate(Project, HEADER),
+    return {"scores-json.md": reference(),
+            "scores-json.schema.json": json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n",
+            "project-file.md": generate(Project, HEADER),
             "programme-file.md": generate(ProgrammeFile, PROGRAMME_HEADER),
             "commands.md": command_reference()}
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import click
+import pytest
 
 from cxreport.cli import cli
 from cxreport.config.schema import Project
@@ -62,24 +63,21 @@ def test_every_command_option_has_help_text_in_the_command_reference():
                 assert param.opts[-1] in text
 
 
-def test_the_scores_json_reference_is_the_exporters_own_description():
-    """docs/scores-json.md quotes cxreport/export.py's layout verbatim, and every top-level key
-    the sample's JSON has is in it (a new block cannot go undocumented)."""
-    import json
-    import re
-
+def test_the_scores_json_reference_is_generated_from_its_schema():
+    """docs/scores-json.md is cxreport/jsonschema.py rendered (test_generated_references… checks
+    it is current), names the exporter's schema version, and has a section for every block;
+    tests/test_scores_schema.py checks the JSON itself against the schema, key by key."""
     import cxreport.export as export
-    from cxreport.pipeline import run
+    from cxreport import jsonschema
 
     text = (ROOT / "docs" / "scores-json.md").read_text(encoding="utf-8")
-    quoted = re.search(r"```text\n(.*?)```", text, re.S).group(1)
-    assert quoted.strip() == export.__doc__.strip()
-    scores = json.loads(export.scores_json(run(ROOT / "samples" / "harbour-bank" / "cxreport.yaml")))
-    assert scores["schema"] == export.SCHEMA and export.SCHEMA in quoted
-    for key in scores:
-        assert f'"{key}"' in quoted, key
-    for key in scores["window"]:
-        assert f'"{key}"' in quoted, f"window.{key}"
+    assert text == jsonschema.reference()
+    assert f"`{export.SCHEMA}`" in text
+    for block in jsonschema.ROOT:
+        assert f"`{block.name}`" in text, block.name
+        if block.type not in jsonschema.SCALARS:
+            assert f"## `{block.name}`" in text, block.name
+    assert "jsonschema.py" in export.__doc__
 
 
 def test_every_window_form_in_the_periods_guide_parses():
@@ -94,3 +92,66 @@ def test_every_window_form_in_the_periods_guide_parses():
     assert len(forms) >= 12, forms
     for form in forms:
         parse_spec(form)
+
+
+def _required_settings(model, prefix: str = "") -> list[str]:
+    """The schema's required settings: required fields, and those of required nested models."""
+    from pydantic import BaseModel
+
+    from cxreport.config.loader import _unwrap
+
+    out = []
+    for name, field in model.model_fields.items():
+        if not field.is_required():
+            continue
+        nested = [t for t in _unwrap(field.annotation) if isinstance(t, type) and issubclass(t, BaseModel)]
+        inner = _required_settings(nested[0], f"{prefix}{name}.") if nested else []
+        out += inner or [f"{prefix}{name}"]
+    return out
+
+
+def _guide_requirements() -> dict[str, str]:
+    text = (ROOT / "docs" / "user-guide.md").read_text(encoding="utf-8")
+    block = text.split("A project file requires only these settings", 1)[1].split("\n\n", 2)[1]
+    items = [line[2:] for line in block.splitlines() if line.startswith("- ")]
+    return {item.split("`")[1]: item for item in items}
+
+
+def test_the_user_guide_lists_what_the_schema_requires(tmp_path):
+    """docs/user-guide.md's list of required settings is the schema's: its required fields
+    (nested ones included) and the KPIs one of which `columns` needs; a project with exactly
+    those validates, and leaving out any one of them is an error."""
+    import re
+
+    import pydantic
+    import yaml
+    from click.testing import CliRunner
+
+    from cxreport.config.schema import Columns
+
+    guide = _guide_requirements()
+    assert sorted(guide) == sorted(_required_settings(Project))
+    with pytest.raises(pydantic.ValidationError) as info:
+        Columns.model_validate({})
+    one_of = re.search(r"at least one of ([^)]*?) to a column", str(info.value)).group(1)
+    needed = re.split(r", | or ", one_of)
+    assert set(needed) <= set(Columns.model_fields)
+    assert re.findall(r"`([a-z_]+)`", guide["columns"].split(":", 1)[1]) == needed
+    assert "respondent_id" not in guide
+
+    (tmp_path / "data.csv").write_text("sat\n" + "\n".join(str(1 + i % 5) for i in range(40)) + "\n", encoding="utf-8")
+    minimal = {"client": {"name": "Minimal"}, "survey": {"file": "data.csv"}, "columns": {"csat": "sat"}}
+    runner = CliRunner()
+
+    def validate(config: dict):
+        path = tmp_path / "cxreport.yaml"
+        path.write_text(yaml.safe_dump(config), encoding="utf-8")
+        return runner.invoke(cli, ["validate", str(path)])
+
+    result = validate(minimal)
+    assert result.exit_code == 0, result.output
+    for leaf in ("client.name", "survey.file", "columns.csat"):
+        block, name = leaf.split(".")
+        broken = {**minimal, block: {k: v for k, v in minimal[block].items() if k != name}}
+        result = validate(broken)
+        assert result.exit_code == 1 and "Traceback" not in result.output, (leaf, result.output)
