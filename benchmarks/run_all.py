@@ -6,6 +6,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 for script in ("bench_scoring.py", "bench_sample_report.py", "bench_shop.py", "bench_quarterly.py",
-               "bench_analytics.py", "bench_i18n.py", "bench_batch.py"):
+               "bench_analytics.py", "bench_i18n.py", "bench_batch.py", "bench_banner.py",
+               "bench_raking.py", "bench_bootstrap.py"):
     print(f"== {script}", flush=True)
     subprocess.run([sys.executable, str(HERE / script)], check=True)

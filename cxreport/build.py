@@ -62,6 +62,8 @@ def _build(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], r
         check_templates(templates)
     study = study if study is not None else run(project, strict=strict)
     warnings = study.validation.warnings()
+    if study.unit is None and study.drivers is not None:
+        warnings += study.drivers.warnings()       # a skipped driver analysis, a reverse-worded item
     if not font_available(project.brand.font):
         warnings.append(f"brand.font: '{project.brand.font}' is not installed on this machine; "
                         "the report falls back to DejaVu Sans (install the font, see the README)")

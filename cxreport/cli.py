@@ -50,6 +50,11 @@ def _warn(lines: list[str]) -> None:
         _echo(f"Warning: {line}", err=True)
 
 
+def _analysis_warnings(study) -> list[str]:
+    """Analyses that could not run, and scale items that look reverse-worded (key drivers)."""
+    return study.drivers.warnings() if study.drivers is not None else []
+
+
 def _console_safe(exc: click.ClickException) -> None:
     """The message of ``exc`` (and its list of problems) safe to print to a terminal."""
     exc.message = for_console(str(exc.message))
@@ -259,31 +264,39 @@ def parse_formats(text: str) -> tuple[str, ...]:
 @cli.command(context_settings=CONTEXT)
 @project_argument
 @click.option("--strict", is_flag=True, help="Treat invalid values and duplicates as failures.")
+@click.option("--report", type=click.Choice(["client", "quarterly"]), default="client", show_default=True,
+              help="Check for this report, as `build --report` builds it (quarterly: its window "
+                   "quarterly.period and the periods the review compares).")
 @period_option
 @allow_outside_option
-def validate(project: Path, strict: bool, period: str | None, allow_outside: bool) -> None:
+def validate(project: Path, strict: bool, report: str, period: str | None, allow_outside: bool) -> None:
     """Check PROJECT's settings and data; list every problem.
 
     Exits 0 when the project can be built (data warnings are listed), 1 otherwise.
     With --strict any invalid value or duplicate respondent id is a failure. The
     reporting window (report.period, or --period) is checked against the data's periods
-    and the project is scored for it, so an error `score` or `build` would raise is
-    reported here first.
+    and the project is scored for it, and the report's text, templates, theme and deck
+    template are read as `build` reads them, so an error `score` or `build` would raise
+    is reported here first.
 
     \b
     Example:
       cxreport validate samples/harbour-bank/cxreport.yaml --strict
       cxreport validate samples/harbour-bank/cxreport.yaml --period 2026-Q2
+      cxreport validate samples/harbour-bank/cxreport.yaml --report quarterly
     """
+    from cxreport.build import window_for
     from cxreport.config import load_project
-    from cxreport.pipeline import resolve_window, score_data, validate_project
+    from cxreport.pipeline import check_build, resolve_window, score_data, validate_project
 
     proj = load_project(project, allow_outside=allow_outside)
     if period is not None:
         proj = with_period(proj, period)
+    proj = window_for(proj, report)
     table, data = validate_project(proj, strict=strict)
     window = resolve_window(proj, data)
     study = score_data(proj, table, data, window=window)
+    check_build(study, report)
     report = data.report
     _echo(f"{table.name}: {report.rows_read:,} rows read, {report.rows_used:,} used")
     if table.source:
@@ -293,6 +306,8 @@ def validate(project: Path, strict: bool, period: str | None, allow_outside: boo
     for check in report.columns:
         _echo(f"  {check.column:<24} valid {check.valid:>8,}  missing {check.missing:>6,}  "
                    f"n/a {check.not_applicable:>6,}  invalid {check.invalid:>5,}")
+    if report.weighting is not None:
+        _echo(report.weighting.summary())
     comparisons = ", ".join(f"{c.label} ({c.base:,})" for c in study.comparisons if c.base)
     _echo(f"Reporting window: {window.label} ({study.results.base:,} respondents)"
                + (f"; compared with {comparisons}" if comparisons else ""))
@@ -302,6 +317,7 @@ def validate(project: Path, strict: bool, period: str | None, allow_outside: boo
         _echo(f"Action register: {a.register}, {len(a.results)} actions measured in {a.window} ({counts}); "
               f"{a.overdue} overdue, {a.due_soon} due within {a.due_soon_days} days of {a.as_of.isoformat()}")
     _warn(report.warnings())
+    _warn(_analysis_warnings(study))
     _echo("OK: the project can be built." if report.clean else
                "OK with warnings: invalid values are excluded (use --strict to fail on them).")
 
@@ -335,6 +351,7 @@ def score(project: Path, fmt: str, output: Path | None, strict: bool, period: st
         proj = with_period(proj, period)
     study = run(proj, strict=strict)
     _warn(study.validation.warnings())
+    _warn(_analysis_warnings(study))
     text = scores_json(study) if fmt == "json" else scores_csv(study)
     if output is None:
         click.echo(text, nl=False)   # the scores themselves (JSON escapes controls; CSV is data)

@@ -1,5 +1,11 @@
 """Scores as data: the stable JSON structure of ``cxreport score`` and its CSV form.
 
+Every key, with its type, meaning, unit, rounding and when it is present, is described in
+cxreport/jsonschema.py (docs/scores-json.md is generated from it, and tests/test_scores_schema.py
+fails on a key it does not describe): add a new key there too. Numbers are rounded by
+``_num``: 6 decimals, p-values 8, effective and weighted bases 3; non-finite numbers are null.
+The sketch below is an overview.
+
 JSON layout (``schema: cxreport.scores/2``)::
 
     {
@@ -9,6 +15,11 @@ JSON layout (``schema: cxreport.scores/2``)::
                    "suppress_below": 30, "flag_below": 50, "period_unit": "quarter"},
       "sample": {"rows_read", "rows_used", "base", "weighted_base", "n_eff", "weighting_efficiency"},
                                          # rows_* describe the file; base & co. the window
+      "weighting": null | {"method": "rake", "margins", "converged", "iterations", "rounds", "tolerance",
+                    "max_iterations", "max_gap", "trim", "trimmed", "design_weight", "n", "n_eff",
+                    "efficiency", "min_weight", "max_weight", "shares": [{"segment", "group",
+                    "respondents", "sample", "target", "achieved"}], "per_period", "periods": [...]},
+                                         # the raking (weighting:) over every used row; docs/weighting.md
       "validation": {"excluded": {...}, "duplicate_ids": [...], "columns": [{column, key, valid, blank,
                      missing_code, not_applicable, non_numeric, out_of_scale}]},
       "window": {"spec", "kind" (all | latest | named | rolling | range), "label", "unit", "dated",
@@ -30,12 +41,18 @@ JSON layout (``schema: cxreport.scores/2``)::
       "benchmarks": [{"kpi", "label", "value", "compared_value", "standard": {"id", "metric", "value",
                       "year", "source", "credit"}, "gap", "position", "conversion"}],
       "tiers": {ITEM: {"thresholds", "overall", "segments": [{"segment", "group", "tier"}]}},
+      "banners": {"period": PERIOD, "adjust", "alpha", "items": [ITEM],
+                  "tables": [{"name", "segments", "base", "columns": [{"segment", "label", "letter", "base",
+                  "weighted_base", "base_flag"}], "rows": [{"item", "label", "headline", "unit",
+                  "total": {"value", "n", "base"}, "cells": [{"value", "n", "base", "letters"}]}],
+                  "tests": [{"item", "a", "b", "diff", "statistic", "p_value", "p_adjusted", "method",
+                  "significant"}]}]},   # banner tables (docs/banners.md); null when turned off
       "mentions": [{"name", "column", "question", "base", "weighted_base", "base_flag", "not_answered",
                     "rows": [{"code", "label", "count", "weighted_count", "pct"}]}],   # multi-punch questions
       "competitors": [{"metric", "label", "origin" (survey | table), "period", "own", "competitor_average",
                        "best_in_class": {"brand", "value"}, "rank", "brands_ranked", "gap_to_leader",
                        "leads", "notes", "brands": [{"brand", "own", "value", "low", "high", "n", "base",
-                       "diff_own_minus_brand", "p_value", "testable", "mark", "source"}]}],
+                       "diff_own_minus_brand", "p_value", "p_adjusted", "testable", "mark", "source"}]}],
       "sources": [{"kpi", "label", "figures": [{"source", "period", "value", "base", "headline"}]}],
                                          # the client's KPI from several sources, reconciled
       "drivers": {"period": PERIOD, "overall": ANALYSIS, "segments": [ANALYSIS], "skipped", "scales"},
@@ -48,14 +65,16 @@ JSON layout (``schema: cxreport.scores/2``)::
     }
 
 PERIOD is ``{"label", "pooled", "periods"}``: the section's rows (the window, or the pooled run of
-``report.pool``). CHANGES is ``{ITEM: {"diff", "statistic", "p_value", "method", "mark"}}``.
+``report.pool``). CHANGES is ``{ITEM: {"diff", "statistic", "p_value", "method", "mark", "p_adjusted",
+"comparisons"}}``: ``p_adjusted`` is the p-value adjusted with the other ``comparisons`` of its table
+(``settings.adjust``, METHODS.md §8) and ``mark`` is decided on it.
 ITEM is ``nps``, ``csat``, ``ces`` or ``attr:<name>``. ITEM_SCORE has ``label``, ``kind``,
 ``scale`` [low, high], ``n``, ``n_eff``, ``base`` (ok | small | suppressed), ``headline``
 (which figure is the headline) and figure blocks ``{"value", "low", "high", "se"}``:
 ``nps`` (+ ``nps_adjusted``, ``promoters``/``passives``/``detractors`` with ``count`` and
 ``pct``), ``top2`` (CSAT and attributes), ``index`` (CES) and ``mean`` (all, with ``sd``).
 GROUP is ``{"label", "base", "weighted_base", "base_flag", "items": {ITEM: ITEM_SCORE},
-"changes": {ITEM: {"diff", "statistic", "p_value", "method", "mark"}}}``; ``mark`` is 1
+"changes": CHANGES}``; ``mark`` is 1
 (significant rise / higher), −1 (fall / lower) or 0. Numbers that cannot be computed are
 ``null``. Suppressed figures are included with ``base: "suppressed"``; reports hide them.
 """
@@ -97,6 +116,8 @@ def item_dict(r: ItemResult) -> dict:
     out: dict[str, Any] = {"label": spec.label, "kind": spec.kind, "scale": [spec.low, spec.high],
                            "n": r.n, "n_eff": _num(r.n_eff, 3), "weighted_base": _num(r.weighted_base, 3),
                            "base": r.base, "headline": spec.headline}
+    if spec.origin:
+        out["origin"] = spec.origin          # numeric (any number) or composite (a scale's score)
     if spec.kind == "nps":
         out["nps"] = _est(r.nps)
         out["nps_adjusted"] = _est(r.nps_adjusted)
@@ -117,7 +138,9 @@ def item_dict(r: ItemResult) -> dict:
 
 def _changes(changes: dict) -> dict:
     return {k: {"diff": _num(c.test.diff), "statistic": _num(c.test.statistic),
-                "p_value": _num(c.test.p_value, 8), "method": c.test.method, "mark": c.mark}
+                "p_value": _num(c.test.p_value, 8), "method": c.test.method, "mark": c.mark,
+                # adjusted with the other comparisons of its table (METHODS.md §8); mark follows it
+                "p_adjusted": _num(c.p_adjusted, 8), "comparisons": c.m}
             for k, c in changes.items()}
 
 
@@ -131,18 +154,38 @@ def group_dict(g: GroupResult) -> dict:
     return out
 
 
+def weighting_dict(w) -> dict | None:
+    """The raking (``weighting:``, METHODS.md §9) over every used row of the file; None without it.
+    Shares are fractions (0–1); weights are relative to the mean weight."""
+    if w is None:
+        return None
+    return {"method": "rake", "margins": list(w.margins), "converged": w.converged, "iterations": w.iterations,
+            "rounds": w.rounds, "tolerance": w.tolerance, "max_iterations": w.max_iterations,
+            "max_gap": _num(w.max_gap, 9), "trim": list(w.trim) if w.trim else None, "trimmed": w.trimmed,
+            "design_weight": w.design_weight, "n": w.n, "n_eff": _num(w.n_eff, 3),
+            "efficiency": _num(w.efficiency, 6), "min_weight": _num(w.min_weight), "max_weight": _num(w.max_weight),
+            "shares": [{"segment": s.segment, "group": s.group, "respondents": s.respondents,
+                        "sample": _num(s.sample), "target": _num(s.target), "achieved": _num(s.achieved)}
+                       for s in w.shares],
+            "per_period": bool(w.periods),
+            "periods": [{"period": q.label, "n": q.n, "iterations": q.iterations, "converged": q.converged,
+                         "n_eff": _num(q.n_eff, 3), "efficiency": _num(q.efficiency), "min_weight": _num(q.min_weight),
+                         "max_weight": _num(q.max_weight)} for q in w.periods]}
+
+
 def scores_dict(study: Study) -> dict:
     p, r, v = study.project, study.results, study.validation
     return {
         "schema": SCHEMA,
         "tool_version": __version__,
         "project": {"client": p.client.name, "title": p.report.title, "file": str(p.path) if p.path else None},
-        "settings": {"weighted": r.weighted, "alpha": r.alpha, "confidence": 0.95,
+        "settings": {"weighted": r.weighted, "alpha": r.alpha, "adjust": r.adjust, "confidence": 0.95,
                      "suppress_below": r.rules.suppress_below, "flag_below": r.rules.flag_below,
                      "period_unit": p.periods.unit, "fiscal_year_start": p.periods.fiscal_year_start},
         "sample": {"rows_read": v.rows_read, "rows_used": v.rows_used, "base": r.base,
                    "weighted_base": _num(r.weighted_base, 3), "n_eff": _num(r.n_eff, 3),
                    "weighting_efficiency": _num(r.weighting_efficiency, 3)},
+        "weighting": weighting_dict(v.weighting),
         "validation": {"file": v.file, "excluded": v.excluded, "duplicate_ids": v.duplicate_ids,
                        "columns": [{"column": c.column, "key": c.key, "valid": c.valid, "blank": c.blank,
                                     "missing_code": c.missing_code, "not_applicable": c.not_applicable,
@@ -158,6 +201,7 @@ def scores_dict(study: Study) -> dict:
         "segments_period": _scope_dict(study.scope("segments")),
         "segments": [{"name": b.name, "column": b.column, "overlapping": b.overlapping,
                       "groups": [group_dict(g) for g in b.groups]} for b in r.segments],
+        "banners": banners_dict(study),
         "mentions": [{"name": m.name, "column": m.column, "question": m.question, "base": m.base,
                       "weighted_base": _num(m.weighted_base, 3), "base_flag": m.base_flag,
                       "not_answered": m.not_answered,
@@ -211,6 +255,39 @@ def scores_dict(study: Study) -> dict:
     }
 
 
+def banners_dict(study: Study) -> dict | None:
+    """The banner tables (docs/banners.md); null when the project turns them off."""
+    from cxreport.scoring.banner import study_banners
+
+    tables = study_banners(study)
+    if tables is None:
+        return None
+
+    def cell(r: ItemResult, letters: str | None = None) -> dict:
+        est = r.headline
+        out = {"value": _num(est.value) if est.shown else None, "n": r.n, "base": r.base}
+        if letters is not None:
+            out["letters"] = letters
+        return out
+
+    return {
+        "period": _scope_dict(study.scope("segments")), "adjust": tables.adjust, "alpha": float(tables.alpha),
+        "items": tables.items,
+        "tables": [{
+            "name": b.name, "segments": b.segments, "base": b.total_base,
+            "columns": [{"segment": c.segment, "label": c.label, "letter": c.letter, "base": c.base,
+                         "weighted_base": _num(c.weighted_base, 3), "base_flag": c.base_flag} for c in b.columns],
+            "rows": [{"item": row.key, "label": row.spec.label, "headline": row.spec.headline, "unit": row.unit,
+                      "total": cell(row.total),
+                      "cells": [cell(c, row.letters[i]) for i, c in enumerate(row.cells)]} for row in b.rows],
+            "tests": [{"item": t.item, "a": b.columns[t.a].letter, "b": b.columns[t.b].letter, "diff": _num(t.diff),
+                       "statistic": _num(t.statistic), "p_value": _num(t.p_value, 8),
+                       "p_adjusted": _num(t.p_adjusted, 8), "method": t.method, "significant": t.significant}
+                      for t in b.tests],
+        } for b in tables.banners],
+    }
+
+
 def _response_dict(study: Study) -> dict | None:
     from cxreport.scoring.response import report_dict
 
@@ -257,14 +334,40 @@ def drivers_dict(report, scope=None) -> dict | None:
                 "pair_median": a.pair_median, "pair_max": a.pair_max, "repaired": a.repaired,
                 "period": a.period, "pooled": a.pooled, "performance_period": a.window,
                 "performance_from": a.performance_from,
-                "drivers": [{"name": r.name, "importance_pct": _num(r.importance), "raw": _num(r.raw),
-                             "lmg_pct": _num(r.lmg), "mean": _num(r.mean), "performance": _num(r.performance),
+                "primary": a.primary, "bootstrap": _bootstrap_dict(a),
+                "drivers": [{"name": r.name, "importance_pct": _num(r.importance),
+                             "importance_low": _num(r.low), "importance_high": _num(r.high),
+                             "relative_weight": _method_dict(r.rw_raw, r.rw_pct, r.rw_raw_ci, r.rw_pct_ci),
+                             "lmg": None if r.lmg is None else _method_dict(r.lmg_raw, r.lmg, r.lmg_raw_ci, r.lmg_pct_ci),
+                             "mean": _num(r.mean), "performance": _num(r.performance),
                              "quadrant": r.quadrant} for r in a.rows]}
 
     return {"period": _scope_dict(scope) if scope is not None else None,
             "overall": analysis(report.overall) if report.overall else None,
+            "not_computed": getattr(report, "not_computed", "") or None,
             "segments": [analysis(a) for a in report.segments], "skipped": report.skipped,
-            "scales": [{"name": n, "alpha": _num(a), "n": k, "note": note} for n, a, k, note in report.scales]}
+            "scales": [{"name": sc.name, "alpha": _num(sc.alpha), "n": sc.n, "note": sc.note,
+                        "items": [{"name": i.name, "item_rest": _num(i.item_rest),
+                                   "alpha_if_deleted": _num(i.alpha_if_deleted)} for i in sc.items],
+                        "warnings": list(sc.warnings)} for sc in report.scales]}
+
+
+def _method_dict(raw, pct, raw_ci, pct_ci) -> dict:
+    """One importance method's figures for a driver: contribution to R² (``raw``), % of R²
+    (``pct``) and their bootstrap intervals (null without drivers.bootstrap)."""
+    return {"raw": _num(raw), "pct": _num(pct),
+            "raw_low": _num(raw_ci[0]) if raw_ci else None, "raw_high": _num(raw_ci[1]) if raw_ci else None,
+            "pct_low": _num(pct_ci[0]) if pct_ci else None, "pct_high": _num(pct_ci[1]) if pct_ci else None}
+
+
+def _bootstrap_dict(a) -> dict | None:
+    """How a driver analysis's intervals were made (null when none were asked for)."""
+    b = getattr(a, "bootstrap", None)
+    if b is None:
+        return {"note": a.bootstrap_note} if getattr(a, "bootstrap_note", "") else None
+    return {"replicates": b.replicates, "used": b.used, "seed": b.seed, "level": b.level,
+            "interval": "percentile", "resampled": "respondents, with replacement; weights kept",
+            "r2_low": _num(b.r2[0]), "r2_high": _num(b.r2[1]), "note": a.bootstrap_note or None}
 
 
 def period_change_dict(study: Study) -> dict | None:
@@ -287,7 +390,8 @@ def competitor_dict(c) -> dict:
             "gap_to_leader": _num(c.gap_to_leader), "leads": c.leads, "notes": c.notes,
             "brands": [{"brand": b.brand, "own": b.own, "value": _num(b.value), "low": _num(b.low),
                         "high": _num(b.high), "n": b.n, "base": b.base, "diff_own_minus_brand": _num(b.diff),
-                        "p_value": _num(b.p_value, 8), "testable": b.testable, "mark": b.mark, "source": b.source}
+                        "p_value": _num(b.p_value, 8), "p_adjusted": _num(b.p_adjusted, 8), "testable": b.testable,
+                        "mark": b.mark, "source": b.source}
                        for b in c.brands]}
 
 
@@ -296,7 +400,7 @@ def scores_json(study: Study) -> str:
 
 
 CSV_COLUMNS = ["breakdown", "group", "item", "label", "figure", "value", "low", "high", "n", "n_eff", "base",
-               "diff", "p_value", "mark", "period"]
+               "diff", "p_value", "p_adjusted", "mark", "period"]
 
 
 def safe_cell(text: str) -> str:
@@ -322,7 +426,8 @@ def scores_csv(study: Study) -> str:
                 writer.writerow([safe_cell(breakdown), safe_cell(group), safe_cell(key), safe_cell(res.spec.label), name, _num(est.value), _num(est.low),
                                  _num(est.high), est.n, _num(est.n_eff, 3), est.base,
                                  _num(change.test.diff) if change else "", _num(change.test.p_value, 8) if change else "",
-                                 change.mark if change else "", safe_cell(period)])
+                                 _num(change.p_adjusted, 8) if change else "", change.mark if change else "",
+                                 safe_cell(period)])
 
     rows("Total", "Total", r.overall, {}, study.window.label)
     for c in study.comparisons:

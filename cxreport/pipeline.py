@@ -101,6 +101,34 @@ def run(project: Project | str | Path, *, strict: bool = False, allow_outside: b
     return score_data(project, table, data, window=window, timings=timings)
 
 
+def check_build(study: Study, report: str = "client") -> None:
+    """What ``build`` does after scoring, short of drawing charts and writing files, for
+    ``cxreport validate``: the project's templates and theme (compiled), the report's context
+    (narrative files, the quarterly review's periods) and the deck template (opened), in the
+    project's language. Raises the error ``build`` would raise, with the same message."""
+    from cxreport import i18n
+    from cxreport.present.render import check_templates
+    from cxreport.present.themes import project_search
+
+    with i18n.use_language(study.project.language):
+        templates = project_search(study.project)
+        if templates.user_supplied:
+            check_templates(templates)
+        if report == "quarterly":
+            from cxreport.present.quarterly import build_quarterly_context
+
+            build_quarterly_context(study)
+        else:
+            from cxreport.present.context import build_context
+
+            build_context(study)
+        from cxreport.present.deck import open_template, template_path
+
+        path = template_path(study)
+        if path is not None:
+            open_template(path)
+
+
 def resolve_window(project: Project, data: SurveyData, period: str | None = None) -> Window:
     """The reporting window of ``project`` (or ``period`` from the command line) on ``data``."""
     from cxreport.window import resolve
@@ -216,8 +244,10 @@ def rank_priorities(project: Project, data: SurveyData, drivers, voice) -> list:
     from cxreport.scoring.priorities import build_priorities
     from cxreport.util import did_you_mean
 
+    if drivers is not None and getattr(drivers, "configured", False) and drivers.overall is None:
+        return []       # the driver analysis was skipped (too small a base): the section says why
     if drivers is None or drivers.overall is None:
-        raise ConfigError("priorities: needs a key driver analysis (set `drivers:`) with enough base")
+        raise ConfigError("priorities: needs a key driver analysis (set `drivers:`)")
     names = {s.label for s in data.items if s.kind == "rating"}
     for key in list(cfg.effort) + list(cfg.themes):
         if key not in names:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -79,6 +80,8 @@ class ValidationReport:
     #: Warnings about the project's other input files (the case log's excluded rows), by file:
     #: each line names its own file. Printed with the others; not failures under --strict.
     inputs: dict[str, list[str]] = field(default_factory=dict)
+    #: The raking (weighting:), a cxreport.scoring.raking.Weighting, or None.
+    weighting: object = None
 
     @property
     def invalid_values(self) -> int:
@@ -188,20 +191,43 @@ def item_specs(project: Project, labels: dict[str, str] | None = None) -> list[I
         specs.append(ItemSpec.csat(cols.csat.column, project.scale_range(cols.csat)[1], cols.csat.label or _("CSAT")))
     if cols.ces:
         specs.append(ItemSpec.ces(cols.ces.column, cols.ces.label or _("CES"), cols.ces.headline))
+    if cols.acsi:
+        specs.append(ItemSpec.acsi(cols.acsi.label or _("ACSI-style index")))
     # An attribute named only by its column takes the file's question text, unless another
     # attribute would get the same text (the rows of a matrix question share one).
     from_file = {name: labels.get(attr.column) for name, attr in cols.attributes.items()
                  if name == attr.column and not attr.label and labels.get(attr.column)}
     shared = {text for text in from_file.values() if list(from_file.values()).count(text) > 1}
     for name, attr in cols.attributes.items():
-        low, high = project.scale_range(attr)
         text = from_file.get(name)
         label = attr.label or (text if text and text not in shared else None) or name
-        specs.append(ItemSpec.rating(f"attr:{name}", label, low, high, attr.column))
+        if attr.numeric:
+            low = attr.min if attr.min is not None else -math.inf
+            high = attr.max if attr.max is not None else math.inf
+            specs.append(ItemSpec.numeric(f"attr:{name}", label, low, high, attr.column))
+        else:
+            low, high = project.scale_range(attr)
+            specs.append(ItemSpec.rating(f"attr:{name}", label, low, high, attr.column))
+    for name, scale in project.composites.items():
+        first = cols.attributes.get(scale.items[0])
+        low, high = project.scale_range(first) if first is not None else (1, 5)
+        specs.append(ItemSpec.numeric(f"attr:{name}", scale.label or name, low, high, origin="composite"))
     return specs
 
 
+def derived_keys(project: Project) -> dict[str, str]:
+    """Items computed from other items, not read from one column: item key → the project-file
+    key that defines it (the ACSI-style index, composite scale scores)."""
+    out = {f"attr:{name}": f"scales.{name}" for name in project.composites}
+    if project.columns.acsi:
+        out["acsi"] = "columns.acsi"
+    return out
+
+
 def _item_config(project: Project, spec: ItemSpec):
+    if spec.key in derived_keys(project):
+        key = derived_keys(project)[spec.key]
+        return key, (project.columns.acsi if spec.key == "acsi" else project.scales[key[len("scales."):]])
     if spec.key.startswith("attr:"):
         name = spec.key[5:]
         return f"columns.attributes.{name}", project.columns.attributes[name]
@@ -216,9 +242,14 @@ def check_columns(project: Project, table: Table) -> None:
     for key in ("respondent_id", "date", "weight", "comment"):
         if getattr(cols, key):
             wanted.append((f"columns.{key}", getattr(cols, key)))
+    derived = derived_keys(project)
     for spec in item_specs(project):
+        if spec.key in derived:
+            continue
         key, _ = _item_config(project, spec)
         wanted.append((f"{key}.column", spec.column))
+    if cols.acsi:
+        wanted += [(f"columns.acsi.items[{i}]", column) for i, column in enumerate(cols.acsi.items)]
     for name, column in cols.segments.items():
         wanted.append((f"columns.segments.{name}", column))
     for name, multi in cols.multi_punch.items():
@@ -302,7 +333,9 @@ def _check_item(table: Table, spec: ItemSpec, key: str, na_codes: list[float], m
     is_na = in_na & ~is_missing_code
     candidate = ~blank & ~non_numeric & ~is_missing_code & ~is_na
     with np.errstate(invalid="ignore"):
-        on_scale = (values >= spec.low) & (values <= spec.high) & (np.floor(values) == values)
+        on_scale = (values >= spec.low) & (values <= spec.high)
+        if not spec.continuous:
+            on_scale &= np.floor(values) == values      # a rating is a point of its scale
     out_of_scale = candidate & ~on_scale
     valid = candidate & on_scale
     check.blank = int(blank.sum())
@@ -316,7 +349,10 @@ def _check_item(table: Table, spec: ItemSpec, key: str, na_codes: list[float], m
     for position in bad:
         raw = str(series.iloc[position]).strip()
         shown = raw if len(raw) <= 30 else raw[:27] + "..."
-        if not non_numeric[position]:
+        if not non_numeric[position] and spec.continuous:
+            why = (f"is below the item's min ({spec.low:g})" if float(values[position]) < spec.low
+                   else f"is above the item's max ({spec.high:g})")
+        elif not non_numeric[position]:
             why = f"is outside the {spec.low}–{spec.high} scale"
         elif words is not None:
             why = "is not a word of the scale" + did_you_mean(raw, check.allowed)
@@ -324,7 +360,7 @@ def _check_item(table: Table, spec: ItemSpec, key: str, na_codes: list[float], m
             why = "is not a number"
         check.examples.append(f"row {table.row_number(index[position])}, column '{spec.column}': '{shown}' {why}")
     clean = np.where(valid, values, np.nan)
-    if words is None:
+    if words is None and not spec.continuous:
         check.hint = _scale_hint(spec, key, values[valid])
     if reverse:
         clean = (spec.low + spec.high) - clean   # 8 − x on a 1–7 scale
@@ -684,7 +720,10 @@ def prepare(project: Project, table: Table) -> SurveyData:
     missing_codes = [float(c) for c in project.missing_codes]
     values: dict[str, np.ndarray] = {}
     specs = item_specs(project, table.labels)
+    derived = derived_keys(project)
     for spec in specs:
+        if spec.key in derived:
+            continue
         key, item_cfg = _item_config(project, spec)
         words = project.words(item_cfg)
         word_list = list(project.word_scales[item_cfg.scale]) if words is not None else None
@@ -694,6 +733,10 @@ def prepare(project: Project, table: Table) -> SurveyData:
         if check.hint:
             report.cautions.append(check.hint)
         values[spec.key] = clean
+    if cols.acsi:
+        values["acsi"] = _acsi_scores(project, table, missing_codes, report)
+    for name, scale in project.composites.items():
+        values[f"attr:{name}"] = composite_scores([values[f"attr:{m}"] for m in scale.items], scale.needed)
 
     # Dates and periods.
     dates = None
@@ -720,12 +763,21 @@ def prepare(project: Project, table: Table) -> SurveyData:
                                 "are in the totals of 'all' but in no period")
 
     for spec in specs:
+        if spec.key in derived and np.isnan(values[spec.key]).all():
+            if spec.key == "acsi":
+                raise DataError(f"{table.name}: columns.acsi: no respondent answered all three items of the index "
+                                f"({', '.join(cols.acsi.items)}) with a valid answer; nothing to score")
+            scale = project.composites[spec.key[5:]]
+            raise DataError(f"{table.name}: scales.{spec.key[5:]}: no respondent answered at least {scale.needed} of "
+                            f"its {len(scale.items)} items; nothing to score")
         if np.isnan(values[spec.key]).all():
             check = next(c for c in report.columns if c.column == spec.column)
             raise DataError(
                 f"{table.name}: column '{spec.column}' ({_item_config(project, spec)[0]}) has no valid answers "
                 f"({check.blank} blank, {check.missing_code} missing codes, {check.not_applicable} not applicable, "
                 f"{check.invalid} invalid); nothing to score")
+
+    specs = [_observed_bounds(spec, values[spec.key]) for spec in specs]
 
     segments = []
     for name, column in cols.segments.items():
@@ -739,6 +791,12 @@ def prepare(project: Project, table: Table) -> SurveyData:
         report.cautions.extend(_merge_lines(column, key, merges))
         _check_group_count(project, table.name, key, column, codes, labels, report, name)
         segments.append(Grouping(name, column, codes, labels))
+
+    if project.weighting is not None:      # raking to population margins (METHODS.md §9)
+        from cxreport.scoring.raking import rake_segments
+
+        weights, report.weighting = rake_segments(project, table, index, segments, weights, period_codes, periods)
+        report.cautions.extend(report.weighting.warnings)
 
     multi = []
     for name, cfg in cols.multi_punch.items():
@@ -758,8 +816,53 @@ def prepare(project: Project, table: Table) -> SurveyData:
     if dates is not None:
         comment_frame["date"] = dates.to_numpy()
 
-    return SurveyData(specs, values, weights, bool(cols.weight), segments, period_codes, periods,
+    return SurveyData(specs, values, weights, bool(cols.weight) or project.weighting is not None, segments,
+                      period_codes, periods,
                       comment_frame, dates, report, multi)
+
+
+def _acsi_scores(project: Project, table: Table, missing_codes: list[float], report: ValidationReport) -> np.ndarray:
+    """Each respondent's ACSI-style index (METHODS.md §1): 100 · Σ Wᵢ (xᵢ − low) / (high − low)
+    over the three items, for respondents with a valid answer to all three (NaN otherwise).
+    The mean of these scores is the index of the three items' means on the same respondents:
+    with equal weights and 1–10 items, 100 · (X̄₁ + X̄₂ + X̄₃ − 3) / 27."""
+    cfg = project.columns.acsi
+    low, high = cfg.scale
+    total = np.zeros(len(table.frame))
+    for i, (column, weight) in enumerate(zip(cfg.items, cfg.weights)):
+        spec = ItemSpec.rating(f"acsi:{i}", column, low, high, column)
+        clean, check = _check_item(table, spec, f"columns.acsi.items[{i}]", [float(c) for c in cfg.na_codes],
+                                   missing_codes)
+        report.columns.append(check)
+        if check.hint:
+            report.cautions.append(check.hint)
+        total = total + weight * (clean - low) / (high - low)     # NaN stays NaN: all three are needed
+    return 100.0 * total
+
+
+def composite_scores(items: list[np.ndarray], needed: int) -> np.ndarray:
+    """A composite scale's score per respondent: the mean of the items answered, for
+    respondents who answered at least ``needed`` of them (NaN otherwise)."""
+    stack = np.column_stack(items)
+    answered = (~np.isnan(stack)).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.nansum(stack, axis=1) / answered
+    return np.where(answered >= needed, score, np.nan)
+
+
+def _observed_bounds(spec: ItemSpec, values: np.ndarray) -> ItemSpec:
+    """A numeric item without declared bounds takes its answers' range (for charts and the
+    scale shown beside its mean)."""
+    if not spec.continuous or (math.isfinite(spec.low) and math.isfinite(spec.high)):
+        return spec
+    valid = values[~np.isnan(values)]
+    if not len(valid):
+        return spec
+    low = spec.low if math.isfinite(spec.low) else float(valid.min())
+    high = spec.high if math.isfinite(spec.high) else float(valid.max())
+    if high <= low:
+        high = low + 1.0
+    return dataclasses.replace(spec, low=low, high=high)
 
 
 def _named_values(project: Project, segment: str) -> list[str]:
@@ -767,7 +870,7 @@ def _named_values(project: Project, segment: str) -> list[str]:
     stages and touchpoint targets. A merged group is shown in their spelling."""
     names: list[str] = []
     targets = project.targets
-    for target in [targets.nps, targets.csat, targets.ces, *targets.attributes.values()]:
+    for target in [targets.nps, targets.csat, targets.ces, targets.acsi, *targets.attributes.values()]:
         if target is not None:
             names += list(target.segments.get(segment, {}))
     journey = project.journey
@@ -776,6 +879,8 @@ def _named_values(project: Project, segment: str) -> list[str]:
             names += list(journey.stages)
         if journey.touchpoint == segment:
             names += list(journey.targets)
+    if project.weighting is not None:
+        names += list(project.weighting.rake.get(segment, {}))
     return names
 
 
@@ -792,7 +897,7 @@ def _listed_orders(project: Project, segment: str) -> list[tuple[list[str], bool
     if journey is not None and journey.stage == segment and journey.stages:
         out.append((list(journey.stages), True))
     targets = project.targets
-    for target in [targets.nps, targets.csat, targets.ces, *targets.attributes.values()]:
+    for target in [targets.nps, targets.csat, targets.ces, targets.acsi, *targets.attributes.values()]:
         if target is not None and target.segments.get(segment):
             out.append((list(target.segments[segment]), False))
     if journey is not None and journey.touchpoint == segment and journey.targets:

@@ -493,7 +493,7 @@ def test_unknown_encoding(tmp_path):
 def test_nothing_to_score(tmp_path):
     """A project that maps no KPI or attribute is refused with a plain message."""
     text = MINIMAL.replace("  nps: q_nps\n", "  segments:\n    Region: region\n")
-    assert "map at least one of nps, csat, ces or attributes" in one_problem(project(tmp_path, text))
+    assert "map at least one of nps, csat, ces, acsi or attributes" in one_problem(project(tmp_path, text))
 
 
 def test_fiscal_year_start_as_month_name(tmp_path):

@@ -31,6 +31,8 @@ def kpi_metric(spec: ItemSpec) -> str:
         return "csat_top2" if spec.headline == "top2" else "csat_mean"
     if spec.kind == "ces":
         return "ces_index" if spec.headline == "index" else "ces_mean"
+    if spec.kind == "acsi":
+        return "acsi"
     return "rating_mean"
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from cxreport.config.paths import display_path
-from cxreport.config.schema import Competitors, Project
+from cxreport.config.schema import Competitors, Project, adjust_method
 from cxreport.errors import DataError
 from cxreport.i18n import _
 from cxreport.load.competitors import CompetitorSurveyFile, TableRow, read_competitor_survey, read_competitor_table
@@ -37,7 +37,7 @@ from cxreport.scoring.kpis import BaseRules, ItemSpec, compare, score_item
 from cxreport.util import did_you_mean
 from cxreport.window import span_label
 
-METRIC_OF = {"nps": "nps", "csat": "csat_top2", "ces": "ces_mean"}
+METRIC_OF = {"nps": "nps", "csat": "csat_top2", "ces": "ces_mean", "acsi": "acsi"}
 UNITS = {"nps": "points", "csat_top2": "percent", "ces_mean": "mean", "acsi": "index", "ces_index": "points",
          "csat_mean": "mean", "rating_mean": "mean", "score_pct": "percent"}
 
@@ -54,6 +54,9 @@ class BrandValue:
     diff: float | None = None        # own − this brand (competitors only)
     p_value: float | None = None
     mark: int = 0                    # +1 own significantly higher, −1 lower, 0 not / not testable
+    # p adjusted with the metric's other brands (one table: own against every competitor,
+    # METHODS.md §8); the mark is decided on it
+    p_adjusted: float | None = None
     testable: bool = False
     source: str = ""
 
@@ -206,30 +209,35 @@ def _survey(project: Project, cfg, rules: BaseRules, alpha: float, own_brand: st
     if own_brand not in brands:
         raise DataError(f"competitors.own_brand: '{own_brand}' is not among the brands in {name}"
                         f"{did_you_mean(own_brand, brands)} (brands: {', '.join(brands)})")
-    for key in ("nps", "csat", "ces"):
-        template = getattr(cfg, key)
-        for brand in (brands if template else []):
-            column = template.replace("{brand}", brand) if cfg.brands else template
-            if column not in columns:
-                raise DataError(f"competitors.survey.{key}: column '{column}' not found in {name}"
-                                f"{did_you_mean(column, columns)}")
+    for key in SURVEY_KPIS:
+        for where, template in _templates(cfg, key):
+            for brand in brands:
+                column = template.replace("{brand}", brand) if cfg.brands else template
+                if column not in columns:
+                    raise DataError(f"competitors.survey.{where}: column '{column}' not found in {name}"
+                                    f"{did_you_mean(column, columns)}")
     if cfg.weight and cfg.weight not in columns:
         raise DataError(f"competitors.survey.weight: column '{cfg.weight}' not found in {name}"
                         f"{did_you_mean(cfg.weight, columns)}")
     cut = survey_rows(project, cfg, survey, window)
     frame = full.iloc[cut.rows]
     out = []
-    for key in ("nps", "csat", "ces"):
+    for key in SURVEY_KPIS:
         template = getattr(cfg, key)
         if not template:
             continue
-        spec = {"nps": ItemSpec.nps(), "csat": ItemSpec.csat(scale=cfg.csat_scale), "ces": ItemSpec.ces()}[key]
+        spec = {"nps": ItemSpec.nps(), "csat": ItemSpec.csat(scale=cfg.csat_scale), "ces": ItemSpec.ces(),
+                "acsi": ItemSpec.acsi()}[key]
         results = {}
         for brand in brands:
-            column = template.replace("{brand}", brand) if cfg.brands else template
             rows = frame[cfg.brand_column].astype(str).str.strip() == brand if cfg.brand_column else slice(None)
-            raw = frame.loc[rows, column].astype(str).str.strip()
-            values = np_numeric(raw, spec.low, spec.high, [float(c) for c in project.missing_codes])
+            missing = [float(c) for c in project.missing_codes]
+            if key == "acsi":
+                values = _acsi_values(project, frame.loc[rows], template, brand if cfg.brands else None, missing)
+            else:
+                column = template.replace("{brand}", brand) if cfg.brands else template
+                raw = frame.loc[rows, column].astype(str).str.strip()
+                values = np_numeric(raw, spec.low, spec.high, missing)
             weights = None
             if cfg.weight:
                 weights = np_numeric(frame.loc[rows, cfg.weight].astype(str).str.strip(), 0, 1e9, [])
@@ -248,11 +256,44 @@ def _survey(project: Project, cfg, rules: BaseRules, alpha: float, own_brand: st
                     bv.diff, bv.p_value, bv.testable = test.diff, test.p_value, True
                     bv.mark = test.direction if test.significant(alpha) else 0
             values_out.append(bv)
+        adjust_brands(values_out, alpha)
         notes = list(cut.notes) + [
             _("Brands were rated by the same respondents; differences are tested as if the samples were "
               "independent, which is conservative when ratings are positively correlated.")]
         out.append(_summarise(METRIC_OF[key], "survey", values_out, own_brand, notes, cut.period))
     return out
+
+
+#: The KPIs a competitor survey can map, in report order.
+SURVEY_KPIS = ("nps", "csat", "ces", "acsi")
+
+
+def _templates(cfg, key: str) -> list[tuple[str, str]]:
+    """(config key, column template) of a KPI of the competitor survey: one column, or the
+    three items of the ACSI-style index."""
+    value = getattr(cfg, key, None)
+    if not value:
+        return []
+    if isinstance(value, list):
+        return [(f"{key}[{i}]", template) for i, template in enumerate(value)]
+    return [(key, value)]
+
+
+def _acsi_values(project: Project, frame: pd.DataFrame, templates: list[str], brand: str | None,
+                 missing: list[float]) -> np.ndarray:
+    """Each respondent's ACSI-style index for one brand (METHODS.md §1), on the scale and
+    weights of ``columns.acsi`` (1–10, equal weights without it); NaN unless all three items
+    have a valid answer."""
+    own = project.columns.acsi
+    low, high = own.scale if own else (1, 10)
+    weights = own.weights if own else [1 / 3] * 3
+    total = np.zeros(len(frame))
+    for template, weight in zip(templates, weights):
+        column = template.replace("{brand}", brand) if brand else template
+        x = np_numeric(frame[column].astype(str).str.strip(), low, high, missing)
+        x = np.where(np.floor(x) == x, x, np.nan)
+        total = total + weight * (x - low) / (high - low)
+    return 100.0 * total
 
 
 def np_numeric(series, low: float, high: float, missing: list[float]) -> np.ndarray:
@@ -362,10 +403,22 @@ def _table(project: Project, cfg, alpha: float, own_brand: str, window=None) -> 
                 bv.diff = ov - cv
         if any(b.n is None for b in values):
             notes.append(_("Differences are tested only where both bases are given."))
+        adjust_brands(values, alpha)
         comparison = _summarise(metric, "table", values, own_brand, notes, period)
         comparison.cited = cite_sources(values)
         out.append(comparison)
     return out
+
+
+def adjust_brands(values: list[BrandValue], alpha: float) -> None:
+    """One metric's table — the own brand against every competitor tested — adjusted together
+    by the method ``alpha`` carries (METHODS.md §8): each mark is re-decided on its adjusted p."""
+    tested = [b for b in values if b.testable and b.p_value is not None]
+    adjusted = stats.adjust_pvalues([b.p_value for b in tested], adjust_method(alpha))
+    for b, q in zip(tested, adjusted):
+        b.p_adjusted = float(q) if math.isfinite(q) else None
+        direction = 0 if not b.diff or not math.isfinite(b.diff) else (1 if b.diff > 0 else -1)
+        b.mark = direction if math.isfinite(q) and q <= alpha else 0
 
 
 def compare_competitors(project: Project, rules: BaseRules, alpha: float, window=None) -> list[MetricComparison]:
@@ -388,7 +441,7 @@ def project_label(project: Project, metric: str, default: str) -> str:
     """The metric named with the project's own KPI label where it gives one (a project that
     calls CES 省力度 sees 省力度 in the competitor section too)."""
     kpi = metric.split("_", 1)[0]
-    item = getattr(project.columns, kpi, None) if kpi in ("nps", "csat", "ces") else None
+    item = getattr(project.columns, kpi, None) if kpi in ("nps", "csat", "ces", "acsi") else None
     label = getattr(item, "label", None)
     if not label:
         return default

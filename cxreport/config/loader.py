@@ -225,7 +225,8 @@ def _describe(err: dict[str, Any], data: Any = None, model: type[BaseModel] = Pr
     return loc, message
 
 
-_TYPE_TAGS = {"int", "float", "str", "bool", "list", "dict", "tuple", "none", "date"}
+_TYPE_TAGS = {"int", "float", "str", "bool", "list", "dict", "tuple", "none", "date",
+              "composite", "words"}   # the tags of a scale entry (config.schema.ScaleEntry)
 
 
 def _short(value: Any) -> str:

@@ -21,7 +21,9 @@ from pydantic import (
     BeforeValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -240,6 +242,9 @@ class CSATItem(Item):
     scale: Literal[5, 10] | str = Field(
         5, description="Top of the scale: 5 (1–5) or 10 (1–10); or the name of a word scale in `scales:` "
                        "whose numbers run 1–5 or 1–10. Top-2-box is 4–5 or 9–10.")
+    reverse: bool = Field(
+        False, description="True when the item is worded the other way round (1 = very satisfied): answers are "
+                           "reflected (low + high − x) before anything else.")
 
     @field_validator("scale", mode="before")
     @classmethod
@@ -279,11 +284,24 @@ def _check_scale(value: tuple[int, int]) -> tuple[int, int]:
 
 
 class Attribute(Item):
+    type: Literal["rating", "numeric"] = Field(
+        "rating",
+        description="rating: answers are points of the scale (whole numbers; mean and top-2-box). numeric: any "
+                    "number, decimals allowed (a 0–100 score, an amount of money, minutes), between the optional "
+                    "`min` and `max`; reported as a mean with its interval, no top-2-box.")
     scale: tuple[int, int] | str = Field(
         (1, 5),
         description="Rating scale: '1-5', '1-10', '0-10' or [low, high]; or the name of a word scale in `scales:` "
                     "(answers in words, the scale running from its lowest to its highest number). "
-                    "Top-2-box is the top two points.")
+                    "Top-2-box is the top two points. Not for a numeric item (it has `min` and `max`).")
+    min: float | None = Field(
+        None, description="A numeric item's lowest valid answer (default: no bound; charts use the answers' range).")
+    max: float | None = Field(
+        None, description="A numeric item's highest valid answer (default: no bound).")
+    reverse: bool = Field(
+        False, description="True for a negatively worded item (agreeing is bad): answers are reflected "
+                           "(low + high − x, e.g. 6 − x on 1–5) before anything else, so the mean, top-2-box, "
+                           "drivers and Cronbach's α see the recoded values. A numeric item needs min and max.")
 
     @field_validator("scale", mode="before")
     @classmethod
@@ -291,6 +309,70 @@ class Attribute(Item):
         if _has_letter(value):
             return value.strip()
         return _check_scale(_scale_pair(value))
+
+    @model_validator(mode="after")
+    def _numeric_bounds(self) -> Attribute:
+        if self.type == "numeric":
+            if "scale" in self.model_fields_set:
+                raise ValueError("a numeric item has no rating scale: give its bounds as min and max instead of scale")
+            if self.min is not None and self.max is not None and self.max <= self.min:
+                raise ValueError(f"max ({self.max:g}) must be above min ({self.min:g})")
+            if self.reverse and (self.min is None or self.max is None):
+                raise ValueError("reverse on a numeric item needs both min and max (the ends it is reflected "
+                                 "between); a numeric item without bounds cannot be reversed")
+        elif self.min is not None or self.max is not None:
+            raise ValueError("min and max are the bounds of a numeric item (type: numeric); a rating item has a scale")
+        return self
+
+    @property
+    def numeric(self) -> bool:
+        return self.type == "numeric"
+
+
+#: The three items of the ACSI-style index, in METHODS.md §1's order.
+ACSI_ITEMS = ("overall satisfaction", "met expectations", "close to ideal")
+
+
+class ACSIItem(Model):
+    items: list[str] = Field(
+        description="The three columns of the index, in this order: overall satisfaction, met expectations, "
+                    "close to ideal (each a 10-point item, METHODS.md §1).")
+    weights: list[float] = Field(
+        default_factory=lambda: [1 / 3, 1 / 3, 1 / 3],
+        description="Weights of the three items, summing to 1 (default equal: 100 · (X̄₁ + X̄₂ + X̄₃ − 3) / 27). The "
+                    "official ACSI weights come from a PLS model per company and are not public, so the report "
+                    "always calls the result 'ACSI-style'.")
+    scale: tuple[int, int] = Field(
+        (1, 10), description="Scale of the three items (default 1-10; each answer is rescaled (x − low)/(high − low)).")
+    label: str | None = Field(None, description="Label used in the report (default: 'ACSI-style index').")
+    na_codes: list[Code] = Field(default_factory=list, description="Codes meaning 'not applicable' in the three items.")
+
+    @field_validator("scale", mode="before")
+    @classmethod
+    def _parse_scale(cls, value: Any) -> tuple[int, int]:
+        return _check_scale(_scale_pair(value))
+
+    @field_validator("items")
+    @classmethod
+    def _three(cls, value: list[str]) -> list[str]:
+        if len(value) != 3:
+            raise ValueError(f"the index needs three items ({', '.join(ACSI_ITEMS)}); {len(value)} given")
+        if any(not v.strip() for v in value):
+            raise ValueError("an item of the index is blank")
+        if len(set(value)) != 3:
+            raise ValueError("the three items of the index must be three different columns")
+        return value
+
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, value: list[float]) -> list[float]:
+        if len(value) != 3:
+            raise ValueError(f"give three weights, one per item; {len(value)} given")
+        if any(not math.isfinite(w) or w <= 0 for w in value):
+            raise ValueError("every weight must be a positive number")
+        if abs(sum(value) - 1) > 1e-3:
+            raise ValueError(f"the weights must sum to 1 (they sum to {sum(value):g})")
+        return value
 
 
 class MultiPunch(Model):
@@ -329,6 +411,10 @@ class Columns(Model):
     nps: NPSItem | None = Field(None, description="The 0–10 likelihood-to-recommend item.")
     csat: CSATItem | None = Field(None, description="The overall satisfaction item.")
     ces: CESItem | None = Field(None, description="The customer effort item (CES 2.0, 1–7).")
+    acsi: ACSIItem | None = Field(
+        None, description="The ACSI-style satisfaction index (0–100) from three 10-point items: {items: [satisfaction, "
+                          "expectations, ideal], weights, scale} or just the list of three columns. A KPI like NPS: "
+                          "targets, benchmarks (metric acsi), trends, segments, tiers and competitors.")
     attributes: dict[str, Attribute] = Field(
         default_factory=dict,
         description="Attribute ratings: report name → {column, scale, na_codes} (or just the column name for a 1–5 item); "
@@ -350,6 +436,13 @@ class Columns(Model):
     @classmethod
     def _item_shorthand(cls, value: Any) -> Any:
         return {"column": value} if isinstance(value, str) else value
+
+    @field_validator("acsi", mode="before")
+    @classmethod
+    def _acsi_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            raise ValueError("the index needs three items (a list of three columns, or {items: [...]})")
+        return {"items": value} if isinstance(value, list) else value
 
     @field_validator("attributes", mode="before")
     @classmethod
@@ -382,8 +475,8 @@ class Columns(Model):
 
     @model_validator(mode="after")
     def _something_to_score(self) -> Columns:
-        if not (self.nps or self.csat or self.ces or self.attributes):
-            raise ValueError("map at least one of nps, csat, ces or attributes to a column")
+        if not (self.nps or self.csat or self.ces or self.acsi or self.attributes):
+            raise ValueError("map at least one of nps, csat, ces, acsi or attributes to a column")
         return self
 
 
@@ -482,6 +575,7 @@ def _target_shorthand(value: Any) -> Any:
 TARGET_RANGES = {"nps": (-100, 100, "the NPS scale (−100 to +100)"),
                  "csat": (0, 100, "0–100 % (CSAT is a top-2-box percentage)"),
                  "ces": (-100, 100, "the CES scales (a 1–7 mean, or an index from −100 to +100)"),
+                 "acsi": (0, 100, "the ACSI-style index's 0–100 scale"),
                  "attributes": (-100, 100, "any rating scale (−100 to +100)")}
 
 
@@ -489,9 +583,10 @@ class Targets(Model):
     nps: Target | None = Field(None, description="NPS target in points (a number, or {value, tolerance, segments}).")
     csat: Target | None = Field(None, description="CSAT target as top-2-box % (a number, or {value, tolerance, segments}).")
     ces: Target | None = Field(None, description="CES target on the headline figure: mean (1–7) or index.")
+    acsi: Target | None = Field(None, description="ACSI-style index target (0–100 index points).")
     attributes: dict[str, Target] = Field(default_factory=dict, description="Targets on attribute means, by attribute name.")
 
-    @field_validator("nps", "csat", "ces", mode="before")
+    @field_validator("nps", "csat", "ces", "acsi", mode="before")
     @classmethod
     def _short(cls, value: Any) -> Any:
         return _target_shorthand(value)
@@ -503,7 +598,7 @@ class Targets(Model):
             return {k: _target_shorthand(v) for k, v in value.items()}
         return value
 
-    @field_validator("nps", "csat", "ces", "attributes")
+    @field_validator("nps", "csat", "ces", "acsi", "attributes")
     @classmethod
     def _in_range(cls, value: Any, info) -> Any:
         low, high, scale = TARGET_RANGES[info.field_name]
@@ -541,8 +636,75 @@ class Bases(Model):
         return self
 
 
+class Level(float):
+    """A significance level that knows how the p-values of one table are adjusted together
+    (METHODS.md §8). It is the float α everywhere a level is used; ``adjust`` travels with it,
+    so every scoring function handed ``project.significance.alpha`` applies the project's
+    method without another argument."""
+
+    adjust: str = "bh"
+
+    def __new__(cls, value: float, adjust: str = "bh") -> Level:
+        level = super().__new__(cls, value)
+        level.adjust = adjust
+        return level
+
+    def __reduce__(self):     # a batch's worker processes receive the level whole
+        return (Level, (float(self), self.adjust))
+
+    def __repr__(self) -> str:
+        return float.__repr__(self)
+
+
+def adjust_method(alpha: float) -> str:
+    """The adjustment that travels with ``alpha`` (Benjamini–Hochberg for a plain float)."""
+    return getattr(alpha, "adjust", "bh")
+
+
 class Significance(Model):
     alpha: Literal[0.10, 0.05, 0.01] = Field(0.05, description="Two-sided significance level for rises, falls and segment differences.")
+    adjust: Literal["bh", "bonferroni", "none"] = Field(
+        "bh", description="How the p-values of the comparisons in one table are adjusted together before a rise, "
+                          "fall or difference is marked (METHODS.md §8): bh (Benjamini–Hochberg, false discovery "
+                          "rate), bonferroni (family-wise error), none (each test on its own). Key findings and "
+                          "every sentence follow the same marks.")
+
+    @model_validator(mode="after")
+    def _carry(self) -> Significance:
+        # The level carries the method: score, build, units and batches read alpha alone.
+        object.__setattr__(self, "alpha", Level(self.alpha, self.adjust))
+        return self
+
+
+def _banners_shorthand(value: Any) -> Any:
+    """``banners: false`` turns banner tables off; ``banners: true`` keeps the defaults."""
+    if value is False or value is None:
+        return {"enabled": False}
+    if value is True:
+        return {}
+    return value
+
+
+class Banners(Model):
+    enabled: bool = Field(True, description="Print banner tables (`banners: false` is the short way to turn them off).")
+    segments: list[str | list[str]] | None = Field(
+        None, description="The banners, one entry each: a segment name, or a list of segments printed side by side "
+                          "(e.g. [Region, [Channel, Customer segment]]). Letters are compared within each segment. "
+                          "Default: one banner per single-answer segment with 2 to `max_groups` groups.")
+    items: list[str] | None = Field(
+        None, description="The rows, in order: nps, csat, ces, acsi, attr:<attribute> (or the attribute's name). "
+                          "Each row shows the item's headline figure (NPS, top-2 %, mean or index). Default: every "
+                          "KPI, then every attribute.")
+    max_groups: int = Field(12, ge=2, le=26, description="Default banners only: the most groups a segment may have "
+                                                         "(\"Not stated\" not counted).")
+    columns_per_table: int = Field(
+        8, ge=3, le=16, description="The most columns one printed table shows, Total included; a wider banner "
+                                    "continues in further tables that repeat the row labels and the Total.")
+    appendix: bool = Field(True, description="Print the banners in the report's appendix (when it has one).")
+    workbook: bool = Field(True, description="Write the banners to the workbook's 'Banner tables' sheet.")
+
+
+BannersSetting = Annotated[Banners, BeforeValidator(_banners_shorthand)]
 
 
 # --------------------------------------------------------------------------- report
@@ -707,6 +869,10 @@ class CompetitorSurvey(Model):
     csat: str | None = Field(None, description="CSAT column (1–5), e.g. q_csat or csat_{brand}.")
     csat_scale: Literal[5, 10] = Field(5, description="CSAT scale top.")
     ces: str | None = Field(None, description="CES column (1–7).")
+    acsi: list[str] | None = Field(
+        None, description="ACSI-style index: its three item columns (satisfaction, expectations, ideal), e.g. "
+                          "[sat_{brand}, exp_{brand}, ideal_{brand}], scored on the scale and weights of columns.acsi "
+                          "(default 1–10, equal weights).")
     date: str | None = Field(None, description="Response date column: the survey is then cut to the report's window "
                                                "(without answers in it: its latest period before the window ends, or "
                                                "its first period when fielded only after; the report says which).")
@@ -719,13 +885,17 @@ class CompetitorSurvey(Model):
         if bool(self.brand_column) == bool(self.brands):
             raise ValueError("give either brand_column (one row per respondent and brand) or brands "
                              "(brand-suffixed columns with '{brand}' in their names)")
-        if not (self.nps or self.csat or self.ces):
-            raise ValueError("map at least one of nps, csat, ces")
+        if not (self.nps or self.csat or self.ces or self.acsi):
+            raise ValueError("map at least one of nps, csat, ces, acsi")
+        if self.acsi is not None and len(self.acsi) != 3:
+            raise ValueError(f"acsi: the index needs three item columns; {len(self.acsi)} given")
         if self.brands:
-            for key in ("nps", "csat", "ces"):
-                column = getattr(self, key)
-                if column and "{brand}" not in column:
-                    raise ValueError(f"{key}: with brands, the column name needs '{{brand}}' (e.g. {key}_{{brand}})")
+            for key in ("nps", "csat", "ces", "acsi"):
+                value = getattr(self, key)
+                for column in (value if isinstance(value, list) else [value] if value else []):
+                    if "{brand}" not in column:
+                        raise ValueError(f"{key}: with brands, the column name needs '{{brand}}' "
+                                         f"(e.g. {key}_{{brand}}), not '{column}'")
         return self
 
 
@@ -746,8 +916,8 @@ class Competitors(Model):
 
 
 class Drivers(Model):
-    outcome: str = Field("nps", description="The outcome item: nps, csat, ces or attr:<attribute name>.")
-    drivers: list[str] = Field(default_factory=list, description="Attribute names used as drivers (default: every attribute).")
+    outcome: str = Field("nps", description="The outcome item: nps, csat, ces, acsi or attr:<attribute name> (a numeric item or a composite scale score too).")
+    drivers: list[str] = Field(default_factory=list, description="Attribute names used as drivers (default: every attribute except composite scale scores, whose items are drivers already).")
     method: Literal["auto", "relative_weights", "shapley"] = Field(
         "auto", description="auto: Shapley/LMG up to 15 drivers and relative weights always; or one of them.")
     segments: list[str] = Field(default_factory=list, description="Segments to run the analysis in (groups with enough base).")
@@ -758,6 +928,14 @@ class Drivers(Model):
         description="Missing answers: listwise uses only respondents who answered the outcome and every driver "
                     "(METHODS.md §3); pairwise computes each correlation on the respondents who answered both items, "
                     "so one sparsely answered attribute does not discard most of the sample.")
+    bootstrap: int = Field(
+        200, ge=0, le=10000,
+        description="Bootstrap replicates for the 95 % percentile intervals on each driver's importance (relative "
+                    "weights and Shapley/LMG, raw and % of R²): the respondents analysed are resampled with "
+                    "replacement, each keeping its weight; 0 turns the intervals off (docs/analytics.md).")
+    seed: int = Field(
+        20260115, ge=0,
+        description="Seed of the bootstrap's random draws: the same data, settings and seed give the same intervals.")
 
 
 class CommentsConfig(Model):
@@ -776,7 +954,7 @@ class Journey(Model):
     touchpoints: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Instead of stage and touchpoint columns: stage → the attribute ratings of its touchpoints, in order.")
-    kpi: str = Field("nps", description="Score shown per touchpoint: nps, csat, ces or attr:<name>.")
+    kpi: str = Field("nps", description="Score shown per touchpoint: nps, csat, ces, acsi or attr:<name>.")
     stages: list[str] = Field(default_factory=list, description="Stages in journey order (default: as they sort).")
     targets: dict[str, float] = Field(default_factory=dict, description="Touchpoint → standard or target on the KPI's headline scale (default: the KPI's target).")
     pain_points: int = Field(3, ge=1, le=10, description="How many lowest-scoring touchpoints are highlighted as pain points (plus any below target by more than the tolerance).")
@@ -941,27 +1119,172 @@ class Cases(Model):
 # --------------------------------------------------------------------------- scales
 
 
-def _scale_entry(value: Any) -> Any:
-    """A multi-item scale (list of attribute names) or a word scale ({word: whole number})."""
-    if isinstance(value, list):
-        if not all(isinstance(v, str) for v in value):
-            raise ValueError("a multi-item scale is a list of attribute names")
+def _item_list(value: Any) -> Any:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("a multi-item scale is a list of attribute names")
+    return value
+
+
+def _word_scale(value: Any) -> Any:
+    """A word scale: {word: whole number}."""
+    if not isinstance(value, dict):
+        raise ValueError("a scale is a list of attribute names (multi-item scale), {items: [...]} (a composite "
+                         "score) or a mapping word → number (word scale)")
+    out = {}
+    for word, number in value.items():
+        if not isinstance(word, str) and isinstance(number, str):
+            raise ValueError(f"write a word scale as word: number ('{number}': {word}), not number: word")
+        if isinstance(number, float) and number.is_integer():
+            number = int(number)
+        if not isinstance(number, int) or isinstance(number, bool):
+            raise ValueError(f"'{word}': the number of a word must be a whole number, not {number!r}")
+        out[str(word)] = number
+    return out
+
+
+class CompositeScale(Model):
+    """A multi-item scale whose score is reported: the mean of its items per respondent."""
+
+    items: list[str] = Field(
+        min_length=2,
+        description="Attribute names (columns.attributes) of the scale's items, all on the same rating scale. "
+                    "Reverse-worded items take `reverse: true` on the attribute.")
+    label: str | None = Field(None, description="Label of the score in the report (default: the scale's name).")
+    min_items: int | None = Field(
+        None, ge=1,
+        description="Answered items a respondent needs for a score (default: half the items, rounded up); the "
+                    "score is the mean of the items answered, so a partly answered scale is not pulled down by "
+                    "its blanks. Respondents with fewer answers have no score.")
+    report: bool = Field(
+        True, description="Report the score as an attribute named after the scale (`attr:<scale name>`): in the "
+                          "attribute tables, targets.attributes, benchmarks, trends, segments, and as a driver or "
+                          "outcome of drivers. False: only Cronbach's α is reported.")
+
+    @field_validator("items")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("an item is listed twice")
         return value
+
+    @model_validator(mode="after")
+    def _enough(self) -> CompositeScale:
+        if self.min_items is not None and self.min_items > len(self.items):
+            raise ValueError(f"min_items ({self.min_items}) is more than the scale's {len(self.items)} items")
+        return self
+
+    @property
+    def needed(self) -> int:
+        return self.min_items if self.min_items is not None else math.ceil(len(self.items) / 2)
+
+
+def _scale_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "items"
+    if isinstance(value, CompositeScale) or (isinstance(value, dict) and "items" in value):
+        return "composite"
+    return "words"
+
+
+ScaleEntry = Annotated[
+    Annotated[list[str], BeforeValidator(_item_list), Tag("items")]
+    | Annotated[CompositeScale, Tag("composite")]
+    | Annotated[dict[str, int], BeforeValidator(_word_scale), Tag("words")],
+    Discriminator(_scale_kind)]
+
+
+# --------------------------------------------------------------------------- weighting (raking)
+
+
+def _margin_keys(value: Any) -> Any:
+    """Segment values written as numbers in YAML (``1: 0.5``) are read as text."""
     if isinstance(value, dict):
-        out = {}
-        for word, number in value.items():
-            if not isinstance(word, str) and isinstance(number, str):
-                raise ValueError(f"write a word scale as word: number ('{number}': {word}), not number: word")
-            if isinstance(number, float) and number.is_integer():
-                number = int(number)
-            if not isinstance(number, int) or isinstance(number, bool):
-                raise ValueError(f"'{word}': the number of a word must be a whole number, not {number!r}")
-            out[str(word)] = number
+        return {str(k): ({str(c): s for c, s in v.items()} if isinstance(v, dict) else v)
+                for k, v in value.items()}
+    return value
+
+
+def _trim_pair(value: Any) -> Any:
+    if value is not None and (not isinstance(value, (list, tuple)) or len(value) != 2):
+        raise ValueError("give the bounds as [lower, upper] multiples of the mean weight, e.g. [0.3, 3]")
+    return value
+
+
+#: How far a margin's shares may sum from 1 (they are then scaled to sum to exactly 1).
+MARGIN_SUM_TOLERANCE = 0.001
+
+
+class Weighting(Model):
+    rake: Annotated[dict[str, dict[str, float]], BeforeValidator(_margin_keys)] = Field(
+        description="Population margins to rake to: segment name (from columns.segments) → {group: share}, e.g. "
+                    "{Region: {North: 0.25, South: 0.75}}. Groups are named as the report shows them (any case and "
+                    "spacing); every group in the data needs a share, and each margin's shares sum to 1 (±0.001). "
+                    "Respondents with no answer are the group 'Not stated'.")
+    trim: Annotated[tuple[float, float] | None, BeforeValidator(_trim_pair)] = Field(
+        None,
+        description="[lower, upper]: weights are capped to lower × and upper × the mean weight, then raked again, "
+                    "until the margins hold with every weight inside the bounds (e.g. [0.3, 3]).")
+    tolerance: float = Field(
+        1e-6, gt=0, le=0.01,
+        description="Raking stops when every group's weighted share is within this of its target.")
+    max_iterations: int = Field(
+        100, ge=1, le=10000,
+        description="Raking passes (one adjustment per margin each) allowed before the weighting is reported as not "
+                    "converged; with trim, also the trim-and-rake rounds allowed.")
+    per_period: bool = Field(
+        False,
+        description="Rake each reporting period (quarter, month, wave … of `periods`) to the margins on its own, as a "
+                    "tracker weights each wave; rows in no period are raked together. Default: the whole file at once.")
+
+    def problems(self, segments: list[str], multi: list[str], date: str | None = None
+                 ) -> list[tuple[tuple[str, ...], str]]:
+        """Margins that cannot be raked to, by key (weighting.rake.Region.North)."""
+        from cxreport.validate import group_key
+
+        out: list[tuple[tuple[str, ...], str]] = []
+        if not self.rake:
+            out.append((("weighting", "rake"), "name at least one segment and the population share of each of its "
+                                               "groups, e.g. {Region: {North: 0.4, South: 0.6}}"))
+        for name, shares in self.rake.items():
+            where = ("weighting", "rake", name)
+            if name not in segments:
+                hint = (f" ('{name}' is a multi-punch question: a respondent can be in several of its groups)"
+                        if name in multi else did_you_mean(name, segments))
+                out.append((where, f"no segment '{name}' in columns.segments{hint}"))
+                continue
+            if not shares:
+                out.append((where, "a margin needs the share of each group, e.g. {North: 0.4, South: 0.6}"))
+                continue
+            seen: dict[str, str] = {}
+            valid = True
+            for group, share in shares.items():
+                key = group_key(group)
+                if not math.isfinite(share) or share <= 0:
+                    valid = False
+                    out.append((where + (group,), f"share {share:g} must be above 0 (a group that should have no "
+                                                  "weight is better excluded from the data)"))
+                elif share > 1:
+                    valid = False
+                    out.append((where + (group,), f"share {share:g} is above 1; give shares (0.25), not percentages"))
+                if not key:
+                    out.append((where, "a group name is blank (respondents with no answer are 'Not stated')"))
+                elif key in seen:
+                    out.append((where + (group,), f"'{group}' and '{seen[key]}' are the same group (case and "
+                                                  "spaces are ignored)"))
+                seen.setdefault(key, group)
+            total = sum(shares.values())
+            if valid and abs(total - 1) > MARGIN_SUM_TOLERANCE:
+                out.append((where, f"the shares sum to {total:.6g}, not 1 (±{MARGIN_SUM_TOLERANCE:g})"))
+        if self.per_period and not date:
+            out.append((("weighting", "per_period"), "needs response dates: columns.date is not mapped"))
+        if self.trim is not None:
+            low, high = self.trim
+            if not (math.isfinite(low) and math.isfinite(high) and 0 < low <= 1 <= high):
+                out.append((("weighting", "trim"), f"[{low:g}, {high:g}] must be [lower, upper] with 0 < lower ≤ 1 ≤ "
+                                                   "upper (multiples of the mean weight), e.g. [0.3, 3]"))
+            elif low == high:
+                out.append((("weighting", "trim"), "lower and upper are both 1: every weight would be 1"))
         return out
-    raise ValueError("a scale is a list of attribute names (multi-item scale) or a mapping word → number (word scale)")
-
-
-ScaleEntry = Annotated[list[str] | dict[str, int], BeforeValidator(_scale_entry)]
 
 
 # --------------------------------------------------------------------------- project
@@ -1005,6 +1328,10 @@ class Project(Model):
     targets: Targets = Field(default_factory=Targets, description="Targets per KPI (and per segment value) with an amber tolerance.")
     bases: Bases = Field(default_factory=Bases, description="Small-base rules.")
     significance: Significance = Field(default_factory=Significance, description="Significance level of tests.")
+    banners: BannersSetting = Field(
+        default_factory=Banners, description="Banner tables (docs/banners.md): KPIs and attributes by the groups "
+                                             "of segments, with column-letter significance marks, in the appendix "
+                                             "and the workbook; `false` turns them off.")
     report: Report = Field(default_factory=Report, description="Titles, cover details, sections and narrative.")
     benchmarks: Benchmarks = Field(default_factory=Benchmarks, description="Published and own standards the KPIs are compared with.")
     competitors: Competitors | None = Field(None, description="Competitor data: own brand against rival brands.")
@@ -1023,7 +1350,7 @@ class Project(Model):
                     "their `scale` to have answers in words read as numbers (any case and spacing).")
     tiers: dict[str, TierThresholds] = Field(
         default_factory=dict,
-        description="Service-standard tiers per KPI (nps, csat, ces or attr:<name>): a unit's tier is the highest threshold it meets.")
+        description="Service-standard tiers per KPI (nps, csat, ces, acsi or attr:<name>): a unit's tier is the highest threshold it meets.")
     actions: ActionsSetting | None = Field(
         None, description="The action register (a file, or {file, sheet, due_soon_days, themes_shown}): actions with "
                           "an owner, due date and the metric each should move; the report measures their effect.")
@@ -1032,6 +1359,9 @@ class Project(Model):
         description="Segments nested in another: child segment → parent segment (e.g. {Branch: Region}). A `--per` "
                     "unit report compares the unit with its parent unit and the network. Default: a segment whose "
                     "every group lies wholly within one group of a smaller segment has that segment as parent.")
+    weighting: Weighting | None = Field(
+        None, description="Raking (RIM weighting) to population margins on segments; the weights it computes (from "
+                          "columns.weight as design weights when set) are used by every figure (docs/weighting.md).")
 
     # Set by the loader, not by the user.
     path: Path | None = Field(None, exclude=True, json_schema_extra={"internal": True})
@@ -1040,8 +1370,16 @@ class Project(Model):
 
     @property
     def item_scales(self) -> dict[str, list[str]]:
-        """Multi-item scales (name → attribute names) for Cronbach's alpha."""
-        return {name: value for name, value in self.scales.items() if isinstance(value, list)}
+        """Multi-item scales (name → attribute names) for Cronbach's alpha: the lists and the
+        composite scales."""
+        return {name: (list(value.items) if isinstance(value, CompositeScale) else value)
+                for name, value in self.scales.items() if isinstance(value, (list, CompositeScale))}
+
+    @property
+    def composites(self) -> dict[str, CompositeScale]:
+        """Composite scales whose score is reported as an attribute (name → scale)."""
+        return {name: value for name, value in self.scales.items()
+                if isinstance(value, CompositeScale) and value.report}
 
     @property
     def word_scales(self) -> dict[str, dict[str, int]]:
@@ -1109,10 +1447,42 @@ class Project(Model):
                 problems.append((loc + ("scale",), f"word scale '{scale}' runs {low}–{high}; CES needs 1–7"))
         return problems
 
+    def _composite_problems(self) -> list[tuple[tuple[str, ...], str]]:
+        """Multi-item scales must name attributes; a composite's items share one rating scale."""
+        problems: list[tuple[tuple[str, ...], str]] = []
+        attrs = self.columns.attributes
+        for name, members in self.item_scales.items():
+            composite = isinstance(self.scales[name], CompositeScale)
+            loc = ("scales", name, "items") if composite else ("scales", name)
+            if composite and name in attrs:
+                problems.append((("scales", name), f"an attribute of the same name is in columns.attributes; a "
+                                                   "composite score is reported as an attribute, so give it "
+                                                   "another name"))
+            for i, member in enumerate(members):
+                if member not in attrs:
+                    problems.append((loc + (i,), f"no attribute '{member}' in columns.attributes"
+                                     + did_you_mean(member, list(attrs))))
+            known = [attrs[m] for m in members if m in attrs]
+            if not composite or len(known) != len(members):
+                continue
+            numeric = [m for m in members if attrs[m].numeric]
+            if numeric:
+                problems.append((loc, f"'{numeric[0]}' is a numeric item; a composite score averages rating items "
+                                      "on one scale"))
+                continue
+            ranges = {m: self.scale_range(attrs[m]) for m in members}
+            first = members[0]
+            other = next((m for m in members if ranges[m] != ranges[first]), None)
+            if other is not None:
+                (a, b), (c, d) = ranges[first], ranges[other]
+                problems.append((loc, f"'{first}' is on {a}–{b} and '{other}' on {c}–{d}: the items of a composite "
+                                      "score must share one scale"))
+        return problems
+
     def cross_reference_problems(self) -> list[tuple[tuple[str, ...], str]]:
         """Problems between settings (a target naming an attribute that is not mapped…)."""
-        problems: list[tuple[tuple[str, ...], str]] = self._scale_problems()
-        attrs = list(self.columns.attributes)
+        problems: list[tuple[tuple[str, ...], str]] = self._scale_problems() + self._composite_problems()
+        attrs = list(self.columns.attributes) + list(self.composites)
         segs = list(self.columns.segments) + [n for n, m in self.columns.multi_punch.items() if m.segment]
         for name in self.columns.segment_order:
             if name not in self.columns.segments:
@@ -1133,6 +1503,9 @@ class Project(Model):
                                           + did_you_mean(name, list(self.columns.segments))))
             if child == parent:
                 problems.append((("hierarchy", child), "a segment cannot be its own parent"))
+        if self.weighting is not None:
+            problems += self.weighting.problems(list(self.columns.segments), list(self.columns.multi_punch),
+                                                self.columns.date)
         if self.cases is not None and self.cases.columns.respondent_id and not self.columns.respondent_id:
             problems.append((("cases", "columns", "respondent_id"),
                              "links cases to survey respondents, but columns.respondent_id is not mapped"))
@@ -1149,7 +1522,7 @@ class Project(Model):
             if parse_spec(self.report.period).kind == "range":
                 problems.append((("report", "pool"), "pooling counts whole periods; it cannot extend a date-range "
                                                      "window (use a named period or 'last N' instead)"))
-        for kpi in ("nps", "csat", "ces"):
+        for kpi in ("nps", "csat", "ces", "acsi"):
             target = getattr(self.targets, kpi)
             if target is None:
                 continue
@@ -1159,6 +1532,45 @@ class Project(Model):
                 if seg not in segs:
                     problems.append((("targets", kpi, "segments", seg),
                                      "no segment of that name in columns.segments" + did_you_mean(seg, segs)))
+        problems += self._banner_problems()
+        return problems
+
+    def _banner_problems(self) -> list[tuple[tuple[str, ...], str]]:
+        """banners: every segment a single-answer segment, every item one the project scores."""
+        problems: list[tuple[tuple[str, ...], str]] = []
+        cfg = self.banners
+        single = list(self.columns.segments)
+        multi = [n for n, m in self.columns.multi_punch.items() if m.segment]
+        for i, entry in enumerate(cfg.segments or []):
+            names = [entry] if isinstance(entry, str) else entry
+            if not names:
+                problems.append((("banners", "segments", str(i)), "an empty list; name at least one segment"))
+            for name in names:
+                if name in multi:
+                    problems.append((("banners", "segments", str(i)),
+                                     f"'{name}' is a multi-punch question; its groups overlap, so its columns "
+                                     "cannot be tested against each other (use a single-answer segment)"))
+                elif name not in single:
+                    problems.append((("banners", "segments", str(i)), f"no segment '{name}' in columns.segments"
+                                     + did_you_mean(name, single)))
+            if len(set(names)) < len(names):
+                problems.append((("banners", "segments", str(i)), "a segment is listed twice in one banner"))
+        attrs = list(self.columns.attributes) + list(getattr(self, "composites", {}))
+        kpis = [k for k in ("nps", "csat", "ces", "acsi") if getattr(self.columns, k, None) is not None]
+        seen: set[str] = set()
+        for i, name in enumerate(cfg.items or []):
+            key = name if name in ("nps", "csat", "ces", "acsi") or name.startswith("attr:") else f"attr:{name}"
+            if key in ("nps", "csat", "ces", "acsi"):
+                if key not in kpis:
+                    problems.append((("banners", "items", str(i)), f"'{name}': columns.{key} is not mapped"))
+            elif key[5:] not in attrs:
+                problems.append((("banners", "items", str(i)), f"no item '{name}' (write nps, csat, ces, acsi or "
+                                 "attr:<attribute name>)" + did_you_mean(key[5:], attrs)))
+            if key in seen:
+                problems.append((("banners", "items", str(i)), f"'{name}' is listed twice"))
+            seen.add(key)
+        if cfg.items is not None and not cfg.items:
+            problems.append((("banners", "items"), "an empty list; leave it out for every KPI and attribute"))
         return problems
 
     @property
@@ -1167,5 +1579,5 @@ class Project(Model):
 
     @property
     def weighted(self) -> bool:
-        return self.columns.weight is not None
+        return self.columns.weight is not None or self.weighting is not None
 

@@ -31,7 +31,7 @@ REQUIRED = ("id", "title", "owner", "start", "due", "status", "metric")
 #: Forms of a metric: a KPI, an attribute, a touchpoint, a comment theme, a segment's group,
 #: or a mystery-shopping item or location (programme named in quarterly.programme).
 METRIC_KINDS = ("kpi", "attr", "touchpoint", "theme", "segment", "shop:item", "shop:location")
-METRIC_FORMS = ("nps, csat, ces, attr:<attribute>, touchpoint:<touchpoint>, theme:<theme>, "
+METRIC_FORMS = ("nps, csat, ces, acsi, attr:<attribute>, touchpoint:<touchpoint>, theme:<theme>, "
                 "segment:<segment>=<group>, shop:item:<item id> or shop:location:<location id>")
 MAX_ACTIONS = 2_000
 MAX_TEXT = 2_000
@@ -84,7 +84,7 @@ def parse_metric(text: str) -> Metric:
     """A metric as written; ``ValueError`` with the forms when it is none of them."""
     raw = " ".join(str(text).split())
     low = raw.casefold()
-    if low in ("nps", "csat", "ces"):
+    if low in ("nps", "csat", "ces", "acsi"):
         return Metric("kpi", low, text=raw)
     for prefix in ("shop:item:", "shop:location:", "attr:", "touchpoint:", "theme:", "segment:"):
         if low.startswith(prefix):
@@ -207,8 +207,8 @@ def _entry(raw: dict, where: str, problems: list[str]) -> Action | None:
         if metric is not None and metric.kind not in ("touchpoint", "segment"):
             problems.append(f"{where}, kpi: only a touchpoint or segment metric takes a kpi "
                             f"(the metric '{metric.text}' is its own measure)")
-        elif kpi.casefold() not in ("nps", "csat", "ces") and not kpi.casefold().startswith("attr:"):
-            problems.append(f"{where}, kpi: '{kpi}' is not a KPI (write nps, csat, ces or attr:<attribute>)")
+        elif kpi.casefold() not in ("nps", "csat", "ces", "acsi") and not kpi.casefold().startswith("attr:"):
+            problems.append(f"{where}, kpi: '{kpi}' is not a KPI (write nps, csat, ces, acsi or attr:<attribute>)")
     expected = None
     if not _blank(values.get("expected")):
         try:

@@ -142,14 +142,15 @@ def survey_number_columns(cfg, columns: list[str]) -> list[str]:
     """The competitor survey's rating and weight columns that are in the file (the
     ``{brand}`` templates filled in with ``cfg.brands`` in the wide shape)."""
     wanted: list[str] = []
-    for key in ("nps", "csat", "ces"):
-        template = getattr(cfg, key, None)
-        if not template:
+    for key in ("nps", "csat", "ces", "acsi"):
+        value = getattr(cfg, key, None)
+        if not value:
             continue
-        if getattr(cfg, "brands", None) and "{brand}" in template:
-            wanted += [template.replace("{brand}", brand) for brand in cfg.brands]
-        else:
-            wanted.append(template)
+        for template in (value if isinstance(value, list) else [value]):
+            if getattr(cfg, "brands", None) and "{brand}" in template:
+                wanted += [template.replace("{brand}", brand) for brand in cfg.brands]
+            else:
+                wanted.append(template)
     if getattr(cfg, "weight", None):
         wanted.append(cfg.weight)
     present = set(columns)

@@ -1265,13 +1265,21 @@ def quadrant(chart_id: str, analysis, cs: ChartStyle) -> Chart:
         # corner's name in it), so one class never reads as two.
         palette = _quadrant_colours(cs)
         colours = [palette.get(r.quadrant, cs.primary) for r in rows]
+        # The importance's bootstrap interval as a whisker through each point (drivers.bootstrap).
+        ranged = [(r.performance, r.low, r.high, c) for r, c in zip(rows, colours)
+                  if getattr(r, "low", None) is not None and getattr(r, "high", None) is not None]
+        if ranged:
+            ax.vlines([x for x, *_ in ranged], [lo for _, lo, _, _ in ranged], [hi for *_, hi, _ in ranged],
+                      colors=[c for *_, c in ranged], linewidth=1.3, alpha=0.75, zorder=2)
         ax.scatter(xs, ys, s=46, color=colours, zorder=3)
         ax.axvline(mx, color="#8A939D", linewidth=1, linestyle=(0, (4, 3)))
         ax.axhline(my, color="#8A939D", linewidth=1, linestyle=(0, (4, 3)))
         xpad = max((max(xs) - min(xs)) * 0.25, 3)
-        ypad = max((max(ys) - min(ys)) * 0.2, 2)
+        y_lo = min([*ys, *(lo for _, lo, _, _ in ranged)])
+        y_hi = max([*ys, *(hi for *_, hi, _ in ranged)])
+        ypad = max((y_hi - y_lo) * 0.2, 2)
         ax.set_xlim(min(xs) - xpad * 0.6, max(xs) + xpad * (1.8 if is_narrow() else 1.0))
-        ax.set_ylim(max(0, min(ys) - ypad * 1.3), max(ys) + ypad * 1.3)
+        ax.set_ylim(max(0, y_lo - ypad * 1.3), y_hi + ypad * 1.3)
         ax.grid(visible=False)
         ax.set_xlabel(_("Performance: mean rating rescaled to 0–100"))
         ax.set_ylabel(_("Importance: % of R²"))
@@ -1302,7 +1310,9 @@ def quadrant(chart_id: str, analysis, cs: ChartStyle) -> Chart:
         _label_points(room, ax, [(r.performance, r.importance, r.name) for r in rows],
                       fontsize=7.2 if is_narrow() else 8)
     alt = _("Importance–performance quadrant: ") + "; ".join(
-        f"{r.name} {pct(r.importance)} / {num(r.performance)} ({_(r.quadrant)})" for r in rows)
+        f"{r.name} {pct(r.importance)}"
+        + (f" ({num(r.low, 1)}–{num(r.high, 1)})" if getattr(r, "low", None) is not None else "")
+        + f" / {num(r.performance)} ({_(r.quadrant)})" for r in rows)
     return _render(fig, chart_id, _("Key drivers"), alt)
 
 

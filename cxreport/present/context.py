@@ -58,6 +58,23 @@ def status_dict(status: TargetStatus | None, unit: str) -> dict | None:
             "label": _(STATUS_LABEL[status.status]), "unit": unit, "tolerance": status.tolerance}
 
 
+#: The multiple-comparison adjustments (METHODS.md §8) as the report names them.
+ADJUST_NAMES = {"bh": N_("Benjamini–Hochberg"), "bonferroni": N_("Bonferroni")}
+
+
+def adjust_note(m: int, method: str, per_period: bool = False) -> str | None:
+    """The note under a table whose ``m`` p-values were adjusted together by ``method`` (a
+    trend: each period's ``m`` changes); none for a table of one comparison (nothing to
+    adjust) or when the project adjusts nothing."""
+    if method not in ADJUST_NAMES or m < 2:
+        return None
+    if per_period:
+        return _("p-values adjusted together for each period's {n} comparisons with the period before "
+                 "({method}).").format(n=num(m), method=_(ADJUST_NAMES[method]))
+    return _("p-values adjusted for the {n} comparisons in this table ({method}).").format(
+        n=num(m), method=_(ADJUST_NAMES[method]))
+
+
 def _change_dict(comparison, key: str, now: Estimate) -> dict | None:
     """The window against one comparison period, for a scorecard: the other figure, the
     difference as printed (the window's figure as shown minus the other's as shown, so
@@ -70,7 +87,7 @@ def _change_dict(comparison, key: str, now: Estimate) -> dict | None:
     diff = shown_difference(now.value, other.headline.value, now.unit) if change else None
     return {"label": comparison.label, "kind": comparison.kind, "other": est_cell(other.headline),
             "diff": diff, "exact": change.test.diff if change else None, "mark": change.mark if change else 0,
-            "p": change.test.p_value if change else None}
+            "p": change.test.p_value if change else None, "p_adjusted": change.p_adjusted if change else None}
 
 
 def _kpi_row(result: ItemResult, status: TargetStatus | None, comparisons: list | None = None) -> dict:
@@ -110,7 +127,36 @@ def definition(spec) -> str:
         if spec.headline == "index":
             return _("CES index: % agreeing 6–7 − % disagreeing 1–3 that it was easy")
         return _("Mean agreement (1–7) that it was easy to handle the request; higher is easier")
+    if spec.kind == "acsi":
+        return _("ACSI-style index (0–100): overall satisfaction, met expectations and closeness to the ideal, each "
+                 "rescaled to 0–100 and combined with the project's weights; respondents who answered all three")
+    if spec.origin == "composite":
+        return _("Mean of the scale's items on the {scale} scale, for respondents who answered enough of them").format(
+            scale=spec.bounds)
+    if spec.origin == "numeric":
+        return _("Mean of the answers ({scale})").format(scale=scale_text(spec))
     return _("Mean on the {low}–{high} scale").format(low=spec.low, high=spec.high)
+
+
+def scale_text(spec) -> str:
+    """The scale an attribute's mean is on, as the attribute table shows it: 1–5; a numeric
+    item's declared bounds (0–100, ≥ 0) or 'any number'."""
+    if spec.origin == "numeric":
+        return spec.bounds or _("any number")
+    if spec.origin == "composite":
+        return spec.bounds
+    return f"{spec.low}–{spec.high}"
+
+
+def _scale_position(row: dict, spec) -> float:
+    """Where an attribute's mean sits on its scale (0 at the bottom, 1 at the top), for ranking
+    attributes on different scales; a numeric item without a scale ranks after the ratings."""
+    value = row["mean"]["value"]
+    if value is None:
+        return -2.0
+    if spec.origin == "numeric":
+        return -1.0
+    return (value - spec.low) / ((spec.high - spec.low) or 1)
 
 
 def _group_row(group: GroupResult, keys: list[str], study: Study, breakdown: Breakdown) -> dict:
@@ -307,6 +353,8 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         segments.append({"name": breakdown.name, "id": seg_id, "rows": rows,
                          "chart": chart, "n_tests": n_tests, "total_base": breakdown.total_base,
                          "many_tests": n_tests > 20, "overlapping": breakdown.overlapping,
+                         "adjust_note": adjust_note(breakdown.tables.get("kpis" if kpis else "attributes", 0),
+                                                    breakdown.method),
                          "base_label": _("Respondents")})
 
     # Periods: the whole history up to the window's end.
@@ -332,6 +380,8 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         n_tests = per.tests_shown(kpi_keys)
         trend = {"rows": rows, "charts": trend_charts, "unit": project.periods.unit,
                  "n_tests": n_tests, "many_tests": n_tests > 20, "base_label": _("Respondents"),
+                 "adjust_note": adjust_note(per.tables.get("kpis" if kpis else "attributes", 0), per.method,
+                                            per_period=True),
                  "first": per.groups[0].label, "last": per.groups[-1].label}
 
     # Attributes.
@@ -342,17 +392,23 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
             r = results.overall[spec.key]
             status = study.targets.overall.get(spec.key)
             attr_rows.append({"label": spec.label, "mean": est_cell(r.mean), "top2": est_cell(r.top2), "n": r.n,
-                              "scale": f"{spec.low}–{spec.high}", "status": status_dict(status, "mean")})
-        attr_rows.sort(key=lambda a: -(a["mean"]["value"] if a["mean"]["value"] is not None else -1e9))
-        spec0 = results.attributes[0]
-        same_scale = all((s.low, s.high) == (spec0.low, spec0.high) for s in results.attributes)
+                              "scale": scale_text(spec), "status": status_dict(status, "mean"),
+                              "composite": spec.origin == "composite", "numeric": spec.origin == "numeric",
+                              "_rank": _scale_position({"mean": est_cell(r.mean)}, spec)})
+        # Ranked by position on the scale (a 1–10 item beside 1–5 ones), numeric items last.
+        attr_rows.sort(key=lambda a: -a.pop("_rank"))
+        # The chart ranks the ratings (and scale scores) when they share one scale; numeric items
+        # (an amount, minutes) are in the table only.
+        rated = [s for s in results.attributes if s.origin != "numeric"]
+        spec0 = rated[0] if rated else None
+        same_scale = bool(rated) and all((s.low, s.high) == (spec0.low, spec0.high) for s in rated)
         chart = None
         if same_scale and client_charts:
             chart = charts.defer(
                 charts.ranked_bars, "attributes", _("Attribute performance (mean score)"),
                 [{"label": s.label, "value": results.overall[s.key].mean.value, "low": results.overall[s.key].mean.low,
                   "high": results.overall[s.key].mean.high, "base": results.overall[s.key].mean.base}
-                 for s in results.attributes], spec0, cs, flag_below=rules.flag_below)
+                 for s in rated], spec0, cs, flag_below=rules.flag_below)
         attributes = {"rows": attr_rows, "chart": chart}
 
     # Standards and tiers.
@@ -394,7 +450,11 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
     drivers = None
     if study.drivers is not None:
         d = study.drivers
-        drivers = {"overall": d.overall, "segments": d.segments, "skipped": d.skipped, "scales": d.scales,
+        scales = [{"name": sc.name, "alpha": sc.alpha, "n": sc.n, "note": sc.note,
+                   "members": [{"name": i.name, "item_rest": i.item_rest, "alpha_if_deleted": i.alpha_if_deleted}
+                             for i in getattr(sc, "items", [])]} for sc in d.scales]
+        drivers = {"overall": d.overall, "segments": d.segments, "skipped": d.skipped, "scales": scales,
+                   "note": getattr(d, "not_computed", ""),
                    "chart": charts.defer(charts.quadrant, "drivers", d.overall, cs) if d.overall else None}
 
     # Voice of the customer.
@@ -430,8 +490,13 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
     priorities = None
     if study.priorities:
         top = study.project.priorities.top if study.project.priorities else 5
-        priorities = {"rows": study.priorities, "top": study.priorities[:top],
+        priorities = {"rows": study.priorities, "top": study.priorities[:top], "note": "",
                       "chart": charts.defer(charts.priority_matrix, "priorities", study.priorities, cs)}
+    elif study.project.priorities is not None and study.drivers is not None and getattr(study.drivers, "not_computed", ""):
+        # The priorities need the driver analysis: their section says why there are none.
+        priorities = {"rows": [], "top": [], "chart": None,
+                      "note": _("Improvement priorities not ranked: they need the key driver analysis. {why}").format(
+                          why=study.drivers.not_computed)}
 
     validation = study.validation
     narrative = {key: load_narrative(getattr(report.narrative, key), key, study.actions)
@@ -508,11 +573,13 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         "actions": actions,
         "response_times": response_times,
         "journey": journey,
+        "banners": _banners(study, "appendix" in report.sections),
         "rules": {"suppress_below": rules.suppress_below, "flag_below": rules.flag_below,
-                  "alpha": results.alpha, "confidence": 95},
+                  "alpha": results.alpha, "confidence": 95, "adjust": results.adjust,
+                  "adjust_name": _(ADJUST_NAMES[results.adjust]) if results.adjust in ADJUST_NAMES else None},
         "sample": {"base": results.base, "weighted": results.weighted, "n_eff": results.n_eff,
                    "efficiency": results.weighting_efficiency, "weighted_base": results.weighted_base,
-                   "moe": _margin_of_error(results)},
+                   "moe": _margin_of_error(results), "raking": weighting_block(validation)},
         "definitions": [{"label": s.label, "text": definition(s)} for s in results.items if s.kind != "rating"],
         "validation": {
             "file": validation.file, "rows_read": validation.rows_read, "rows_used": validation.rows_used,
@@ -524,6 +591,16 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         },
         "charts": chart_list,
     }
+
+
+def _banners(study: Study, shown: bool) -> dict | None:
+    """The appendix's banner tables (cxreport.present.banner); computed even when the appendix
+    is left out, so the workbook's and validate's banners are checked the same way."""
+    from cxreport.present.banner import banner_context
+    from cxreport.scoring.banner import study_banners
+
+    study_banners(study)
+    return banner_context(study) if shown else None
 
 
 def duration_text(seconds) -> str:
@@ -759,6 +836,29 @@ def _unit_context(study: Study) -> dict | None:
     from cxreport.present.unit import unit_context
 
     return unit_context(study)
+
+
+def weighting_block(validation) -> dict | None:
+    """The raking (``weighting:``) for the methodology and the workbook: convergence, trim,
+    efficiency and each group's sample, target and weighted share (in percent)."""
+    w = validation.weighting
+    if w is None:
+        return None
+    return {
+        "margins": list(w.margins), "iterations": w.iterations, "converged": w.converged,
+        "trim": [f"{v:g}" for v in w.trim] if w.trim else None, "trimmed": w.trimmed, "n": w.n, "n_eff": w.n_eff,
+        "efficiency": 100.0 * w.efficiency, "min_weight": w.min_weight, "max_weight": w.max_weight,
+        "design_weight": w.design_weight, "max_gap": 100.0 * w.max_gap,
+        "rows": [{"segment": s.segment, "group": _(s.group) if s.group == "Not stated" else s.group,
+                  "first": i == 0 or w.shares[i - 1].segment != s.segment,
+                  "span": sum(1 for t in w.shares if t.segment == s.segment),
+                  "respondents": s.respondents, "sample": 100.0 * s.sample, "target": 100.0 * s.target,
+                  "achieved": 100.0 * s.achieved} for i, s in enumerate(w.shares)],
+        "periods": [{"label": _("rows in no period") if q.label == "rows in no period" else q.label, "n": q.n,
+                     "iterations": q.iterations, "converged": q.converged, "n_eff": q.n_eff,
+                     "efficiency": 100.0 * q.efficiency, "min_weight": q.min_weight, "max_weight": q.max_weight}
+                    for q in w.periods],
+    }
 
 
 def _validation_notes(validation) -> list[str]:

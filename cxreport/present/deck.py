@@ -705,6 +705,11 @@ class _Deck:
 
     def base_note(self) -> str:
         rules = self.ctx["rules"]
+        if rules.get("adjust_name"):      # marks decided on p-values adjusted within each table (METHODS.md §8)
+            return _("— base below {s}: not shown. * small base ({s}–{f1} respondents): read with caution. "
+                     "▲ ▼ significantly higher / lower at the {a}% level, p-values adjusted within each table "
+                     "({m}).").format(s=rules["suppress_below"], f1=rules["flag_below"] - 1,
+                                      a=round(rules["alpha"] * 100), m=rules["adjust_name"])
         return _("— base below {s}: not shown. * small base ({s}–{f1} respondents): read with caution. "
                  "▲ ▼ significantly higher / lower at the {a}% level.").format(
             s=rules["suppress_below"], f1=rules["flag_below"] - 1, a=round(rules["alpha"] * 100))
@@ -1241,7 +1246,7 @@ def _drivers_slide(deck: _Deck, drivers: dict) -> None:
     a = drivers["overall"]
     period = deck.ctx["period"]
     rows = list(a.rows)[:TOP_DRIVERS]
-    names = [r.name for r in rows[:3]]
+    names = [r.name for r in rows[:_clear_lead(a.rows)]]
     title = _("{names} matter most to {outcome}").format(names=_join(names), outcome=a.outcome) if names else \
         _("What drives the experience")
     section = _section(_("Key drivers"), a.period or period["headings"].get("drivers"))
@@ -1270,7 +1275,9 @@ def _drivers_slide(deck: _Deck, drivers: dict) -> None:
     more = len(a.rows) - TOP_DRIVERS
     lines = [_("Top {k} of {n} drivers; the full table is in the report.").format(k=TOP_DRIVERS, n=len(a.rows))
              if more > 0 else "", base if a.n_rows else "",
-             _("Importance: Johnson's relative weights. Quadrants split at the mean importance and mean performance.")]
+             _("Importance: Johnson's relative weights. Quadrants split at the mean importance and mean performance."),
+             _("95 % intervals on the importances (bootstrap) are in the report's driver table.")
+             if getattr(a, "bootstrap", None) is not None else ""]
     lines = [intro] + [line for line in lines if line]
     notes_h = deck.notes_height(lines, width) + 0.1
     top = deck.top
@@ -1281,6 +1288,29 @@ def _drivers_slide(deck: _Deck, drivers: dict) -> None:
     size = _grow_table(deck, width, header, table_rows, 14, room)
     top += deck.table(slide, left, top, width, room, header, table_rows, size=size, min_size=9, stretch=True) + 0.1
     deck.notes(slide, top, lines, left=left, width=width)
+
+
+def _clear_lead(rows, most: int = 3) -> int:
+    """How many of the top drivers the title may name as mattering most: up to ``most``, and,
+    with bootstrap intervals, only as many as stand clear of the next driver (the lowest end of
+    the last one named above the highest end of the first one left out), so the title never
+    claims a lead the intervals cannot support; 0 when none does."""
+    rows = list(rows)
+    if len(rows) <= most:
+        return len(rows)
+    if any(getattr(r, "low", None) is None for r in rows[:most + 1]):
+        return most
+    for k in range(most, 0, -1):
+        if rows[k - 1].low > rows[k].high:
+            return k
+    return 0
+
+
+def _drivers_note_slide(deck: _Deck, note: str) -> None:
+    """The drivers' slide when the analysis could not run: why, instead of no slide."""
+    slide = deck.slide(_("What drives the experience"),
+                       _section(_("Key drivers"), deck.ctx["period"]["headings"].get("drivers")))
+    deck.notes(slide, deck.top, [note])
 
 
 def _grow_table(deck: _Deck, width: float, header: list[str], rows: list[list[Cell]], size: float, room: float,
@@ -1910,7 +1940,9 @@ def _client(deck: _Deck) -> None:
         _competitors_slide(deck)
     if "drivers" in sections and ctx["drivers"] and ctx["drivers"]["overall"] is not None:
         _drivers_slide(deck, ctx["drivers"])
-    if "priorities" in sections and ctx["priorities"]:
+    elif "drivers" in sections and ctx["drivers"] and ctx["drivers"].get("note"):
+        _drivers_note_slide(deck, ctx["drivers"]["note"])
+    if "priorities" in sections and ctx["priorities"] and ctx["priorities"]["rows"]:
         _priorities_slide(deck, ctx["priorities"])
     if "comments" in sections:
         _voice_slide(deck)

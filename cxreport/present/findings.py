@@ -428,7 +428,7 @@ def mover_findings(study: Study, kinds: tuple[str, ...] = ("previous", "year_ago
 # --------------------------------------------------------------------------- competitors
 
 #: Competitor metrics and the KPI whose scale they share.
-_COMPETITOR_KPI = {"nps": "nps", "csat_top2": "csat", "ces_mean": "ces"}
+_COMPETITOR_KPI = {"nps": "nps", "csat_top2": "csat", "ces_mean": "ces", "acsi": "acsi"}
 
 
 def _competitor_span(comp, study: Study | None) -> float:
@@ -577,6 +577,7 @@ def attribute_findings(study: Study) -> list[Finding]:
     if (best.spec.low, best.spec.high) != (worst.spec.low, worst.spec.high):
         return []
     test = compare(best, worst)      # Welch's t; the same respondents rate both, so conservative
+    # One comparison, a table of one: its adjusted p-value is its p-value (METHODS.md §8).
     if test is None or not test.significant(results.alpha):
         return []
     text = _("In {period}, customers rate {best} highest ({bv} out of {bs}) and {worst} lowest ({wv} out of "

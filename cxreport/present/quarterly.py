@@ -159,7 +159,8 @@ def build_quarterly_context(study: Study, **kwargs) -> dict:
                                "before": before.headline.value,
                                "diff": shown_difference(now.headline.value, before.headline.value, unit),
                                "exact": change.test.diff,
-                               "p": change.test.p_value, "mark": change.mark, "n_now": now.n, "n_before": before.n})
+                               "p": change.test.p_value, "p_adjusted": change.p_adjusted, "mark": change.mark,
+                               "n_now": now.n, "n_before": before.n})
 
     def largest_first(m: dict) -> tuple:
         return (-abs(m["diff"]), -abs(m["exact"]), m["segment"], m["label"])

@@ -279,6 +279,8 @@ class TemplateSearch:
         for layer in reversed(self.layers):
             extra = layer.folder / "theme" / "extra.css"
             if extra.is_file():
+                if not extra.resolve().is_relative_to(layer.folder):
+                    raise RenderError(f"{layer.label}theme/extra.css is a link to a file outside that folder")
                 parts.append(_css_file(layer, extra))
         return "\n".join(parts)
 

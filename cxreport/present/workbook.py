@@ -36,7 +36,7 @@ from cxreport.benchmark.standards import place_words
 from cxreport.export import safe_cell
 from cxreport.i18n import N_, _
 from cxreport.pipeline import Study
-from cxreport.present.context import STATUS_LABEL, _metric_unit, competitor_as_shown, definition
+from cxreport.present.context import ADJUST_NAMES, STATUS_LABEL, _metric_unit, competitor_as_shown, definition
 from cxreport.present.formatting import num, shown_difference
 from cxreport.textclean import for_xml
 
@@ -249,12 +249,16 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
                     ["", "mean", "mean", "mean", "percent", "count"], rows, []))
     if study.drivers is not None and study.drivers.overall is not None:
         a = study.drivers.overall
-        rows = [[d.name, d.importance, d.lmg, d.mean, d.performance, _(d.quadrant), a.n] for d in a.rows]
+        rows = [[d.name, d.importance, d.low, d.high, d.lmg, d.mean, d.performance, _(d.quadrant), a.n] for d in a.rows]
+        boot = getattr(a, "bootstrap", None)
+        intervals = "" if boot is None else " " + _("95% intervals: bootstrap, {k} replicates, seed {seed}.").format(
+            k=boot.replicates, seed=boot.seed)
         out.append((_("Key drivers"), at(study.scope("drivers").label, _("drivers of {outcome}: R² = {r2}, n = {n}.").format(
-                        outcome=a.outcome, r2=f"{a.r2:.3f}", n=num(a.n))),
-                    [_("Attribute"), _("Importance % of R²"), _("Shapley/LMG %"), _("Mean"), _("Performance 0-100"),
-                     _("Quadrant"), _("Base (complete answers)") if a.missing == "listwise" else _("Base (smallest pair)")],
-                    ["", "percent", "percent", "mean", "decimal", "", "count"], rows, []))
+                        outcome=a.outcome, r2=f"{a.r2:.3f}", n=num(a.n)) + intervals),
+                    [_("Attribute"), _("Importance % of R²"), _("Low 95%"), _("High 95%"), _("Shapley/LMG %"), _("Mean"),
+                     _("Performance 0-100"), _("Quadrant"),
+                     _("Base (complete answers)") if a.missing == "listwise" else _("Base (smallest pair)")],
+                    ["", "percent", "percent", "percent", "percent", "mean", "decimal", "", "count"], rows, []))
     if study.priorities:
         n = study.drivers.overall.n if study.drivers is not None and study.drivers.overall is not None else None
         rows = [[p.name, p.impact, p.importance, p.performance, p.gap, _(p.gap_to), _(p.effort) if p.effort else None,
@@ -282,12 +286,13 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
         short = METRIC_SHORT.get(comp.metric)
         short = (_(short) if short not in ("NPS", "CSAT", "CES", "ACSI") else short) if short else comp.label
         origin = _("competitor survey") if survey else _("published and syndicated data")
-        rows = [[b.brand, b.value, b.low, b.high, b.n, b.diff, b.p_value] for b in comp.brands]
+        rows = [[b.brand, b.value, b.low, b.high, b.n, b.diff, b.p_value, b.p_adjusted] for b in comp.brands]
         out.append((title.format(metric=short),
                     at(getattr(comp, "period", "") or _("undated"),
                        _("{metric} ({origin}): own brand minus each competitor.").format(metric=comp.label, origin=origin)),
-                    [_("Brand"), _("Value"), _("Low 95%"), _("High 95%"), _("Base"), _("Own minus brand"), _("p-value")],
-                    ["", unit, unit, unit, "count", f"diff:{unit}", "p"], rows, _source_lines(comp)))
+                    [_("Brand"), _("Value"), _("Low 95%"), _("High 95%"), _("Base"), _("Own minus brand"), _("p-value"),
+                     _("Adjusted p")],
+                    ["", unit, unit, unit, "count", f"diff:{unit}", "p", "p"], rows, _source_lines(comp)))
     if study.benchmarks:
         # Each figure at its measure's precision, the gap the difference of the figures as
         # shown (as in the report: +28 against +32 is −4, not −4.3).
@@ -326,6 +331,26 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
                         n=num(study.voice.n_comments), u=num(study.voice.uncoded))),
                     [_("Theme"), _("Comments"), _("Share %"), _("Negative"), _("Neutral"), _("Positive")],
                     ["", "count", "percent", "count", "count", "count"], rows, []))
+    w = study.validation.weighting
+    if w is not None:        # the raking (weighting:), over every used row of the file
+        from cxreport.present.formatting import pct
+
+        rows = [[s.segment, s.group if s.group != "Not stated" else _("Not stated"), s.respondents,
+                 100 * s.sample, 100 * s.target, 100 * s.achieved] for s in w.shares]
+        state = (_("converged in {i} iterations").format(i=w.iterations) if w.converged else
+                 _("did not converge in {i} iterations").format(i=w.iterations))
+        out.append((_("Weighting"), _("Raking to population shares over all {n} responses: {state}; weighting "
+                                      "efficiency {e} (effective n {ne}); weights {lo}–{hi} × the mean.").format(
+                        n=num(w.n), state=state, e=pct(100 * w.efficiency, 1), ne=num(w.n_eff),
+                        lo=num(w.min_weight, 2), hi=num(w.max_weight, 2)),
+                    [_("Segment"), _("Group"), _("Respondents"), _("Before raking %"), _("Target %"),
+                     _("Weighted %")],
+                    ["", "", "count", "decimal", "decimal", "decimal"], rows,
+                    [_("{period}: raked on its own: {n} respondents, {i} iterations, efficiency {e}, weights "
+                       "{lo}–{hi} × the period's mean.").format(
+                        period=_("rows in no period") if q.label == "rows in no period" else q.label, n=num(q.n),
+                        i=q.iterations, e=pct(100 * q.efficiency, 1), lo=num(q.min_weight, 2),
+                        hi=num(q.max_weight, 2)) for q in w.periods]))
     return out
 
 
@@ -465,6 +490,14 @@ def build_workbook(study: Study) -> bytes:
         link.hyperlink = "#'{}'!A1".format(name.replace("'", "''"))
         link.font = Font(color=brand, underline="single")
         contents.cell(row=link.row, column=2, value=_text(description))
+    from cxreport.present.banner import write_sheet
+
+    banner = write_sheet(wb, study, used, head_font, head_fill)     # "Banner tables" (docs/banners.md)
+    if banner is not None:
+        link = contents.cell(row=contents.max_row + 1, column=1, value=banner[0])
+        link.hyperlink = "#'{}'!A1".format(banner[0].replace("'", "''"))
+        link.font = Font(color=brand, underline="single")
+        contents.cell(row=link.row, column=2, value=_text(banner[1]))
     _fit_columns(contents)
     contents.freeze_panes = "A4"
     defs = wb.create_sheet(_("Definitions"))
@@ -483,6 +516,12 @@ def build_workbook(study: Study) -> bytes:
         _("95%: Wilson (percentages), t (means); effective n when weighted."))])
     defs.append([_("Significance"), _("Two-sided tests at α = {alpha}; 'higher'/'lower' marks significant "
                                       "differences.").format(alpha=study.results.alpha)])
+    method = study.results.adjust
+    defs.append([_("Multiple comparisons"), _(
+        "p-values adjusted together within each table ({method}: a segment's groups × KPIs, the KPIs "
+        "against one period); 'higher'/'lower' and ▲ ▼ follow the adjusted p-value.").format(
+        method=_(ADJUST_NAMES[method])) if method in ADJUST_NAMES else _(
+        "p-values not adjusted for the number of comparisons in a table.")])
     defs.append([_("Small bases"), _("Below {s}: not shown ('suppressed'); {s}–{f1}: small base.").format(
         s=rules.suppress_below, f1=rules.flag_below - 1)])
     _fit_columns(defs)

@@ -169,7 +169,7 @@ class _Target:
 
 def _item(data, name: str, where: str, field_name: str = "metric") -> ItemSpec:
     low = name.casefold()
-    if low in ("nps", "csat", "ces"):
+    if low in ("nps", "csat", "ces", "acsi"):
         spec = next((s for s in data.items if s.key == low), None)
         if spec is None:
             raise ConfigError(f"{where}, {field_name}: this project has no {low.upper()} (columns.{low})")
@@ -505,6 +505,9 @@ def _conclude(res: ActionResult, m1: Measure, m2: Measure, diff: float, p_value:
     res.change_low, res.change_high = diff - z * se_diff, diff + z * se_diff
     res.p_value, res.test = p_value, method
     res.mde = mde(se_diff, alpha)
+    # Each action's change is a planned comparison of its own — one metric, its direction named
+    # in the register before the data came in — so it is a table of one: its adjusted p-value is
+    # its p-value (METHODS.md §8), and the MDE stays the one at α that §10 states.
     if math.isfinite(p_value) and p_value < alpha:
         res.verdict = "improved" if diff * res.direction > 0 else "worsened"
     else:

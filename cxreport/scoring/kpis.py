@@ -19,7 +19,7 @@ import numpy as np
 from cxreport.scoring import stats
 from cxreport.scoring.stats import TestResult
 
-Kind = Literal["nps", "csat", "ces", "rating"]
+Kind = Literal["nps", "csat", "ces", "acsi", "rating"]
 BaseFlag = Literal["ok", "small", "suppressed"]
 
 
@@ -48,7 +48,14 @@ class ItemSpec:
     low: int
     high: int
     column: str = ""
-    headline: Literal["nps", "top2", "mean", "index"] = "mean"
+    headline: Literal["nps", "top2", "mean", "index", "score"] = "mean"
+    #: Answers are any number between ``low`` and ``high`` (a numeric item, a composite scale
+    #: score, the ACSI-style index), not points of a scale: no distribution and no top-2-box.
+    continuous: bool = False
+    #: Where a continuous attribute comes from: "numeric" (a numeric item, ``bounds`` the bounds
+    #: it declares as text: "0–100", "≥ 0", "" for none) or "composite" (a scale's score).
+    origin: Literal["", "numeric", "composite"] = ""
+    bounds: str = ""
 
     @classmethod
     def nps(cls, column: str = "", label: str = "NPS") -> ItemSpec:
@@ -65,6 +72,32 @@ class ItemSpec:
     @classmethod
     def rating(cls, key: str, label: str, low: int = 1, high: int = 5, column: str = "") -> ItemSpec:
         return cls(key, label, "rating", low, high, column, "mean")
+
+    @classmethod
+    def numeric(cls, key: str, label: str, low: float, high: float, column: str = "",
+                origin: str = "numeric") -> ItemSpec:
+        """An attribute answered with any number (decimals allowed) between ``low`` and ``high``:
+        a numeric item (the bounds it declares, or the answers' own range) or a composite scale."""
+        def text(v: float) -> str:
+            return f"{v:g}"
+        if origin == "composite":
+            bounds = f"{text(low)}–{text(high)}"
+        elif math.isfinite(low) and math.isfinite(high):
+            bounds = f"{text(low)}–{text(high)}"
+        elif math.isfinite(low):
+            bounds = f"≥ {text(low)}"
+        elif math.isfinite(high):
+            bounds = f"≤ {text(high)}"
+        else:
+            bounds = ""
+        return cls(key, label, "rating", low, high, column, "mean", continuous=True,  # type: ignore[arg-type]
+                   origin=origin, bounds=bounds)  # type: ignore[arg-type]
+
+    @classmethod
+    def acsi(cls, label: str = "ACSI-style index") -> ItemSpec:
+        """The ACSI-style satisfaction index (METHODS.md §1): a 0–100 score per respondent,
+        reported as its mean, in whole index points."""
+        return cls("acsi", label, "acsi", 0, 100, "", "score", continuous=True)
 
     # Category bounds (inclusive) of the "high" and "low" groups.
     @property
@@ -97,7 +130,7 @@ class ItemSpec:
 
     @property
     def headline_unit(self) -> str:
-        return {"nps": "points", "index": "points", "top2": "percent", "mean": "mean"}[self.headline]
+        return {"nps": "points", "index": "points", "top2": "percent", "mean": "mean", "score": "index"}[self.headline]
 
     @property
     def headline_scale(self) -> tuple[float, float]:
@@ -201,6 +234,14 @@ class ItemColumns:
         self.spec = spec
         x = np.asarray(x, dtype=float)
         valid = ~np.isnan(x)
+        if spec.continuous:
+            # Any number, not points of a scale: the sums come straight from the answers.
+            self.valid = valid
+            self.w = np.where(valid, 1.0 if w is None else np.asarray(w, dtype=float), 0.0)
+            self.w2 = self.w * self.w
+            self.x = np.where(valid, x, np.nan)
+            self._x0 = np.where(valid, x, 0.0)
+            return
         self.size = spec.high - spec.low + 1          # scale points; one more bin for "not valid"
         self.bins = self.size + 1
         point = np.full(len(x), self.size, dtype=np.int64)
@@ -226,7 +267,21 @@ class ItemColumns:
         sw2 = np.bincount(key, weights=self.w2, minlength=length).reshape(shape)[:, :self.size]
         return count, sw, sw2
 
+    def _continuous_sums(self, codes: np.ndarray | None, n_groups: int) -> Sums:
+        wx = self.w * self._x0
+        if codes is None:
+            def total(weights):
+                return np.array([float(np.sum(weights))])
+        else:
+            def total(weights):
+                return np.bincount(codes, weights=weights, minlength=n_groups)[:n_groups]
+        zero = np.zeros(n_groups)
+        return Sums(n=total(self.valid.astype(float)), sw=total(self.w), sw2=total(self.w2), swx=total(wx),
+                    swx2=total(wx * self._x0), n_hi=zero, sw_hi=zero.copy(), n_lo=zero.copy(), sw_lo=zero.copy())
+
     def sums(self, codes: np.ndarray | None = None, n_groups: int = 1) -> Sums:
+        if self.spec.continuous:
+            return self._continuous_sums(codes, n_groups)
         count, sw, sw2 = self.histograms(codes, n_groups)
         v = self.values
         return Sums(n=count.sum(axis=1).astype(float), sw=sw.sum(axis=1), sw2=sw2.sum(axis=1),
@@ -235,7 +290,10 @@ class ItemColumns:
                     n_lo=count[:, self.lo].sum(axis=1).astype(float), sw_lo=sw[:, self.lo].sum(axis=1))
 
     def distribution(self) -> list[tuple[int, int, float]]:
-        """(value, count, weighted %) for every scale point; the % add up to 100."""
+        """(value, count, weighted %) for every scale point; the % add up to 100. A continuous
+        item has no scale points: an empty list."""
+        if self.spec.continuous:
+            return []
         count, sw, _ = self.histograms(None, 1)
         total = sw[0].sum()
         return [(int(p), int(count[0, i]), float(100 * (sw[0, i] / total)) if total > 0 else math.nan)
@@ -260,7 +318,7 @@ class Estimate:
     n: int
     n_eff: float
     base: BaseFlag
-    unit: Literal["points", "percent", "mean"]
+    unit: Literal["points", "percent", "mean", "index"]
     share: float | None = None
     sd: float | None = None
 
@@ -297,7 +355,8 @@ class ItemResult:
 
     @property
     def headline(self) -> Estimate:
-        return {"nps": self.nps, "top2": self.top2, "index": self.index, "mean": self.mean}[self.spec.headline]
+        return {"nps": self.nps, "top2": self.top2, "index": self.index, "mean": self.mean,
+                "score": self.mean}[self.spec.headline]
 
 
 def _nan_estimate(unit: str, n: int, n_eff: float, base: BaseFlag) -> Estimate:
@@ -311,10 +370,12 @@ def result_from_sums(spec: ItemSpec, s: Sums, i: int = 0, rules: BaseRules = Bas
     sw, sw2 = float(s.sw[i]), float(s.sw2[i])
     n_eff = stats.neff_from_sums(sw, sw2)
     base = rules.classify(n)
+    mean_unit = "index" if spec.headline == "score" else "mean"
     if n == 0 or sw <= 0:
-        empty = _nan_estimate("mean", n, n_eff, base)
+        empty = _nan_estimate(mean_unit, n, n_eff, base)
         return ItemResult(spec, n, n_eff, sw, base, empty, math.nan, math.nan, math.nan, 0, 0, 0,
-                          top2=_nan_estimate("percent", n, n_eff, base) if spec.kind in ("csat", "rating") else None,
+                          top2=(_nan_estimate("percent", n, n_eff, base)
+                                if spec.kind in ("csat", "rating") and not spec.continuous else None),
                           nps=_nan_estimate("points", n, n_eff, base) if spec.kind == "nps" else None,
                           nps_adjusted=_nan_estimate("points", n, n_eff, base) if spec.kind == "nps" else None,
                           index=_nan_estimate("points", n, n_eff, base) if spec.kind == "ces" else None,
@@ -331,10 +392,10 @@ def result_from_sums(spec: ItemSpec, s: Sums, i: int = 0, rules: BaseRules = Bas
     low, high = stats.t_interval(mean, sd, n_eff)
     low, high = max(low, float(spec.low)), min(high, float(spec.high))   # a mean cannot leave its scale
     se = sd / math.sqrt(n_eff) if n_eff > 0 and math.isfinite(sd) else math.nan
-    mean_est = Estimate(mean, low, high, se, n, n_eff, base, "mean", sd=sd)
+    mean_est = Estimate(mean, low, high, se, n, n_eff, base, mean_unit, sd=sd)  # type: ignore[arg-type]
 
     top2 = nps = nps_adj = index = None
-    if spec.kind in ("csat", "rating"):
+    if spec.kind in ("csat", "rating") and not spec.continuous:
         lo_p, hi_p = stats.wilson(p_hi, n_eff)
         se_p = math.sqrt(p_hi * (1 - p_hi) / n_eff) if n_eff > 0 else math.nan
         top2 = Estimate(100 * p_hi, 100 * lo_p, 100 * hi_p, 100 * se_p, n, n_eff, base, "percent", share=p_hi)
