@@ -251,8 +251,9 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
         a = study.drivers.overall
         rows = [[d.name, d.importance, d.low, d.high, d.lmg, d.mean, d.performance, _(d.quadrant), a.n] for d in a.rows]
         boot = getattr(a, "bootstrap", None)
-        intervals = "" if boot is None else " " + _("95% intervals: bootstrap, {k} replicates, seed {seed}.").format(
-            k=boot.replicates, seed=boot.seed)
+        # The seed is in the report's driver note; a number in a description is a count.
+        intervals = "" if boot is None else " " + _("95% intervals: bootstrap, {k} replicates.").format(
+            k=num(boot.replicates))
         out.append((_("Key drivers"), at(study.scope("drivers").label, _("drivers of {outcome}: R² = {r2}, n = {n}.").format(
                         outcome=a.outcome, r2=f"{a.r2:.3f}", n=num(a.n)) + intervals),
                     [_("Attribute"), _("Importance % of R²"), _("Low 95%"), _("High 95%"), _("Shapley/LMG %"), _("Mean"),
