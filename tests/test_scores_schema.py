@@ -61,7 +61,8 @@ def _raked_numeric_composite(config: dict) -> None:
     config["weighting"] = {"rake": {"Region": {"North": 0.3, "South": 0.3, "East": 0.2, "West": 0.2}},
                            "trim": [0.3, 3], "per_period": True}
     config["columns"]["attributes"]["Weight as a number"] = {"column": "weight", "type": "numeric"}
-    config["scales"] = {"Service quality": {"items": config["scales"]["Service quality"]}}
+    scale = config["scales"]["Service quality"]
+    config["scales"] = {"Service quality": scale if isinstance(scale, dict) else {"items": scale}}
 
 
 def _no_extras(config: dict) -> None:
