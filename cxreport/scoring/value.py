@@ -1,0 +1,737 @@
+"""Customer value: RFM scores and segments, the value tier, the join of a customer file to
+the survey, NPS/CSAT by value segment, satisfied-but-not-loyal customers and churn by NPS
+group (issue 16, item 6).
+
+Pure functions: plain arrays in, dataclasses out. Inputs are aligned arrays (one entry per
+customer, or per respondent); the caller (the pipeline, from :mod:`cxreport.load.customers`
+and the validated survey) adds the file and row context to any error.
+
+RFM scores (METHODS.md §12)
+    Recency (days since the last purchase), frequency (purchases) and monetary value (spend)
+    over a stated window each become a score 1–5: the customers are ranked (ties broken by
+    file order: a stable sort, so of two equal values the one earlier in the file ranks
+    lower), score = ceil(5 × rank / n), ranked so that 5 is best (recency: days descending;
+    frequency and monetary: ascending). With n a multiple of 5 each score holds exactly a
+    fifth of the customers (quintiles).
+
+RFM segments
+    The named segments are those of the ``rfm`` package for R (Hebbali, CRAN; the
+    documented example of ``rfm_segment()``, R/rfm-segment.R, rsquaredacademy/rfm, the
+    scheme of the blog post "Customer Segmentation using RFM Analysis", 2019): each segment
+    is a box of R, F and M score ranges, checked in order; a customer takes the first box
+    that holds its scores, and a customer in none of them is "Others". See :data:`SEGMENTS`.
+
+Value tier
+    The top 20 % of customers by monetary value (ceil(0.2 × n) customers, by the monetary
+    ranks above, so ties follow file order), with their share of total value: the "20 % of
+    customers that bring 80 % of value" check. With n a multiple of 5 the tier is exactly
+    the customers with M = 5.
+
+Decisions where METHODS.md is silent are noted at each function.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from cxreport.errors import DataError
+from cxreport.scoring import stats
+from cxreport.scoring.kpis import BaseRules
+
+# --------------------------------------------------------------------------- RFM scores
+
+#: Segment boxes (name, (R low, R high), (F low, F high), (M low, M high)), checked in order;
+#: the first box holding a customer's scores names its segment. From the documented example
+#: of ``rfm_segment()`` in the R package rfm (rsquaredacademy/rfm, R/rfm-segment.R).
+SEGMENTS: tuple[tuple[str, tuple[int, int], tuple[int, int], tuple[int, int]], ...] = (
+    ("Champions", (5, 5), (5, 5), (5, 5)),
+    ("Potential Loyalist", (3, 5), (3, 5), (2, 5)),
+    ("Loyal Customers", (2, 4), (2, 4), (2, 4)),
+    ("Promising", (3, 4), (1, 3), (3, 5)),
+    ("New Customers", (4, 5), (1, 3), (1, 5)),
+    ("Can't Lose Them", (1, 2), (3, 4), (4, 5)),
+    ("At Risk", (1, 2), (2, 5), (4, 5)),
+    ("Need Attention", (1, 3), (3, 5), (3, 5)),
+    ("About To Sleep", (2, 3), (1, 3), (1, 4)),
+    ("Lost", (1, 1), (1, 5), (1, 5)),
+)
+OTHERS = "Others"
+#: Every segment name, in the order of :data:`SEGMENTS`, then "Others".
+SEGMENT_NAMES: tuple[str, ...] = tuple(s[0] for s in SEGMENTS) + (OTHERS,)
+
+#: Share of customers in the value tier.
+TOP_SHARE = 0.2
+
+
+def quintile_scores(values, *, higher_is_better: bool = True) -> np.ndarray:
+    """Scores 1–5 of ``values`` (METHODS.md §12): score = ceil(5 × rank / n).
+
+    ``higher_is_better``: rank ascending (frequency, monetary), so the largest value scores
+    5; otherwise rank descending (recency days), so the smallest scores 5. Ties are broken
+    by position (stable sort): of equal values the earlier one gets the lower rank.
+    """
+    v = np.asarray(values, dtype=float)
+    n = len(v)
+    if n == 0:
+        return np.zeros(0, dtype=np.int8)
+    if not np.isfinite(v).all():
+        raise DataError("RFM: a value to rank is blank or not a number")
+    key = v if higher_is_better else -v
+    if key.min() >= -32768 and key.max() <= 32767 and (key == np.floor(key)).all():
+        key = key.astype(np.int16)    # days and purchase counts: numpy's stable sort is then a radix sort
+    order = np.argsort(key, kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(1, n + 1, dtype=np.int64)
+    return ((5 * rank + n - 1) // n).astype(np.int8)   # ceil(5·rank/n) in integers
+
+
+def segment_codes(r, f, m) -> np.ndarray:
+    """Index into :data:`SEGMENT_NAMES` of each customer's segment (first box that holds it)."""
+    r, f, m = (np.asarray(x, dtype=np.int8) for x in (r, f, m))
+    code = np.full(len(r), len(SEGMENTS), dtype=np.int8)      # Others
+    free = np.ones(len(r), dtype=bool)
+    for k, (_name, (r0, r1), (f0, f1), (m0, m1)) in enumerate(SEGMENTS):
+        inside = free & (r >= r0) & (r <= r1) & (f >= f0) & (f <= f1) & (m >= m0) & (m <= m1)
+        code[inside] = k
+        free &= ~inside
+    return code
+
+
+def segment_of(r: int, f: int, m: int) -> str:
+    """The segment of one customer's scores."""
+    return SEGMENT_NAMES[int(segment_codes([r], [f], [m])[0])]
+
+
+@dataclass(frozen=True)
+class ValueTier:
+    """The top ``share`` of customers by monetary value and their share of total value."""
+
+    share: float                 # the tier's share of customers asked for (0.2)
+    customers: int               # ceil(share × n)
+    value: float                 # their total monetary value
+    total_value: float           # all customers' total
+    value_share: float           # value / total_value (0–1; NaN when the total is not positive)
+    threshold: float             # the smallest monetary value in the tier
+
+
+@dataclass(frozen=True)
+class SegmentSummary:
+    name: str
+    customers: int
+    customer_share: float        # 0–1
+    value: float
+    value_share: float           # 0–1 (NaN when the total is not positive)
+
+
+@dataclass
+class RFMResult:
+    """RFM scores of every customer, in input order.
+
+    ``segment`` holds indexes into :data:`SEGMENT_NAMES`; :meth:`frame` gives a table with
+    the names. ``top_value`` marks the value tier.
+    """
+
+    customer_id: np.ndarray          # text, as given (stripped)
+    recency_days: np.ndarray         # float
+    frequency: np.ndarray            # float
+    monetary: np.ndarray             # float
+    r: np.ndarray                    # int8 1–5
+    f: np.ndarray
+    m: np.ndarray
+    segment: np.ndarray              # int8 index into SEGMENT_NAMES
+    top_value: np.ndarray            # bool
+    tier: ValueTier
+    segments: list[SegmentSummary]   # in SEGMENT_NAMES order, empty segments included
+    as_of: pd.Timestamp | None = None          # the day recency is counted from (transactions)
+    window_start: pd.Timestamp | None = None   # first day of the window (transactions with a window)
+    transactions_used: int | None = None
+    transactions_outside: int | None = None    # before the window or after as_of
+    refunds: int | None = None                 # negative amounts in the window (in monetary, not purchases)
+    no_purchase: list[str] = field(default_factory=list)   # ids with only refunds in the window
+
+    @property
+    def n(self) -> int:
+        return len(self.r)
+
+    def segment_names(self) -> np.ndarray:
+        return np.asarray(SEGMENT_NAMES, dtype=object)[self.segment]
+
+    def tier_labels(self, top: str = "top 20 %", rest: str = "other 80 %") -> np.ndarray:
+        """The value tier of each customer as text (for :func:`scores_by_segment`)."""
+        return np.where(self.top_value, top, rest).astype(object)
+
+    def rfm_code(self) -> np.ndarray:
+        """'545'-style cell of each customer."""
+        return (self.r.astype(np.int64) * 100 + self.f * 10 + self.m).astype(str)
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame({
+            "customer_id": self.customer_id, "recency_days": self.recency_days, "frequency": self.frequency,
+            "monetary": self.monetary, "R": self.r, "F": self.f, "M": self.m,
+            "segment": pd.Categorical.from_codes(self.segment, SEGMENT_NAMES), "top_value": self.top_value})
+
+
+def _ids(customer_id, what: str = "customer id") -> np.ndarray:
+    raw = pd.Series(np.asarray(customer_id, dtype=object))
+    ids = raw.astype(str).str.strip()
+    blank = raw.isna().to_numpy() | (ids == "").to_numpy()
+    if blank.any():
+        first = np.flatnonzero(blank)[:5] + 1
+        raise DataError(f"RFM: {int(blank.sum())} blank {what}{'s' if blank.sum() != 1 else ''} "
+                        f"(position{'s' if len(first) != 1 else ''} {', '.join(map(str, first))})")
+    return ids.to_numpy(dtype=object)
+
+
+def duplicate_ids_message(ids: np.ndarray, rows=None, what: str = "customer id") -> str | None:
+    """A one-line message naming the repeated ids and their rows, or None."""
+    if pd.Index(ids).is_unique:
+        return None
+    s = pd.Series(ids)
+    dup = s.duplicated(keep=False).to_numpy()
+    rows = np.arange(1, len(s) + 1) if rows is None else np.asarray(rows)
+    where = pd.Series(rows[dup]).groupby(s[dup].to_numpy(), sort=False).apply(list)
+    shown = "; ".join(f"'{k}' on rows {', '.join(map(str, v[:5]))}{', …' if len(v) > 5 else ''}"
+                      for k, v in list(where.items())[:3])
+    more = f" and {len(where) - 3} more" if len(where) > 3 else ""
+    return f"{len(where):,} {what}{'s' if len(where) != 1 else ''} appear more than once: {shown}{more}"
+
+
+def _summaries(segment: np.ndarray, monetary: np.ndarray) -> list[SegmentSummary]:
+    n = len(segment)
+    counts = np.bincount(segment, minlength=len(SEGMENT_NAMES))
+    values = np.bincount(segment, weights=monetary, minlength=len(SEGMENT_NAMES))
+    total = float(monetary.sum())
+    return [SegmentSummary(name, int(counts[k]), counts[k] / n if n else math.nan, float(values[k]),
+                           float(values[k]) / total if total > 0 else math.nan)
+            for k, name in enumerate(SEGMENT_NAMES)]
+
+
+def _tier(m_rank_order: np.ndarray, monetary: np.ndarray, share: float) -> tuple[np.ndarray, ValueTier]:
+    n = len(monetary)
+    k = math.ceil(share * n - 1e-9) if n else 0
+    top = np.zeros(n, dtype=bool)
+    if k:
+        top[m_rank_order[n - k:]] = True
+    value = float(monetary[top].sum())
+    total = float(monetary.sum())
+    threshold = float(monetary[top].min()) if k else math.nan
+    return top, ValueTier(share, k, value, total, value / total if total > 0 else math.nan, threshold)
+
+
+def rfm_from_fields(customer_id, recency_days, frequency, monetary, *, top_share: float = TOP_SHARE) -> RFMResult:
+    """RFM scores from per-customer fields (one entry per customer, in file order).
+
+    Raises :class:`DataError` for a blank or repeated id, a blank or non-numeric value, a
+    negative recency or frequency. Monetary may be negative (net of refunds).
+    """
+    ids = _ids(customer_id)
+    if len(ids) == 0:
+        raise DataError("RFM: no customers")
+    message = duplicate_ids_message(ids)
+    if message:
+        raise DataError(f"RFM: {message}")
+    fields = {}
+    for name, values in (("recency (days)", recency_days), ("frequency", frequency), ("monetary", monetary)):
+        v = np.asarray(values, dtype=float)
+        if len(v) != len(ids):
+            raise DataError(f"RFM: {name} has {len(v):,} values for {len(ids):,} customers")
+        bad = ~np.isfinite(v)
+        if name != "monetary":
+            bad |= v < 0
+        if bad.any():
+            first = np.flatnonzero(bad)[:5]
+            shown = ", ".join(f"'{ids[i]}'" for i in first)
+            raise DataError(f"RFM: {name} is blank, negative or not a number for {int(bad.sum()):,} "
+                            f"customer{'s' if bad.sum() != 1 else ''} ({shown}{', …' if bad.sum() > 5 else ''})")
+        fields[name] = v
+    rec, freq, mon = fields["recency (days)"], fields["frequency"], fields["monetary"]
+    return _score(ids, rec, freq, mon, top_share)
+
+
+def _score(ids, rec, freq, mon, top_share, **extra) -> RFMResult:
+    if not 0 < top_share < 1:
+        raise DataError(f"RFM: the value tier's share must be between 0 and 1, not {top_share}")
+    r = quintile_scores(rec, higher_is_better=False)
+    f = quintile_scores(freq)
+    m_order = np.argsort(mon, kind="stable")
+    n = len(mon)
+    m_rank = np.empty(n, dtype=np.int64)
+    m_rank[m_order] = np.arange(1, n + 1)
+    m = ((5 * m_rank + n - 1) // max(n, 1)).astype(np.int8)
+    seg = segment_codes(r, f, m)
+    top, tier = _tier(m_order, mon, top_share)
+    return RFMResult(ids, rec, freq, mon, r, f, m, seg, top, tier, _summaries(seg, mon), **extra)
+
+
+def rfm_from_transactions(customer_id, date, amount, *, as_of=None, window_days: int | None = None,
+                          top_share: float = TOP_SHARE) -> RFMResult:
+    """RFM scores from transactions (one entry per purchase: customer id, date, amount).
+
+    - ``as_of`` (a date; default the latest transaction's day) is the day recency is counted
+      from; recency = whole days from a customer's last purchase to ``as_of``.
+    - ``window_days``: only transactions on the ``window_days`` days ending with ``as_of``
+      count (``as_of − window_days < day ≤ as_of``); None = every transaction up to ``as_of``.
+      Transactions outside are counted in ``transactions_outside``, never silently used.
+    - A purchase is a transaction with amount ≥ 0; a negative amount (a refund) reduces the
+      customer's monetary value but is not a purchase and does not make the customer recent.
+      Customers with only refunds in the window get no score (listed in ``no_purchase``).
+    - Customers come in the order of their first transaction in the window (the tie order).
+
+    ``date`` is anything numpy reads as ``datetime64`` (NaT is an error, as are a blank id and
+    a non-numeric amount: the loader excludes and reports such rows first).
+    """
+    ids_raw = np.asarray(customer_id)
+    if ids_raw.dtype.kind not in "iu":                   # integer customer numbers hash fastest
+        ids_raw = ids_raw.astype(object)
+    days = np.asarray(date, dtype="datetime64[D]")
+    amt = np.asarray(amount, dtype=float)
+    if not (len(ids_raw) == len(days) == len(amt)):
+        raise DataError("RFM: the transaction id, date and amount columns differ in length")
+    if len(amt) == 0:
+        raise DataError("RFM: no transactions")
+    if np.isnat(days).any():
+        raise DataError(f"RFM: {int(np.isnat(days).sum()):,} transactions without a date")
+    if not np.isfinite(amt).all():
+        raise DataError(f"RFM: {int((~np.isfinite(amt)).sum()):,} transactions without a numeric amount")
+    # The window first: only the transactions in it are grouped (the ids are the costly part).
+    day = days.view(np.int64)
+    end = int(day.max()) if as_of is None else int(np.datetime64(pd.Timestamp(as_of).date(), "D").view(np.int64))
+    inside = day <= end
+    if window_days is not None:
+        if window_days <= 0:
+            raise DataError(f"RFM: the window must be at least one day, not {window_days}")
+        inside &= day > end - int(window_days)
+    outside = int((~inside).sum())
+    if not inside.any():
+        raise DataError("RFM: no transactions in the window")
+    if outside:
+        ids_raw, day, amt = ids_raw[inside], day[inside], amt[inside]
+    codes, uniques = pd.factorize(ids_raw, sort=False)
+    names = pd.Index(uniques).astype(str)
+    stripped = names.str.strip()
+    if (codes < 0).any() or (stripped == "").any():
+        raise DataError("RFM: transactions with a blank customer id")
+    if (stripped != names).any():      # " C1" and "C1": the same customer
+        canonical, names = pd.factorize(stripped, sort=False)
+        codes = canonical[codes]
+        names = pd.Index(names)
+    k = len(names)
+    purchase = amt >= 0
+    freq = np.bincount(codes, weights=purchase, minlength=k)
+    mon = np.bincount(codes, weights=amt, minlength=k)
+    last = np.full(k, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(last, codes[purchase], day[purchase])
+    scored = freq > 0                                    # every customer here has a transaction in the window
+    ids = names.to_numpy(dtype=object)
+    no_purchase = ids[~scored].tolist()
+    if not scored.any():
+        raise DataError("RFM: no purchases in the window (only refunds)")
+    rec = (end - last[scored]).astype(float)
+    return _score(ids[scored], rec, freq[scored], mon[scored], top_share,
+                  as_of=pd.Timestamp(np.datetime64(end, "D")),
+                  window_start=(pd.Timestamp(np.datetime64(end - int(window_days) + 1, "D"))
+                                if window_days is not None else None),
+                  transactions_used=int(inside.sum()), transactions_outside=outside,
+                  refunds=int((~purchase).sum()), no_purchase=no_purchase)
+
+
+# --------------------------------------------------------------------------- the join
+
+
+@dataclass
+class CustomerJoin:
+    """Respondents matched to customer records on the respondent id.
+
+    ``position[i]`` is the customer index of respondent ``i`` (−1 without a record).
+    Unmatched respondents stay in every count: nothing is dropped silently.
+    """
+
+    position: np.ndarray
+    respondents: int
+    matched: int                      # respondents with a customer record
+    unmatched: int                    # respondents without one (blank ids included)
+    blank_ids: int                    # respondents whose id is blank
+    customers: int
+    customers_surveyed: int           # customers with at least one respondent
+    customers_not_surveyed: int
+    unmatched_examples: list[str] = field(default_factory=list)   # first unmatched ids
+
+    @property
+    def matched_mask(self) -> np.ndarray:
+        return self.position >= 0
+
+    @property
+    def match_rate(self) -> float:
+        return self.matched / self.respondents if self.respondents else math.nan
+
+    def take(self, values, missing=None) -> np.ndarray:
+        """Customer ``values`` spread to respondents (``missing`` where unmatched)."""
+        v = np.asarray(values)
+        out = np.empty(len(self.position), dtype=object if missing is None or v.dtype == object else v.dtype)
+        out[:] = missing
+        ok = self.position >= 0
+        out[ok] = v[self.position[ok]]
+        return out
+
+
+def join_customers(respondent_ids, customer_ids, customer_rows=None, *, examples: int = 5) -> CustomerJoin:
+    """Match respondents to customers by id (text, surrounding spaces ignored).
+
+    A customer id on more than one row is an error naming the ids and rows
+    (``customer_rows``: the file's row numbers; default 1, 2, …). A blank respondent id
+    matches nothing and counts as unmatched.
+    """
+    cust = pd.Series(np.asarray(customer_ids, dtype=object)).astype(str).str.strip()
+    message = duplicate_ids_message(cust.to_numpy(dtype=object), customer_rows)
+    if message:
+        raise DataError(f"customer file: {message}")
+    resp_raw = pd.Series(np.asarray(respondent_ids, dtype=object))
+    resp = resp_raw.astype(str).str.strip()
+    blank = (resp == "") | resp_raw.isna()
+    index = pd.Index(cust.to_numpy(dtype=object))
+    position = index.get_indexer(resp.to_numpy(dtype=object)).astype(np.int64)
+    position[blank.to_numpy()] = -1
+    ok = position >= 0
+    surveyed = int(len(np.unique(position[ok])))
+    missed = resp[~ok & ~blank.to_numpy()]
+    return CustomerJoin(position, len(resp), int(ok.sum()), int((~ok).sum()), int(blank.sum()), len(cust),
+                        surveyed, len(cust) - surveyed, list(dict.fromkeys(missed.tolist()))[:examples])
+
+
+# --------------------------------------------------------------------------- NPS / CSAT by group
+
+
+def _weights(weights, n: int) -> np.ndarray:
+    if weights is None:
+        return np.ones(n)
+    w = np.asarray(weights, dtype=float)
+    if len(w) != n:
+        raise DataError(f"weights: {len(w):,} values for {n:,} respondents")
+    return w
+
+
+def _groups(segment, n: int) -> tuple[np.ndarray, list[str]]:
+    """(code per respondent, −1 = no group (None, NaN or blank); the group names in natural order)."""
+    from cxreport.validate import natural_key
+
+    s = pd.Series(np.asarray(segment, dtype=object))
+    if len(s) != n:
+        raise DataError(f"segment: {len(s):,} values for {n:,} respondents")
+    raw_codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    texts = [str(u).strip() for u in uniques]
+    names = sorted({t for t in texts if t}, key=natural_key)
+    lookup = {g: i for i, g in enumerate(names)}
+    table = np.array([lookup.get(t, -1) for t in texts] + [-1], dtype=np.int64)
+    return table[raw_codes], names
+
+
+@dataclass(frozen=True)
+class Proportion:
+    """A weighted share with its Wilson interval (effective n)."""
+
+    share: float                 # 0–1 (NaN when the base is empty)
+    low: float
+    high: float
+    n: int                       # unweighted base
+    n_eff: float
+    count: int                   # unweighted count in the share
+    base: str                    # ok, small or suppressed (BaseRules)
+
+
+def proportion(hit: np.ndarray, valid: np.ndarray, w: np.ndarray, rules: BaseRules = BaseRules()) -> Proportion:
+    n = int(valid.sum())
+    sw = float(w[valid].sum())
+    n_eff = stats.kish_neff(w[valid]) if n else 0.0
+    share = min(float(w[valid & hit].sum()) / sw, 1.0) if sw > 0 else math.nan
+    low, high = stats.wilson(share, n_eff) if sw > 0 else (math.nan, math.nan)
+    return Proportion(share, low, high, n, n_eff, int((valid & hit).sum()), rules.classify(n))
+
+
+@dataclass(frozen=True)
+class NPSFigure:
+    nps: float                   # points
+    se: float
+    low: float                   # Wald, cut at ±100
+    high: float
+    n: int
+    n_eff: float
+    promoters: float             # weighted shares 0–1
+    detractors: float
+    base: str
+
+
+def nps_figure(score: np.ndarray, valid: np.ndarray, w: np.ndarray, rules: BaseRules = BaseRules()) -> NPSFigure:
+    n = int(valid.sum())
+    sw = float(w[valid].sum())
+    if sw <= 0:
+        return NPSFigure(math.nan, math.nan, math.nan, math.nan, n, 0.0, math.nan, math.nan, rules.classify(n))
+    p = min(float(w[valid & (score >= 9)].sum()) / sw, 1.0)
+    d = min(float(w[valid & (score <= 6)].sum()) / sw, 1.0)
+    n_eff = stats.kish_neff(w[valid])
+    value, se, low, high = stats.nps_wald(p, d, n_eff)
+    return NPSFigure(value, se, low, high, n, n_eff, p, d, rules.classify(n))
+
+
+@dataclass(frozen=True)
+class GroupScores:
+    group: str
+    respondents: int
+    nps: NPSFigure | None
+    csat: Proportion | None                     # top-2-box share
+    nps_test: stats.TestResult | None = None    # against the rest of the matched respondents
+    csat_test: stats.TestResult | None = None
+    nps_p_adjusted: float = math.nan            # adjusted together across the groups (METHODS.md §8)
+    csat_p_adjusted: float = math.nan
+
+
+@dataclass
+class ScoresBySegment:
+    groups: list[GroupScores]
+    unmatched: GroupScores | None               # respondents without a group (no customer record)
+    adjustment: str
+
+
+def _valid_nps(nps, n: int) -> tuple[np.ndarray, np.ndarray] | None:
+    if nps is None:
+        return None
+    v = np.asarray(nps, dtype=float)
+    if len(v) != n:
+        raise DataError(f"NPS: {len(v):,} values for {n:,} respondents")
+    ok = np.isfinite(v)
+    if ((v[ok] < 0) | (v[ok] > 10)).any():
+        raise DataError("NPS: answers must be 0–10 (invalid answers are removed before scoring)")
+    return v, ok
+
+
+def _top2(csat, n: int, scale: tuple[int, int]) -> tuple[np.ndarray, np.ndarray] | None:
+    if csat is None:
+        return None
+    v = np.asarray(csat, dtype=float)
+    if len(v) != n:
+        raise DataError(f"CSAT: {len(v):,} values for {n:,} respondents")
+    low, high = scale
+    if high - low < 2:
+        raise DataError(f"CSAT: the scale {low}–{high} has no top two boxes")
+    ok = np.isfinite(v)
+    if ((v[ok] < low) | (v[ok] > high)).any():
+        raise DataError(f"CSAT: answers must be {low}–{high} (invalid answers are removed before scoring)")
+    return v >= high - 1, ok
+
+
+def scores_by_segment(segment, *, nps=None, csat=None, weights=None, csat_scale: tuple[int, int] = (1, 5),
+                      rules: BaseRules = BaseRules(), adjustment: str = "bh") -> ScoresBySegment:
+    """NPS (Wald) and CSAT top-2 (Wilson) of each group of ``segment`` (an RFM segment or
+    value tier spread to respondents; None or "" = no customer record).
+
+    Each group is tested against the rest of the respondents that have a group (the
+    complement test of METHODS.md §2): NPS by the difference z-test, CSAT by the pooled
+    two-proportion z-test, on effective bases; no test when either base is suppressed.
+    The p-values of one table are adjusted together (``adjustment``: bh, bonferroni, none).
+    Respondents without a group are scored as ``unmatched``, never dropped.
+    """
+    n = len(np.asarray(segment, dtype=object))
+    w = _weights(weights, n)
+    codes, names = _groups(segment, n)
+    nv = _valid_nps(nps, n)
+    cv = _top2(csat, n, csat_scale)
+    if nv is None and cv is None:
+        raise DataError("scores by segment: neither NPS nor CSAT answers given")
+    grouped = codes >= 0
+
+    def score(member: np.ndarray, name: str) -> GroupScores:
+        nf = nps_figure(nv[0], nv[1] & member, w, rules) if nv else None
+        cf = proportion(cv[0], cv[1] & member, w, rules) if cv else None
+        return GroupScores(name, int(member.sum()), nf, cf)
+
+    rows = []
+    for k, name in enumerate(names):
+        member = codes == k
+        g = score(member, name)
+        rest = grouped & ~member
+        nt = ct = None
+        if nv:
+            a, b = g.nps, nps_figure(nv[0], nv[1] & rest, w, rules)
+            if a.base != "suppressed" and b.base != "suppressed":
+                nt = stats.diff_test_se(a.nps, a.se, b.nps, b.se)
+        if cv:
+            a, b = g.csat, proportion(cv[0], cv[1] & rest, w, rules)
+            if a.base != "suppressed" and b.base != "suppressed":
+                ct = stats.two_proportion_ztest(a.share * a.n_eff, a.n_eff, b.share * b.n_eff, b.n_eff)
+        rows.append(GroupScores(name, g.respondents, g.nps, g.csat, nt, ct))
+    for attr in ("nps", "csat"):
+        p = [getattr(r, f"{attr}_test").p_value if getattr(r, f"{attr}_test") else math.nan for r in rows]
+        adjusted = stats.adjust_pvalues(p, adjustment)
+        rows = [GroupScores(**{**r.__dict__, f"{attr}_p_adjusted": float(a)}) for r, a in zip(rows, adjusted)]
+    unmatched = score(~grouped, "unmatched") if (~grouped).any() else None
+    return ScoresBySegment(rows, unmatched, adjustment)
+
+
+# --------------------------------------------------------------------------- satisfied but not loyal
+
+
+@dataclass(frozen=True)
+class SBNLGroup:
+    group: str
+    of_all: Proportion           # satisfied-but-not-loyal ÷ respondents answering both items
+    of_satisfied: Proportion     # satisfied-but-not-loyal ÷ satisfied respondents
+
+
+@dataclass(frozen=True)
+class SBNLTheme:
+    theme: str
+    sbnl: Proportion             # share of satisfied-but-not-loyal commenters mentioning it
+    loyal: Proportion            # share of satisfied promoters (commenting) mentioning it
+    test: stats.TestResult | None
+
+
+@dataclass
+class SatisfiedNotLoyal:
+    """Customers satisfied on CSAT (top-2 box) who are not NPS promoters (0–8)."""
+
+    overall: SBNLGroup
+    groups: list[SBNLGroup]
+    unassigned: SBNLGroup | None     # respondents without a group (e.g. no customer record)
+    themes: list[SBNLTheme]          # largest gap first
+
+
+def satisfied_not_loyal(csat, nps, *, segment=None, weights=None, csat_scale: tuple[int, int] = (1, 5),
+                        themes: dict[str, np.ndarray] | None = None, commented=None,
+                        rules: BaseRules = BaseRules()) -> SatisfiedNotLoyal:
+    """Share of satisfied-but-not-loyal respondents, overall and by ``segment`` (a value
+    segment, a touchpoint…), with Wilson intervals on effective bases.
+
+    Base: respondents with a valid answer to both CSAT and NPS. Two shares are given: of
+    that base, and of the satisfied only (what share of satisfied customers would not
+    recommend). ``themes`` (theme → bool per respondent: does the comment mention it) with
+    ``commented`` (bool per respondent: left a comment) give the themes behind it: each
+    theme's share among satisfied-but-not-loyal commenters against satisfied promoters who
+    commented, with the pooled two-proportion z-test (no test on a suppressed base).
+    """
+    if csat is None or nps is None:
+        raise DataError("satisfied but not loyal: needs both CSAT and NPS answers")
+    c = np.asarray(csat, dtype=float)
+    n = len(c)
+    w = _weights(weights, n)
+    top, c_ok = _top2(c, n, csat_scale)
+    score, n_ok = _valid_nps(nps, n)
+    both = c_ok & n_ok
+    sbnl = top & (score < 9)
+    satisfied = top
+
+    def group(member: np.ndarray, name: str) -> SBNLGroup:
+        valid = both & member
+        return SBNLGroup(name, proportion(sbnl, valid, w, rules), proportion(sbnl, valid & satisfied, w, rules))
+
+    overall = group(np.ones(n, dtype=bool), "all")
+    groups, unassigned = [], None
+    if segment is not None:
+        codes, names = _groups(segment, n)
+        groups = [group(codes == k, name) for k, name in enumerate(names)]
+        if (codes < 0).any():
+            unassigned = group(codes < 0, "unassigned")
+    rows = []
+    if themes:
+        if commented is None:
+            raise DataError("satisfied but not loyal: themes need the mask of respondents who commented")
+        said = np.asarray(commented, dtype=bool)
+        a_base = both & sbnl & said
+        b_base = both & satisfied & (score >= 9) & said
+        for theme, mask in themes.items():
+            hit = np.asarray(mask, dtype=bool)
+            if len(hit) != n:
+                raise DataError(f"theme '{theme}': {len(hit):,} values for {n:,} respondents")
+            a, b = proportion(hit, a_base, w, rules), proportion(hit, b_base, w, rules)
+            test = None
+            if a.base != "suppressed" and b.base != "suppressed":
+                test = stats.two_proportion_ztest(a.share * a.n_eff, a.n_eff, b.share * b.n_eff, b.n_eff)
+            rows.append(SBNLTheme(theme, a, b, test))
+        rows.sort(key=lambda t: (-(t.sbnl.share - t.loyal.share) if math.isfinite(t.sbnl.share - t.loyal.share)
+                                 else math.inf, t.theme))
+    return SatisfiedNotLoyal(overall, groups, unassigned, rows)
+
+
+# --------------------------------------------------------------------------- churn by NPS group
+
+NPS_GROUPS = ("promoter", "passive", "detractor")
+
+
+@dataclass(frozen=True)
+class ChurnGroup:
+    group: str                   # promoter, passive, detractor
+    rate: Proportion             # churned share with its Wilson interval
+    vs_promoters: stats.TestResult | None    # two-proportion z-test against promoters
+
+
+@dataclass
+class ChurnByNPS:
+    groups: list[ChurnGroup]
+    chi2: float                  # Pearson chi-square of churn × NPS group (no continuity correction)
+    dof: int
+    p_value: float
+    n: int                       # respondents with an NPS answer and a known churn flag
+    unknown_churn: int           # respondents with an NPS answer but no churn flag (not a match)
+    no_nps: int                  # respondents with a churn flag but no NPS answer
+
+
+def parse_flag(values) -> np.ndarray:
+    """A churned flag as floats: 1 churned, 0 not, NaN unknown. Accepts bools, 0/1 and the
+    words yes/no, true/false, y/n, churned/active, 是/否 (any case); anything else is an error."""
+    words = {"1": 1.0, "0": 0.0, "yes": 1.0, "no": 0.0, "true": 1.0, "false": 0.0, "y": 1.0, "n": 0.0,
+             "churned": 1.0, "active": 0.0, "是": 1.0, "否": 0.0, "1.0": 1.0, "0.0": 0.0}
+    s = pd.Series(np.asarray(values, dtype=object))
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    out = []
+    for u in uniques:
+        t = str(u).strip().lower()
+        if t in ("", "nan", "none"):
+            out.append(math.nan)
+        elif t in words:
+            out.append(words[t])
+        else:
+            raise DataError(f"churned flag: '{str(u)[:30]}' is not yes/no, 1/0 or true/false")
+    return np.append(np.array(out, dtype=float), math.nan)[codes]
+
+
+def churn_by_nps_group(nps, churned, *, weights=None, rules: BaseRules = BaseRules()) -> ChurnByNPS:
+    """Churn rate of promoters, passives and detractors with Wilson intervals, each group
+    tested against promoters (pooled two-proportion z-test), and a chi-square test of
+    independence over the 3 × 2 table.
+
+    ``churned``: 1/0/NaN (see :func:`parse_flag`); NaN (no record, no flag) is left out and
+    counted. Weighted: rates are weighted; the z-tests use effective bases and the
+    chi-square the weighted counts rescaled to each group's effective base.
+    """
+    from scipy.stats import chi2_contingency
+
+    if nps is None or churned is None:
+        raise DataError("churn by NPS group: needs NPS answers and a churned flag")
+    churn = np.asarray(churned, dtype=float)
+    n = len(churn)
+    w = _weights(weights, n)
+    score, n_ok = _valid_nps(nps, n)
+    known = np.isfinite(churn)
+    if ((churn[known] != 0) & (churn[known] != 1)).any():
+        raise DataError("churned flag: values must be 1 (churned) or 0")
+    valid = n_ok & known
+    hit = churn == 1
+    masks = {"promoter": score >= 9, "passive": (score >= 7) & (score < 9), "detractor": score <= 6}
+    rates = {g: proportion(hit, valid & m, w, rules) for g, m in masks.items()}
+    promoters = rates["promoter"]
+    groups = []
+    for g in NPS_GROUPS:
+        r = rates[g]
+        test = None
+        if g != "promoter" and r.base != "suppressed" and promoters.base != "suppressed":
+            test = stats.two_proportion_ztest(r.share * r.n_eff, r.n_eff, promoters.share * promoters.n_eff,
+                                              promoters.n_eff)
+        groups.append(ChurnGroup(g, r, test))
+    table = np.array([[r.share * r.n_eff, (1 - r.share) * r.n_eff] for r in rates.values() if r.n_eff > 0])
+    chi2, dof, p = math.nan, 0, math.nan
+    if len(table) >= 2 and (table.sum(axis=0) > 0).all():
+        res = chi2_contingency(table, correction=False)
+        chi2, p, dof = float(res[0]), float(res[1]), int(res[2])
+    return ChurnByNPS(groups, chi2, dof, p, int(valid.sum()), int((n_ok & ~known).sum()), int((known & ~n_ok).sum()))
