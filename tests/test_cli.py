@@ -136,7 +136,10 @@ def test_score_json_structure(sample_json, sample_project):
     assert d["settings"]["weighted"] is True
 
     config = yaml.safe_load(sample_project.read_text(encoding="utf-8"))
-    expected_items = {"nps", "csat", "ces"} | {f"attr:{a}" for a in config["columns"]["attributes"]}
+    composites = {name for name, scale in config.get("scales", {}).items() if isinstance(scale, dict) and "items" in scale}
+    expected_items = ({"nps", "csat", "ces"} | {f"attr:{a}" for a in config["columns"]["attributes"]}
+                      | {f"attr:{c}" for c in composites})
+    assert composites == {"Service quality"}          # the sample's scale reports its score
     assert set(d["overall"]) == expected_items
 
     nps = d["overall"]["nps"]

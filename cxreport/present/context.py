@@ -406,7 +406,7 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         if same_scale and client_charts:
             chart = charts.defer(
                 charts.ranked_bars, "attributes", _("Attribute performance (mean score)"),
-                [{"label": s.label + ("†" if s.origin == "composite" else ""),
+                [{"label": s.label + (" †" if s.origin == "composite" else ""),
                   "value": results.overall[s.key].mean.value, "low": results.overall[s.key].mean.low,
                   "high": results.overall[s.key].mean.high, "base": results.overall[s.key].mean.base}
                  for s in rated], spec0, cs, flag_below=rules.flag_below)
