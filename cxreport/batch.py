@@ -282,8 +282,13 @@ def _run_inline(tasks: list[Task], options: Options, hook, finish) -> None:
             except Exception as exc:  # noqa: BLE001
                 finish(i, Outcome(task, error=reason(exc)))
                 continue
-            with _Alarm(options.timeout):
-                error, value, seconds, rss, cpu = call(task.key, task.fn, payload, hook)
+            try:
+                with _Alarm(options.timeout):
+                    error, value, seconds, rss, cpu = call(task.key, task.fn, payload, hook)
+            except TaskTimeout:
+                # The limit ran out in call's own bookkeeping (after the task's try) or just
+                # before the alarm was cleared: the task used its time all the same.
+                error, value, seconds, rss, cpu = "timed out", None, float(options.timeout), None, 0.0
             if error == "timed out":
                 error = f"timed out after {options.timeout:g} s"
             finish(i, Outcome(task, value, error, seconds, str(os.getpid()), rss, cpu))
