@@ -188,12 +188,14 @@ def group_codes(channels, order: Sequence[str] | None = None, what: str = "chann
     return out, labels, int((out < 0).sum())
 
 
-def _weights(weights, n: int) -> np.ndarray | None:
+def _weights(weights, n: int, rows: str = "rows") -> np.ndarray | None:
+    """The weights as an array of ``n`` numbers ≥ 0 (None stays None); ``rows`` names what
+    they weight in the message (rows, comments)."""
     if weights is None:
         return None
     w = np.asarray(weights, dtype=float)
     if w.shape != (n,):
-        raise DataError(f"weights: {w.size} values for {n} rows")
+        raise DataError(f"weights: {w.size} values for {n} {rows}")
     if not np.all(np.isfinite(w)) or np.any(w < 0):
         raise DataError("weights: every weight must be a number ≥ 0")
     return w

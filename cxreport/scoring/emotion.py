@@ -41,7 +41,7 @@ import numpy as np
 from cxreport.errors import ConfigError, DataError
 from cxreport.scoring import stats
 from cxreport.scoring.comments import NEGATIVE, POSITIVE, ZH_THRESHOLD
-from cxreport.scoring.consistency import group_codes
+from cxreport.scoring.consistency import _weights as check_weights, group_codes
 from cxreport.scoring.kpis import BaseFlag, BaseRules
 
 TONES = ("positive", "neutral", "negative")
@@ -182,14 +182,8 @@ def _labels(labels, scores: np.ndarray, chinese) -> np.ndarray:
 
 
 def _weights(weights, n: int) -> np.ndarray:
-    if weights is None:
-        return np.ones(n)
-    w = np.asarray(weights, dtype=float)
-    if w.shape != (n,):
-        raise DataError(f"weights: {w.size} values for {n} comments")
-    if not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise DataError("weights: every weight must be a number ≥ 0")
-    return w
+    w = check_weights(weights, n, "comments")
+    return np.ones(n) if w is None else w
 
 
 def _themes(themes: Mapping[str, object] | None, n: int) -> dict[str, np.ndarray]:

@@ -49,13 +49,16 @@ class ItemSpec:
     high: int
     column: str = ""
     headline: Literal["nps", "top2", "mean", "index", "score"] = "mean"
-    #: Answers are any number between ``low`` and ``high`` (a numeric item, a composite scale
-    #: score, the ACSI-style index), not points of a scale: no distribution and no top-2-box.
-    continuous: bool = False
     #: Where a continuous attribute comes from: "numeric" (a numeric item, ``bounds`` the bounds
     #: it declares as text: "0–100", "≥ 0", "" for none) or "composite" (a scale's score).
     origin: Literal["", "numeric", "composite"] = ""
     bounds: str = ""
+
+    @property
+    def continuous(self) -> bool:
+        """Answers are any number between ``low`` and ``high`` (a numeric item, a composite
+        scale score, the ACSI-style index), not points of a scale: no distribution, no top-2-box."""
+        return self.kind == "acsi" or bool(self.origin)
 
     @classmethod
     def nps(cls, column: str = "", label: str = "NPS") -> ItemSpec:
@@ -90,14 +93,14 @@ class ItemSpec:
             bounds = f"≤ {text(high)}"
         else:
             bounds = ""
-        return cls(key, label, "rating", low, high, column, "mean", continuous=True,  # type: ignore[arg-type]
+        return cls(key, label, "rating", low, high, column, "mean",  # type: ignore[arg-type]
                    origin=origin, bounds=bounds)  # type: ignore[arg-type]
 
     @classmethod
     def acsi(cls, label: str = "ACSI-style index") -> ItemSpec:
         """The ACSI-style satisfaction index (METHODS.md §1): a 0–100 score per respondent,
         reported as its mean, in whole index points."""
-        return cls("acsi", label, "acsi", 0, 100, "", "score", continuous=True)
+        return cls("acsi", label, "acsi", 0, 100, "", "score")
 
     # Category bounds (inclusive) of the "high" and "low" groups.
     @property
