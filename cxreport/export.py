@@ -252,7 +252,17 @@ def scores_dict(study: Study) -> dict:
                              "high": _num(t.high), "n": t.n, "base": t.base, "target": _num(t.target),
                              "gap": _num(t.gap), "change": _num(t.change), "mark": t.change_mark, "pain_point": t.pain}
                             for t in study.journey.touchpoints]},
+        **_issue16(study),
     }
+
+
+def _issue16(study: Study) -> dict:
+    """Voice of the customer and customer value blocks (cxreport/exports/, described there)."""
+    from cxreport.exports import consistency, suggestions, value, voc
+
+    return {"theme_impact": voc.theme_impact_dict(study), "theme_trends": voc.theme_trends_dict(study),
+            "suggested_themes": suggestions.suggested_themes_dict(study), "emotion": suggestions.emotion_dict(study),
+            "consistency": consistency.consistency_dict(study), "customer_value": value.customer_value_dict(study)}
 
 
 def banners_dict(study: Study) -> dict | None:

@@ -631,6 +631,25 @@ ROOT: tuple[Key, ...] = (
                                           "its target by more than the KPI's tolerance."),
         )),
         null=True, when="null without `journey:`"),
+    # Voice of the customer and customer value (issue 16): each block's keys are described
+    # beside its exporter, in cxreport/exports/ (joined to BLOCKS at the end of this module).
+    key("theme_impact", "object", "What each comment theme costs in NPS and CSAT (docs/voice.md); see its section "
+                                  "below.", null=True, when="null without `comments:` and `columns.comment`, or "
+                                                            "without NPS"),
+    key("theme_trends", "object", "Each comment theme's share and the mean sentiment per period, with emerging "
+                                  "themes (docs/voice.md); see its section below.", null=True,
+        when="null without comments or dated responses"),
+    key("suggested_themes", "object", "Frequent, distinctive phrases of the uncoded comments (docs/voice.md); see "
+                                      "its section below.", null=True,
+        when="null without comments, or with `comments.suggestions.max: 0`"),
+    key("emotion", "object", "The tone of the comments by touchpoint and stage (docs/voice.md); see its section "
+                             "below.", null=True, when="null without comments, a journey with stage and touchpoint "
+                                                       "columns, or with `journey.emotion: false`"),
+    key("consistency", "object", "Each KPI across the channels (docs/methods.md); see its section below.",
+        null=True, when="null without `consistency:`"),
+    key("customer_value", "object", "The customer file joined to the survey: RFM value segments, scores by value, "
+                                    "satisfied-but-not-loyal customers, churn (docs/customer-value.md); see its "
+                                    "section below.", null=True, when="null without `customers:`"),
 )
 
 ACTIONS: tuple[Key, ...] = (
@@ -741,6 +760,18 @@ RESPONSE_TIMES: tuple[Key, ...] = (
 
 #: Blocks typed "object" in ROOT whose keys are described in their own table.
 BLOCKS: dict[str, tuple[Key, ...]] = {"actions": ACTIONS, "response_times": RESPONSE_TIMES}
+
+
+def _issue16_blocks() -> None:
+    """Issue 16's blocks, described beside their exporters (cxreport/exports/)."""
+    from cxreport.exports import consistency, suggestions, value, voc
+
+    BLOCKS.update({"theme_impact": voc.THEME_IMPACT, "theme_trends": voc.THEME_TRENDS,
+                   "suggested_themes": suggestions.SUGGESTED_THEMES, "emotion": suggestions.EMOTION,
+                   "consistency": consistency.CONSISTENCY, "customer_value": value.CUSTOMER_VALUE})
+
+
+_issue16_blocks()
 
 
 def _children(k: Key) -> tuple[Key, ...] | None:

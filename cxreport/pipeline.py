@@ -44,6 +44,12 @@ class Study:
     unit: object = None                                         # UnitReport in a --per unit's study
     actions: object = None                                      # ActionReport (the action register) or None
     response: object = None                                     # ResponseReport (the case log) or None
+    # Voice of the customer and customer value (issue 16; docs/voice.md, docs/customer-value.md)
+    insights: object = None                                     # CommentInsights (theme impact, trends, emerging) or None
+    suggestions: object = None                                  # StudySuggestions (suggested themes) or None
+    emotion: object = None                                      # JourneyEmotion (tone by touchpoint and stage) or None
+    consistency: object = None                                  # StudyConsistency (KPIs across channels) or None
+    value: object = None                                        # CustomerValue (RFM, value segments, churn) or None
 
     @property
     def validation(self) -> ValidationReport:
@@ -194,15 +200,29 @@ def score_data(project: Project, table: Table, data: SurveyData, *, window: Wind
                           scope=scopes["drivers"], window_base=view.data.n, window_label=view.label)
     timings["key drivers"] = clock() - t
     t = clock()
-    voice = analyse_voice(project, view.section_data("comments", project))
+    sentiment = comment_sentiment(project, view)
+    voice = analyse_voice(project, view.section_data("comments", project), sentiment)
     timings["comments"] = clock() - t
+    t = clock()
+    from cxreport.scoring.voc import comment_insights
+    from cxreport.scoring.voc_suggest import study_suggestions
+
+    insights = comment_insights(project, view, voice, sentiment, rules, alpha)
+    suggestions = study_suggestions(project, voice)
+    timings["comment insights"] = clock() - t
     if unit is not None and (drivers is None or drivers.overall is None):
         priorities = []
     else:
-        priorities = rank_priorities(project, view.data, drivers, voice)
+        priorities = rank_priorities(project, view.data, drivers, voice, insights)
     from cxreport.scoring.journey import journey_map
 
     journey = journey_map(project, view, results, alpha, scopes["journey"])
+    from cxreport.scoring.journey_emotion import journey_emotion
+
+    emotion = journey_emotion(project, view, voice, journey, rules, alpha)
+    from cxreport.scoring.consistency import study_consistency
+
+    consistency = study_consistency(project, view, rules, alpha)
     from cxreport.scoring.mentions import mention_tables
 
     mentions = mention_tables(view.data, rules)
@@ -218,7 +238,15 @@ def score_data(project: Project, table: Table, data: SurveyData, *, window: Wind
             actions = evaluate(project, register, view, rules, alpha, voice, scopes["comments"].label)
             timings["actions"] = clock() - t
     study = Study(project, table, view.data, results, targets, benchmarks, tiers, competitors, drivers, voice,
-                  priorities, journey, mentions, timings, view, comparisons, scopes, unit=unit, actions=actions)
+                  priorities, journey, mentions, timings, view, comparisons, scopes, unit=unit, actions=actions,
+                  insights=insights, suggestions=suggestions, emotion=emotion, consistency=consistency)
+    # The customer file describes the whole programme's customers: joined for the window's respondents.
+    t = clock()
+    from cxreport.scoring.value import study_value
+
+    study.value = study_value(study)
+    if study.value is not None:
+        timings["customer value"] = clock() - t
     from cxreport.benchmark.reconcile import reconcile
 
     study.sources = reconcile(study)
@@ -236,7 +264,7 @@ def score_data(project: Project, table: Table, data: SurveyData, *, window: Wind
     return study
 
 
-def rank_priorities(project: Project, data: SurveyData, drivers, voice) -> list:
+def rank_priorities(project: Project, data: SurveyData, drivers, voice, insights=None) -> list:
     cfg = project.priorities
     if cfg is None:
         return []
@@ -255,11 +283,40 @@ def rank_priorities(project: Project, data: SurveyData, drivers, voice) -> list:
     scales = {s.label: (s.low, s.high) for s in data.items if s.kind == "rating"}
     labels = {s.key[5:]: s.label for s in data.items if s.key.startswith("attr:")}
     targets = {labels[k]: t.value for k, t in project.targets.attributes.items() if k in labels}
-    ranked = build_priorities(drivers.overall, targets, scales, cfg.effort, cfg.themes, voice)
+    impact = getattr(insights, "impact", None)
+    ranked = build_priorities(drivers.overall, targets, scales, cfg.effort, cfg.themes, voice, impact=impact)
     return ranked
 
 
-def analyse_voice(project: Project, data: SurveyData):
+def comment_sentiment(project: Project, view) -> "pd.Series | None":
+    """Sentiment score of every comment the study needs, by file row, computed once: the
+    window's (or the comments section's pooled run's), and with theme trends or emerging themes
+    every period's up to the window's end."""
+    if project.comments is None or not project.columns.comment:
+        return None
+    import numpy as np
+    import pandas as pd
+
+    from cxreport.scoring.comments import sentiment_scores
+
+    trends = ("theme_trends" in project.report.sections or project.comments.emerging is not False) \
+        and view.full.period_codes is not None
+    frames = [view.section_data("comments", project).comments]
+    if trends:
+        full = view.full
+        last = view.window.last_key
+        keep = np.ones(full.n, dtype=bool)
+        if last is not None and full.periods:
+            keys = np.array([period.key for period in full.periods])
+            codes = np.asarray(full.period_codes)
+            keep = (codes >= 0) & (keys[codes.clip(0)] <= last)
+        frames.append(full.comments[keep])
+    both = pd.concat([f[["row", "text"]] for f in frames]).drop_duplicates("row")
+    both = both[both["text"].astype(str).str.len() > 0]
+    return pd.Series(sentiment_scores(both["text"].astype(str).tolist()), index=both["row"].to_numpy())
+
+
+def analyse_voice(project: Project, data: SurveyData, sentiment=None):
     """Sentiment and themes of the comment column, when the project asks for them."""
     if project.comments is None or not project.columns.comment:
         return None
@@ -278,4 +335,5 @@ def analyse_voice(project: Project, data: SurveyData):
     else:
         segment = next((s for s in data.segments if len(s.labels) <= 8), None)
     segments = {segment.name: [segment.labels[c] for c in segment.codes]} if segment else None
-    return analyse_comments(data.comments, cfg.code_frame, segments, cfg.mask_names, cfg.verbatims_per_theme)
+    return analyse_comments(data.comments, cfg.code_frame, segments, cfg.mask_names, cfg.verbatims_per_theme,
+                            scores_by_row=sentiment)

@@ -406,33 +406,30 @@ UNREACHABLE: dict[str, str] = {
 #: Sites a project can reach that no hostile project here triggers, with the reason: the test
 #: accepts them, and they are the work left to make the promise complete.
 KNOWN_GAPS: dict[str, str] = {}
-#: Issue 16's computations, built as modules before their report sections: nothing that
-#: score or build runs imports them yet (checked by test_unwired_modules_are_not_called), so
-#: their input checks cannot be reached from a project. Each leaves this list when it is wired.
-UNWIRED = ("consistency", "emotion", "suggest", "themes_impact", "value")
-#: Their loader (the customer file), itself imported by nothing yet.
-UNWIRED_LOADERS = ("cxreport/load/customers.py",)
-_UNWIRED_REASON = ("issue 16's computation, not yet called by score or build (its section is the next step); "
-                   "the integration must add a hostile project for each of its errors")
+#: More hostile projects and reasons, one file per area beside this one
+#: (tests/promise_cases_<area>.py): each defines ``register(ns)`` returning ``(cases,
+#: unreachable)``, where ``ns`` is this module (Case, BASE, DATA, _merge, _csv, _rows …).
+def _load_area_cases() -> None:
+    import importlib.util
+    import sys
+
+    ns = sys.modules[__name__]
+    for file in sorted(Path(__file__).parent.glob("promise_cases_*.py")):
+        spec = importlib.util.spec_from_file_location(f"_promise_{file.stem}", file)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        cases, unreachable = module.register(ns)
+        for site in cases:
+            assert site not in CASES, f"{file.name}: {site} is registered twice"
+        CASES.update(cases)
+        UNREACHABLE.update(unreachable)
 
 
-def _importers(module: str) -> list[str]:
-    """Files of the package (other than the unwired modules) that import ``module``."""
-    found = []
-    pattern = re.compile(rf"(from\s+cxreport\.scoring(\.{module}\b|\s+import\s+[^\n]*\b{module}\b)"
-                         rf"|import\s+cxreport\.scoring\.{module}\b)")
-    for file in sorted((ROOT / "cxreport").rglob("*.py")):
-        if (file.parent.name == "scoring" and file.stem in UNWIRED) or file.relative_to(ROOT).as_posix() in UNWIRED_LOADERS:
-            continue
-        if pattern.search(file.read_text(encoding="utf-8")):
-            found.append(str(file.relative_to(ROOT)))
-    return found
+_load_area_cases()
 
 
 for _site in raise_sites():
-    if any(_site.startswith(f"cxreport/scoring/{m}.py:") for m in UNWIRED):
-        UNREACHABLE.setdefault(_site, _UNWIRED_REASON)
-    elif _site.startswith("cxreport/scoring/drivers.py:"):
+    if _site.startswith("cxreport/scoring/drivers.py:"):
         UNREACHABLE.setdefault(_site, _DRIVER_REASON)
     elif _site.startswith("cxreport/present/sandbox.py:") or _site.startswith((
             "cxreport/present/render.py:_render_html:", "cxreport/present/render.py:render_report:",
@@ -449,20 +446,6 @@ for _site in raise_sites():
         UNREACHABLE.setdefault(_site, _INSTALLED_THEME)
     elif _site.startswith("cxreport/batch.py:"):
         UNREACHABLE.setdefault(_site, _BATCH)
-
-
-def test_unwired_modules_are_not_called():
-    """The reason given for UNWIRED holds: no module of the package imports them; once one
-    does, its errors need hostile projects here."""
-    for module in UNWIRED:
-        assert (ROOT / "cxreport" / "scoring" / f"{module}.py").is_file(), module
-        assert not _importers(module), (module, _importers(module))
-    for loader in UNWIRED_LOADERS:
-        name = loader.removesuffix(".py").replace("/", ".")
-        users = [str(f.relative_to(ROOT)) for f in sorted((ROOT / "cxreport").rglob("*.py"))
-                 if f.relative_to(ROOT).as_posix() != loader and not (f.parent.name == "scoring" and f.stem in UNWIRED)
-                 and name in f.read_text(encoding="utf-8")]
-        assert not users, (loader, users)
 
 
 def test_every_raise_site_is_covered_or_explained():

@@ -72,12 +72,17 @@ SECTIONS = (
     "benchmarks",
     "competitors",
     "comments",
+    "theme_impact",
+    "theme_trends",
+    "consistency",
+    "customer_value",
     "response_times",
     "priorities",
     "actions",
     "you_said_we_did",
     "recommendations",
     "methodology",
+    "suggested_themes",
     "appendix",
 )
 
@@ -938,6 +943,25 @@ class Drivers(Model):
         description="Seed of the bootstrap's random draws: the same data, settings and seed give the same intervals.")
 
 
+class Emerging(Model):
+    min_count: int = Field(10, ge=1, description="Comments in the window a theme needs before it can be called emerging.")
+    min_rise: float = Field(
+        2.0, ge=0, le=100,
+        description="Smallest rise of its share of the comments, in percentage points, besides being significant.")
+    phrases: bool = Field(True, description="Also flag suggested phrases (not yet in the code frame) whose share rose significantly.")
+
+
+EmergingSetting = Annotated[Emerging | Literal[False], Field(union_mode="left_to_right")]
+
+
+class Suggestions(Model):
+    max: int = Field(10, ge=0, le=50, description="How many suggested themes are shown (0: none).")
+    min_comments: int | None = Field(
+        None, ge=1, description="Uncoded comments a phrase needs to be suggested (default: 0.5 % of the uncoded "
+                                "comments, at least 5).")
+    examples: int = Field(2, ge=0, le=5, description="Example comments quoted per suggested theme (masked).")
+
+
 class CommentsConfig(Model):
     code_frame: dict[str, list[str] | dict[str, list[str]]] = Field(
         default_factory=dict,
@@ -946,6 +970,20 @@ class CommentsConfig(Model):
     mask_names: list[str] = Field(default_factory=list, description="Names masked in every quoted comment (besides e-mails, IBANs, phone, card and account numbers and sort codes, which always are; docs/security.md).")
     segment: str | None = Field(None, description="Segment for the theme × segment table (default: the first segment with at most 8 groups).")
     verbatims_per_theme: int = Field(3, ge=0, le=10, description="Representative comments quoted per theme.")
+    emerging: EmergingSetting = Field(
+        default_factory=lambda: Emerging(),
+        description="Emerging themes flagged in the key findings: a theme (or a suggested phrase) whose share of "
+                    "the comments rose significantly in the window against the period before (docs/voice.md); "
+                    "`false` turns the flag off.")
+    suggestions: Suggestions = Field(
+        default_factory=lambda: Suggestions(),
+        description="Suggested themes: frequent, distinctive phrases of the comments no theme matched, for "
+                    "extending the code frame (the `suggested_themes` section, the workbook and the JSON).")
+    user_words: list[str] = Field(
+        default_factory=list,
+        description="Words kept whole when comments are split into words (brand, product and place names): added "
+                    "to the Chinese word segmenter's dictionary; never stop words.")
+    stop_words: list[str] = Field(default_factory=list, description="More words ignored by the suggested themes (besides the built-in English and Chinese lists).")
 
 
 class Journey(Model):
@@ -958,6 +996,9 @@ class Journey(Model):
     stages: list[str] = Field(default_factory=list, description="Stages in journey order (default: as they sort).")
     targets: dict[str, float] = Field(default_factory=dict, description="Touchpoint → standard or target on the KPI's headline scale (default: the KPI's target).")
     pain_points: int = Field(3, ge=1, le=10, description="How many lowest-scoring touchpoints are highlighted as pain points (plus any below target by more than the tolerance).")
+    emotion: bool = Field(
+        True, description="Show the tone of the comments at each touchpoint and stage on the journey map (when the "
+                          "project has comments and touchpoint or stage columns; docs/voice.md).")
 
     @model_validator(mode="after")
     def _one_form(self) -> Journey:
@@ -1313,6 +1354,71 @@ class ActionsConfig(Model):
 ActionsSetting = Annotated[ActionsConfig, BeforeValidator(_actions_shorthand)]
 
 
+class Consistency(Model):
+    segment: str = Field(description="The segment holding the channel (from columns.segments), e.g. Channel.")
+    kpis: list[str] = Field(
+        default_factory=list,
+        description="KPIs compared across channels: nps, csat, ces, acsi or attr:<name> (default: every headline KPI).")
+    weighting: Literal["customers", "equal"] = Field(
+        "customers", description="Channel weights in the consistency index: each channel's share of the customers "
+                                 "(weighted base), or equal.")
+    channels: list[str] = Field(default_factory=list, description="Channels shown, in order (default: every group of the segment).")
+
+
+class CustomerFileColumns(Model):
+    customer_id: str = Field(min_length=1, description="Customer id column, matched to the survey's columns.respondent_id.")
+    date: str | None = Field(None, description="transactions: the purchase date column.")
+    amount: str | None = Field(None, description="transactions: the amount column (a negative amount is a refund).")
+    recency: str | None = Field(None, description="customers: days since the last purchase.")
+    last_purchase: str | None = Field(None, description="customers: date of the last purchase (instead of recency; days counted to `as_of`).")
+    frequency: str | None = Field(None, description="customers: purchases in the window.")
+    monetary: str | None = Field(None, description="customers: spend in the window.")
+    tenure: str | None = Field(None, description="Tenure as a customer (a number, e.g. years).")
+    value_tier: str | None = Field(None, description="The client's own value tier (text), reported beside the RFM segments.")
+    churned: str | None = Field(None, description="Churned flag (yes/no, 1/0, true/false): churn by NPS group.")
+    segments: dict[str, str] = Field(default_factory=dict, description="More breakdowns from the customer file: name → column.")
+
+
+class Customers(Model):
+    file: ProjectFile = Field(description="The customer file: CSV or Excel (.xlsx), inside the project folder (docs/customer-value.md).")
+    layout: Literal["customers", "transactions"] = Field(
+        "customers", description="customers: one row per customer with recency, frequency and monetary fields; "
+                                 "transactions: one row per purchase (customer id, date, amount).")
+    encoding: str = Field("auto", description="Text encoding of a CSV file: 'auto' or a codec name such as cp1252 or gb18030.")
+    sheet: str | int | None = Field(None, description="Worksheet name or 0-based index of an Excel file (default: the first).")
+    columns: CustomerFileColumns = Field(description="Which column holds what.")
+    as_of: dt.date | None = Field(
+        None, description="The date recency is counted to (transactions, or last_purchase dates; default: the last "
+                          "purchase date in the file).")
+    window_days: int | None = Field(None, ge=1, description="transactions: only purchases in this many days up to `as_of` count.")
+    date_format: str | None = Field(None, description="strftime format of the date columns (default: read from each column).")
+    dayfirst: bool | None = Field(None, description="Read numeric dates such as 03/04/2026 day first (true) or month first (false).")
+    top_share: float = Field(0.2, gt=0, lt=1, description="Share of customers in the top value tier (by monetary value).")
+    touchpoint: str | None = Field(
+        None, description="Segment (from columns.segments) the satisfied-but-not-loyal share is also shown by "
+                          "(default: journey.touchpoint).")
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_codec(cls, value: str) -> str:
+        return Survey._known_codec(value)
+
+    @model_validator(mode="after")
+    def _layout_columns(self) -> Customers:
+        c = self.columns
+        if self.layout == "transactions":
+            missing = [k for k in ("date", "amount") if getattr(c, k) is None]
+            if missing:
+                raise ValueError(f"layout transactions needs columns.{' and columns.'.join(missing)}")
+        else:
+            missing = [k for k in ("frequency", "monetary") if getattr(c, k) is None]
+            if c.recency is None and c.last_purchase is None:
+                missing.insert(0, "recency (or last_purchase)")
+            if missing:
+                raise ValueError(f"layout customers needs columns.{', columns.'.join(missing)}")
+        return self
+
+
 class Project(Model):
     """One study: who it is for, where the data is, how to read it and what to report."""
 
@@ -1340,6 +1446,12 @@ class Project(Model):
     comments: CommentsConfig | None = Field(None, description="Comment analytics: sentiment, themes from a code frame, masked verbatims.")
     journey: Journey | None = Field(None, description="Customer journey map from stage and touchpoint segments.")
     priorities: Priorities | None = Field(None, description="Priority matrix and ranked improvement priorities (needs drivers).")
+    consistency: Consistency | None = Field(
+        None, description="Multichannel consistency: each KPI across the channels, the largest gap with its test and "
+                          "a consistency index (docs/methods.md), in the client report and the quarterly review.")
+    customers: Customers | None = Field(
+        None, description="A customer file joined on the respondent id: RFM value segments, NPS/CSAT by value, "
+                          "satisfied-but-not-loyal customers and churn by NPS group (docs/customer-value.md).")
     cases: Cases | None = Field(
         None, description="A case or ticket export: first-response and closure times against per-channel standards, "
                           "backlog, and follow-up of survey detractors (docs/cases.md).")
@@ -1509,6 +1621,22 @@ class Project(Model):
         if self.cases is not None and self.cases.columns.respondent_id and not self.columns.respondent_id:
             problems.append((("cases", "columns", "respondent_id"),
                              "links cases to survey respondents, but columns.respondent_id is not mapped"))
+        if self.customers is not None and not self.columns.respondent_id:
+            problems.append((("customers",), "is joined to the survey on the respondent id, but "
+                                             "columns.respondent_id is not mapped"))
+        segment_names = list(self.columns.segments)
+        if self.consistency is not None and self.consistency.segment not in segment_names:
+            from cxreport.util import did_you_mean
+
+            hint = (f" ('{self.consistency.segment}' is a multi-punch question: a respondent can be in several of "
+                    "its groups)") if self.consistency.segment in self.columns.multi_punch else \
+                did_you_mean(self.consistency.segment, segment_names)
+            problems.append((("consistency", "segment"), f"no segment '{self.consistency.segment}'{hint}"))
+        if self.customers is not None and self.customers.touchpoint and self.customers.touchpoint not in segment_names:
+            from cxreport.util import did_you_mean
+
+            problems.append((("customers", "touchpoint"), f"no segment '{self.customers.touchpoint}'"
+                                                          f"{did_you_mean(self.customers.touchpoint, segment_names)}"))
         from cxreport.window import parse_spec, spec_problem
 
         for section, key in (("report", "period"), ("report", "baseline"), ("quarterly", "period")):

@@ -517,6 +517,20 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
     actions = actions_context(study.actions)
     comments = _comments(study, report.comments_shown) if "comments" in report.sections else []
     response_times = response_context(study, cs, client_charts=client_charts)
+    # Voice of the customer and customer value (issue 16): each section's context from its own module.
+    from cxreport.present.consistency import consistency_context
+    from cxreport.present.journey_emotion import emotion_context
+    from cxreport.present.suggestions import suggestions_context
+    from cxreport.present.value import value_context
+    from cxreport.present.voc import theme_impact_context, theme_trends_context
+
+    theme_impact = theme_impact_context(study, cs, client_charts=client_charts)
+    theme_trends = theme_trends_context(study, cs, client_charts=client_charts)
+    suggested = suggestions_context(study)
+    consistency = consistency_context(study, cs, client_charts=client_charts)
+    customer_value = value_context(study, cs, client_charts=client_charts)
+    if journey is not None:
+        journey["emotion"] = emotion_context(study, cs, client_charts=client_charts)
     # A section appears only when it has something to show.
     has_content = {
         "scorecard": bool(scorecard), "trend": trend is not None, "nps_distribution": nps_block is not None,
@@ -528,6 +542,9 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         "actions": actions is not None and bool(actions["rows"]),
         "you_said_we_did": actions is not None and bool(actions["you_said"]),
         "response_times": response_times is not None,
+        "theme_impact": theme_impact is not None, "theme_trends": theme_trends is not None,
+        "suggested_themes": suggested is not None, "consistency": consistency is not None,
+        "customer_value": customer_value is not None,
     }
     sections = [s for s in report.sections if has_content.get(s, True)]
 
@@ -574,6 +591,11 @@ def build_context(study: Study, *, build_date: dt.date | None = None, client_cha
         "actions": actions,
         "response_times": response_times,
         "journey": journey,
+        "theme_impact": theme_impact,
+        "theme_trends": theme_trends,
+        "suggested_themes": suggested,
+        "consistency": consistency,
+        "customer_value": customer_value,
         "banners": _banners(study, "appendix" in report.sections),
         "rules": {"suppress_below": rules.suppress_below, "flag_below": rules.flag_below,
                   "alpha": results.alpha, "confidence": 95, "adjust": results.adjust,

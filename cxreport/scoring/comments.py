@@ -191,16 +191,53 @@ class CommentAnalysis:
     by_segment: dict[str, pd.DataFrame]   # segment → group × theme counts
     #: how many comments each sentiment analyser scored ({"VADER": n, "SnowNLP": n})
     analysers: dict[str, int] = field(default_factory=dict)
+    #: Per comment (the non-empty ones, in the order of the comments frame): its position in
+    #: the frame (= the respondent's index in the data analysed), file row, sentiment score,
+    #: label, Chinese flag and the themes it mentions (theme → flags), for the sections
+    #: built on single comments (theme impact, trends, emotion, suggestions).
+    positions: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+    scores: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    labels: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object), repr=False)
+    chinese: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
+    coded: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    texts: list[str] = field(default_factory=list, repr=False)
+
+    def respondent_flags(self, n: int) -> dict[str, np.ndarray]:
+        """Theme → flag per respondent of the data analysed (``n`` respondents): does their comment mention it."""
+        out = {}
+        for theme, found in self.coded.items():
+            flags = np.zeros(n, dtype=bool)
+            flags[self.positions[found]] = True
+            out[theme] = flags
+        return out
+
+    @property
+    def uncoded_mask(self) -> np.ndarray:
+        """Per comment: no theme of the code frame matched it."""
+        hit = np.zeros(len(self.texts), dtype=bool)
+        for found in self.coded.values():
+            hit |= found
+        return ~hit
 
 
 def analyse_comments(comments: pd.DataFrame, frame: dict[str, list[str]], segments: dict[str, np.ndarray] | None = None,
-                     extra_names: list[str] | None = None, per_theme: int = 3) -> CommentAnalysis:
-    """``comments``: columns text and row (and any segment columns passed in ``segments``)."""
+                     extra_names: list[str] | None = None, per_theme: int = 3,
+                     scores_by_row: pd.Series | None = None) -> CommentAnalysis:
+    """``comments``: columns text and row (and any segment columns passed in ``segments``).
+    ``scores_by_row``: sentiment scores already computed, indexed by file row (a row not in it is scored here)."""
     mask = comments["text"].astype(str).str.len() > 0
     data = comments[mask].reset_index(drop=True)
     texts = data["text"].astype(str).tolist()
     rows = data["row"].to_numpy()
-    scores = sentiment_scores(texts)
+    if scores_by_row is not None:
+        known = scores_by_row.reindex(rows).to_numpy(dtype=float)
+        missing = np.flatnonzero(np.isnan(known))
+        if len(missing):
+            known[missing] = sentiment_scores([texts[i] for i in missing])
+        scores = known
+    else:
+        scores = sentiment_scores(texts)
     chinese = np.array([is_chinese(t) for t in texts], dtype=bool)
     labels = np.array([label(s, c) for s, c in zip(scores, chinese)])
     terms = compile_terms(frame) if frame else []
@@ -250,7 +287,9 @@ def analyse_comments(comments: pd.DataFrame, frame: dict[str, list[str]], segmen
     counts = {k: int((labels == k).sum()) for k in ("positive", "neutral", "negative")}
     zh_total = int(chinese.sum())
     return CommentAnalysis(len(texts), int((~any_theme).sum()), counts, themes, pareto, by_segment,
-                           {VADER: len(texts) - zh_total, SNOWNLP: zh_total})
+                           {VADER: len(texts) - zh_total, SNOWNLP: zh_total},
+                           positions=np.flatnonzero(mask.to_numpy()), rows=rows, scores=scores, labels=labels,
+                           chinese=chinese, coded=coded, texts=texts)
 
 
 _SENTENCE_END = re.compile(r"[.!?。！？；;]+")

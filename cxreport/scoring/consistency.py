@@ -356,3 +356,8 @@ def consistency_table(items: Sequence[tuple[ItemSpec, object]], channels, weight
         kpis.append(_kpi(spec, _figures(spec, x, codes, labels, w, rules), weighting))
     _adjust(kpis, alpha, adjust, family)
     return ConsistencyTable(labels, kpis, not_stated, alpha, adjust, family, weighting)
+
+
+def study_consistency(project, view, rules, alpha):
+    """The study's multichannel consistency (``consistency:`` in the project), or None. Stub."""
+    return None

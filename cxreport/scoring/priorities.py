@@ -43,7 +43,7 @@ def rescale(value: float, low: float, high: float) -> float:
 
 
 def build_priorities(analysis, targets: dict[str, float], scales: dict[str, tuple[int, int]],
-                     effort: dict[str, str], themes: dict[str, str], voice=None) -> list[Priority]:
+                     effort: dict[str, str], themes: dict[str, str], voice=None, impact=None) -> list[Priority]:
     """``analysis``: the overall DriverAnalysis;
     ``targets``: attribute → target mean; ``scales``: attribute → (low, high)."""
     theme_stats = {t.theme: t for t in (voice.themes if voice else [])}

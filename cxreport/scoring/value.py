@@ -735,3 +735,8 @@ def churn_by_nps_group(nps, churned, *, weights=None, rules: BaseRules = BaseRul
         res = chi2_contingency(table, correction=False)
         chi2, p, dof = float(res[0]), float(res[1]), int(res[2])
     return ChurnByNPS(groups, chi2, dof, p, int(valid.sum()), int((n_ok & ~known).sum()), int((known & ~n_ok).sum()))
+
+
+def study_value(study):
+    """The study's customer value (``customers:`` in the project), or None. Stub."""
+    return None
