@@ -207,8 +207,8 @@ def score_data(project: Project, table: Table, data: SurveyData, *, window: Wind
     from cxreport.scoring.voc import comment_insights
     from cxreport.scoring.voc_suggest import study_suggestions
 
-    insights = comment_insights(project, view, voice, sentiment, rules, alpha)
     suggestions = study_suggestions(project, voice)
+    insights = comment_insights(project, view, voice, sentiment, rules, alpha, suggestions)
     timings["comment insights"] = clock() - t
     if unit is not None and (drivers is None or drivers.overall is None):
         priorities = []

@@ -6,7 +6,7 @@ Stub: the pipeline calls :func:`comment_insights`; it returns None until the sec
 from __future__ import annotations
 
 
-def comment_insights(project, view, voice, sentiment, rules, alpha):
+def comment_insights(project, view, voice, sentiment, rules, alpha, suggestions=None):
     """The study's theme impact (window), theme trends (every period up to the window's end)
     and emerging themes, or None when the project has no comments."""
     return None
