@@ -227,7 +227,9 @@ def scores_dict(study: Study) -> dict:
         "priorities": [{"rank": i + 1, "attribute": p.name, "impact": _num(p.impact), "importance_pct": _num(p.importance),
                         "performance": _num(p.performance), "gap": _num(p.gap), "gap_to": p.gap_to,
                         "effort": p.effort, "quadrant": p.quadrant, "theme": p.theme,
-                        "theme_comments": p.theme_comments, "theme_negative": p.theme_negative}
+                        "theme_comments": p.theme_comments, "theme_negative": p.theme_negative,
+                        "theme_nps_impact": _num(p.theme_nps_impact), "theme_nps_impact_low": _num(p.theme_impact_low),
+                        "theme_nps_impact_high": _num(p.theme_impact_high), "theme_nps_impact_mark": p.theme_impact_mark}
                        for i, p in enumerate(study.priorities)],
         "comments": None if study.voice is None else {
             "period": _scope_dict(study.scope("comments")),

@@ -573,6 +573,14 @@ ROOT: tuple[Key, ...] = (
         key("theme", "string", "The comment theme `priorities.themes` pairs it with.", null=True),
         key("theme_comments", "integer", "Comments mentioning that theme.", null=True),
         key("theme_negative", "integer", "Negative ones among them.", null=True),
+        key("theme_nps_impact", "number", "The theme's NPS impact (`theme_impact.themes[].impact`): points of "
+                                          "overall NPS it costs (negative) or adds; evidence only, the rank is by "
+                                          "`impact`; " + SIX + ".", null=True,
+            when="null without a theme, or when the theme's impact is not shown (no NPS, a suppressed base)"),
+        key("theme_nps_impact_low", "number", "Its 95 % interval, lower end; " + SIX + ".", null=True),
+        key("theme_nps_impact_high", "number", "Its 95 % interval, upper end; " + SIX + ".", null=True),
+        key("theme_nps_impact_mark", "integer", "1 / −1: the theme's mentioners have a significantly higher / "
+                                                "lower NPS than the others (adjusted); 0 otherwise."),
     ), when="empty without `priorities:`"),
     obj("comments", "Comment analytics (`comments`; docs/analytics.md). Verbatims are masked before they are "
                     "written.",

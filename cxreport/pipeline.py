@@ -246,6 +246,8 @@ def score_data(project: Project, table: Table, data: SurveyData, *, window: Wind
 
     study.value = study_value(study)
     if study.value is not None:
+        # The customer file's excluded rows and unmatched respondents: warnings of validate, score and build.
+        data.report.inputs[study.value.file] = study.value.warnings
         timings["customer value"] = clock() - t
     from cxreport.benchmark.reconcile import reconcile
 

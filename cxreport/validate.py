@@ -810,6 +810,8 @@ def prepare(project: Project, table: Table) -> SurveyData:
         comment_frame["text"] = frame[cols.comment].iloc[index].astype(str).str.strip().to_numpy()
     else:
         comment_frame["text"] = ""
+    if cols.respondent_id:          # the customer file and the case log join on it (kept through subsets)
+        comment_frame["respondent_id"] = frame[cols.respondent_id].iloc[index].astype(str).str.strip().to_numpy()
     for spec in specs:
         if spec.kind in ("nps", "csat"):
             comment_frame[spec.key] = values[spec.key]

@@ -1,4 +1,4 @@
-"""Multichannel consistency (cxreport/scoring/consistency.py, docs/methods-consistency.md):
+"""Multichannel consistency (cxreport/scoring/consistency.py, docs/methods.md, "Consistency across channels"):
 channel figures, the largest gap and its test against METHODS.md's worked examples and
 independent calculations (scipy, pandas), the project's multiple-comparison adjustment,
 the consistency index's definition and bounds, suppression, and one-line errors. Real data:
@@ -131,7 +131,7 @@ def test_index_weights_channels_by_their_weighted_base_or_equally():
 
 
 def test_index_reproduces_the_documented_worked_example():
-    """docs/methods-consistency.md: NPS App +40 (500), Branch +30 (300), Phone +10 (200) →
+    """docs/methods.md, "Consistency across channels": NPS App +40 (500), Branch +30 (300), Phone +10 (200) →
     SD √129, index 88.642; equal weights 87.528; largest gap 30 points = 15 % of the span."""
     assert consistency_index([40.0, 30.0, 10.0], 200, [500, 300, 200]) == pytest.approx(88.642, abs=5e-4)
     assert consistency_index([40.0, 30.0, 10.0], 200) == pytest.approx(87.528, abs=5e-4)

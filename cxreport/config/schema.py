@@ -1626,15 +1626,11 @@ class Project(Model):
                                              "columns.respondent_id is not mapped"))
         segment_names = list(self.columns.segments)
         if self.consistency is not None and self.consistency.segment not in segment_names:
-            from cxreport.util import did_you_mean
-
             hint = (f" ('{self.consistency.segment}' is a multi-punch question: a respondent can be in several of "
                     "its groups)") if self.consistency.segment in self.columns.multi_punch else \
                 did_you_mean(self.consistency.segment, segment_names)
             problems.append((("consistency", "segment"), f"no segment '{self.consistency.segment}'{hint}"))
         if self.customers is not None and self.customers.touchpoint and self.customers.touchpoint not in segment_names:
-            from cxreport.util import did_you_mean
-
             problems.append((("customers", "touchpoint"), f"no segment '{self.customers.touchpoint}'"
                                                           f"{did_you_mean(self.customers.touchpoint, segment_names)}"))
         from cxreport.window import parse_spec, spec_problem

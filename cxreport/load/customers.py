@@ -296,3 +296,38 @@ def read_customers(path: Path, columns: CustomerColumns, *, layout: Literal["cus
     return CustomerFile(name, "transactions", n, pd.DataFrame(data), transactions, excluded, examples)
 
 
+
+
+_CACHE: dict = {}
+
+
+def load_customers(project) -> CustomerFile | None:
+    """The project's customer file (``customers:``), read and checked; None without one.
+    Errors name the file as the project names it (relative to the project folder)."""
+    cfg = project.customers
+    if cfg is None:
+        return None
+    from cxreport.config.paths import display_path
+
+    columns = CustomerColumns(**cfg.columns.model_dump())
+    return read_customers(Path(cfg.file), columns, layout=cfg.layout, name=display_path(cfg.file, project.base_dir),
+                          encoding=cfg.encoding, sheet=cfg.sheet, date_format=cfg.date_format, dayfirst=cfg.dayfirst,
+                          as_of=cfg.as_of)
+
+
+def load_customers_cached(project) -> CustomerFile | None:
+    """:func:`load_customers`, read once per file version and settings (a ``--per`` build
+    joins every unit to the same file)."""
+    cfg = project.customers
+    if cfg is None:
+        return None
+    try:
+        stat = Path(cfg.file).stat()
+        key = (str(cfg.file), stat.st_mtime_ns, stat.st_size, cfg.model_dump_json(), str(project.base_dir))
+    except OSError:
+        return load_customers(project)
+    if key not in _CACHE:
+        if len(_CACHE) >= 4:
+            _CACHE.clear()
+        _CACHE[key] = load_customers(project)
+    return _CACHE[key]

@@ -771,6 +771,16 @@ def _long_date(value) -> str:
     return long_date(value)
 
 
+def _voc_headings(study: Study) -> dict:
+    """The periods of the theme impact (the comments' rows) and theme trends sections (cxreport.present.voc)."""
+    ins = getattr(study, "insights", None)
+    if ins is None:
+        return {}
+    periods = ins.trend_periods
+    return {"theme_impact": ins.period,
+            "theme_trends": _("{first} – {last}").format(first=periods[0], last=periods[-1]) if periods else None}
+
+
 def _period_context(study: Study, scopes: dict) -> dict:
     """What every section says about its period: the window, its comparisons, each section's
     rows (pooled runs named as such) and the trend's span."""
@@ -804,6 +814,7 @@ def _period_context(study: Study, scopes: dict) -> dict:
             window=window.label, date=_long_date(study.actions.as_of)) if study.actions is not None else None),
         "you_said_we_did": (_("Comments: {period}").format(period=study.actions.comments_scope)
                             if study.actions is not None and study.actions.comments_scope else None),
+        **_voc_headings(study),
     }
     return {
         "headings": {k: v for k, v in headings.items() if v},

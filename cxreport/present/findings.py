@@ -50,7 +50,7 @@ SAME_CUSTOMERS = 0.8
 @dataclass(frozen=True)
 class Finding:
     text: str
-    kind: str   # headline | target | change | segment | mover | competitor | unit | action | attribute
+    kind: str   # headline | target | change | segment | mover | competitor | unit | action | emerging | value | attribute
     tone: str = "neutral"  # positive | negative | neutral
     materiality: float = 0.0   # size of the gap or change / range of the KPI's headline figure
     significant: bool = False  # the difference it states is statistically significant
@@ -698,6 +698,12 @@ def key_findings(study: Study, limit: int = LIMIT) -> Findings:
         candidates += found
         stable = unit_stable + stable
     candidates += action_findings(study)
+    from cxreport.present.voc import emerging_findings      # emerging comment themes (docs/voice.md)
+
+    candidates += emerging_findings(study)
+    from cxreport.present.value import value_findings       # the value tier's satisfied-but-not-loyal share
+
+    candidates += value_findings(study)
     candidates += attribute_findings(study)
     return Findings(rank(candidates, limit), stable_sentence(stable, period))
 

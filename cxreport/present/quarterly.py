@@ -200,6 +200,9 @@ def build_quarterly_context(study: Study, **kwargs) -> dict:
     if not sentences:
         sentences.append(_("No headline KPI moved significantly against the previous quarter or the same quarter "
                            "last year."))
+    from cxreport.present.voc import emerging_sentences     # emerging comment themes (docs/voice.md)
+
+    sentences += [s["text"] for s in emerging_sentences(getattr(study, "insights", None))]
     ctx["q_what_changed"] = sentences
     ctx["q_narrative"] = load_narrative(q.narrative, "quarterly.narrative", study.actions) if q.narrative else None
     ctx["q_shop"] = _programme_block(study) if q.programme else None

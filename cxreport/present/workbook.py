@@ -312,26 +312,47 @@ def _tables(study: Study) -> list[tuple[str, str, list[str], list[str], list[lis
                      _("Industry"), _("Region"), _("Source"), _("Period")],
                     ["", "", "", "", "", "", "", "", "", ""], rows, []))
     if study.journey is not None:
+        from cxreport.present.journey_emotion import journey_sheet_columns
+
         j = study.journey
         unit = _unit(j.unit)
+        # The tone of the comments at each touchpoint (journey.emotion), as more columns.
+        tone_header, tone_formats, tone, tone_sentence = journey_sheet_columns(study)
         rows = [[t.stage, t.name, t.value, t.low, t.high, t.n, t.target, t.gap, t.change,
                  {1: _("higher"), -1: _("lower")}.get(t.change_mark, ""), _("yes") if t.pain else ""]
+                + (tone.get(t.name, [None] * len(tone_header)) if tone_header else [])
                 for t in j.touchpoints]
-        out.append((_("Journey"), at(study.scope("journey").label, _("{kpi} at every touchpoint; change against {previous}.").format(
-                        kpi=j.kpi, previous=j.previous_period or _("the previous period"))),
+        description = at(study.scope("journey").label, _("{kpi} at every touchpoint; change against {previous}.").format(
+            kpi=j.kpi, previous=j.previous_period or _("the previous period")))
+        if tone_sentence:
+            description += " " + tone_sentence
+        out.append((_("Journey"), description,
                     [_("Stage"), _("Touchpoint"), j.kpi, _("Low 95%"), _("High 95%"), _("Base"), _("Standard"), _("Gap"),
-                     _("Change"), _("Sig"), _("Pain point")],
-                    ["", "", unit, unit, unit, "count", unit, f"diff:{unit}", f"diff:{unit}", "", ""], rows, []))
+                     _("Change"), _("Sig"), _("Pain point")] + tone_header,
+                    ["", "", unit, unit, unit, "count", unit, f"diff:{unit}", f"diff:{unit}", "", ""] + tone_formats,
+                    rows, []))
+    from cxreport.present.consistency import consistency_sheet
+
+    out += consistency_sheet(study)
     if study.actions is not None:
         out += _action_tables(study.actions)
     if getattr(study, "response", None) is not None:
         out.append(_response_table(study.response))
+    if getattr(study, "value", None) is not None:
+        from cxreport.present.value import value_table
+
+        out.append(value_table(study))
     if study.voice is not None:
         rows = [[t.theme, t.count, t.share, t.negative, t.neutral, t.positive] for t in study.voice.themes]
         out.append((_("Comment themes"), at(study.scope("comments").label, _("{n} comments; {u} not coded to a theme.").format(
                         n=num(study.voice.n_comments), u=num(study.voice.uncoded))),
                     [_("Theme"), _("Comments"), _("Share %"), _("Negative"), _("Neutral"), _("Positive")],
                     ["", "count", "percent", "count", "count", "count"], rows, []))
+    from cxreport.present.suggestions import suggestions_sheet
+    from cxreport.present.voc import workbook_tables
+
+    out += suggestions_sheet(study)
+    out += workbook_tables(study)
     w = study.validation.weighting
     if w is not None:        # the raking (weighting:), over every used row of the file
         from cxreport.present.formatting import pct
@@ -579,7 +600,7 @@ def _fit_columns(ws) -> None:
             size = (cell.font.sz or 11) / 11 if cell.font is not None else 1
             need = _display_width(cell.value, cell.number_format) * max(size, 1)
             widest[cell.column] = max(widest.get(cell.column, 0), need)
-            if need > COLUMN_CAP and isinstance(cell.value, str):
+            if isinstance(cell.value, str) and (need > COLUMN_CAP or "\n" in cell.value):   # lines show wrapped
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
     for column, need in widest.items():
         ws.column_dimensions[get_column_letter(column)].width = round(max(COLUMN_MIN, min(need, COLUMN_CAP)) + 2, 1)

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -57,6 +58,8 @@ ZH_THRESHOLD = 0.2
 
 
 def is_chinese(text: str) -> bool:
+    if not _CJK.search(text):          # most comments: no CJK character at all (a C-speed scan)
+        return False
     letters = [c for c in text if c.isalpha()]
     return bool(letters) and sum(1 for c in letters if _CJK.match(c)) * 3 >= len(letters)
 
@@ -117,12 +120,102 @@ def compile_frame(frame: dict) -> dict[str, re.Pattern]:
             for theme, value in frame.items()}
 
 
+# Coding many comments fast, with exactly the matches of one regular-expression search per keyword
+# per comment (what the module's docstring describes). The distinct comments are joined into one
+# text (a NUL between two, which no keyword's expression can match or cross, and which is no word
+# character, as the start of a comment is not) and each keyword is searched once in it, in the folded
+# form below: lower case as re.IGNORECASE sees it, with the letters it treats as one written alike,
+# so that two characters fold alike exactly when IGNORECASE matches them (a test checks this over
+# every character). The keyword's folded expression starts with its first word, which re searches
+# for as fast as a plain substring, and finds the same spans as its own expression on the comment.
+# A comment with a character whose folding changes what counts as a word character is searched the
+# plain way. A ``re:`` pattern is searched comment by comment, in the comments that contain a
+# literal part of it (when it has one).
+try:
+    from re import _parser as _re_parser
+    from re._casefix import _EXTRA_CASES as _CASE_FIXES     # letters IGNORECASE also matches ("ſ" for "s")
+except ImportError:                                         # pragma: no cover - another Python or re module
+    _CASE_FIXES, _re_parser = None, None
+
+_DOTTED_I = "\u0130"      # the one letter whose str.lower() is two characters; re's own lower case of it is "i"
+#: Characters whose folded form is a word character when they are not, or the reverse ("\u0345" → "ι"):
+#: a comment with one is coded the plain way (a test checks the list against every character).
+_CLASS_CHANGERS = re.compile("[\u0345]")
+
+
+def _fold_table() -> dict[int, str]:
+    """Each lower-case letter that re.IGNORECASE treats as the same letter as another → the usual
+    one of its group ("ſ" → "s", "ı" → "i", "ς" → "σ")."""
+    table: dict[int, str] = {}
+    for lower, others in (_CASE_FIXES or {}).items():
+        group = {lower, *others}
+        usual = {ord(chr(c).upper().lower()) for c in group if len(chr(c).upper().lower()) == 1} & group
+        canon = min(usual) if len(usual) == 1 else min(group)
+        table.update({c: chr(canon) for c in group if c != canon})
+    return table
+
+
+_FOLD_TABLE = _fold_table()
+_UNFOLDED = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_FOLD_TABLE)) + "]") if _FOLD_TABLE else None
+
+
+def _fold(text: str) -> str:
+    """``text`` in lower case as re.IGNORECASE sees it, one character for one, with the letters it
+    treats as one letter ("s", "ſ") written alike: two characters IGNORECASE matches fold alike."""
+    text = text.replace(_DOTTED_I, "i").lower()
+    return text.translate(_FOLD_TABLE) if _UNFOLDED is not None and _UNFOLDED.search(text) else text
+
+
+def _folded_keyword(term: str) -> re.Pattern:
+    """A keyword's expression for the folded text (see :func:`_term_pattern`): the same matches,
+    with the word boundary before the first word checked after it, so that the expression starts
+    with a literal (which re finds fast)."""
+    if _CJK.search(term):
+        return re.compile(re.escape(_fold(term)))
+    words = [_fold(w) for w in term.split()]
+    if not words:
+        return re.compile(r"(?!)")          # only empty matches, which never count
+    first = words[0]
+    return re.compile(re.escape(first) + r"(?<!\w(?s:" + "." * len(first) + "))"
+                      + "".join(r"\s+" + re.escape(w) for w in words[1:]) + r"(?!\w)")
+
+
+def _required_literal(pattern: str) -> str:
+    """The longest run of literal characters every match of ``pattern`` contains (folded), or ""."""
+    if _re_parser is None:                   # pragma: no cover - another re module
+        return ""
+    try:
+        tree = _re_parser.parse(pattern, re.IGNORECASE)
+    except Exception:                        # pragma: no cover - compile_terms has compiled it already
+        return ""
+    runs: list[str] = []
+
+    def walk(items) -> None:
+        run = []
+        for op, value in items:
+            if op == _re_parser.LITERAL:
+                run.append(chr(value))
+                continue
+            runs.append("".join(run))
+            run = []
+            if op == _re_parser.SUBPATTERN:
+                walk(value[-1].data if hasattr(value[-1], "data") else value[-1])
+        runs.append("".join(run))
+
+    walk(tree.data)
+    return _fold(max(runs, key=len, default=""))
+
+
 @dataclass(frozen=True)
 class _Term:
     theme: str
     index: int
     pattern: re.Pattern
     weight: float
+    #: A keyword's expression for the folded text (:func:`_folded_keyword`); None for a ``re:`` pattern.
+    folded: re.Pattern | None = None
+    #: For a ``re:`` pattern: a literal (folded) every match contains, or "" when it has none.
+    key: str = ""
 
 
 def compile_terms(frame: dict) -> list[_Term]:
@@ -131,20 +224,149 @@ def compile_terms(frame: dict) -> list[_Term]:
     for theme, value in frame.items():
         for index, term in enumerate(_terms(value)):
             pattern, weight = _term_pattern(term)
-            out.append(_Term(theme, index, re.compile(pattern, re.IGNORECASE), weight))
+            compiled = re.compile(pattern, re.IGNORECASE)
+            if term.startswith("re:"):
+                out.append(_Term(theme, index, compiled, weight, key=_required_literal(term[3:])))
+            else:
+                out.append(_Term(theme, index, compiled, weight, folded=_folded_keyword(term)))
+    return out
+
+
+@dataclass
+class _Matches:
+    """Every kept keyword match of a list of texts, ordered by text, then keyword (frame order), then
+    position — the order of :func:`theme_hits`' lists."""
+    text: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    term: np.ndarray
+
+
+def _plain(texts: list[str], which, term: _Term, k: int, out: list) -> None:
+    """``term``'s matches in the texts ``which``, searched one text at a time."""
+    finditer = term.pattern.finditer
+    for i in which:
+        for m in finditer(texts[i]):
+            if m.end() > m.start():
+                out.append((i, m.start(), m.end(), k))
+
+
+def _outermost(text, start, end, theme) -> np.ndarray:
+    """Keep-flag per match: False for a match that lies inside a longer match of another theme's
+    keyword in the same text (arrays sorted by text)."""
+    m = len(text)
+    keep = np.ones(m, dtype=bool)
+    if m < 2:
+        return keep
+    first = np.flatnonzero(np.r_[True, text[1:] != text[:-1]])
+    size = np.diff(np.r_[first, m])
+    group = np.repeat(np.arange(len(first)), size)
+    g_lo = np.minimum.reduceat(theme, first)
+    g_hi = np.maximum.reduceat(theme, first)
+    mixed = np.flatnonzero((g_lo != g_hi)[group])          # matches in texts that mention several themes
+    if not len(mixed):
+        return keep
+    reps = size[group[mixed]]
+    a = np.repeat(mixed, reps)
+    offset = np.arange(len(a)) - np.repeat(np.cumsum(reps) - reps, reps)
+    b = first[group[a]] + offset
+    inside = ((theme[a] != theme[b]) & (start[b] <= start[a]) & (end[a] <= end[b])
+              & (end[b] - start[b] > end[a] - start[a]))
+    keep[a[inside]] = False
+    return keep
+
+
+def _match_all(texts: list[str], terms: list[_Term]) -> _Matches:
+    """The keyword matches of every text (the semantics of :func:`theme_hits`), found fast; a text
+    written more than once is searched once."""
+    empty = np.zeros(0, dtype=np.int64)
+    if not terms or not texts:
+        return _Matches(empty, empty, empty, empty)
+    texts = [t if isinstance(t, str) else "" for t in texts]
+    first_of = {}
+    inverse = np.fromiter((first_of.setdefault(t, len(first_of)) for t in texts), dtype=np.int64, count=len(texts))
+    found = _match_unique(list(first_of), terms)
+    if len(first_of) == len(texts):
+        return found
+    # each text gets the matches of its first copy, in the same order
+    counts = np.bincount(found.text, minlength=len(first_of))
+    begins = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    reps = counts[inverse]
+    total = int(reps.sum())
+    offset = np.arange(total) - np.repeat(np.cumsum(reps) - reps, reps)
+    source = np.repeat(begins[inverse], reps) + offset
+    return _Matches(np.repeat(np.arange(len(texts)), reps), found.start[source], found.end[source], found.term[source])
+
+
+def _match_unique(texts: list[str], terms: list[_Term]) -> _Matches:
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
+    everyone = np.flatnonzero(lengths > 0)
+    joined = "\0".join(texts)
+    folded = _fold(joined) if _CASE_FIXES is not None else ""
+    fast = len(folded) == len(joined) and _CASE_FIXES is not None
+    odd = np.zeros(0, dtype=np.int64)
+    if fast:
+        odd = np.unique(np.searchsorted(starts, [m.start() for m in _CLASS_CHANGERS.finditer(joined)],
+                                        side="right") - 1).astype(np.int64)
+    blocks, plain = [], []
+    for k, term in enumerate(terms):
+        if term.folded is not None and fast and "\0" not in term.folded.pattern:
+            spans = np.fromiter(chain.from_iterable(m.span() for m in term.folded.finditer(folded)),
+                                dtype=np.int64).reshape(-1, 2)
+            which = np.searchsorted(starts, spans[:, 0], side="right") - 1
+            if len(odd):
+                kept = ~np.isin(which, odd)
+                which, spans = which[kept], spans[kept]
+                _plain(texts, odd.tolist(), term, k, plain)
+            blocks.append((which, spans[:, 0] - starts[which], spans[:, 1] - starts[which], np.full(len(which), k)))
+        elif term.key and fast and term.folded is None and "\0" not in term.key:
+            found = np.fromiter((m.start() for m in re.finditer(re.escape(term.key), folded)), dtype=np.int64)
+            _plain(texts, np.unique(np.searchsorted(starts, found, side="right") - 1).tolist(), term, k, plain)
+        else:
+            _plain(texts, everyone.tolist(), term, k, plain)
+    if plain:
+        extra = np.array(plain, dtype=np.int64)
+        blocks.append((extra[:, 0], extra[:, 1], extra[:, 2], extra[:, 3]))
+    if not blocks:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Matches(empty, empty, empty, empty)
+    text, start, end, term = (np.concatenate([b[j] for b in blocks]).astype(np.int64) for j in range(4))
+    order = np.lexsort((start, term, text))
+    text, start, end, term = text[order], start[order], end[order], term[order]
+    theme_ids = {theme: j for j, theme in enumerate(dict.fromkeys(t.theme for t in terms))}
+    theme = np.array([theme_ids[t.theme] for t in terms], dtype=np.int64)[term]
+    keep = _outermost(text, start, end, theme)
+    return _Matches(text[keep], start[keep], end[keep], term[keep])
+
+
+def theme_hits_many(texts: list[str], terms: list[_Term]) -> list[dict[str, list[tuple[int, int, _Term]]]]:
+    """:func:`theme_hits` of every text: the same matches in the same order, found without searching
+    every text for every keyword."""
+    texts = list(texts)
+    return _hit_dicts(_match_all(texts, terms), terms, len(texts)) if terms and texts else [{} for _ in texts]
+
+
+def _hit_dicts(found: _Matches, terms: list[_Term], n: int) -> list[dict[str, list[tuple[int, int, _Term]]]]:
+    out: list[dict] = [{} for _ in range(n)]
+    for i, s, e, k in zip(found.text.tolist(), found.start.tolist(), found.end.tolist(), found.term.tolist()):
+        term = terms[k]
+        out[i].setdefault(term.theme, []).append((s, e, term))
     return out
 
 
 def theme_hits(text: str, terms: list[_Term]) -> dict[str, list[tuple[int, int, _Term]]]:
     """Theme → its keyword matches in ``text`` (start, end, term), leaving out a match that lies
     inside a longer match of another theme's keyword."""
-    found = [(m.start(), m.end(), t) for t in terms for m in t.pattern.finditer(text) if m.end() > m.start()]
-    out: dict[str, list] = {}
-    for start, end, term in found:
-        if any(o is not term and o.theme != term.theme and s <= start and end <= e and e - s > end - start
-               for s, e, o in found):
-            continue
-        out.setdefault(term.theme, []).append((start, end, term))
+    return theme_hits_many([text], terms)[0]
+
+
+def _flags(found: _Matches, terms: list[_Term], themes, n: int) -> dict[str, np.ndarray]:
+    """Theme → flag per text: does it mention the theme."""
+    out = {theme: np.zeros(n, dtype=bool) for theme in themes}
+    of_term = np.array([t.theme for t in terms] or [""], dtype=object)[found.term]
+    for theme, flags in out.items():
+        flags[found.text[of_term == theme]] = True
     return out
 
 
@@ -159,9 +381,9 @@ def theme_strengths(text: str, frame: dict) -> dict[str, float]:
 
 def code_themes(texts: list[str], frame: dict[str, list[str]]) -> dict[str, np.ndarray]:
     """Boolean array per theme: does each comment mention it."""
+    texts = list(texts)
     terms = compile_terms(frame)
-    hits = [theme_hits(t, terms) if t else {} for t in texts]
-    return {theme: np.array([theme in h for h in hits], dtype=bool) for theme in frame}
+    return _flags(_match_all(texts, terms), terms, frame, len(texts))
 
 
 @dataclass
@@ -241,8 +463,9 @@ def analyse_comments(comments: pd.DataFrame, frame: dict[str, list[str]], segmen
     chinese = np.array([is_chinese(t) for t in texts], dtype=bool)
     labels = np.array([label(s, c) for s, c in zip(scores, chinese)])
     terms = compile_terms(frame) if frame else []
-    hits = [theme_hits(t, terms) if terms else {} for t in texts]
-    coded = {theme: np.array([theme in h for h in hits], dtype=bool) for theme in (frame or {})}
+    found = _match_all(texts, terms)
+    hits = _hit_dicts(found, terms, len(texts))
+    coded = _flags(found, terms, frame or {}, len(texts))
     any_theme = np.zeros(len(texts), dtype=bool)
     for found in coded.values():
         any_theme |= found

@@ -1,4 +1,4 @@
-"""Multichannel consistency (issue 16, item 5; docs/methods-consistency.md): for each KPI,
+"""Multichannel consistency (issue 16, item 5; docs/methods.md, "Consistency across channels"): for each KPI,
 its figure in every channel, every pair of channels tested, the largest gap between two
 channels with its test, and a consistency index.
 
@@ -18,7 +18,7 @@ channels with its test, and a consistency index.
   where the adjusted p ≤ α.
 - Largest gap: the highest shown channel minus the lowest (ties: the first channel in the
   table's order), with that pair's test.
-- Consistency index (our own definition; docs/methods-consistency.md): with the shown
+- Consistency index (our own definition; docs/methods.md, "Consistency across channels"): with the shown
   channels' figures x_c, weights v_c (each channel's share of the weighted base by default,
   or equal) and the KPI's scale span S (200 for NPS and the CES index, 100 for a top-2 %,
   high − low for a mean)::
@@ -358,6 +358,133 @@ def consistency_table(items: Sequence[tuple[ItemSpec, object]], channels, weight
     return ConsistencyTable(labels, kpis, not_stated, alpha, adjust, family, weighting)
 
 
-def study_consistency(project, view, rules, alpha):
-    """The study's multichannel consistency (``consistency:`` in the project), or None. Stub."""
-    return None
+# --------------------------------------------------------------------------- the study step
+
+#: The headline KPIs compared by default, in this order, when the project has them.
+HEADLINE_KPIS = ("nps", "csat", "ces", "acsi")
+
+
+@dataclass
+class StudyConsistency:
+    """The study's multichannel consistency: the window's table, and the same table for the
+    period before the window when the data reach it (its largest gaps and indices for context)."""
+
+    segment: str                 # the segment holding the channel (consistency.segment)
+    period: str                  # the window's label
+    respondents: int             # respondents in the window
+    in_channels: int             # of them, those in one of the table's channels
+    channel_base: dict[str, int]  # respondents per channel in the window (every answer, unweighted)
+    absent: list[str]            # configured channels without a respondent in the window
+    table: ConsistencyTable
+    weighted: bool
+    previous_period: str | None = None
+    previous: ConsistencyTable | None = None
+
+    @property
+    def kpis(self) -> list[KpiConsistency]:
+        return self.table.kpis
+
+    def previous_kpi(self, key: str) -> KpiConsistency | None:
+        if self.previous is None:
+            return None
+        return next((k for k in self.previous.kpis if k.key == key), None)
+
+
+def _consistency_items(project, items) -> list:
+    """The ItemSpecs ``consistency.kpis`` names (default: every headline KPI), checked."""
+    from cxreport.util import did_you_mean
+
+    cfg = project.consistency
+    specs = {s.key: s for s in items}
+    if not cfg.kpis:
+        chosen = [specs[k] for k in HEADLINE_KPIS if k in specs]
+        if not chosen:
+            raise ConfigError("consistency.kpis: this project has no headline KPIs (nps, csat, ces or acsi) "
+                              "to compare across channels; name attributes as attr:<name>")
+        return chosen
+    chosen, seen = [], set()
+    for i, name in enumerate(cfg.kpis):
+        key = str(name).strip()
+        if key not in specs and f"attr:{key}" in specs:       # an attribute named without its prefix
+            key = f"attr:{key}"
+        if key not in specs:
+            raise ConfigError(f"consistency.kpis[{i}]: no KPI '{name}'{did_you_mean(name, list(specs))}; "
+                              f"choose from {', '.join(specs)}")
+        if key in seen:
+            raise ConfigError(f"consistency.kpis[{i}]: '{name}' is listed twice")
+        seen.add(key)
+        chosen.append(specs[key])
+    return chosen
+
+
+def _channel_order(project, full_grouping) -> list[str]:
+    """The channels in the table's order: ``consistency.channels`` (checked against the
+    segment's groups in the whole file), or every group of the segment in its order."""
+    from cxreport.util import did_you_mean
+    from cxreport.validate import NOT_STATED
+
+    cfg = project.consistency
+    known = [label for label in full_grouping.labels if label != NOT_STATED]
+    if not cfg.channels:
+        return known
+    order, seen = [], set()
+    for i, name in enumerate(cfg.channels):
+        label = str(name).strip()
+        if label not in known:
+            raise ConfigError(f"consistency.channels[{i}]: no channel '{name}' in segment '{cfg.segment}'"
+                              f"{did_you_mean(label, known)} (found: {', '.join(known) or 'none'})")
+        if label in seen:
+            raise ConfigError(f"consistency.channels[{i}]: '{name}' is listed twice")
+        seen.add(label)
+        order.append(label)
+    return order
+
+
+def _grouping(data, name: str):
+    return next(g for g in data.segments if g.name == name)
+
+
+def _channel_labels(data, segment: str, order: list[str]) -> tuple[np.ndarray, list[str]]:
+    """One channel label per row of ``data`` (None: no channel, or one left out of ``order``)
+    and the channels of ``order`` that occur in it."""
+    group = _grouping(data, segment)
+    wanted = set(order)
+    labels = np.array([lab if lab in wanted else None for lab in group.labels] + [None], dtype=object)
+    codes = np.asarray(group.codes)
+    per_row = labels[np.where(codes >= 0, codes, len(group.labels))]
+    present = set(per_row[per_row != None].tolist())      # noqa: E711 (an object array)
+    return per_row, [c for c in order if c in present]
+
+
+def _table_for(project, data, specs, segment: str, order: list[str], rules, alpha) -> tuple[ConsistencyTable, np.ndarray, list[str]]:
+    cfg = project.consistency
+    per_row, shown = _channel_labels(data, segment, order)
+    items = [(spec, data.values[spec.key]) for spec in specs]
+    weights = data.weights if data.weighted else None
+    table = consistency_table(items, per_row, weights, order=shown, rules=rules, alpha=alpha,
+                              adjust=project.significance.adjust, family="table", weighting=cfg.weighting)
+    return table, per_row, shown
+
+
+def study_consistency(project, view, rules, alpha) -> StudyConsistency | None:
+    """The study's multichannel consistency (``consistency:`` in the project), or None: every
+    KPI of ``consistency.kpis`` across the channels of ``consistency.segment`` in the window
+    (``view.data``), and the same for the previous period when the data reach it. Raises
+    ConfigError naming the key for an unknown or repeated KPI or channel."""
+    cfg = project.consistency
+    if cfg is None:
+        return None
+    specs = _consistency_items(project, view.data.items)
+    order = _channel_order(project, _grouping(view.full, cfg.segment))
+    table, per_row, shown = _table_for(project, view.data, specs, cfg.segment, order, rules, alpha)
+    in_channel = per_row != None                                  # noqa: E711
+    base = {c: int(np.sum(per_row == c)) for c in shown}
+    study = StudyConsistency(cfg.segment, view.label, int(view.data.n), int(in_channel.sum()), base,
+                             [c for c in order if c not in shown], table, bool(view.data.weighted))
+    previous = view.comparison("previous")
+    if previous is not None:
+        span, data, _rows = previous
+        if any(c in order for c in _grouping(data, cfg.segment).labels):
+            study.previous, _per_row, _shown = _table_for(project, data, specs, cfg.segment, order, rules, alpha)
+            study.previous_period = span.label
+    return study

@@ -12,6 +12,13 @@ driver analysis itself, so the drivers table and chart, the priority list, table
 never name one attribute's class two different ways. Effort ratings (low / medium / high)
 stay a property of their own: shown beside the class (the effort column, the marker shape
 on the priority chart), never folded into its name.
+
+Evidence from the comments: a driver paired with a comment theme (``priorities.themes``)
+carries the theme's comment counts and its **NPS impact** (docs/voice.md: the points of
+overall NPS the theme costs, share × difference, with its 95 % interval and whether the NPS
+difference behind it is significant after adjustment). The impact is evidence printed beside
+the priority; it does not change the ranking, which stays by driver impact alone (the two are
+on different scales, and the theme's impact is an association measured on the commenters).
 """
 
 from __future__ import annotations
@@ -36,6 +43,12 @@ class Priority:
     theme: str | None = None
     theme_comments: int | None = None
     theme_negative: int | None = None
+    #: the paired theme's NPS impact (points of overall NPS, negative = lost) with its 95 % interval
+    #: and the sign of its significant difference (−1 / 1; 0 not significant); None without one
+    theme_nps_impact: float | None = None
+    theme_impact_low: float | None = None
+    theme_impact_high: float | None = None
+    theme_impact_mark: int = 0
 
 
 def rescale(value: float, low: float, high: float) -> float:
@@ -45,8 +58,10 @@ def rescale(value: float, low: float, high: float) -> float:
 def build_priorities(analysis, targets: dict[str, float], scales: dict[str, tuple[int, int]],
                      effort: dict[str, str], themes: dict[str, str], voice=None, impact=None) -> list[Priority]:
     """``analysis``: the overall DriverAnalysis;
-    ``targets``: attribute → target mean; ``scales``: attribute → (low, high)."""
+    ``targets``: attribute → target mean; ``scales``: attribute → (low, high);
+    ``impact``: the study's theme impact table (themes_impact.ThemeImpactTable), evidence only."""
     theme_stats = {t.theme: t for t in (voice.themes if voice else [])}
+    impacts = {t.theme: t for t in (impact.themes if impact is not None else []) if t.shown}
     all_targets = all(row.name in targets for row in analysis.rows)
     out = []
     for row in analysis.rows:
@@ -61,6 +76,13 @@ def build_priorities(analysis, targets: dict[str, float], scales: dict[str, tupl
         out.append(Priority(row.name, row.importance, row.performance, gap, gap_to, row.importance * gap / 100,
                             effort.get(row.name), "", theme, stats.count if stats else None,
                             stats.negative if stats else None))
+        row_impact = impacts.get(theme) if theme else None
+        if row_impact is not None and np.isfinite(row_impact.impact):
+            p = out[-1]
+            p.theme_nps_impact = float(row_impact.impact)
+            p.theme_impact_low = float(row_impact.impact_low) if np.isfinite(row_impact.impact_low) else None
+            p.theme_impact_high = float(row_impact.impact_high) if np.isfinite(row_impact.impact_high) else None
+            p.theme_impact_mark = row_impact.nps_diff.direction if row_impact.nps_diff is not None else 0
     # The quadrant as the driver analysis named it; computed by the same rule (means of
     # importance and performance) for an analysis whose rows carry none.
     quadrant = {row.name: row.quadrant for row in analysis.rows if row.quadrant}

@@ -20,10 +20,13 @@ stable tie-breaks) and offline (the segmenter ships its dictionary; the stop-wor
   shown in its most frequent written form (a user word as the project spells it).
 - **Stop words** (dropped before phrases are formed): English — NLTK's English list (the Porter/Glasgow
   list that most tools use) *without* the negations (no, not, nor, never and the n't forms: "not enough" is
-  a complaint) plus a few survey fillers (also, really, would, could, get, got, one, us, ...); Chinese — a
+  a complaint) plus a few survey fillers (also, really, would, could, get, got, one, us, ...) and generic
+  praise and thanks (good, great, excellent, pleased, thank, recommend, experience, ...: a tone, not a
+  theme — the tone is the sentiment's job); Chinese — a
   subset of the HIT stop-word list (哈工大停用词表) and Baidu's list: pronouns, particles, conjunctions,
   prepositions, measure words and vague adverbs, again without the negations (不, 没, 没有, 不要, 不会, 不能)
-  and without 太 ("太咸"). Digits, single Latin letters and punctuation are not words; punctuation, a line
+  and without 太 ("太咸"), plus generic praise and thanks (满意, 不错, 很棒, 体验, 没得说, 谢谢, 推荐, ...)
+  and fillers such as 想, 基本 ("想买的东西基本都能买到"), 希望 … 保持下去. Digits, single Latin letters and punctuation are not words; punctuation, a line
   break and a space between Chinese words end a phrase, so no phrase spans two clauses (nor two comments).
   The project may add stop words.
 - **Phrases**: the 1-, 2- and 3-grams of the words left within a clause (a stop word between two words does
@@ -36,7 +39,7 @@ stable tie-breaks) and offline (the segmenter ships its dictionary; the stop-wor
   phrase; coded comments with / without it], G² = 2 Σ O ln(O / E), signed − when the phrase is rarer among the
   uncoded comments. A phrase *significantly rarer* among the uncoded comments (G² ≥ 3.84, p < 0.05) belongs to
   what the frame already codes and is left out; so are the frame's own keywords (absent from uncoded comments
-  by definition) and a negation alone. G² is a filter and a tie-break, not the rank, on purpose: a theme the
+  by definition) and a negation (or 太, "too") alone. G² is a filter and a tie-break, not the rank, on purpose: a theme the
   frame lacks is mentioned beside coded themes as often as alone (on the waimai reviews "太慢" is in 6.6 % of
   the uncoded and 5.2 % of the coded comments), so ranking by keyness against the coded comments would hide
   the largest missing themes. With no coded comment (no frame, or it matched nothing) there is no filter.
@@ -48,7 +51,8 @@ stable tie-breaks) and offline (the segmenter ships its dictionary; the stop-wor
   one Chinese phrase contains the other's characters (``慢`` / ``太慢``), or they are used in the same comments
   (Jaccard index of their uncoded comments ≥ 1/3, and at least two comments in common: one shared comment
   is no evidence); otherwise it leads a new suggestion while there are fewer
-  than ``max_suggestions``. A suggestion lists up to 8 phrases, most used first; its label is its leading
+  than ``max_suggestions``. A suggestion lists up to 8 phrases, most used first (a phrase related only to
+  suggestions already full is left out, never the start of another suggestion of the same comments); its label is its leading
   phrase. Suggestions are listed by their number of uncoded comments (most first), ties in the order they
   were formed.
 - **Counts** of a suggestion: the uncoded comments using any of its phrases, their % of all uncoded comments,
@@ -87,6 +91,8 @@ now d ll m o re ve y ma i'm i've i'll i'd we're we've we'll we'd they're they've
 he'd she'll she'd it'll there's here's what's that's let's
 also really would could might must shall get got getting one us lot lots bit quite much many even still
 just well ever yet thing things something anything way ok okay etc via per
+good great excellent brilliant fantastic amazing awesome superb fine nice lovely happy pleased satisfied
+thank thanks please recommend recommended overall experience able everything everyone someone anyone keep keeps
 """.split())
 
 #: Negations kept as words although most stop lists drop them ("not enough", "didn't arrive").
@@ -109,7 +115,11 @@ CHINESE_STOP_WORDS = frozenset("""
 一直 一起 一定 其实 真的 真是 确实 简直 特别 非常 很 挺 比较 有点 有些 稍微 十分 更 最 更加 还有 结果 时候 上 下
 里 里面 中 外 前 后 来 去 这次 那次 每次 今天 昨天 今晚 下次 以后 以前 之前 之后 东西 事 事情 其他 其它 另外 而已
 罢了 ok
+想 基本 满意 不错 很棒 很好 挺好 还行 还可以 总体 整体 体验 没得说 谢谢 感谢 好评 点赞 推荐 希望 保持 下去 还来 还会
 """.split())
+
+#: Words that are never a suggestion alone (they only say something inside a phrase): the negations and 太 ("too").
+NOT_ALONE = ENGLISH_NEGATIONS | CHINESE_NEGATIONS | frozenset({"太"})
 
 
 @dataclass(frozen=True)
@@ -502,9 +512,9 @@ def suggest_themes(texts, uncoded=None, *, user_words=None, stop_words=None, max
     a = np.concatenate([r[2] for r in rows])
     b = np.concatenate([r[3] for r in rows])
     ok = a >= threshold
-    neg_ids = np.array([vocab.norm_ids[w] for w in ENGLISH_NEGATIONS | CHINESE_NEGATIONS if w in vocab.norm_ids],
+    neg_ids = np.array([vocab.norm_ids[w] for w in NOT_ALONE if w in vocab.norm_ids],
                        dtype=np.int64)
-    ok[:len(levels[0].codes)] &= ~np.isin(levels[0].codes, neg_ids)     # a negation alone is no theme
+    ok[:len(levels[0].codes)] &= ~np.isin(levels[0].codes, neg_ids)     # a negation (or 太) alone is no theme
     if n_cod:
         g2 = log_likelihood(a, b, n_unc, n_cod)
         under = a * n_cod < b * n_unc
@@ -565,9 +575,11 @@ def suggest_themes(texts, uncoded=None, *, user_words=None, stop_words=None, max
     for neg_a, neg_score, _length, key, _norms, cb, words, docs_u, docs_c in candidates:
         if len(groups) >= max_suggestions and all(len(g["members"]) >= _MAX_PHRASES for g in groups):
             break
-        home = None
+        home, in_full = None, False
         for g in groups:
             if len(g["members"]) >= _MAX_PHRASES:
+                # related to a full suggestion only: left out, never a second suggestion of the same comments
+                in_full = in_full or _related(words, key, docs_u, g, n_docs)
                 continue
             if _related(words, key, docs_u, g, n_docs):
                 home = g
@@ -575,7 +587,7 @@ def suggest_themes(texts, uncoded=None, *, user_words=None, stop_words=None, max
         member = (words, key, docs_u, docs_c, -neg_a, cb, -neg_score)
         if home is not None:
             home["members"].append(member)
-        elif len(groups) < max_suggestions:
+        elif not in_full and len(groups) < max_suggestions:
             groups.append({"words": words, "key": key, "docs": docs_u, "members": [member]})
 
     built = []
@@ -584,10 +596,15 @@ def suggest_themes(texts, uncoded=None, *, user_words=None, stop_words=None, max
         docs_c = np.unique(np.concatenate([m[3] for m in g["members"]]))
         phrases = [SuggestedPhrase(_join([shown_form[w] for w in m[0]]), len(m[0]), m[4], 100.0 * m[4] / n_unc,
                                    m[5], m[6]) for m in g["members"]]
-        picked = _examples([m[2] for m in g["members"]], texts, docs_idx, examples, extra_names, text_lengths)
         built.append((-len(docs_u), rank, SuggestedTheme(phrases[0].phrase, len(docs_u), 100.0 * len(docs_u) / n_unc,
-                                                         len(docs_c), phrases, picked)))
-    result.suggestions = [theme for _n, _rank, theme in sorted(built, key=lambda x: x[:2])]
+                                                         len(docs_c), phrases, []), g))
+    built.sort(key=lambda x: x[:2])
+    # Examples in the order shown, a comment (or the same words from another customer) quoted once in all.
+    quoted: set[str] = set()
+    for _n, _rank, theme, g in built:
+        theme.examples = _examples([m[2] for m in g["members"]], texts, docs_idx, examples, extra_names,
+                                   text_lengths, quoted)
+    result.suggestions = [theme for _n, _rank, theme, _g in built]
     return result
 
 
@@ -610,10 +627,11 @@ def _related(words, key, docs, group: dict, n_docs: int) -> bool:
 
 
 def _examples(postings: list[np.ndarray], texts: list[str], docs_idx: np.ndarray, k: int,
-              extra_names: list[str] | None, lengths: np.ndarray) -> list[SuggestionExample]:
-    """The shortest distinct comments using the leading phrase, then the other phrases (ties: by the text)."""
+              extra_names: list[str] | None, lengths: np.ndarray, seen: set[str] | None = None) -> list[SuggestionExample]:
+    """The shortest distinct comments using the leading phrase, then the other phrases (ties: by the text);
+    none already in ``seen`` (the texts quoted by themes shown before), which is updated."""
     out: list[SuggestionExample] = []
-    seen: set[str] = set()
+    seen = set() if seen is None else seen
     for docs in postings:
         if len(out) >= k or not len(docs):
             continue

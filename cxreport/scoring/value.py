@@ -737,6 +737,251 @@ def churn_by_nps_group(nps, churned, *, weights=None, rules: BaseRules = BaseRul
     return ChurnByNPS(groups, chi2, dof, p, int(valid.sum()), int((n_ok & ~known).sum()), int((known & ~n_ok).sum()))
 
 
-def study_value(study):
-    """The study's customer value (``customers:`` in the project), or None. Stub."""
-    return None
+# --------------------------------------------------------------------------- the study step
+
+#: The value tier's two groups (the presentation names them "top 20 %" / "other 80 %").
+TOP, REST = "top", "rest"
+
+
+@dataclass(frozen=True)
+class Tenure:
+    """Tenure (the file's own unit, e.g. years) of the customers that have one."""
+
+    column: str
+    customers: int               # customers of the file with a tenure
+    mean: float
+    median: float
+    top_mean: float              # customers of the value tier (NaN when none has a tenure)
+    rest_mean: float
+
+
+@dataclass
+class CustomerValue:
+    """The customer file joined to the window's respondents (``customers:`` in the project).
+
+    RFM scores, segments and the value tier describe every customer of the file (the
+    customer base); scores by value, satisfied-but-not-loyal and churn describe the window's
+    respondents matched to a customer. ``respondent_segment`` and ``respondent_tier`` hold,
+    per respondent of the window, the RFM segment name and the tier (``TOP``/``REST``), None
+    without a customer record or without RFM scores (a transactions customer with no purchase
+    in the RFM window).
+    """
+
+    file: str                                 # project-relative path of the customer file
+    layout: str                               # customers or transactions
+    period: str                               # the window's label
+    rows_read: int
+    customers: int                            # customers in the file (distinct ids)
+    rfm: RFMResult
+    join: CustomerJoin                        # respondents ↔ customers of the file
+    not_scored: int                           # matched respondents whose customer has no RFM scores
+    respondent_segment: np.ndarray
+    respondent_tier: np.ndarray
+    by_segment: ScoresBySegment               # NPS/CSAT by RFM segment (unmatched apart)
+    by_tier: ScoresBySegment                  # top ``top_share`` vs the rest
+    by_client_tier: ScoresBySegment | None    # by the file's own value tier column
+    snl: SatisfiedNotLoyal | None             # by RFM segment, with the themes behind it
+    snl_tier: SatisfiedNotLoyal | None
+    snl_touchpoint: SatisfiedNotLoyal | None
+    touchpoint: str | None                    # the segment snl_touchpoint is by
+    churn: ChurnByNPS | None
+    tenure: Tenure | None
+    excluded: dict[str, int] = field(default_factory=dict)    # transaction rows left out, by reason
+    warnings: list[str] = field(default_factory=list)         # printed by validate, score and build
+    alpha: float = 0.05
+    adjustment: str = "bh"
+    csat_scale: tuple[int, int] | None = None
+    has_nps: bool = True
+    themes_base: str | None = None            # the comments' scope label when themes are given
+    #: p-values adjusted together (METHODS.md §8): the themes behind satisfied-but-not-loyal
+    #: (aligned with ``snl.themes``) and churn of passives and detractors against promoters.
+    theme_p_adjusted: list[float] = field(default_factory=list)
+    churn_p_adjusted: dict[str, float] = field(default_factory=dict)
+    #: Satisfied-but-not-loyal share of the value tier minus the other customers' (pooled
+    #: two-proportion z-test on effective bases; None when either base is suppressed).
+    snl_tier_test: stats.TestResult | None = None
+
+    def marked(self, p_adjusted: float, test) -> int:
+        """+1 / −1 when a group differs significantly from the rest (adjusted p ≤ α), else 0."""
+        if test is None or not math.isfinite(p_adjusted) or p_adjusted > self.alpha or not test.diff:
+            return 0
+        return 1 if test.diff > 0 else -1
+
+
+def _respondent_ids(study) -> np.ndarray:
+    """The respondent id of each of the window's respondents (text, stripped)."""
+    return study.data.comments["respondent_id"].to_numpy(dtype=object)
+
+
+def _all_ids(study) -> np.ndarray:
+    """The respondent ids of every response (all periods; a --per unit's: the unit's)."""
+    return study.full.comments["respondent_id"].to_numpy(dtype=object)
+
+
+def _segment_labels(study, name: str | None) -> np.ndarray | None:
+    """Per respondent of the window: the group label of segment ``name`` (None when not stated)."""
+    if not name:
+        return None
+    from cxreport.validate import NOT_STATED
+
+    grouping = next((g for g in study.data.segments if g.name == name), None)
+    if grouping is None:
+        return None
+    labels = np.asarray(list(grouping.labels) + [None], dtype=object)
+    out = labels[np.asarray(grouping.codes)]
+    out[out == NOT_STATED] = None
+    return out
+
+
+def _theme_flags(study) -> tuple[dict[str, np.ndarray] | None, np.ndarray | None]:
+    """Per respondent of the window: does their comment mention each theme; did they comment.
+    Matched on the file row, so comments analysed on a pooled run still line up."""
+    voice = study.voice
+    if voice is None or not voice.coded or not len(voice.rows):
+        return None, None
+    rows = study.data.comments["row"].to_numpy(dtype=np.int64)
+    commented = np.isin(rows, voice.rows)
+    flags = {theme: np.isin(rows, voice.rows[np.asarray(found, dtype=bool)]) for theme, found in voice.coded.items()}
+    return flags, commented
+
+
+def study_value(study) -> CustomerValue | None:
+    """The study's customer value (``customers:`` in the project), or None without one.
+
+    Errors a project can cause name the file (project-relative), its row and column, or the
+    config key: a mapped column not in the file, a bad cell (from the loader), a
+    transactions file with no purchase in the RFM window, and a customer file that matches
+    no respondent of the survey at all (then the join is certainly wrong: the respondent id
+    and customer id columns hold different ids). Respondents of the window without a match
+    are counted, reported as a warning and shown apart, never dropped.
+    """
+    project = study.project
+    cfg = project.customers
+    if cfg is None:
+        return None
+    from cxreport.config.paths import display_path
+    from cxreport.config.schema import adjust_method
+    from cxreport.load.customers import load_customers_cached
+
+    name = display_path(cfg.file, project.base_dir)
+    cf = load_customers_cached(project)
+    items = {s.key: s for s in study.data.items}
+    nps_spec, csat_spec = items.get("nps"), items.get("csat")
+    if csat_spec is not None and csat_spec.high - csat_spec.low < 2:
+        csat_spec = None                      # a scale without two top boxes has no satisfied share
+    if nps_spec is None and csat_spec is None:
+        raise DataError("customers: scores by customer value need columns.nps or columns.csat")
+    try:
+        rfm = cf.rfm(as_of=cfg.as_of, window_days=cfg.window_days, top_share=cfg.top_share)
+    except DataError as exc:
+        hint = " (customers.as_of and customers.window_days)" if cfg.layout == "transactions" else ""
+        raise DataError(f"{name}: {exc}{hint}") from None
+
+    # The join: every customer of the file, then its RFM scores where it has them.
+    ids = _respondent_ids(study)
+    join = join_customers(ids, cf.customers["customer_id"].to_numpy(dtype=object),
+                          cf.customers["row"].to_numpy())
+    if join.matched == 0:
+        everyone = join_customers(_all_ids(study), cf.customers["customer_id"].to_numpy(dtype=object),
+                                  cf.customers["row"].to_numpy())
+        if everyone.matched == 0:
+            example = next((str(i) for i in ids if str(i)), "")
+            raise DataError(
+                f"customers.columns.customer_id: no survey respondent matches a customer of {name} "
+                f"(survey ids such as '{example[:20]}', customer ids such as "
+                f"'{str(cf.customers['customer_id'].iloc[0])[:20]}'); check columns.respondent_id and "
+                f"customers.columns.customer_id")
+    scored_at = pd.Index(rfm.customer_id).get_indexer(cf.customers["customer_id"].to_numpy(dtype=object))
+    resp_rfm = np.full(len(join.position), -1, dtype=np.int64)
+    ok = join.position >= 0
+    resp_rfm[ok] = scored_at[join.position[ok]]
+    not_scored = int((ok & (resp_rfm < 0)).sum())
+    names = np.asarray(SEGMENT_NAMES + (None,), dtype=object)
+    has_rfm = resp_rfm >= 0
+    segment = np.full(len(resp_rfm), None, dtype=object)
+    segment[has_rfm] = names[rfm.segment[resp_rfm[has_rfm]]]
+    tier = np.full(len(resp_rfm), None, dtype=object)
+    tier[has_rfm] = np.where(rfm.top_value[resp_rfm[has_rfm]], TOP, REST)
+
+    data = study.data
+    rules = BaseRules(project.bases.suppress_below, project.bases.flag_below)
+    alpha = project.significance.alpha
+    adjustment = adjust_method(alpha)
+    nps = data.values["nps"] if nps_spec is not None else None
+    csat = data.values["csat"] if csat_spec is not None else None
+    scale = (csat_spec.low, csat_spec.high) if csat_spec is not None else (1, 5)
+    common = {"nps": nps, "csat": csat, "weights": data.weights, "csat_scale": scale, "rules": rules,
+              "adjustment": adjustment}
+    by_segment = scores_by_segment(segment, **common)
+    by_tier = scores_by_segment(tier, **common)
+    by_client = None
+    if "value_tier" in cf.customers.columns:
+        client = join.take(cf.customers["value_tier"].to_numpy(dtype=object))
+        client[np.array([c is not None and not str(c).strip() for c in client], dtype=bool)] = None
+        by_client = scores_by_segment(client, **common)
+
+    snl = snl_tier = snl_touch = None
+    touch_name = cfg.touchpoint or (project.journey.touchpoint if project.journey is not None else None)
+    themes_base = None
+    if nps is not None and csat is not None:
+        flags, commented = _theme_flags(study)
+        if flags:
+            themes_base = study.scope("comments").label
+        both = {"weights": data.weights, "csat_scale": scale, "rules": rules}
+        snl = satisfied_not_loyal(csat, nps, segment=segment, themes=flags, commented=commented, **both)
+        snl_tier = satisfied_not_loyal(csat, nps, segment=tier, **both)
+        touch = _segment_labels(study, touch_name)
+        if touch is not None:
+            snl_touch = satisfied_not_loyal(csat, nps, segment=touch, **both)
+        else:
+            touch_name = None
+    else:
+        touch_name = None
+    churn = None
+    if nps is not None and cf.has_churn:
+        churned = join.take(cf.customers["churned"].to_numpy(dtype=float), missing=math.nan).astype(float)
+        churn = churn_by_nps_group(nps, churned, weights=data.weights, rules=rules)
+    tenure = None
+    if "tenure" in cf.customers.columns:
+        years = cf.customers["tenure"].to_numpy(dtype=float)
+        top = np.zeros(len(years), dtype=bool)
+        top[scored_at >= 0] = rfm.top_value[scored_at[scored_at >= 0]]
+        rest = (scored_at >= 0) & ~top
+        has = np.isfinite(years)
+        if has.any():
+            tenure = Tenure(cfg.columns.tenure, int(has.sum()), float(years[has].mean()), float(np.median(years[has])),
+                            float(years[has & top].mean()) if (has & top).any() else math.nan,
+                            float(years[has & rest].mean()) if (has & rest).any() else math.nan)
+
+    warnings = list(cf.warnings())
+    if join.unmatched:
+        shown = ", ".join(f"'{i}'" for i in join.unmatched_examples)
+        blank = f" ({join.blank_ids:,} with a blank id)" if join.blank_ids else ""
+        warnings.append(f"{name}: {join.unmatched:,} of {join.respondents:,} respondents in {study.window.label} "
+                        f"match no customer{blank}{': ' + shown if shown else ''}"
+                        f"{', …' if join.unmatched - join.blank_ids > len(join.unmatched_examples) else ''}; "
+                        "they are counted apart in the customer value section")
+    if not_scored:
+        warnings.append(f"{name}: {not_scored:,} matched respondents' customers have no purchase in the RFM window "
+                        "(no RFM scores); they are counted apart")
+    excluded = {k: len(v) for k, v in cf.excluded.items()}
+    theme_p = []
+    if snl is not None and snl.themes:
+        theme_p = [float(x) for x in stats.adjust_pvalues(
+            [t.test.p_value if t.test else math.nan for t in snl.themes], adjustment)]
+    churn_p = {}
+    if churn is not None:
+        tested = [g for g in churn.groups if g.vs_promoters is not None]
+        churn_p = {g.group: float(x) for g, x in zip(tested, stats.adjust_pvalues(
+            [g.vs_promoters.p_value for g in tested], adjustment))}
+    value = CustomerValue(name, cf.layout, study.window.label, cf.rows_read, len(cf.customers), rfm, join, not_scored,
+                         segment, tier, by_segment, by_tier, by_client, snl, snl_tier, snl_touch, touch_name, churn,
+                         tenure, excluded, warnings, float(alpha), adjustment,
+                         scale if csat is not None else None, nps is not None, themes_base)
+    value.theme_p_adjusted, value.churn_p_adjusted = theme_p, churn_p
+    if snl_tier is not None:
+        halves = {g.group: g.of_all for g in snl_tier.groups}
+        a, b = halves.get(TOP), halves.get(REST)
+        if a is not None and b is not None and "suppressed" not in (a.base, b.base):
+            value.snl_tier_test = stats.two_proportion_ztest(a.share * a.n_eff, a.n_eff, b.share * b.n_eff, b.n_eff)
+    return value

@@ -16,6 +16,10 @@ Outputs (paths are relative to this script, so it runs from any folder):
     brand/logo.png                             wordmark, transparent PNG
     data/cases.csv                             case log: contacts and complaints
                                                with their response times
+    data/customers.csv                         the customer base, one row per
+                                               customer: recency, frequency,
+                                               revenue, tenure, value tier,
+                                               closed account
     ../../templates/starter/data/responses.csv small starter set for `cxreport init`
 
 Everything is seeded, so re-running the script reproduces the files byte for
@@ -53,6 +57,30 @@ Building Society on satisfaction, and Northern Trust Bank trails on
 everything. The benchmark table tells the same story from a syndicated
 monitor (NPS, CSAT top-2 with bases) and published ACSI-style indices
 (no bases).
+
+Two patterns for the voice-of-the-customer and customer-value sections
+(issue 16), each drawn from its own seeded generator after everything else,
+so the scores and every other column are exactly as before:
+
+* An emerging complaint in 2026 Q3 (the report's window): the new
+  contactless cards keep being declined ("contactless ... declined", in
+  seven phrasings). It is appended to about 4 % of the quarter's comments
+  (mostly detractors and passives, more often on the Payments and Card
+  services touchpoints) and written alone by about 6 % of the quarter's
+  detractors and passives who left no comment otherwise: about 6 % of
+  2026 Q3's comments, against 0-5 comments a quarter before. None of its
+  words is in the code frame, so the report should list "contactless"
+  first among the suggested themes and flag it as emerging in 2026 Q3
+  against 2026 Q2.
+* The customer file: every respondent but 2.5 % (new accounts not yet in
+  the extract; the report counts them apart) plus twice as many customers
+  who did not answer, about 38,700 rows. Revenue is long-tailed: the top
+  20 % of customers bring about 70 % of it. Promoters transact about twice
+  as often as detractors and close their accounts far less often (about 4 %
+  of promoters, 7 % of passives, 18 % of detractors). Affluent and small
+  business customers are worth more, and satisfied passives (CSAT 4-5,
+  NPS 7-8) are worth more than most: in 2026 Q3 about a third of the top
+  value tier is satisfied but not a promoter, against a fifth of the rest.
 
 Real files are messy, so the data also contain "don't know" codes (99),
 blanks, a handful of invalid entries, three double submissions and a few
@@ -100,6 +128,7 @@ class Spec:
     invalid_values: tuple[tuple[str, str], ...]  # (column, bad value) pairs
     n_pii: int  # comments in which the customer typed personal data
     out: Path
+    emerging: bool = False  # plant the contactless complaint of 2026 Q3
 
 
 FULL = Spec(
@@ -120,6 +149,7 @@ FULL = Spec(
     ),
     n_pii=10,
     out=HERE / "data" / "responses.csv",
+    emerging=True,
 )
 
 STARTER = Spec(
@@ -1201,6 +1231,128 @@ def _follow_ups(rng: np.random.Generator, responses: pd.DataFrame) -> pd.DataFra
 # ---------------------------------------------------------------------------
 
 
+# ---------------------------------------------------------------------------
+# The customer file: the customer base with its value (RFM) and churn
+# ---------------------------------------------------------------------------
+
+CUSTOMERS_SEED = 20261206 + 6  # its own generator: every other file stays byte for byte
+CUSTOMERS = HERE / "data" / "customers.csv"
+CUSTOMER_BASE = 3.0      # customers in the file per survey respondent
+UNMATCHED = 0.025        # respondents missing from the file (new accounts not yet loaded)
+SPEND_SIGMA = 1.25       # spread of log revenue: the top 20 % bring about two thirds
+CHURN = {"promoter": 0.04, "passive": 0.08, "detractor": 0.18, "unknown": 0.09}
+SEGMENT_VALUE = {"Mass market": 0.0, "Affluent": 0.9, "Small business": 0.7}
+TIERS = ((0.10, "Premier"), (0.35, "Plus"), (1.0, "Standard"))  # top share → tier
+
+
+def generate_customers(responses: pd.DataFrame) -> pd.DataFrame:
+    """The bank's customer file: every survey respondent but 2.5 % (accounts
+    opened too recently to be in the extract), plus twice as many customers
+    who did not answer, one row each: days since the last transaction,
+    transactions and revenue over the last 12 months (long-tailed), tenure in
+    years, the bank's own value tier and whether the account was closed.
+    Promoters transact more and close their accounts far less often than
+    detractors; affluent and small-business customers are worth more; and
+    satisfied passives (CSAT 4-5, NPS 7-8) are worth more than most, the
+    high-value customers a loyalty programme should not take for granted."""
+    rng = np.random.default_rng(CUSTOMERS_SEED)
+    first = responses.drop_duplicates("resp_id")
+    ids = first["resp_id"].to_numpy()
+    nps = pd.to_numeric(first["q_nps"], errors="coerce").to_numpy()
+    nps = np.where(nps <= 10, nps, np.nan)
+    csat = pd.to_numeric(first["q_csat"], errors="coerce").to_numpy()
+    group = np.where(np.isnan(nps), "unknown", np.where(nps >= 9, "promoter",
+                     np.where(nps >= 7, "passive", "detractor")))
+    satisfied_passive = (group == "passive") & (csat >= 4) & (csat <= 5)
+    lift = (first["customer_segment"].map(SEGMENT_VALUE).to_numpy()
+            + np.where(satisfied_passive, 0.8, 0.0)
+            + np.where(group == "promoter", 0.15, np.where(group == "detractor", -0.15, 0.0)))
+    keep = rng.random(len(ids)) >= UNMATCHED
+    m = int(round(len(ids) * (CUSTOMER_BASE - 1)))
+    others = pd.DataFrame({
+        "customer_id": [f"HB-{900001 + k:06d}" for k in range(m)],
+        "lift": np.array(list(SEGMENT_VALUE.values()))[rng.choice(3, m, p=[0.72, 0.13, 0.15])],
+        "group": "unknown",
+    })
+    base = pd.concat([pd.DataFrame({"customer_id": ids, "lift": lift, "group": group})[keep], others],
+                     ignore_index=True)
+    n = len(base)
+    value = base["lift"].to_numpy() + rng.normal(0, 1, n)
+    promoter, detractor = (base["group"] == "promoter").to_numpy(), (base["group"] == "detractor").to_numpy()
+    churn_p = base["group"].map(CHURN).to_numpy()
+    churned = rng.random(n) < churn_p
+    # Activity: promoters use the account more, detractors less; closed
+    # accounts stopped part-way through the year.
+    active_share = np.where(churned, rng.uniform(0.05, 0.7, n), 1.0)
+    rate = np.exp(3.3 + 0.45 * value + 0.25 * promoter - 0.25 * detractor + rng.normal(0, 0.5, n))
+    frequency = rng.poisson(rate * active_share)
+    revenue = np.exp(4.6 + SPEND_SIGMA * (0.75 * value + 0.66 * rng.normal(0, 1, n))) * active_share
+    revenue = np.where(frequency == 0, 0.0, revenue)
+    gap = rng.exponential(365 / np.maximum(frequency, 1))
+    recency = np.where(churned, (1 - active_share) * 365 + gap, gap)
+    recency = np.clip(np.round(recency), 0, 365).astype(int)
+    tenure = np.round(np.clip(rng.gamma(2.2, 3.6, n) + 0.8 * np.clip(value, 0, None), 0.1, 45), 1)
+    rank = pd.Series(revenue * np.exp(rng.normal(0, 0.35, n))).rank(ascending=False, pct=True).to_numpy()
+    tier = np.select([rank <= TIERS[0][0], rank <= TIERS[1][0]], [TIERS[0][1], TIERS[1][1]], TIERS[2][1])
+    out = pd.DataFrame({
+        "customer_id": base["customer_id"],
+        "days_since_last_transaction": recency.astype(str),
+        "transactions_12m": frequency.astype(str),
+        "revenue_12m": [f"{r:.2f}" for r in revenue],
+        "tenure_years": [f"{t:.1f}" for t in tenure],
+        "value_tier": tier,
+        "closed_account": np.where(churned, "yes", "no"),
+    })
+    return out.sort_values("customer_id", kind="stable").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------
+# The emerging complaint: contactless cards declined (2026 Q3)
+# ---------------------------------------------------------------------------
+
+EMERGING_SEED = 20261206 + 16  # its own generator: scores and other columns unchanged
+EMERGING_START = "2026-07-01"  # the new contactless cards went out in July 2026
+EMERGING_HOSTS = 0.04          # window comments the complaint is appended to
+EMERGING_ALONE = 0.06          # window non-commenters who now write only the complaint
+EMERGING_BEFORE = 0.002        # earlier comments that mention it (the pilot cards)
+COMPLAINT = [  # variations on one core phrase: contactless … declined
+    "Contactless keeps getting declined at the till since my replacement arrived.",
+    "My contactless payments keep getting declined in the supermarket.",
+    "Contactless declined again at the petrol station, with plenty of money in the account.",
+    "Contactless payment declined on the bus this week, so embarrassing.",
+    "Had contactless declined three times this month for no reason.",
+    "The new card's contactless keeps being declined even for small amounts.",
+    "Tapped to pay and it was declined; contactless has not worked properly for weeks.",
+]
+
+
+def plant_complaint(df: pd.DataFrame) -> pd.Series:
+    """Append the contactless complaint to about 4 % of the 2026 Q3 comments
+    (detractors and passives far more often than promoters, and more on the
+    payments and card touchpoints), have about 6 % of that quarter's
+    non-commenters write it alone, and mention it in 0.2 % of the earlier
+    comments. Its words are in no theme of the code frame."""
+    rng = np.random.default_rng(EMERGING_SEED)
+    comments = df["comment"].copy()
+    nps = df["q_nps"].to_numpy()
+    window = (df["date"] >= EMERGING_START).to_numpy()
+    wrote = (comments != "").to_numpy()
+    lean = np.where(nps <= 6, 2.2, np.where(nps <= 8, 1.3, 0.3))
+    lean = lean * np.where(df["touchpoint"].isin(["Payments", "Card services"]), 1.8, 1.0)
+    lean = lean / lean[window & wrote].mean()
+    hosts = wrote & (rng.random(len(df)) < np.where(window, EMERGING_HOSTS, EMERGING_BEFORE) * lean)
+    alone = window & ~wrote & (nps <= 8) & (rng.random(len(df)) < EMERGING_ALONE)
+    pick = rng.integers(0, len(COMPLAINT), len(df))
+    for i in np.flatnonzero(hosts):
+        text = comments[i].rstrip()
+        if not text.endswith((".", "!", "?")):
+            text += "."
+        comments[i] = text + " " + COMPLAINT[pick[i]]
+    for i in np.flatnonzero(alone):
+        comments[i] = COMPLAINT[pick[i]]
+    return comments
+
+
 def generate(spec: Spec) -> pd.DataFrame:
     rng = np.random.default_rng(spec.seed)
     df = build_frame(rng, spec)
@@ -1210,6 +1362,8 @@ def generate(spec: Spec) -> pd.DataFrame:
     df["response_date"] = df["date"].dt.strftime("%Y-%m-%d")
     df["comment"] = build_comments(rng, df, true, spec.n_pii)
     df["weight"] = build_weights(rng, df)
+    if spec.emerging:  # its own generator: every other column stays as it was
+        df["comment"] = plant_complaint(df)
     return add_mess(rng, to_text(df), spec)
 
 
@@ -1280,6 +1434,9 @@ def main() -> None:
     cases = generate_cases(pd.read_csv(FULL.out, dtype=str, keep_default_na=False))
     write_csv(cases, CASES, list(cases.columns))
     print(f"wrote {len(cases):,} rows to {CASES}")
+    customers = generate_customers(pd.read_csv(FULL.out, dtype=str, keep_default_na=False))
+    write_csv(customers, CUSTOMERS, list(customers.columns))
+    print(f"wrote {len(customers):,} rows to {CUSTOMERS}")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ Outputs (relative to this script, or to ``--out DIR``):
     brand/logo.svg               the mark and the wordmark 华悦零售 as paths
     data/cases.csv               the service desk's case log (客服工单), 2026,
                                  ISO timestamps with +08:00 (UTF-8)
+    data/transactions.csv        the member purchase log (会员交易记录), 2026,
+                                 one row per purchase (UTF-8 with a BOM)
 
 Everything is seeded, so re-running the script reproduces the files byte for
 byte. Dependencies: numpy, pandas and fontTools, plus the Noto Sans CJK
@@ -49,6 +51,28 @@ The patterns a report should find:
 * 金卡 (gold) members are the most satisfied, 普通会员 (standard) the least
   and the most sensitive about price. 贵阳观山湖店 has a small base.
 * Delivery slips at the 618 (June) and 双十一 (November) promotion peaks.
+
+Two patterns for the voice-of-the-customer and customer-value sections
+(issue 16), each drawn from its own seeded generator after everything else,
+so the scores and every other column are exactly as before:
+
+* An emerging complaint in 2026 Q4 (the quarterly review's quarter): the
+  self-checkout machines (自助结算机) installed in every store in October
+  often fail to scan ("自助结算机……扫不出来", in seven phrasings). Store
+  customers append it to about 8 % of their Q4 comments (detractors and
+  passives far more often, more at the checkout stage) or write it alone:
+  about 5 % of Q4's comments, against one comment in each earlier quarter.
+  None of its words is in the code frame (自助结算机, not 收银), so the
+  report should list 自助结算机 among the suggested themes and flag it as
+  emerging in Q4 against Q3.
+* The member purchase log: every respondent but 2.5 % (members who joined
+  after the export; the report counts them apart) plus twice as many
+  members who did not answer, about 86,000 purchases of about 17,800
+  members. Spend is long-tailed (the top 20 % bring about 70 %); promoters
+  buy about twice as often as detractors and lapse far less (已流失: about
+  3 % of promoters, 7 % of passives, 18 % of detractors); 金卡 members spend
+  most; and satisfied passives (CSAT 4-5, NPS 7-8) spend more than most, so
+  a third of the top value tier is satisfied but not a promoter.
 
 The competitor survey puts 华悦零售 second of four on NPS: 乐家商城 (an online
 mall) leads on NPS and ease, 华悦零售 on satisfaction, 优选超市 (a discount
@@ -777,7 +801,54 @@ def generate_responses() -> pd.DataFrame:
     df = pd.concat([df, scores], axis=1)
     df["comment"] = build_comments(rng, df, true)
     df["weight"] = build_weights(rng, df)
+    df["comment"] = plant_complaint(df)   # its own generator: every other column stays as it was
     return add_mess(rng, to_text(df))
+
+
+# ---------------------------------------------------------------------------
+# The emerging complaint: the new self-checkout machines (2026 Q4)
+# ---------------------------------------------------------------------------
+
+EMERGING_SEED = 20261207 + 17
+EMERGING_START = "2026-10-01"  # new self-checkout machines (自助结算机) in every store from October
+EMERGING_HOSTS = 0.08          # Q4 store comments the complaint is appended to
+EMERGING_ALONE = 0.07          # Q4 store non-commenters who now write only the complaint
+EMERGING_BEFORE = 0.004        # earlier store comments that mention it (the pilot store)
+COMPLAINT = [  # variations on one core phrase: 自助结算机 … 扫不出来
+    "新换的自助结算机经常扫不出来，只能喊工作人员过来。",
+    "自助结算机老是扫不出来条码，一件商品扫了好几次。",
+    "门店新上的自助结算机扫不出来，还不如以前的。",
+    "自助结算机扫不出来会员码，积分也没记上。",
+    "最近自助结算机总是扫不出来，太耽误时间了。",
+    "十月换的自助结算机扫不出来称重的蔬菜，很麻烦。",
+    "自助结算机扫不出来的时候旁边也没人管。",
+]
+
+
+def plant_complaint(df: pd.DataFrame) -> pd.Series:
+    """In October 2026 every store got new self-checkout machines (自助结算机)
+    that often fail to scan. Append the complaint to about 8 % of the Q4
+    store comments (detractors and passives far more often, and more at the
+    checkout stage), have about 7 % of Q4's store non-commenters (NPS 0-8)
+    write it alone, and mention it in 0.4 % of the earlier store comments.
+    No keyword of the code frame is in it (自助结算机, not 收银)."""
+    rng = np.random.default_rng(EMERGING_SEED)
+    comments = df["comment"].copy()
+    nps = df[NPS].to_numpy()
+    store = (df["channel"] == "门店").to_numpy()
+    window = (df["stamp"] >= EMERGING_START).to_numpy()
+    wrote = (comments != "").to_numpy()
+    lean = np.where(nps <= 6, 2.2, np.where(nps <= 8, 1.3, 0.3)) * np.where(df["stage"] == "结账支付", 1.8, 1.0)
+    lean = lean / lean[window & wrote & store].mean()
+    draw = rng.random(len(df))
+    hosts = store & wrote & (draw < np.where(window, EMERGING_HOSTS, EMERGING_BEFORE) * lean)
+    alone = store & window & ~wrote & (nps <= 8) & (draw < EMERGING_ALONE)
+    pick = rng.integers(0, len(COMPLAINT), len(df))
+    for i in np.flatnonzero(hosts):
+        comments[i] = comments[i].rstrip("。！，, ") + "。" + COMPLAINT[pick[i]]
+    for i in np.flatnonzero(alone):
+        comments[i] = COMPLAINT[pick[i]]
+    return comments
 
 
 # ---------------------------------------------------------------------------
@@ -1009,6 +1080,77 @@ def generate_cases(responses: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+# ---------------------------------------------------------------------------
+# Member purchases (会员交易记录): value (RFM) and churn
+# ---------------------------------------------------------------------------
+
+TRANSACTIONS_SEED = 20261207 + 6  # its own generator: every other file stays byte for byte
+TRANSACTIONS = Path("data/transactions.csv")
+TRANSACTIONS_ENCODING = "utf-8-sig"  # the membership system's export: UTF-8 with a BOM (Excel opens it)
+MEMBER_BASE = 3.0        # members in the log per survey respondent
+UNMATCHED = 0.025        # respondents missing from the log (joined in the last days of the export)
+CHURN = {"promoter": 0.04, "passive": 0.08, "detractor": 0.18, "unknown": 0.09}
+TIER_VALUE = {"普通会员": 0.0, "银卡": 0.45, "金卡": 1.0}
+REFUND_RATE = 0.015      # purchases returned and refunded (a negative row a few days later)
+
+
+def generate_transactions(responses: pd.DataFrame) -> pd.DataFrame:
+    """The membership system's purchase log for 2026: every survey respondent
+    but 2.5 %, plus twice as many members who did not answer, one row per
+    purchase (date, amount in yuan, a refund negative) with the member's tier
+    (会员等级, the survey's own tier for respondents) and the system's lapsed
+    flag (已流失: a lapsed member's purchases stop at least 90 days before the
+    year's end). Spend is
+    long-tailed (the top 20 % of members bring about 70 % of it); promoters buy
+    more often and lapse far less than detractors; 金卡 members spend most; and
+    satisfied passives (CSAT 4-5, NPS 7-8) spend more than most, the valuable
+    members who are content but would not recommend the chain."""
+    rng = np.random.default_rng(TRANSACTIONS_SEED)
+    first = responses.drop_duplicates(ID)
+    nps = pd.to_numeric(first[NPS], errors="coerce").to_numpy()
+    nps = np.where(nps <= 10, nps, np.nan)
+    csat = pd.to_numeric(first[CSAT], errors="coerce").to_numpy()
+    group = np.where(np.isnan(nps), "unknown", np.where(nps >= 9, "promoter",
+                     np.where(nps >= 7, "passive", "detractor")))
+    satisfied_passive = (group == "passive") & (csat >= 4) & (csat <= 5)
+    keep = rng.random(len(first)) >= UNMATCHED
+    m = int(round(len(first) * (MEMBER_BASE - 1)))
+    members = pd.concat([
+        pd.DataFrame({"id": first[ID].to_numpy(), "tier": first[TIER].to_numpy(), "group": group,
+                      "lift": np.where(satisfied_passive, 1.0, 0.0)
+                      + np.where(group == "promoter", 0.15, np.where(group == "detractor", -0.15, 0.0))})[keep],
+        pd.DataFrame({"id": [f"HY26-{80001 + k:05d}" for k in range(m)],
+                      "tier": np.array(TIERS)[rng.choice(3, m, p=[0.52, 0.30, 0.18])],
+                      "group": "unknown", "lift": 0.0}),
+    ], ignore_index=True)
+    n = len(members)
+    value = members["tier"].map(TIER_VALUE).to_numpy() + members["lift"].to_numpy() + rng.normal(0, 1, n)
+    promoter = (members["group"] == "promoter").to_numpy()
+    detractor = (members["group"] == "detractor").to_numpy()
+    lapsed = rng.random(n) < members["group"].map(CHURN).to_numpy()
+    # Lapsed members stop buying part-way through the year, at least 90 days before its end.
+    stop = np.where(lapsed, rng.uniform(0.1, 0.75, n), 1.0) * 364
+    rate = np.exp(1.15 + 0.45 * value + 0.25 * promoter - 0.25 * detractor + rng.normal(0, 0.45, n))
+    count = np.maximum(rng.poisson(rate * stop / 364), 1)
+    member = np.repeat(np.arange(n), count)
+    day = np.floor(rng.random(len(member)) * (stop[member] + 1)).astype(int)
+    basket = np.exp(4.1 + 0.55 * value[member] + rng.normal(0, 0.6, len(member)))
+    refund = rng.random(len(member)) < REFUND_RATE
+    member = np.concatenate([member, member[refund]])
+    day = np.concatenate([day, np.minimum(day[refund] + rng.integers(1, 8, refund.sum()), 364)])
+    amount = np.concatenate([basket, -basket[refund]])
+    date = pd.Timestamp(START) + pd.to_timedelta(day, unit="D")
+    out = pd.DataFrame({
+        "会员编号": members["id"].to_numpy()[member],
+        "交易日期": date.strftime("%Y-%m-%d"),
+        "金额": [f"{a:.2f}" for a in amount],
+        "会员等级": members["tier"].to_numpy()[member],
+        "已流失": np.where(lapsed[member], "是", "否"),
+        "_order": np.arange(len(member)),
+    })
+    return out.sort_values(["交易日期", "_order"], kind="stable").drop(columns="_order").reset_index(drop=True)
+
+
 def write_all(root: Path = HERE) -> list[Path]:
     """Write every sample file under ``root``; return their paths."""
     root = Path(root)
@@ -1019,7 +1161,8 @@ def write_all(root: Path = HERE) -> list[Path]:
     (root / LOGO).parent.mkdir(parents=True, exist_ok=True)
     (root / LOGO).write_text(logo_svg(), encoding="utf-8")
     write_csv(generate_cases(responses), root / CASES)
-    return [root / p for p in (RESPONSES, COMPETITOR_SURVEY, COMPETITOR_TABLE, LOGO, CASES)]
+    write_csv(generate_transactions(responses), root / TRANSACTIONS, TRANSACTIONS_ENCODING)
+    return [root / p for p in (RESPONSES, COMPETITOR_SURVEY, COMPETITOR_TABLE, LOGO, CASES, TRANSACTIONS)]
 
 
 def main(argv: list[str] | None = None) -> None:
