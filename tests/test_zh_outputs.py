@@ -36,7 +36,7 @@ WORD = re.compile(r"[A-Za-z]{2,}")
 #: Latin words a Chinese report keeps: KPI abbreviations, the ACSI name, the tool's name, the
 #: names of statistical methods, and the sample's own data (App is a channel and attribute name).
 KEPT = {"NPS", "CSAT", "CES", "ACSI", "cxreport", "Shapley", "LMG", "Wald", "Wilson", "Kish", "Welch", "Johnson",
-        "Benjamini", "Hochberg", "Bonferroni", "Cronbach", "App"}
+        "Benjamini", "Hochberg", "Bonferroni", "Cronbach", "App", "RFM", "G"}
 #: A banner table's column letters (A, B, C …; "ACD": higher than columns A, C and D) are
 #: Latin letters in a Chinese table too, as SPSS and Q print them.
 LETTERS = re.compile(r"^[A-Z]{1,26}$")

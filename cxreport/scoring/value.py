@@ -414,8 +414,9 @@ def _weights(weights, n: int) -> np.ndarray:
     return w
 
 
-def _groups(segment, n: int) -> tuple[np.ndarray, list[str]]:
-    """(code per respondent, −1 = no group (None, NaN or blank); the group names in natural order)."""
+def _groups(segment, n: int, order: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
+    """(code per respondent, −1 = no group (None, NaN or blank); the group names in natural
+    order, or those of ``order`` first in its order)."""
     from cxreport.validate import natural_key
 
     s = pd.Series(np.asarray(segment, dtype=object))
@@ -424,6 +425,9 @@ def _groups(segment, n: int) -> tuple[np.ndarray, list[str]]:
     raw_codes, uniques = pd.factorize(s, use_na_sentinel=True)
     texts = [str(u).strip() for u in uniques]
     names = sorted({t for t in texts if t}, key=natural_key)
+    if order:
+        rank = {g: i for i, g in enumerate(order)}
+        names.sort(key=lambda g: (rank.get(g, len(rank)), names.index(g)))
     lookup = {g: i for i, g in enumerate(names)}
     table = np.array([lookup.get(t, -1) for t in texts] + [-1], dtype=np.int64)
     return table[raw_codes], names
@@ -523,7 +527,8 @@ def _top2(csat, n: int, scale: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]
 
 
 def scores_by_segment(segment, *, nps=None, csat=None, weights=None, csat_scale: tuple[int, int] = (1, 5),
-                      rules: BaseRules = BaseRules(), adjustment: str = "bh") -> ScoresBySegment:
+                      rules: BaseRules = BaseRules(), adjustment: str = "bh",
+                      order: list[str] | None = None) -> ScoresBySegment:
     """NPS (Wald) and CSAT top-2 (Wilson) of each group of ``segment`` (an RFM segment or
     value tier spread to respondents; None or "" = no customer record).
 
@@ -535,7 +540,7 @@ def scores_by_segment(segment, *, nps=None, csat=None, weights=None, csat_scale:
     """
     n = len(np.asarray(segment, dtype=object))
     w = _weights(weights, n)
-    codes, names = _groups(segment, n)
+    codes, names = _groups(segment, n, order)
     nv = _valid_nps(nps, n)
     cv = _top2(csat, n, csat_scale)
     if nv is None and cv is None:
@@ -918,7 +923,10 @@ def study_value(study) -> CustomerValue | None:
     if "value_tier" in cf.customers.columns:
         client = join.take(cf.customers["value_tier"].to_numpy(dtype=object))
         client[np.array([c is not None and not str(c).strip() for c in client], dtype=bool)] = None
-        by_client = scores_by_segment(client, **common)
+        # The client's tiers in the order a segment of the same groups is given (columns.segment_order).
+        tiers = {str(c).strip() for c in client if c is not None}
+        order = next((list(o) for o in project.columns.segment_order.values() if tiers and tiers <= set(o)), None)
+        by_client = scores_by_segment(client, order=order, **common)
 
     snl = snl_tier = snl_touch = None
     touch_name = cfg.touchpoint or (project.journey.touchpoint if project.journey is not None else None)
