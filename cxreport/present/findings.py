@@ -628,7 +628,8 @@ def rank(candidates: list[Finding], limit: int = LIMIT) -> list[Finding]:
     """Choose and order at most ``limit`` findings.
 
     The headline first of all. Then one finding of each kind (target, change, segment,
-    mover, competitor, unit) so that no kind crowds the others out: the first significant
+    mover, competitor, unit, action, value, emerging) so that no kind crowds the others out
+    (kept all, when there are more kinds than ``limit``): the first significant
     one in the order its producer prefers (the largest gap or change; for competitors the
     headline KPI's metric), else its first. The places left go to the other candidates by
     significance and materiality, the attributes last. The chosen findings are listed
@@ -645,6 +646,9 @@ def rank(candidates: list[Finding], limit: int = LIMIT) -> list[Finding]:
     for kind in kinds:
         of_kind = [p for p in pairs if p[1].kind == kind]
         picks.append(next((p for p in of_kind if p[1].significant), of_kind[0]))
+    # One of each kind is kept even when there are more kinds than places (a study with
+    # customer value and emerging themes has ten): the limit bounds the extra ones.
+    limit = max(limit, len(chosen) + len(picks))
     chosen += sorted(picks, key=_order)
     chosen = chosen[:limit]
     taken = {i for i, _f in chosen}

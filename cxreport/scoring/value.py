@@ -427,7 +427,8 @@ def _groups(segment, n: int, order: list[str] | None = None) -> tuple[np.ndarray
     names = sorted({t for t in texts if t}, key=natural_key)
     if order:
         rank = {g: i for i, g in enumerate(order)}
-        names.sort(key=lambda g: (rank.get(g, len(rank)), names.index(g)))
+        natural = {g: i for i, g in enumerate(names)}
+        names = sorted(names, key=lambda g: (rank.get(g, len(rank)), natural[g]))
     lookup = {g: i for i, g in enumerate(names)}
     table = np.array([lookup.get(t, -1) for t in texts] + [-1], dtype=np.int64)
     return table[raw_codes], names
