@@ -194,6 +194,7 @@ def value_context(study, cs=None, *, client_charts: bool = True) -> dict | None:
             column=tn.column, n=num(tn.customers), mean=num(tn.mean, 1), median=num(tn.median, 1),
             share=pct(round(100 * t.share)), top=num(tn.top_mean, 1), rest=num(tn.rest_mean, 1))
     return {
+        "top_pct": round(100 * study.project.customers.top_share),
         "period": v.period, "base_words": base_words, "customers": v.rfm.n, "top_line": top_line,
         "segments": _segment_rows(v), "tiers": _tier_rows(v),
         "client_tiers": _score_rows(v, v.by_client_tier) if v.by_client_tier is not None else None,
