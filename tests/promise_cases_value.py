@@ -90,7 +90,7 @@ def register(ns):
         V + "satisfied_not_loyal:satisfied but not loyal: themes need the mask of r":
             "the study step passes the commented mask with the themes",
         V + "satisfied_not_loyal:theme '{}': {} values for {} respondents": step,
-        V + "parse_flag:churned flag: '{}' is not yes/no, 1/0 or true/fals":
+        V + "parse_flag:churned flag: '{}' is not one of yes/no, 1/0, true":
             "a churned cell that is not a flag: " + loader,
         V + "churn_by_nps_group:churn by NPS group: needs NPS answers and a churne":
             "the study step calls it only with NPS and a churned column",

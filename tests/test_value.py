@@ -385,7 +385,7 @@ def test_churn_flag_words():
     assert v.parse_flag(["Yes", "no", "1", "0", "TRUE", "n", "Churned", "active"]).tolist() == [1, 0, 1, 0, 1, 0, 1, 0]
     got = v.parse_flag(["Yes", "", "是", "否", 1, 0.0])
     assert np.isnan(got[1]) and got[[0, 2, 3, 4, 5]].tolist() == [1.0, 1.0, 0.0, 1.0, 0.0]
-    with pytest.raises(DataError, match="'maybe' is not yes/no"):
+    with pytest.raises(DataError, match="'maybe' is not one of yes/no"):
         v.parse_flag(["yes", "maybe"])
 
 

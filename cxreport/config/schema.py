@@ -944,7 +944,7 @@ class Drivers(Model):
 
 
 class Emerging(Model):
-    min_count: int = Field(10, ge=1, description="Comments in the window a theme needs before it can be called emerging.")
+    min_count: int = Field(10, ge=1, description="Comments in the trend's latest period a theme needs before it can be called emerging.")
     min_rise: float = Field(
         2.0, ge=0, le=100,
         description="Smallest rise of its share of the comments, in percentage points, besides being significant.")
@@ -973,8 +973,8 @@ class CommentsConfig(Model):
     emerging: EmergingSetting = Field(
         default_factory=lambda: Emerging(),
         description="Emerging themes flagged in the key findings: a theme (or a suggested phrase) whose share of "
-                    "the comments rose significantly in the window against the period before (docs/voice.md); "
-                    "`false` turns the flag off.")
+                    "the comments rose significantly in the trend's latest period (the window's last) against the "
+                    "period before (docs/voice.md); `false` turns the flag off.")
     suggestions: Suggestions = Field(
         default_factory=lambda: Suggestions(),
         description="Suggested themes: frequent, distinctive phrases of the comments no theme matched, for "
@@ -1375,8 +1375,7 @@ class CustomerFileColumns(Model):
     monetary: str | None = Field(None, description="customers: spend in the window.")
     tenure: str | None = Field(None, description="Tenure as a customer (a number, e.g. years).")
     value_tier: str | None = Field(None, description="The client's own value tier (text), reported beside the RFM segments.")
-    churned: str | None = Field(None, description="Churned flag (yes/no, 1/0, true/false): churn by NPS group.")
-    segments: dict[str, str] = Field(default_factory=dict, description="More breakdowns from the customer file: name → column.")
+    churned: str | None = Field(None, description="Churned flag (yes/no, 1/0, true/false, y/n, churned/active, 是/否, any case; blank: unknown): churn by NPS group.")
 
 
 class Customers(Model):

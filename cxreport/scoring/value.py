@@ -698,7 +698,7 @@ def parse_flag(values) -> np.ndarray:
         elif t in words:
             out.append(words[t])
         else:
-            raise DataError(f"churned flag: '{str(u)[:30]}' is not yes/no, 1/0 or true/false")
+            raise DataError(f"churned flag: '{str(u)[:30]}' is not one of yes/no, 1/0, true/false, y/n, churned/active, 是/否")
     return np.append(np.array(out, dtype=float), math.nan)[codes]
 
 
