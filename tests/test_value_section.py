@@ -370,7 +370,7 @@ def _error(result) -> str:
     ({}, {"dup": True}, "data/customers.csv: 1 customer id appear"),
     ({}, {"bad_spend": True}, "data/customers.csv: column 'spend' (monetary) is blank, not a number or negative on "
                               "1 row: 3"),
-    ({}, {"bad_churn": True}, "data/customers.csv: column 'churned' (churned) is not yes/no"),
+    ({}, {"bad_churn": True}, "data/customers.csv: column 'churned' (churned) is not one of yes/no"),
 ])
 def test_hostile_customer_files_fail_validate_as_score_does(tmp_path, change, files, message):
     resp = _responses(180)
