@@ -59,6 +59,14 @@ FILES = {
 }
 
 
+
+@pytest.fixture(autouse=True)
+def _fast_path_for_small_files(monkeypatch):
+    """The builds take the fast path only for large files (FAST_MIN_BYTES); these tests compare the
+    two readers on small ones."""
+    monkeypatch.setattr(loader, "FAST_MIN_BYTES", 0)
+
+
 def _frame_of(path: Path):
     try:
         return read_table(path, name=path.name, format="csv"), None
