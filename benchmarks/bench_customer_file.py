@@ -21,7 +21,6 @@ of 3, with the peak memory of the process:
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -31,21 +30,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from _measure import peak_mb, timed
 
 TARGET = 3.0
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def timed(fn, repeat: int = 3):
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def against(seconds: float) -> str:

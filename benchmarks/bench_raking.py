@@ -12,10 +12,8 @@ Target: raking 1,000,000 responses on 3 margins ≤ 3 s.
 
 from __future__ import annotations
 
-import resource
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +24,7 @@ from cxreport.config.loader import load_project
 from cxreport.load.tabular import Table
 from cxreport.scoring.raking import rake, rake_segments
 from cxreport.validate import prepare
+from _measure import peak_mb, timed
 
 MARGINS = {
     "Region": {"North": 0.25, "South": 0.30, "East": 0.25, "West": 0.20},
@@ -37,19 +36,6 @@ SAMPLE = {                                   # the sample's own shares (skewed a
     "Age": [0.05, 0.15, 0.30, 0.30, 0.20],
     "Channel": [0.20, 0.15, 0.50, 0.15],
 }
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def timed(fn, repeat: int = 3):
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def main() -> None:

@@ -14,27 +14,13 @@ Target: RFM on 1,000,000 customers ≤ 3 s (both routes).
 
 from __future__ import annotations
 
-import resource
 import sys
-import time
 
 import numpy as np
 import pandas as pd
 
 from cxreport.scoring import value
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def timed(fn, repeat: int = 3):
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
+from _measure import peak_mb, timed
 
 
 def main() -> None:

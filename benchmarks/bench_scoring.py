@@ -10,7 +10,6 @@ Prints wall times and the peak memory (max RSS) of this process.
 
 from __future__ import annotations
 
-import resource
 import sys
 import tempfile
 import time
@@ -24,6 +23,7 @@ from cxreport.load.tabular import Table, read_table
 from cxreport.scoring.kpis import BaseRules
 from cxreport.scoring.survey import score_survey
 from cxreport.validate import prepare
+from _measure import peak_mb
 
 ATTRS = [f"a{i}" for i in range(1, 11)]
 
@@ -64,10 +64,6 @@ columns:
   attributes: {%s}
   segments: {Region: region, Branch: branch, Channel: channel}
 """
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:

@@ -13,11 +13,11 @@ Times (1) per-comment flags to respondent flags, (2) theme impact on NPS and CSA
 from __future__ import annotations
 
 import sys
-import time
 
 import numpy as np
 
 from cxreport.scoring.themes_impact import emerging_themes, respondent_flags, theme_impact, theme_trends
+from _measure import timed
 
 THEMES = 15
 PERIODS = 8
@@ -43,25 +43,16 @@ def synthetic(n: int, seed: int = 7):
     return nps, csat, weights, period, commented, rows, flags, sentiment
 
 
-def best(fn, repeat: int = 3):
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
-
-
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 250_000
     nps, csat, weights, period, commented, rows, flags, sentiment = synthetic(n)
     print(f"{n:,} respondents, {len(rows):,} comments, {THEMES} themes, {PERIODS} periods")
-    t_flags, resp = best(lambda: respondent_flags(flags, rows, n))
+    t_flags, resp = timed(lambda: respondent_flags(flags, rows, n))
     mentions = {f"Theme {k + 1:02d}": resp[:, k] for k in range(THEMES)}
-    t_impact, table = best(lambda: theme_impact(nps, mentions, weights=weights, csat=csat))
-    t_trends, trends = best(lambda: theme_trends(mentions, period, commented=commented, sentiment=sentiment,
+    t_impact, table = timed(lambda: theme_impact(nps, mentions, weights=weights, csat=csat))
+    t_trends, trends = timed(lambda: theme_trends(mentions, period, commented=commented, sentiment=sentiment,
                                                  weights=weights))
-    t_emerging, emerging = best(lambda: emerging_themes(trends))
+    t_emerging, emerging = timed(lambda: emerging_themes(trends))
     total = t_flags + t_impact + t_trends + t_emerging
     print(f"respondent flags     {t_flags:7.3f} s")
     print(f"theme impact         {t_impact:7.3f} s   ({table.n_tests} tests, {table.n_significant} significant)")

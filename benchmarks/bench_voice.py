@@ -42,6 +42,7 @@ import yaml
 from cxreport.scoring.comments import analyse_comments, code_themes, is_chinese
 from cxreport.scoring.suggest import suggest_themes
 from cxreport.scoring.themes_impact import emerging_themes, theme_impact, theme_trends
+from _measure import timed
 
 REPO = Path(__file__).resolve().parents[1]
 REALDATA = REPO.parent / "shared" / "realdata"
@@ -63,14 +64,7 @@ CPU: dict[float, float] = {}       # wall time of a best run → its CPU time (t
 
 
 def best(fn, repeat: int = 3):
-    times, out = [], None
-    for _ in range(repeat):
-        t0, c0 = time.perf_counter(), time.process_time()
-        out = fn()
-        wall = time.perf_counter() - t0
-        CPU[wall] = time.process_time() - c0
-        times.append(wall)
-    return min(times), out
+    return timed(fn, repeat, CPU)
 
 
 def cpu(wall: float) -> str:
