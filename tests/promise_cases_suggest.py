@@ -14,7 +14,7 @@ _WORDS = ("the study step checks comments.user_words and comments.stop_words fir
           "the key's place: the comments.user_words and comments.stop_words cases); the schema makes them lists of "
           "strings")
 _SCORES = ("the study step (journey_emotion) passes the comment analysis' own sentiment scores (VADER compound or "
-           "2p − 1 from SnowNLP, within −1 … 1), one per comment")
+           "2p − 1 from the Chinese naive Bayes model, within −1 … 1), one per comment")
 _LABELS = ("the study step passes the comment analysis' own tone labels (positive/neutral/negative from "
            "cxreport.scoring.comments.label), one per comment, and no Chinese flags")
 _LINKS = ("the study step passes one touchpoint and one stage label per comment, read from the journey's segments "

@@ -16,7 +16,7 @@ _FLAGS = ("the study step builds every flag array itself: booleans, one per resp
           "(CommentAnalysis.respondent_flags, the code frame's matches, the phrase matches)")
 _SCALE = ("NPS and CSAT answers come from the validated data: one per row, a point of the item's scale or NaN "
           "(validation turns any other value into no valid answer)")
-_SENTIMENT = ("the scores come from the study's one sentiment run (VADER compound or SnowNLP 2p − 1: finite, "
+_SENTIMENT = ("the scores come from the study's one sentiment run (VADER compound or the Chinese model's 2p − 1: finite, "
               "−1 to 1), reindexed to the rows passed, NaN where there is no comment")
 _PERIODS = ("the study step passes integer period codes 0 … P − 1 of the rows it selected, one per row, with "
             "order range(P) and one label per period")

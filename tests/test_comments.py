@@ -89,7 +89,7 @@ def test_masking_leaves_ordinary_numbers(raw):
     assert mask_personal_data(raw) == raw
 
 
-def test_chinese_comments_use_snownlp_and_chinese_keywords():
+def test_chinese_comments_use_the_chinese_model_and_chinese_keywords():
     comments = pd.DataFrame({"row": [2, 3, 4, 5],
                              "text": ["排队太久了，非常失望", "服务很好，员工很热情", "APP经常闪退，很烦", "The queue was awful"]})
     frame = {"Queue": {"en": ["queue"], "zh": ["排队"]}, "Staff": {"zh": ["员工"]}, "App": {"zh": ["app", "闪退"]}}
@@ -99,3 +99,4 @@ def test_chinese_comments_use_snownlp_and_chinese_keywords():
     assert themes["Staff"].count == 1 and themes["Staff"].positive == 1
     assert themes["App"].count == 1 and themes["App"].negative == 1
     assert result.uncoded == 0
+    assert result.analysers == {"VADER": 1, "Bayes-zh": 3}

@@ -66,8 +66,9 @@ EMOTION_FIGURES: tuple[Key, ...] = (
         null=True),
     key("net_tone_low", "number", "Its 95 % interval (Wald, as for NPS), lower end; " + _FIGURE + ".", null=True),
     key("net_tone_high", "number", "Upper end; " + _FIGURE + ".", null=True),
-    key("mean_sentiment", "number", "Mean sentiment score, −1 … +1 (VADER compound; 2p − 1 from SnowNLP for "
-                                    "Chinese comments); rounded to 4 decimals; null when suppressed.", null=True),
+    key("mean_sentiment", "number", "Mean sentiment score, −1 … +1 (VADER compound; 2p − 1 from the naive Bayes "
+                                    "model on jieba words for Chinese comments); rounded to 4 decimals; null when "
+                                    "suppressed.", null=True),
     key("mean_low", "number", "Its 95 % t interval, lower end; rounded to 4 decimals.", null=True),
     key("mean_high", "number", "Upper end; rounded to 4 decimals.", null=True),
     key("positive_pct", "number", "% positive comments (weighted); " + _FIGURE + ".", null=True),

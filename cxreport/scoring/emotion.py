@@ -3,7 +3,7 @@ linked to each touchpoint or stage, for the journey map.
 
 Inputs are per comment: its sentiment score (−1 … +1, as
 :func:`cxreport.scoring.comments.sentiment_scores` gives: VADER's compound, or 2p − 1 from
-SnowNLP for Chinese; NaN = not scored, left out), the touchpoint and/or stage it is linked to
+the naive Bayes model of :mod:`cxreport.scoring.sentiment_zh` for Chinese; NaN = not scored, left out), the touchpoint and/or stage it is linked to
 (a label; blank, NaN or "Not stated" = not linked), optionally the respondent's weight, and
 optionally the theme flags of :func:`cxreport.scoring.comments.code_themes`.
 
