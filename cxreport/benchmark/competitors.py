@@ -221,6 +221,11 @@ def _survey(project: Project, cfg, rules: BaseRules, alpha: float, own_brand: st
                         f"{did_you_mean(cfg.weight, columns)}")
     cut = survey_rows(project, cfg, survey, window)
     frame = full.iloc[cut.rows]
+    # Each brand's rows and weights, found once for every KPI.
+    brand_text = frame[cfg.brand_column].astype(str).str.strip() if cfg.brand_column else None
+    brand_rows: dict = {}
+    brand_weights: dict = {}
+    missing = [float(c) for c in project.missing_codes]
     out = []
     for key in SURVEY_KPIS:
         template = getattr(cfg, key)
@@ -230,8 +235,9 @@ def _survey(project: Project, cfg, rules: BaseRules, alpha: float, own_brand: st
                 "acsi": ItemSpec.acsi()}[key]
         results = {}
         for brand in brands:
-            rows = frame[cfg.brand_column].astype(str).str.strip() == brand if cfg.brand_column else slice(None)
-            missing = [float(c) for c in project.missing_codes]
+            if brand not in brand_rows:
+                brand_rows[brand] = brand_text == brand if cfg.brand_column else slice(None)
+            rows = brand_rows[brand]
             if key == "acsi":
                 values = _acsi_values(project, frame.loc[rows], template, brand if cfg.brands else None, missing)
             else:
@@ -240,8 +246,10 @@ def _survey(project: Project, cfg, rules: BaseRules, alpha: float, own_brand: st
                 values = np_numeric(raw, spec.low, spec.high, missing)
             weights = None
             if cfg.weight:
-                weights = np_numeric(frame.loc[rows, cfg.weight].astype(str).str.strip(), 0, 1e9, [])
-                weights = np.where(np.isnan(weights), 0.0, weights)
+                if brand not in brand_weights:
+                    found = np_numeric(frame.loc[rows, cfg.weight].astype(str).str.strip(), 0, 1e9, [])
+                    brand_weights[brand] = np.where(np.isnan(found), 0.0, found)
+                weights = brand_weights[brand]
             results[brand] = score_item(spec, values, weights, rules)
         own_result = results[own_brand]
         values_out = []

@@ -215,6 +215,20 @@ def default_library_path() -> Path:
     return Path(__file__).resolve().parents[1] / "standards" / "default.yaml"
 
 
+def _load_yaml(text: str, path: Path):
+    """``yaml.safe_load(text)``; the library shipped with cxreport (about 1,000 lines, a tenth of a
+    second in PyYAML's Python parser) is parsed by libyaml's C parser when PyYAML has it, which gives
+    the same data for it (tests/test_step_speed_equivalence.py); a project's own file, and any text
+    the C parser refuses, by ``safe_load`` (so its messages are unchanged)."""
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is not None and path.resolve() == default_library_path():
+        try:
+            return yaml.load(text, Loader=loader)  # noqa: S506 - the safe loader, in C
+        except yaml.YAMLError:
+            pass
+    return yaml.safe_load(text)
+
+
 def _parse(path: Path, origin: str) -> list[Standard]:
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -227,7 +241,7 @@ def _parse(path: Path, origin: str) -> list[Standard]:
         where = [f"row {i + 2}" for i in range(len(entries))]
     else:
         try:
-            data = yaml.safe_load(text) or {}
+            data = _load_yaml(text, path) or {}
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             at = f", line {mark.line + 1}" if mark else ""

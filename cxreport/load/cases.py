@@ -194,7 +194,7 @@ def load_cases(project, *, now: dt.datetime | None = None) -> CaseLog | None:
     frame = table.frame
     cols = cfg.columns
     n = len(frame)
-    rows = np.array([table.row_number(i) for i in frame.index], dtype=np.int64)
+    rows = table.first_data_row + np.asarray(frame.index, dtype=np.int64)     # Table.row_number of each row
     zone = project.periods.timezone
     naive_zone = cfg.timezone or zone
     reason = np.full(n, "", dtype=object)

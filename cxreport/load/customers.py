@@ -76,6 +76,11 @@ class CustomerFile:
     transactions: pd.DataFrame | None = None
     excluded: dict[str, list[int]] = field(default_factory=dict)
     examples: dict[str, list[str]] = field(default_factory=dict)
+    #: Set by :func:`read_customers`: the customer ids are stripped text, none blank or repeated
+    #: (not checked again by the RFM and the join), and, transactions layout, each transaction's
+    #: customer as its position in ``customers`` (the RFM groups these numbers, not the id texts).
+    ids_checked: bool = field(default=False, repr=False, compare=False)
+    customer_of: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def has_churn(self) -> bool:
@@ -98,12 +103,18 @@ class CustomerFile:
         """RFM scores of the file's customers (see :mod:`cxreport.scoring.value`)."""
         if self.layout == "transactions":
             t = self.transactions
+            if self.customer_of is not None and len(self.customer_of) == len(t):
+                return _value.rfm_from_transactions(self.customer_of, t["date"].to_numpy(),
+                                                    t["amount"].to_numpy(dtype=float), as_of=as_of,
+                                                    window_days=window_days, top_share=top_share,
+                                                    customer_ids=self.customers["customer_id"].to_numpy(dtype=object))
             return _value.rfm_from_transactions(t["customer_id"].to_numpy(dtype=object), t["date"].to_numpy(),
                                                 t["amount"].to_numpy(dtype=float), as_of=as_of,
                                                 window_days=window_days, top_share=top_share)
         c = self.customers
         return _value.rfm_from_fields(c["customer_id"].to_numpy(dtype=object), c["recency_days"].to_numpy(),
-                                      c["frequency"].to_numpy(), c["monetary"].to_numpy(), top_share=top_share)
+                                      c["frequency"].to_numpy(), c["monetary"].to_numpy(), top_share=top_share,
+                                      checked_ids=self.ids_checked)
 
 
 def _numbers(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -332,6 +343,7 @@ def read_customers(path: Path, columns: CustomerColumns, *, layout: Literal["cus
     id_text = frame[columns.customer_id].astype(str).str.strip()
     ids = id_text.to_numpy(dtype=object)
     blank_id = ids == ""
+    texts_only = bool(id_text.notna().all())    # every id a text (the RFM and the join need not check again)
     extras = _extras(frame, columns, name, rows)
 
     if layout == "customers":
@@ -367,7 +379,7 @@ def read_customers(path: Path, columns: CustomerColumns, *, layout: Literal["cus
                                 f"{_rows_text(rows[np.asarray(bad)])}")
             data[key] = values
         data.update(extras)
-        return CustomerFile(name, "customers", n, _frame(data))
+        return CustomerFile(name, "customers", n, _frame(data), ids_checked=texts_only)
 
     # transactions
     reason = np.zeros(n, dtype=np.int8)          # 0 kept, else 1 + the reason's place in REASONS
@@ -407,12 +419,17 @@ def read_customers(path: Path, columns: CustomerColumns, *, layout: Literal["cus
     order = codes[firsts]
     for key, values in extras.items():
         v = pd.Series(values[keep])
-        present = v.notna() & (v.astype(str) != "") & (v.astype(str) != "nan")
+        text = v.astype(str)
+        present = v.notna() & (text != "") & (text != "nan")
         first = v[present].groupby(codes[present.to_numpy()], sort=False).first()
         filled = first.reindex(order)
         data[key] = (filled.to_numpy(dtype=float) if key in ("tenure", "churned")
                      else filled.fillna("").to_numpy(dtype=object))
-    return CustomerFile(name, "transactions", n, _frame(data), transactions, excluded, examples)
+    # Each transaction's customer as its position in the customers table (in order of first transaction).
+    position = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=np.int64)
+    position[order] = np.arange(len(order), dtype=np.int64)
+    return CustomerFile(name, "transactions", n, _frame(data), transactions, excluded, examples,
+                        ids_checked=texts_only, customer_of=position[codes] if texts_only else None)
 
 
 

@@ -154,14 +154,42 @@ def _base(n: int, suppress_below: int, flag_below: int) -> str:
 def compliance(label: str, frame: pd.DataFrame, standards: dict[str, float], closure: float | None,
                as_of: np.datetime64, rules: tuple[int, int], standard: float | None = None) -> Compliance:
     """The figures of the cases in ``frame`` (each judged against its own channel's standard)."""
-    out = Compliance(label, standard, cases=len(frame))
-    if not len(frame):
+    return _compliance(label, _Cases.of(frame, standards), closure, as_of, rules, standard)
+
+
+@dataclass
+class _Cases:
+    """The columns :func:`compliance` reads, as arrays: received, first response and closed
+    (datetime64[ns]) and each case's standard (seconds, from its channel)."""
+
+    received: np.ndarray
+    first: np.ndarray
+    closed: np.ndarray
+    limit: np.ndarray
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, standards: dict[str, float]) -> "_Cases":
+        return cls(frame["received"].to_numpy(dtype="datetime64[ns]"),
+                   frame["first_response"].to_numpy(dtype="datetime64[ns]"),
+                   frame["closed"].to_numpy(dtype="datetime64[ns]"),
+                   frame["channel"].map(standards).to_numpy(dtype=float))
+
+    def __len__(self) -> int:
+        return len(self.received)
+
+    def take(self, mask: np.ndarray) -> "_Cases":
+        return _Cases(self.received[mask], self.first[mask], self.closed[mask], self.limit[mask])
+
+
+def _compliance(label: str, cases: _Cases, closure: float | None, as_of: np.datetime64, rules: tuple[int, int],
+                standard: float | None = None) -> Compliance:
+    """:func:`compliance` of cases already read into arrays (a study scores some 70 groups of one
+    log: its columns are read once and each group's rows taken from the arrays)."""
+    out = Compliance(label, standard, cases=len(cases))
+    if not len(cases):
         out.base = "suppressed"
         return out
-    received = frame["received"].to_numpy(dtype="datetime64[ns]")
-    first = frame["first_response"].to_numpy(dtype="datetime64[ns]")
-    closed = frame["closed"].to_numpy(dtype="datetime64[ns]")
-    limit = frame["channel"].map(standards).to_numpy(dtype=float)
+    received, first, closed, limit = cases.received, cases.first, cases.closed, cases.limit
     answered = ~np.isnat(first)
     seconds = (first - received).astype("timedelta64[ns]").astype(np.int64) / 1e9
     waited = (as_of - received).astype("timedelta64[ns]").astype(np.int64) / 1e9
@@ -270,8 +298,10 @@ def score_response_times(log, project, window, *, survey=None, survey_ids: np.nd
     previous_span = window.previous if window.dated else None
     in_previous = previous_span.mask(cases_view) if previous_span is not None else None
 
+    cases = _Cases.of(frame, log.standards)
+
     def score(label: str, mask: np.ndarray, standard: float | None = None) -> Compliance:
-        return compliance(label, frame[mask], log.standards, log.closure, as_of, rules, standard)
+        return _compliance(label, cases.take(np.asarray(mask, dtype=bool)), log.closure, as_of, rules, standard)
 
     def judge(c: Compliance) -> None:
         if cfg.target is not None and c.base != "suppressed" and c.share is not None:
