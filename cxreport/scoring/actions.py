@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy import special as _sp
 
 from cxreport.errors import ConfigError
 from cxreport.i18n import _
@@ -42,6 +41,15 @@ from cxreport.scoring import stats
 from cxreport.scoring.kpis import BaseRules, ItemColumns, ItemSpec, compare, result_from_sums, shown_difference, \
     shown_value
 from cxreport.util import did_you_mean
+
+
+def _special():
+    """scipy.special, imported when first needed (its import takes about 0.2 s, and a build that
+    reads its scores from the cache never needs it)."""
+    from scipy import special
+
+    return special
+
 
 #: z for 80 % power (one-sided), as fixed in METHODS.md §10.
 Z_POWER = 0.841621
@@ -54,7 +62,7 @@ def z_two_sided(alpha: float) -> float:
     """z₁₋α/₂: 1.959964 at α = 0.05 (the value METHODS.md fixes)."""
     if abs(alpha - 0.05) < 1e-12:
         return stats.Z95
-    return float(-_sp.ndtri(alpha / 2))
+    return float(-_special().ndtri(alpha / 2))
 
 
 def mde(se_diff: float, alpha: float = 0.05) -> float:

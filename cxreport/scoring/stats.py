@@ -10,10 +10,17 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special as _sp
 
 #: z for a two-sided 95 % interval, as fixed in METHODS.md.
 Z95 = 1.959964
+
+
+def _special():
+    """scipy.special, imported when first needed (its import takes about 0.2 s, and a build that
+    reads its scores from the cache never needs it)."""
+    from scipy import special
+
+    return special
 
 
 def kish_neff(weights: np.ndarray) -> float:
@@ -81,7 +88,7 @@ def t_interval(mean: float, sd: float, n: float, confidence: float = 0.95) -> tu
     """Two-sided t interval for a mean (df = n − 1; n is n_eff when weighted)."""
     if n <= 1 or not math.isfinite(sd):
         return math.nan, math.nan
-    t = float(_sp.stdtrit(n - 1, 0.5 + confidence / 2))
+    t = float(_special().stdtrit(n - 1, 0.5 + confidence / 2))
     half = t * sd / math.sqrt(n)
     return float(mean - half), float(mean + half)
 
@@ -123,7 +130,7 @@ class TestResult:
 
 
 def _two_sided_normal(z: float) -> float:
-    return float(2 * _sp.ndtr(-abs(z))) if math.isfinite(z) else math.nan
+    return float(2 * _special().ndtr(-abs(z))) if math.isfinite(z) else math.nan
 
 
 def diff_test_se(a: float, se_a: float, b: float, se_b: float, method: str = "NPS difference z-test") -> TestResult:
@@ -156,7 +163,7 @@ def welch_ttest(m1: float, sd1: float, n1: float, m2: float, sd2: float, n2: flo
         return TestResult(m1 - m2, 0.0 if m1 == m2 else math.nan, 1.0 if m1 == m2 else math.nan, "Welch t-test")
     t = (m1 - m2) / se
     df = (v1 + v2) ** 2 / (v1 ** 2 / (n1 - 1) + v2 ** 2 / (n2 - 1))
-    return TestResult(m1 - m2, t, float(2 * _sp.stdtr(df, -abs(t))), "Welch t-test")
+    return TestResult(m1 - m2, t, float(2 * _special().stdtr(df, -abs(t))), "Welch t-test")
 
 
 # --------------------------------------------------------------------------- multiple comparisons

@@ -75,7 +75,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import xlogy
 
 from cxreport.errors import ConfigError, DataError
 from cxreport.masking import mask_personal_data
@@ -375,6 +374,8 @@ def log_likelihood(a, b, n1: int, n2: int) -> np.ndarray:
     observed = (a, n1 - a, b, n2 - b)
     expected = (n1 * k / n, n1 * (n - k) / n, n2 * k / n, n2 * (n - k) / n)
     total = np.zeros_like(a)
+    from scipy.special import xlogy
+
     for o, e in zip(observed, expected):
         total += xlogy(o, o) - xlogy(o, np.where(e > 0, e, 1.0))
     return np.maximum(2 * total, 0.0)

@@ -66,12 +66,20 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy import special as _sp
 
 from cxreport.errors import ConfigError, DataError
 from cxreport.scoring import stats
 from cxreport.scoring.kpis import BaseFlag, BaseRules, Estimate, ItemColumns, ItemSpec, result_from_sums
 from cxreport.scoring.stats import Z95
+
+
+def _special():
+    """scipy.special, imported when first needed (its import takes about 0.2 s, and a build that
+    reads its scores from the cache never needs it)."""
+    from scipy import special
+
+    return special
+
 
 BASES = ("comments", "respondents")
 
@@ -493,7 +501,7 @@ def _welch_difference(a: SentimentPeriod, b: SentimentPeriod, z: float) -> Diffe
     se = math.sqrt(va + vb)
     if se > 0 and a.n_eff > 1 and b.n_eff > 1:
         df = (va + vb) ** 2 / (va ** 2 / (a.n_eff - 1) + vb ** 2 / (b.n_eff - 1))
-        q = float(_sp.stdtrit(df, _sp.ndtr(z)))
+        q = float(_special().stdtrit(df, _special().ndtr(z)))
     else:
         q = z
     diff = float(t.diff)
