@@ -39,6 +39,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from itertools import chain
@@ -51,7 +52,10 @@ from cxreport.masking import mask_personal_data
 POSITIVE, NEGATIVE = 0.05, -0.05
 
 
+@functools.lru_cache(maxsize=1)
 def _vader():
+    """VADER's analyser, loaded once per process (reading its lexicon takes about 0.1 s; scoring
+    only reads it, so one analyser serves every call)."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     return SentimentIntensityAnalyzer()
