@@ -28,3 +28,67 @@ def timed(fn, repeat: int = 3, cpu: dict | None = None):
             cpu[wall] = time.process_time() - c0
         best = min(best, wall)
     return best, out
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    try:
+        import os
+
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                out += [int(c) for c in handle.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class TreeMemory:
+    """Samples, every ``interval`` s on a thread, the resident memory of process ``pid`` and all
+    its descendants (Linux /proc): ``peak_mb`` is the largest sum seen (the whole process tree at
+    one moment), ``largest_mb`` the largest single process. Start with ``start()``, stop with
+    ``stop()``; the sum of the samples is what the machine had to hold for the command."""
+
+    def __init__(self, pid: int, interval: float = 0.05):
+        import threading
+
+        self.pid, self.interval = pid, interval
+        self.peak_mb = self.largest_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            todo, seen, total, largest = [self.pid], set(), 0, 0
+            while todo:
+                pid = todo.pop()
+                if pid in seen:
+                    continue
+                seen.add(pid)
+                rss = _rss_kb(pid)
+                total += rss
+                largest = max(largest, rss)
+                todo += _children(pid)
+            self.peak_mb = max(self.peak_mb, total / 1024)
+            self.largest_mb = max(self.largest_mb, largest / 1024)
+            self._stop.wait(self.interval)
+
+    def start(self) -> "TreeMemory":
+        self._thread.start()
+        return self
+
+    def stop(self) -> "TreeMemory":
+        self._stop.set()
+        self._thread.join()
+        return self

@@ -70,7 +70,7 @@ def unit_tasks(project, n: int, formats: tuple[str, ...]):
 
 
 def timed(tasks, options) -> tuple[float, list]:
-    from cxreport.batch import run_tasks
+    from cxreport.executor import run_tasks
 
     t = time.perf_counter()
     outcomes = run_tasks(tasks, options, label="Reports")
@@ -97,7 +97,7 @@ def memory_by_third(outcomes) -> str:
 
 
 def part2(args, units, tasks, t_plan) -> None:
-    from cxreport.batch import Options
+    from cxreport.executor import Options
 
     n = len(tasks)
     print(f"2. {n} branch reports, HTML + PDF")
@@ -139,7 +139,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="alternating pool and Dask runs in part 2")
     args = parser.parse_args()
 
-    from cxreport.batch import Options, build_reports
+    from cxreport.batch import build_reports
+    from cxreport.executor import Options
     from cxreport.config import load_project
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -33,13 +33,15 @@ import threading
 import time
 from pathlib import Path
 
+from _measure import TreeMemory
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PROJECTS = [ROOT / "samples" / "harbour-bank" / "cxreport.yaml",
                     ROOT / "samples" / "huayue-retail" / "cxreport.yaml"]
 TARGETS = {"harbour-bank": 1.3, "huayue-retail": 1.4}   # overhead ratio targets of issue 17
 
 # Runs the CLI exactly as the ``cxreport`` script does, but records the HTML and the allowed
-# folders that render_report hands to html_to_pdf (looked up as a module global at call time).
+# folders that render_report hands to the PDF engine (submit_pdf) (looked up as a module global at call time).
 CAPTURE = r"""
 import time
 T0 = time.perf_counter()
@@ -48,13 +50,13 @@ from cxreport import build as build_module
 from cxreport.present import render
 dump = sys.argv[1]
 record = {}
-original = render.html_to_pdf
-def capture(html, allowed_dirs):
+original = render.submit_pdf
+def capture(html, allowed_dirs, **kwargs):
     with open(dump + ".html", "w", encoding="utf-8") as handle:
         handle.write(html)
     record["allowed_dirs"] = [str(d) for d in allowed_dirs]
-    return original(html, allowed_dirs)
-render.html_to_pdf = capture
+    return original(html, allowed_dirs, **kwargs)
+render.submit_pdf = capture
 original_build = build_module.build
 def timed_build(*args, **kwargs):
     record["before build"] = time.perf_counter() - T0
@@ -102,6 +104,7 @@ def timed(cmd: list[str]) -> dict:
     """Run ``cmd``; its wall time, CPU time (user + sys, the child and its own children) and peak RSS."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    tree = TreeMemory(proc.pid).start()
     # wait4 gives this child's rusage alone (including its reaped children), not every child so far.
     chunks: dict[str, bytes] = {}
 
@@ -114,6 +117,7 @@ def timed(cmd: list[str]) -> dict:
         r.start()
     _pid, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
+    tree.stop()
     for r in readers:
         r.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -121,6 +125,7 @@ def timed(cmd: list[str]) -> dict:
     if proc.returncode != 0:
         sys.exit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{err_b.decode(errors='replace')[-2000:]}")
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
+            "tree_mb": tree.peak_mb,
             "stdout": out_b.decode(errors="replace")}
 
 
@@ -130,13 +135,17 @@ def page_count(pdf: Path) -> int:
     return len(PdfReader(str(pdf)).pages)
 
 
-def bench_project(project: Path, n: int, work: Path) -> dict:
+def bench_project(project: Path, n: int, work: Path, warm: bool = False) -> dict:
+    """Cold (default): every whole build runs with ``--no-cache``, as a first build would. Warm: the
+    builds share one cache folder, filled by the preparation build (charts, sentiment and the scored
+    study read from it: an unchanged project built again with ``--force``)."""
+    cache_args = ["--cache-dir", str(work / "cache"), "--force"] if warm else ["--no-cache"]
     label = project.parent.name
     print(f"\n== {label}  ({project.relative_to(ROOT) if project.is_relative_to(ROOT) else project})", flush=True)
     prep = work / f"{label}-prep"
     dump = work / f"{label}-pdf-input"
     first = timed([sys.executable, "-c", CAPTURE, str(dump), "build", str(project), "-o", str(prep),
-                   "--format", "html,pdf"])
+                   "--format", "html,pdf", *cache_args])
     html_out = sorted(prep.glob("*.html"))
     pdf_prep = sorted(prep.glob("*.pdf"))
     print(f"prep build (html,pdf): {first['wall']:.2f} s wall; report HTML {html_out[0].name} "
@@ -146,11 +155,11 @@ def bench_project(project: Path, n: int, work: Path) -> dict:
 
     base_url = str(templates_dir()) + os.sep
     whole, alone = [], []
-    print(f"{'run':>3}  {'whole wall':>10} {'cpu':>6} {'RSS MB':>7} {'pages':>5}   "
+    print(f"{'run':>3}  {'whole wall':>10} {'cpu':>6} {'RSS MB':>7} {'tree MB':>7} {'pages':>5}   "
           f"{'alone wall':>10} {'cpu':>6} {'RSS MB':>7} {'pages':>5}", flush=True)
     for i in range(n):
         out_a = work / f"{label}-whole-{i}"
-        a = timed([cxreport_exe(), "build", str(project), "-o", str(out_a), "--format", "pdf"])
+        a = timed([cxreport_exe(), "build", str(project), "-o", str(out_a), "--format", "pdf", *cache_args])
         pdf_a = sorted(out_a.glob("*.pdf"))[0]
         a["pages"] = page_count(pdf_a)
         a["kb"] = pdf_a.stat().st_size / 1024
@@ -160,13 +169,14 @@ def bench_project(project: Path, n: int, work: Path) -> dict:
         b["kb"] = out_b.stat().st_size / 1024
         whole.append(a)
         alone.append(b)
-        print(f"{i + 1:>3}  {a['wall']:>8.2f} s {a['cpu']:>5.2f}s {a['rss_mb']:>7.0f} {a['pages']:>5}   "
+        print(f"{i + 1:>3}  {a['wall']:>8.2f} s {a['cpu']:>5.2f}s {a['rss_mb']:>7.0f} {a['tree_mb']:>7.0f} "
+              f"{a['pages']:>5}   "
               f"{b['wall']:>8.2f} s {b['cpu']:>5.2f}s {b['rss_mb']:>7.0f} {b['pages']:>5}", flush=True)
 
     # One more whole build (pdf only) through the capture wrapper, for the build's own breakdown.
     brk = work / f"{label}-breakdown"
     timed([sys.executable, "-c", CAPTURE, str(brk), "build", str(project), "-o", str(work / f"{label}-brk"),
-           "--format", "pdf"])
+           "--format", "pdf", *cache_args])
     record = json.loads(brk.with_suffix(".json").read_text())
     steps = record.get("timings", {})
     pdf_s = steps.get("PDF", 0.0)
@@ -182,7 +192,7 @@ def bench_project(project: Path, n: int, work: Path) -> dict:
 
     res = {"label": label, "n": n, "breakdown": record}
     for name, runs in (("whole", whole), ("alone", alone)):
-        for key in ("wall", "cpu", "rss_mb"):
+        for key in ("wall", "cpu", "rss_mb", "tree_mb"):
             res[f"{name}_{key}"] = med(runs, key)
         res[f"{name}_pages"] = sorted({r["pages"] for r in runs})
         res[f"{name}_kb"] = med(runs, "kb")
@@ -192,6 +202,7 @@ def bench_project(project: Path, n: int, work: Path) -> dict:
     target = TARGETS.get(label)
     same = res["whole_pages"] == res["alone_pages"]
     print(f"med  {res['whole_wall']:>8.2f} s {res['whole_cpu']:>5.2f}s {res['whole_rss_mb']:>7.0f} "
+          f"{res['whole_tree_mb']:>7.0f} "
           f"{'/'.join(map(str, res['whole_pages'])):>5}   {res['alone_wall']:>8.2f} s {res['alone_cpu']:>5.2f}s "
           f"{res['alone_rss_mb']:>7.0f} {'/'.join(map(str, res['alone_pages'])):>5}")
     verdict = "" if target is None else (f"(target ≤ {target}×: "
@@ -211,14 +222,17 @@ def main() -> None:
                         help="a cxreport.yaml (repeatable; default: Harbour Bank and Huayue samples)")
     parser.add_argument("-n", "--runs", type=int, default=5, help="alternated runs of each side (default 5)")
     parser.add_argument("--json", type=Path, help="also write the medians to this JSON file")
+    parser.add_argument("--warm", action="store_true",
+                        help="builds share a cache filled by the first build (default: --no-cache, a first build)")
     args = parser.parse_args()
     projects = [p.resolve() for p in (args.project or DEFAULT_PROJECTS)]
-    print(f"cores {os.cpu_count()}; load average at start {os.getloadavg()[0]:.2f} "
+    print(f"{'warm cache (--force, shared --cache-dir)' if args.warm else 'cold: --no-cache'}; "
+          f"cores {os.cpu_count()}; load average at start {os.getloadavg()[0]:.2f} "
           f"{os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}; N = {args.runs}", flush=True)
     results = []
     with tempfile.TemporaryDirectory(prefix="cx-overhead-") as tmp:
         for project in projects:
-            results.append(bench_project(project, args.runs, Path(tmp)))
+            results.append(bench_project(project, args.runs, Path(tmp), warm=args.warm))
     by = {r["label"]: r for r in results}
     if "harbour-bank" in by and "huayue-retail" in by:
         ratio = by["huayue-retail"]["whole_wall"] / by["harbour-bank"]["whole_wall"]

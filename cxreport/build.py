@@ -34,9 +34,13 @@ def window_for(project, report: str):
 
 def build(project: Project | str | Path, out_dir: str | Path, *, formats: tuple[str, ...] = ("html", "pdf"),
           report: str = "client", strict: bool = False, allow_outside: bool = False,
-          build_date: dt.date | None = None, study: Study | None = None, name: str | None = None) -> BuildResult:
+          build_date: dt.date | None = None, study: Study | None = None, name: str | None = None,
+          cache: str | Path | None = None) -> BuildResult:
     """Build the reports into ``out_dir``. A batch passes an already scored ``study`` (one
-    unit's respondents) and the output ``name`` (file name without extension)."""
+    unit's respondents) and the output ``name`` (file name without extension). ``cache`` is
+    the folder of the content-addressed cache (docs/cache.md; None: nothing cached)."""
+    from cxreport import cache as cache_store
+
     if study is not None:
         project = study.project
     else:
@@ -45,7 +49,7 @@ def build(project: Project | str | Path, out_dir: str | Path, *, formats: tuple[
         project = window_for(project, report)
     # Everything from here, default labels and period names included, is in the project's
     # language; the language is restored when the build ends (no leak into the next build).
-    with i18n.use_language(project.language):
+    with i18n.use_language(project.language), cache_store.using(cache):
         return _build(project, out_dir, formats=formats, report=report, strict=strict, build_date=build_date,
                       study=study, name=name)
 
@@ -57,6 +61,10 @@ def _build(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], r
     from cxreport.present.render import check_templates, logo_data_uri, render_report
     from cxreport.present.themes import project_search
 
+    from cxreport.present import pdf as pdf_engine
+
+    if "pdf" in formats and study is None:
+        pdf_engine.prestart()       # imports WeasyPrint in the PDF process while this one scores
     templates = project_search(project)
     if templates.user_supplied:
         check_templates(templates)
@@ -79,33 +87,49 @@ def _build(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], r
     if report == "quarterly":
         from cxreport.present.quarterly import build_quarterly_context
 
-        context = build_quarterly_context(study, build_date=build_date)
+        deferred = build_quarterly_context(study, build_date=build_date)
     else:
-        context = build_context(study, build_date=build_date)
-    from cxreport.present.charts import draw_all
+        deferred = build_context(study, build_date=build_date)
+    from cxreport.present.charts import add_narrow_variants, draw_all
 
-    context = draw_all(context, narrow="html" in formats)    # phone-width variants for the HTML
-    context["logo"] = logo_data_uri(project.client.logo)
+    logo = logo_data_uri(project.client.logo)
+    html_context = None
+    if "pdf" in formats:
+        # The PDF's charts first; the HTML report's phone-width variants are drawn while the
+        # PDF is made (here, when a PDF process has the other core).
+        context = dict(draw_all(deferred), logo=logo)
+        if "html" in formats:
+            def html_context():
+                processes = 1 if pdf_engine.busy() else None
+                return dict(add_narrow_variants(deferred, context, processes), logo=logo)
+    else:
+        context = dict(draw_all(deferred, narrow="html" in formats), logo=logo)
     timings = dict(study.timings)
     timings["context and charts"] = time.perf_counter() - t
     name = name or project.report.output_name + ("-quarterly" if report == "quarterly" else "")
-    extra = {}
-    if "xlsx" in formats:
-        from cxreport.present.workbook import build_workbook
 
-        extra["xlsx"] = build_workbook(study)
-    if "pptx" in formats:
-        from cxreport.present.deck import build_deck
+    def alongside() -> dict[str, bytes]:
+        """The workbook and the deck, made while the PDF is."""
+        extra = {}
+        if "xlsx" in formats:
+            from cxreport.present.workbook import build_workbook
 
-        t = time.perf_counter()
-        extra["pptx"] = build_deck(study, context)
-        timings["PPTX"] = time.perf_counter() - t
-        logo = project.client.logo
-        if logo is not None and logo.suffix.lower() == ".svg":
-            warnings.append(f"client.logo: {logo.name} is an SVG image, which a PowerPoint deck cannot hold; "
-                            "the deck has no logo (use a PNG or JPEG logo to have one)")
+            extra["xlsx"] = build_workbook(study)
+        if "pptx" in formats:
+            from cxreport.present.deck import build_deck
+
+            t = time.perf_counter()
+            extra["pptx"] = build_deck(study, context)
+            timings["PPTX"] = time.perf_counter() - t
+            logo_file = project.client.logo
+            if logo_file is not None and logo_file.suffix.lower() == ".svg":
+                warnings.append(f"client.logo: {logo_file.name} is an SVG image, which a PowerPoint deck cannot "
+                                "hold; the deck has no logo (use a PNG or JPEG logo to have one)")
+        return extra
+
     rendered = render_report(context, template=REPORT_TEMPLATES[report], out_dir=Path(out_dir),
-                             name=name, formats=tuple(f for f in formats if f in ("html", "pdf")), extra=extra,
-                             allowed_dirs=[project.base_dir], templates=templates)
+                             name=name, formats=tuple(f for f in formats if f in ("html", "pdf")),
+                             allowed_dirs=[project.base_dir], templates=templates, html_context=html_context,
+                             alongside=alongside)
     timings.update(rendered.timings)
     return BuildResult(study, rendered.paths, warnings + rendered.warnings, timings)

@@ -130,8 +130,30 @@ def batch_options(f):
     return f
 
 
+def cache_options(f):
+    """--no-cache, --cache-dir (docs/cache.md)."""
+    f = click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+                     envvar="CXREPORT_CACHE_DIR", show_envvar=True,
+                     help="Folder of the build cache (default: .cxreport-cache beside the output folder).")(f)
+    return click.option("--no-cache", is_flag=True,
+                        help="Neither read nor write the build cache (charts, sentiment, scored data).")(f)
+
+
+def _cache_folder(out: Path, no_cache: bool, cache_dir: Path | None) -> Path | None:
+    from cxreport.cache import default_dir
+
+    return None if no_cache else (cache_dir or default_dir(out)).resolve()
+
+
+def _prune(folder: Path | None) -> None:
+    if folder is not None:
+        from cxreport.cache import prune
+
+        prune(folder)
+
+
 def _batch_settings(jobs: int, timeout: float, executor: str, scheduler: str | None, force: bool):
-    from cxreport.batch import Options
+    from cxreport.executor import Options
 
     if executor == "dask" and not scheduler:
         raise click.UsageError("--executor dask needs --scheduler ADDRESS (or DASK_SCHEDULER_ADDRESS)")
@@ -167,10 +189,11 @@ def cli() -> None:
               help="Also one report per unit of this segment (e.g. Branch), and an index of them.")
 @period_option
 @batch_options
+@cache_options
 @allow_outside_option
 def build(project: Path, out_dir: Path | None, fmt: str, report: str, strict: bool, per: str | None,
           period: str | None, jobs: int, timeout: float, executor: str, scheduler: str | None, force: bool,
-          allow_outside: bool) -> None:
+          no_cache: bool, cache_dir: Path | None, allow_outside: bool) -> None:
     """Validate, score and render the reports of PROJECT (a cxreport.yaml).
 
     Writes manifest.json beside the reports; a repeated build skips reports whose inputs
@@ -188,6 +211,10 @@ def build(project: Path, out_dir: Path | None, fmt: str, report: str, strict: bo
     from cxreport.config import load_project
 
     formats = parse_formats(fmt)
+    if "pdf" in formats and per is None:
+        from cxreport.present.pdf import prestart
+
+        prestart()      # the PDF process imports WeasyPrint while this one reads and scores
     proj = load_project(project, allow_outside=allow_outside)
     out = out_dir or (proj.base_dir / "out")
     refuse_own_inputs(proj, build_outputs(proj, out, formats, report, per), hint="another output folder")
@@ -195,8 +222,10 @@ def build(project: Path, out_dir: Path | None, fmt: str, report: str, strict: bo
     settings = _batch_settings(jobs, timeout, executor, scheduler, force)
     if period is not None:
         proj = with_period(proj, period)
+    cache = _cache_folder(out, no_cache, cache_dir)
     result = build_reports(proj, out, formats=formats, report=report, strict=strict, per=per, options=settings,
-                           allow_outside=allow_outside)
+                           allow_outside=allow_outside, cache=cache)
+    _prune(cache)
     _warn(result.warnings)
     for kind in BUILD_FORMATS:
         if kind in result.paths:
@@ -216,7 +245,7 @@ def build_outputs(project, out: Path, formats: tuple[str, ...], report: str, per
 
 
 def _batch_summary(result) -> None:
-    from cxreport.batch import BatchFailed
+    from cxreport.executor import BatchFailed
 
     if result.index is not None:
         _echo(f"Index: {result.index}")
@@ -387,7 +416,8 @@ def init(directory: Path) -> None:
 @click.option("--format", "fmt", default="both", show_default=True,
               help="Formats to write, comma-separated: any of html, pdf, xlsx, pptx (both = html,pdf), "
                    "as for build.")
-def demo(out_dir: Path, fmt: str) -> None:
+@cache_options
+def demo(out_dir: Path, fmt: str, no_cache: bool, cache_dir: Path | None) -> None:
     """Build the bundled Harbour Bank sample project (shipped with cxreport).
 
     \b
@@ -399,9 +429,15 @@ def demo(out_dir: Path, fmt: str) -> None:
     from cxreport.resources import sample_project
 
     formats = parse_formats(fmt)
+    if "pdf" in formats:
+        from cxreport.present.pdf import prestart
+
+        prestart()
     project = sample_project() / "cxreport.yaml"
     _echo(f"Building the sample project {project} …", err=True)
-    result = build_reports(project, out_dir, formats=formats)
+    cache = _cache_folder(out_dir, no_cache, cache_dir)
+    result = build_reports(project, out_dir, formats=formats, cache=cache)
+    _prune(cache)
     _warn([w for w in result.warnings if "invalid value" in w or "duplicate" in w][:3])
     for kind in BUILD_FORMATS:
         if kind in result.paths:

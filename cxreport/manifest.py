@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from cxreport import __version__
+from cxreport.errors import RenderError
 from cxreport.util import atomic_write_bytes, sha256_file
 
 MANIFEST = "manifest.json"
@@ -218,7 +219,8 @@ def write(out_dir: Path, *, kind: str, source: dict, inputs: dict[str, str], set
           started: str) -> Path:
     """Write ``manifest.json`` atomically. Entries of the previous manifest for files this
     build does not produce are kept while their file exists, unless this build
-    ``replaces`` them (outputs it no longer produces, or failed to rebuild)."""
+    ``replaces`` them (outputs it no longer produces, or failed to rebuild). A file that
+    cannot be written is a :class:`~cxreport.errors.RenderError` naming it (exit 1)."""
     produced = {o["file"] for o in outputs}
     kept = [o for f, o in previous.outputs.items()
             if f not in produced and f not in replaces and (Path(out_dir) / f).is_file()]
@@ -235,6 +237,9 @@ def write(out_dir: Path, *, kind: str, source: dict, inputs: dict[str, str], set
         "failures": failures,
     }
     path = Path(out_dir) / MANIFEST
-    atomic_write_bytes(path, (json.dumps(data, indent=1, ensure_ascii=False, default=str) + "\n").encode("utf-8"))
-    os.chmod(path, 0o644)   # readable like the reports beside it
+    try:
+        atomic_write_bytes(path, (json.dumps(data, indent=1, ensure_ascii=False, default=str) + "\n").encode("utf-8"))
+        os.chmod(path, 0o644)   # readable like the reports beside it
+    except OSError as exc:
+        raise RenderError(f"cannot write {path}: {exc.strerror}") from None
     return path

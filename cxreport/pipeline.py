@@ -102,9 +102,113 @@ def run(project: Project | str | Path, *, strict: bool = False, allow_outside: b
     timings: dict[str, float] = {}
     if not isinstance(project, Project):
         project = load_project(project, allow_outside=allow_outside)
+    from cxreport import cache
+
+    store = cache.active()
+    if store is not None:
+        # The content-addressed cache (docs/cache.md): a study scored before from the same
+        # code, settings (the narrative aside) and input files is read instead of scored.
+        return _run_cached(store, project, strict, period)
     table, data = validate_project(project, strict=strict, timings=timings)
     window = resolve_window(project, data, period)
     return score_data(project, table, data, window=window, timings=timings)
+
+
+def _run_cached(store, project: Project, strict: bool, period: str | None) -> Study:
+    def compute(timings: dict) -> Study:
+        table, data = validate_project(project, strict=strict, timings=timings)
+        window = resolve_window(project, data, period)
+        return score_data(project, table, data, window=window, timings=timings)
+
+    return _cached_study(store, project, strict, period, compute)
+
+
+def score_unit(project: Project, table: Table, data: SurveyData, *, window: Window, competitors, unit,
+               strict: bool = False) -> Study:
+    """:func:`score_data` for one unit of a ``--per`` batch (``unit`` its
+    :class:`~cxreport.scoring.units.UnitReport`), through the build's cache when it has one:
+    keyed like the whole project's study (the unit's data is the part of the project's data the
+    segment ``unit.segment`` gives ``unit.label``) and the unit."""
+    from cxreport import cache
+
+    def compute(timings: dict) -> Study:
+        return score_data(project, table, data, window=window, timings=timings, competitors=competitors, unit=unit)
+
+    store = cache.active()
+    if store is None:
+        return compute({})
+    return _cached_study(store, project, strict, None, compute, unit=unit)
+
+
+def _cached_study(store, project: Project, strict: bool, period: str | None, compute, unit=None) -> Study:
+    """The study ``compute(timings)`` makes, read from the cache when the same code, settings
+    (the narrative aside), input files, ``--strict``, window and unit made it before."""
+    import time
+
+    from cxreport import cache
+    from cxreport.scoring.actions import check_markers, load_register
+
+    t = time.perf_counter()
+    try:
+        key, narrative = _study_key(project, strict, period)
+        if unit is not None:
+            key = cache.key(key, "unit", unit.segment, unit.label)
+    except (cache.Unstable, OSError):
+        key, narrative = None, set()
+    entry = store.get_object("studies", key, count=False) if key else None
+    hit = isinstance(entry, dict) and isinstance(entry.get("study"), Study) and _unchanged(entry.get("read", {}))
+    store._count("studies", hit)
+    if hit:
+        study = entry["study"]
+        study.project = project              # the same settings; its narrative is this build's
+        if unit is not None:
+            study.unit = unit                # the same figures; its own narrative file is this build's
+        else:
+            # The narrative is not part of the key: its [action: ID] markers are checked as scoring does.
+            check_markers(project, load_register(project))
+        study.timings = {"study (from the cache)": time.perf_counter() - t}
+        return study
+    timings = {"study cache look-up": time.perf_counter() - t}
+    with cache.recording_reads() as opened:
+        study = compute(timings)
+    if key:
+        t = time.perf_counter()
+        read = cache.hash_reads(opened, skip=narrative, cache_root=store.root)
+        if read is not None:
+            store.put_object("studies", key, {"study": study, "read": read})
+        timings["study cache store"] = time.perf_counter() - t
+    return study
+
+
+def _study_key(project: Project, strict: bool, period: str | None) -> tuple[str, set]:
+    """The study cache key: the code and libraries, the project's settings without its
+    narrative, the hash of every file the settings name (the narrative files aside),
+    ``--strict``, the window and the language. Files the scoring opens that the settings do
+    not name are recorded in the entry and checked on a hit (:func:`_unchanged`)."""
+    from cxreport import cache, i18n, manifest
+
+    narrative = {project.report.narrative.executive_summary, project.report.narrative.recommendations,
+                 project.quarterly.narrative}
+    narrative = {Path(p).resolve() for p in narrative if p is not None}
+    pattern = project.report.narrative.per_unit
+    if pattern:
+        narrative |= {p.resolve() for p in Path(project.base_dir).glob(pattern.replace("{unit}", "*"))}
+    named = [p for p in manifest.project_inputs(project) if Path(p).resolve() not in narrative]
+    settings = project.model_dump(mode="json", exclude={"report": {"narrative"}, "quarterly": {"narrative"}})
+    key = cache.key("study", cache.code_fingerprint(), cache.library_versions(), cache.sentiment_model(),
+                    i18n.current().code, str(project.path), settings,
+                    manifest.hash_inputs(named, project.base_dir), bool(strict), period)
+    return key, narrative
+
+
+def _unchanged(read: dict) -> bool:
+    """Every file the cached study's scoring read (beyond those its key names) is as it was."""
+    from cxreport.util import sha256_file
+
+    try:
+        return all(sha256_file(path) == digest for path, digest in read.items())
+    except OSError:
+        return False
 
 
 def check_build(study: Study, report: str = "client") -> None:
@@ -299,7 +403,7 @@ def comment_sentiment(project: Project, view) -> "pd.Series | None":
     import numpy as np
     import pandas as pd
 
-    from cxreport.scoring.comments import sentiment_scores
+    from cxreport.cache import sentiment_scores      # each distinct text scored once (docs/cache.md)
 
     trends = ("theme_trends" in project.report.sections or project.comments.emerging is not False) \
         and view.full.period_codes is not None

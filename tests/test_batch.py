@@ -16,8 +16,9 @@ from click.testing import CliRunner
 
 from conftest import csv_text, write_project
 
-from cxreport import batch
-from cxreport.batch import Options, Task, run_tasks, unit_slugs
+from cxreport import executor
+from cxreport.batch import unit_slugs
+from cxreport.executor import Options, Task, run_tasks
 from cxreport.cli import cli
 from cxreport.util import sha256_file
 
@@ -233,7 +234,7 @@ def test_a_failed_unit_is_summarised_and_the_others_are_written(tmp_path, monkey
     out = tmp_path / "out"
     slugs = unit_slugs(list(BRANCHES), reserved={"index"})
     bad = f"report-{slugs['Harbour Street']}"
-    monkeypatch.setenv(batch.TEST_HOOK_ENV, json.dumps({"fail": {bad: "the renderer ran out of ink"}}))
+    monkeypatch.setenv(executor.TEST_HOOK_ENV, json.dumps({"fail": {bad: "the renderer ran out of ink"}}))
     result = invoke("build", path, "-o", out, "--format", "html", "--per", "Branch", "-j", "2")
     assert result.exit_code == 3, result.output
     assert "Traceback" not in result.output
@@ -248,7 +249,7 @@ def test_a_failed_unit_is_summarised_and_the_others_are_written(tmp_path, monkey
     index = (out / "report-index.html").read_text(encoding="utf-8")
     assert "Failed" in index and "ran out of ink" in index
     # The next build retries only the failed unit.
-    monkeypatch.delenv(batch.TEST_HOOK_ENV)
+    monkeypatch.delenv(executor.TEST_HOOK_ENV)
     again = invoke("build", path, "-o", out, "--format", "html", "--per", "Branch", "-j", "2")
     assert again.exit_code == 0, again.output
     assert "6 files: 1 written, 5 up to date" in again.stderr
@@ -260,7 +261,7 @@ def test_a_stuck_unit_times_out_and_its_worker_is_replaced(tmp_path, monkeypatch
     out = tmp_path / "out"
     slugs = unit_slugs(list(BRANCHES), reserved={"index"})
     stuck = f"report-{slugs['北京路']}"
-    monkeypatch.setenv(batch.TEST_HOOK_ENV, json.dumps({"sleep": {stuck: 120}}))
+    monkeypatch.setenv(executor.TEST_HOOK_ENV, json.dumps({"sleep": {stuck: 120}}))
     t = time.perf_counter()
     result = invoke("build", path, "-o", out, "--format", "html", "--per", "Branch", "-j", "2", "--timeout", "20")
     assert time.perf_counter() - t < 110
@@ -275,7 +276,7 @@ def test_in_process_time_limit(tmp_path, monkeypatch):
     path = project(tmp_path / "p")
     out = tmp_path / "out"
     stuck = f"report-{unit_slugs(list(BRANCHES), reserved={'index'})['Quay <Side>']}"
-    monkeypatch.setenv(batch.TEST_HOOK_ENV, json.dumps({"sleep": {stuck: 120}}))
+    monkeypatch.setenv(executor.TEST_HOOK_ENV, json.dumps({"sleep": {stuck: 120}}))
     result = invoke("build", path, "-o", out, "--format", "html", "--per", "Branch", "-j", "1", "--timeout", "3")
     assert result.exit_code == 3, result.output
     assert f"{stuck} (Branch 'Quay <Side>'): timed out after 3 s" in result.stderr
@@ -285,7 +286,7 @@ def test_in_process_time_limit(tmp_path, monkeypatch):
 
 
 def test_pool_recycles_workers_and_survives_a_crash_and_a_stuck_task(monkeypatch):
-    monkeypatch.setattr(batch, "TASKS_PER_WORKER", 2)
+    monkeypatch.setattr(executor, "TASKS_PER_WORKER", 2)
     tasks = [Task(f"len-{i}", len, "x" * i) for i in range(6)]
     tasks += [Task("stuck", time.sleep, 120), Task("crash", os._exit, 7), Task("after", len, "abc")]
     t = time.perf_counter()
@@ -346,7 +347,7 @@ def test_dask_time_limit_and_failures(cluster):
 
 
 def test_unreachable_scheduler_is_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(batch, "DASK_CONNECT_TIMEOUT", 3)
+    monkeypatch.setattr(executor, "DASK_CONNECT_TIMEOUT", 3)
     path = project(tmp_path / "p")
     result = invoke("build", path, "-o", tmp_path / "out", "--per", "Branch", "--format", "html",
                     "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9")
@@ -365,7 +366,7 @@ def test_shop_scoresheets_manifest_failure_summary_and_skipping(tmp_path, monkey
     assert invoke("shop", "submit", programme, *wave1).exit_code == 0
     out = tmp_path / "shop-out"
     args = ("shop", "report", programme, "--wave", "W1", "--scoresheets", "--format", "html", "-j", "2", "-o", out)
-    monkeypatch.setenv(batch.TEST_HOOK_ENV, json.dumps({"fail": {"scoresheet-V-W1-0003": "paper jam"}}))
+    monkeypatch.setenv(executor.TEST_HOOK_ENV, json.dumps({"fail": {"scoresheet-V-W1-0003": "paper jam"}}))
     result = invoke(*args)
     assert result.exit_code == 3, result.output
     assert "Error: 1 report(s) failed; the others were written" in result.stderr
@@ -382,7 +383,7 @@ def test_shop_scoresheets_manifest_failure_summary_and_skipping(tmp_path, monkey
     assert all(sha256_file(out / f) == h for f, h in outputs.items())
     assert m["failures"] == [{"item": "scoresheet-V-W1-0003", "what": "Scoresheets", "reason": "paper jam"}]
     # Again, without the fault: only the failed scoresheet is rendered.
-    monkeypatch.delenv(batch.TEST_HOOK_ENV)
+    monkeypatch.delenv(executor.TEST_HOOK_ENV)
     again = invoke(*args)
     assert again.exit_code == 0, again.output
     assert f"{len(sheets) + 2} files: 1 written, {len(sheets) + 1} up to date" in again.stderr

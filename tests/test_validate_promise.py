@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: The modules that run at score or build time, after the loaders' input checks.
 SCANNED = ["cxreport/scoring", "cxreport/benchmark", "cxreport/present", "cxreport/window.py",
-           "cxreport/pipeline.py", "cxreport/build.py", "cxreport/export.py", "cxreport/batch.py"]
+           "cxreport/pipeline.py", "cxreport/build.py", "cxreport/export.py", "cxreport/batch.py",
+           "cxreport/executor.py", "cxreport/cache.py"]
 #: The project's errors (cxreport.errors and the modules' own error classes).
 ERRORS = {"CxError", "ConfigError", "DataError", "RenderError", "SecurityError", "DriverError", "WindowError",
           "BatchFailed"}
@@ -433,7 +434,7 @@ for _site in raise_sites():
         UNREACHABLE.setdefault(_site, _DRIVER_REASON)
     elif _site.startswith("cxreport/present/sandbox.py:") or _site.startswith((
             "cxreport/present/render.py:_render_html:", "cxreport/present/render.py:render_report:",
-            "cxreport/present/render.py:refuse_attachments:", "cxreport/present/render.py:html_to_pdf:",
+            "cxreport/present/pdf.py:refuse_attachments:", "cxreport/present/pdf.py:_make_pdf:",
             "cxreport/present/themes.py:TemplateSearch.asset:")):
         KNOWN_GAPS.setdefault(_site, _RENDER_TIME)
     elif _site.startswith("cxreport/present/themes.py:_data_url:"):
@@ -444,7 +445,7 @@ for _site in raise_sites():
         UNREACHABLE.setdefault(_site, _OUTPUT)
     elif _site.startswith(("cxreport/present/themes.py:_theme:", "cxreport/present/themes.py:read_manifest:")):
         UNREACHABLE.setdefault(_site, _INSTALLED_THEME)
-    elif _site.startswith("cxreport/batch.py:"):
+    elif _site.startswith(("cxreport/batch.py:", "cxreport/executor.py:")):
         UNREACHABLE.setdefault(_site, _BATCH)
 
 

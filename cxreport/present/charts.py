@@ -277,8 +277,24 @@ def _settle(fig: Figure) -> None:
 def _render(fig: Figure, chart_id: str, title: str, alt: str, note: str = "") -> Chart:
     png_buf = io.BytesIO()
     fig.savefig(png_buf, format="png", dpi=PNG_DPI, metadata={"Software": None},
-                bbox_inches="tight", pad_inches=0.08)
-    return Chart(chart_id, title, alt, png_buf.getvalue(), note)
+                bbox_inches="tight", pad_inches=0.08, pil_kwargs={"compress_level": 0})
+    return Chart(chart_id, title, alt, _opaque_png(png_buf), note)
+
+
+def _opaque_png(buffer: io.BytesIO) -> bytes:
+    """The chart as an RGB PNG when every pixel is opaque (the charts' white background): a
+    quarter less to store, and the PDF needs no transparency mask for it (WeasyPrint would
+    otherwise split the alpha channel off every chart). A chart with any transparency keeps it."""
+    from PIL import Image
+
+    buffer.seek(0)
+    image = Image.open(buffer)
+    image.load()
+    if image.mode == "RGBA" and image.getchannel("A").getextrema() == (255, 255):
+        image = image.convert("RGB")
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=6)
+    return out.getvalue()
 
 
 _CJK_CHECKED = False
@@ -1222,12 +1238,96 @@ def draw_all(context: dict, processes: int | None = None, *, narrow: bool = Fals
     if mp.current_process().daemon:   # e.g. a Dask worker: daemonic processes cannot have children
         processes = 1
     draw = functools.partial(_draw, narrow=narrow)
-    if len(jobs) >= 4 and processes > 1 and "fork" in mp.get_all_start_methods():
+    # The content-addressed cache (docs/cache.md): a chart drawn before from the same inputs
+    # is read, not drawn; only the misses are drawn, then stored.
+    from cxreport import cache
+
+    store = cache.active()
+    keys = _chart_keys(jobs, narrow) if store is not None else [None] * len(jobs)
+    done = {i: store.get_chart(k) for i, k in enumerate(keys) if k is not None}
+    todo = [i for i in range(len(jobs)) if done.get(i) is None]
+    if len(todo) >= 4 and processes > 1 and "fork" in mp.get_all_start_methods():
         with mp.get_context("fork").Pool(processes) as pool:
-            charts = pool.map(draw, jobs, chunksize=1)
+            drawn = pool.map(draw, [jobs[i] for i in todo], chunksize=1)
     else:
-        charts = [draw(job) for job in jobs]
-    return _replace(context, {id(job): chart for job, chart in zip(jobs, charts)})
+        drawn = [draw(jobs[i]) for i in todo]
+    for i, chart in zip(todo, drawn):
+        done[i] = chart
+        if keys[i] is not None:
+            store.put_chart(keys[i], chart)
+    return _replace(context, {id(job): done[i] for i, job in enumerate(jobs)})
+
+
+def _narrow_through_cache(jobs: list[Deferred], draw_many) -> list[bytes]:
+    """The phone-width PNG of each of ``jobs``: read from the build's cache when drawn before
+    from the same inputs, else ``draw_many`` (the misses) and stored."""
+    from cxreport import cache
+
+    store = cache.active()
+    if store is None:
+        return draw_many(jobs)
+    setting = _chart_setting(jobs)
+    keys = []
+    for job in jobs:
+        try:
+            keys.append(cache.key("narrow variant", setting, job.fn, job.args, job.kwargs))
+        except cache.Unstable:
+            keys.append(None)
+    found = {i: store.get_chart(k) for i, k in enumerate(keys) if k is not None}
+    todo = [i for i in range(len(jobs)) if found.get(i) is None]
+    pngs = {i: found[i].png for i in found if found[i] is not None}
+    for i, png in zip(todo, draw_many([jobs[i] for i in todo])):
+        pngs[i] = png
+        if keys[i] is not None:
+            store.put_chart(keys[i], Chart("narrow", "", "", png))
+    return [pngs[i] for i in range(len(jobs))]
+
+
+def _chart_keys(jobs: list[Deferred], narrow: bool) -> list[str | None]:
+    """Each chart's cache key: its function, a canonical form of its arguments, whether its
+    phone-width variant is drawn, and what every chart depends on besides (:func:`_chart_setting`).
+    None for a chart with an argument that has no canonical form (it is drawn every time)."""
+    from cxreport import cache
+
+    setting = _chart_setting(jobs)
+    keys = []
+    for job in jobs:
+        try:
+            keys.append(cache.key("chart", setting, job.fn, job.args, job.kwargs,
+                                  bool(narrow and getattr(job.fn, "narrowable", False))))
+        except cache.Unstable:
+            keys.append(None)
+    return keys
+
+
+def _chart_setting(jobs: list[Deferred]) -> list:
+    """What a chart depends on besides its arguments: the code, matplotlib and numpy
+    versions, the language, matplotlib's settings outside the house style, the style file,
+    and the font files the charts' families resolve to."""
+    import hashlib
+    import os
+
+    from cxreport import cache
+
+    families = {CJK_FONT, "DejaVu Sans"}
+    for job in jobs:
+        for value in (*job.args, *job.kwargs.values()):
+            if isinstance(value, ChartStyle):
+                families.add(value.font)
+    fonts = []
+    for family in sorted(families):
+        try:
+            path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+            st = os.stat(path)
+            fonts.append([family, str(path), st.st_size, st.st_mtime_ns])
+        except (ValueError, OSError):
+            fonts.append([family, None])
+    rc = hashlib.sha256(repr(sorted(dict.items(matplotlib.rcParams))).encode()).hexdigest()
+    try:
+        style_bytes = Path(_style_file()).read_bytes()
+    except OSError:
+        style_bytes = b""
+    return [cache.code_fingerprint(), cache.library_versions(), i18n.current().code, rc, style_bytes, fonts, PNG_DPI]
 
 
 # --------------------------------------------------------------------------- drivers and priorities
@@ -1550,3 +1650,51 @@ def _journey_down(chart_id: str, jmap, cs: ChartStyle) -> Chart:
     alt = _("Journey map: ") + "; ".join(f"{p.stage} / {p.name} {fmt_figure(p.value, unit)}"
                                         + (_(" (pain point)") if p.pain else "") for p in points)
     return _render(fig, chart_id, _("Journey map"), alt, note)
+
+
+# --------------------------------------------------------------------------- phone-width variants later
+
+def add_narrow_variants(deferred: dict, drawn: dict, processes: int | None = None) -> dict:
+    """``drawn`` (``deferred`` after :func:`draw_all` without ``narrow``) with every
+    narrowable chart's phone-width variant drawn now: the HTML report's charts, drawn while the
+    PDF is made. ``processes=1`` draws here (the PDF process has the other core)."""
+    import multiprocessing as mp
+    import os
+
+    jobs: list[Deferred] = []
+    _collect(deferred, jobs)
+    narrowable = [job for job in jobs if getattr(job.fn, "narrowable", False)]
+    processes = processes or CHART_PROCESSES or min(os.cpu_count() or 1, 4)
+    if mp.current_process().daemon:
+        processes = 1
+    def draw_many(todo: list[Deferred]) -> list[bytes]:
+        if len(todo) >= 4 and processes > 1 and "fork" in mp.get_all_start_methods():
+            with mp.get_context("fork").Pool(processes) as pool:
+                return pool.map(_draw_narrow_only, todo, chunksize=1)
+        return [_draw_narrow_only(job) for job in todo]
+
+    narrow = _narrow_through_cache(narrowable, draw_many)     # docs/cache.md
+    variants = {id(job): png for job, png in zip(narrowable, narrow)}
+    charts: dict[int, Chart] = {}
+    _pair(deferred, drawn, variants, charts)
+    return _replace(deferred, {id(job): charts[id(job)] for job in jobs})
+
+
+def _draw_narrow_only(job: Deferred) -> bytes:
+    with _narrow_drawing():
+        return job.fn(*job.args, **job.kwargs).png
+
+
+def _pair(deferred, drawn, variants: dict, out: dict) -> None:
+    """Walk ``deferred`` and ``drawn`` together: each Deferred's drawn Chart, with its variant."""
+    import dataclasses
+
+    if isinstance(deferred, Deferred):
+        if id(deferred) not in out:
+            out[id(deferred)] = dataclasses.replace(drawn, narrow=variants.get(id(deferred)))
+    elif isinstance(deferred, dict):
+        for key, value in deferred.items():
+            _pair(value, drawn[key], variants, out)
+    elif isinstance(deferred, (list, tuple)):
+        for a, b in zip(deferred, drawn):
+            _pair(a, b, variants, out)

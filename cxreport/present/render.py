@@ -23,8 +23,6 @@ import datetime as dt
 import os
 import re
 import tempfile
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +32,9 @@ from markupsafe import Markup
 from cxreport import i18n
 from cxreport.errors import RenderError, os_error_text
 from cxreport.images import image_mime
+from cxreport.present import pdf as pdf_engine
 from cxreport.present.formatting import FILTERS
+from cxreport.present.pdf import RestrictedFetcher, font_config, refuse_attachments  # noqa: F401  (public here too)
 from cxreport.present.sandbox import (PdfLimit, RenderGuard, RenderMemoryLimit, ReportSandbox,
                                       describe_template_error, plain_data, render_bounded)
 from cxreport.present.themes import TemplateSearch, theme_files
@@ -66,8 +66,11 @@ def make_environment(search: TemplateSearch | None = None) -> jinja2.Environment
     templates from ``search`` (the project folder, the theme chain, the built-ins;
     default: the built-ins only). See :mod:`cxreport.present.themes`."""
     search = search or built_in_templates()
+    from cxreport import cache
+
     env = ReportSandbox(
         loader=search.loader(),
+        bytecode_cache=cache.template_bytecode(),     # compiled templates, signed (docs/cache.md)
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n"],
@@ -158,40 +161,6 @@ def logo_data_uri(path: Path | None) -> str | None:
     return f"data:{image_mime(path)};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-# --------------------------------------------------------------------------- fetcher
-
-
-class RestrictedFetcher:
-    """Allows ``data:`` URLs and ``file:`` URLs inside the given folders; refuses the rest."""
-
-    def __init__(self, allowed_dirs: list[Path]):
-        self.allowed = [Path(p).resolve() for p in allowed_dirs]
-        self.refused: list[str] = []
-
-    def allows(self, url: str) -> bool:
-        scheme = urllib.parse.urlsplit(url).scheme.lower()
-        if scheme == "data":
-            return True
-        if scheme == "file":
-            path = Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path)).resolve()
-            return any(path.is_relative_to(d) for d in self.allowed) and path.is_file()
-        return False
-
-    def build(self):
-        from weasyprint.urls import FatalURLFetchingError, URLFetcher
-
-        outer = self
-
-        class _Fetcher(URLFetcher):
-            def fetch(self, url, headers=None):
-                if not outer.allows(url):
-                    outer.refused.append(url)
-                    raise FatalURLFetchingError(f"refused to fetch {url}")
-                return super().fetch(url, headers)
-
-        return _Fetcher(allowed_protocols={"data", "file"}, allow_redirects=False, fail_on_errors=True, timeout=5)
-
-
 # --------------------------------------------------------------------------- rendering
 
 
@@ -260,39 +229,6 @@ def _render_html(template: str, context: dict, target: str, env: jinja2.Environm
         raise RenderError(f"{place or 'template ' + template}: {message}") from None
 
 
-_FONT_CONFIG = None
-
-
-def font_config():
-    """One WeasyPrint FontConfiguration per process, reused by every document it renders."""
-    global _FONT_CONFIG
-    if _FONT_CONFIG is None:
-        from weasyprint.text.fonts import FontConfiguration
-
-        _FONT_CONFIG = FontConfiguration()
-    return _FONT_CONFIG
-
-
-def refuse_attachments(document, fetcher: RestrictedFetcher) -> None:
-    """WeasyPrint embeds the target of ``<link rel=attachment>`` and ``<a rel=attachment>``
-    in the PDF. The fetcher allows files inside the project, so such a link would put the
-    survey data itself into a client's PDF. A report never attaches files: refuse, before
-    anything is fetched (attachments are read only when the PDF is written)."""
-    links = [target for page in document.pages for kind, target, _rect, _box in page.links if kind == "attachment"]
-    # The URL of a <link rel=attachment> sits in its (not yet opened) source's arguments.
-    heads = [next((a for a in getattr(att.source, "args", ()) if isinstance(a, str)), "<link rel=attachment>")
-             for att in document.metadata.attachments]
-    urls = list(dict.fromkeys(heads + links))
-    if not urls:
-        return
-    outside = [u for u in urls if not fetcher.allows(u)]
-    if outside:
-        raise RenderError("the report refers to a resource outside the project and template folders: "
-                          + ", ".join(outside[:3]) + " (as a file to attach to the PDF)")
-    raise RenderError(f"the report asks to attach {', '.join(urls[:3])} to the PDF; cxreport never embeds files "
-                      "in a report")
-
-
 def font_subsetting_warning(lang: str) -> str | None:
     """A warning when a CJK report's PDF would embed its font without HarfBuzz's subsetter
     (WeasyPrint then falls back to fontTools, about 10× slower for a Chinese report)."""
@@ -306,23 +242,10 @@ def font_subsetting_warning(lang: str) -> str | None:
             "through a much slower subsetter (install it, see the README)")
 
 
-def html_to_pdf(html: str, allowed_dirs: list[Path]) -> bytes:
-    import weasyprint
-    from weasyprint.urls import FatalURLFetchingError
-
-    fetcher = RestrictedFetcher(allowed_dirs)
-    try:
-        document = weasyprint.HTML(string=html, base_url=str(templates_dir()) + os.sep,
-                                   url_fetcher=fetcher.build()).render(pdf_tags=True, font_config=font_config())
-        refuse_attachments(document, fetcher)
-        pdf = document.write_pdf(pdf_tags=True)
-    except FatalURLFetchingError:
-        pdf = None
-    # WeasyPrint swallows some fetch errors (inside SVG images); refuse the build all the same.
-    if pdf is None or fetcher.refused:
-        raise RenderError("the report refers to a resource outside the project and template folders: "
-                          + ", ".join(fetcher.refused[:3]))
-    return pdf
+def html_to_pdf(html: str, allowed_dirs: list[Path], *, guarded: bool = False) -> bytes:
+    """The PDF of a report's HTML (:func:`cxreport.present.pdf.html_to_pdf`: in the build's PDF
+    process when one was started, here otherwise)."""
+    return pdf_engine.html_to_pdf(html, allowed_dirs, guarded=guarded)
 
 
 def ensure_output_folder(out_dir: Path) -> None:
@@ -376,39 +299,58 @@ def _template_label(env: jinja2.Environment, templates: TemplateSearch, template
         return f"template {template}"
 
 
+def submit_pdf(html: str, allowed_dirs: list[Path], *, guarded: bool = False) -> pdf_engine.Pending:
+    """Start making the PDF of a report's HTML (:func:`cxreport.present.pdf.submit`)."""
+    return pdf_engine.submit(html, allowed_dirs, guarded=guarded)
+
+
 def render_report(context: dict, *, template: str, out_dir: Path, name: str, formats: tuple[str, ...],
                   allowed_dirs: list[Path], extra: dict[str, bytes] | None = None,
-                  templates: TemplateSearch | None = None) -> Rendered:
+                  templates: TemplateSearch | None = None, html_context=None, alongside=None) -> Rendered:
     """Render ``formats`` (html, pdf) and write them, with any ``extra`` outputs (file
     extension → bytes), all under temporary names first. ``templates`` is where the
-    templates come from (default: the built-ins); its folders may hold the PDF's assets."""
+    templates come from (default: the built-ins); its folders may hold the PDF's assets.
+
+    The PDF's HTML is rendered first and handed to the PDF engine; while the PDF is made (in
+    the build's PDF process, :mod:`cxreport.present.pdf`), ``alongside()`` (more outputs:
+    extension → bytes) runs and the HTML report is rendered, from ``html_context()`` when
+    given (the context with the phone-width chart variants) or ``context``."""
     import time
 
     outputs: dict[str, bytes] = {}
     rendered = Rendered()
     templates = templates or built_in_templates()
     env = make_environment(templates)
-    t = time.perf_counter()
-    if "html" in formats:
-        outputs[f"{name}.html"] = render_html(template, context, "html", env).encode("utf-8")
-        rendered.timings["HTML"] = time.perf_counter() - t
+    pending = None
     if "pdf" in formats:
         t = time.perf_counter()
         html = render_html(template, context, "pdf", env)
         folders = allowed_dirs + templates.folders + [templates_dir()]
-        if templates.user_supplied:
+        pending = submit_pdf(html, folders, guarded=templates.user_supplied)
+        rendered.timings["PDF HTML"] = time.perf_counter() - t
+    try:
+        extra = dict(extra or {})
+        if alongside is not None:
+            extra.update(alongside())
+        if "html" in formats:
+            t = time.perf_counter()
+            html_ctx = html_context() if html_context is not None else context
+            outputs[f"{name}.html"] = render_html(template, html_ctx, "html", env).encode("utf-8")
+            rendered.timings["HTML"] = time.perf_counter() - t
+        if pending is not None:
+            t = time.perf_counter()
             try:
-                with RenderGuard(pdf=True):
-                    outputs[f"{name}.pdf"] = html_to_pdf(html, folders)
+                outputs[f"{name}.pdf"] = pending.result()
             except PdfLimit as exc:
                 raise RenderError(f"{_template_label(env, templates, template)}: {exc}") from None
-        else:
-            outputs[f"{name}.pdf"] = html_to_pdf(html, folders)
-        rendered.timings["PDF"] = time.perf_counter() - t
-    for ext, data in (extra or {}).items():
+            rendered.timings["PDF"] = time.perf_counter() - t
+    finally:
+        if pending is not None:
+            pending.cancel()
+    for ext, data in extra.items():
         outputs[f"{name}.{ext}"] = data
     paths = write_outputs(outputs, out_dir)
-    for fmt in FORMATS + tuple(extra or {}):
+    for fmt in FORMATS + tuple(extra):
         key = f"{name}.{fmt}"
         if key in paths:
             rendered.paths[fmt] = paths[key]

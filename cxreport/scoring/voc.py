@@ -21,6 +21,7 @@ docs/voice.md, METHODS.md §11).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -184,7 +185,7 @@ def _trends(insights: CommentInsights, project, view, voice, sentiment, frame, r
         # themes ask for them; any comment it did not score is scored here, the same way.
         missing = np.flatnonzero(has & np.isnan(scores))
         if len(missing):
-            from cxreport.scoring.comments import sentiment_scores
+            from cxreport.cache import sentiment_scores     # through the build's cache, when it has one
 
             scores[missing] = sentiment_scores([texts[i] for i in missing])
     weights = np.asarray(full.weights)[rows]
@@ -257,22 +258,103 @@ def _phrase_flags(texts: list[str], phrases: list[str], user_words, stop_words):
     chinese = [(p, joined) for p, (_w, zh, joined) in wanted.items() if zh]
     # A comment can only use a phrase whose every word is written in it: a normalised word less its
     # last letter ("query" of "queries", "reader" of "readers") is in the comment's normalised text,
-    # so only the comments holding every such stem of some phrase are split into words.
+    # so only the comments holding every such stem of some phrase are split into words (each distinct
+    # stem looked for in all the comments at once: _stem_candidates).
     stems = [[(w[:-1] if len(w) > 1 else w).split()[0] for w in v[0]] for v in wanted.values()]
-    for i, text in enumerate(texts):
+    norms = [suggest._normalise_text(text) if text else "" for text in texts]
+    candidates = _stem_candidates(norms, stems)
+    # Every candidate comment split into word ids (written forms, −1 at a clause's end; a repeated
+    # comment split once), then each phrase length's windows of the comments' words coded as one
+    # number and matched against the phrases' codes at once.
+    pieces: list[list[int]] = []
+    owners: list[int] = []
+    chinese_rows: list[tuple[int, list[int]]] = []
+    known: dict[str, list[int]] = {}
+    for i in candidates:
+        text, norm = texts[i], norms[i]
         if not text:
             continue
-        norm = suggest._normalise_text(text)
-        if not any(all(stem in norm for stem in group) for group in stems):
-            continue
-        tokens = words_of(text)
+        zh = bool(suggest._CJK.search(text))
+        if zh:
+            if seg is None:
+                seg = suggest._segmenter(user)
+            ids = suggest._norm_ids(norm, vocab, seg)
+            if chinese:
+                chinese_rows.append((i, ids))
+        else:
+            ids = known.get(norm)
+            if ids is None:
+                ids = known[norm] = suggest._norm_ids(norm, vocab, None)
+        pieces.append(ids)
+        owners.append(i)
+    hits: dict[str, set[int]] = {p: set() for p in wanted}
+    if pieces:
+        lengths = np.fromiter((len(ids) + 1 for ids in pieces), dtype=np.int64, count=len(pieces))
+        written = np.fromiter(itertools.chain.from_iterable(ids + [suggest._BREAK] for ids in pieces),
+                              dtype=np.int64, count=int(lengths.sum()))
+        norm_of = np.asarray(vocab.norm_of + [0], dtype=np.int64)
+        word = np.where(written >= 0, norm_of[written.clip(0)], -1)     # normalised word id, −1 a break
+        owner = np.repeat(np.asarray(owners, dtype=np.int64), lengths)
+        V = max(len(vocab.norms), 1)
         for size, table in by_length.items():
-            for k in range(len(tokens) - size + 1):
-                for p in table.get(tuple(tokens[k:k + size]), ()):
-                    flags[p][i] = True
-        if chinese and suggest._CJK.search(text):
-            clauses = "".join(tokens).split("|")
+            keys = {}
+            for key, names in table.items():
+                code = 0
+                for w in key:
+                    code = code * V + vocab.norm_ids[w]
+                keys[code] = names
+            if V ** size >= 1 << 62:            # a vocabulary too large to code the windows: one text at a time
+                for ids, i in zip(pieces, owners):
+                    words = ["|" if k == suggest._BREAK else vocab.norms[vocab.norm_of[k]] for k in ids]
+                    for key in set(zip(*(words[j:] for j in range(size)))).intersection(table):
+                        for p in table[key]:
+                            hits[p].add(i)
+                continue
+            count = len(word) - size + 1
+            if count <= 0:
+                continue
+            valid = np.ones(count, dtype=bool)
+            code = np.zeros(count, dtype=np.int64)
+            for j in range(size):
+                part = word[j:j + count]
+                valid &= part >= 0
+                code = code * V + part
+            where = np.flatnonzero(valid & np.isin(code, np.fromiter(keys, dtype=np.int64, count=len(keys))))
+            for position in where:
+                for p in keys[int(code[position])]:
+                    hits[p].add(int(owner[position]))
+        # The characters of a Chinese phrase within one clause: in the comment's words joined, not across a "|".
+        for i, ids in chinese_rows:
+            joined_text = "".join("|" if k == suggest._BREAK else vocab.norms[vocab.norm_of[k]] for k in ids)
             for p, joined in chinese:
-                if not flags[p][i] and any(joined in c for c in clauses):
-                    flags[p][i] = True
+                if i not in hits[p] and "|" not in joined and joined in joined_text:
+                    hits[p].add(i)
+    for p, rows in hits.items():
+        if rows:
+            flags[p][np.fromiter(rows, dtype=np.intp, count=len(rows))] = True
     return flags, {p: list(v[0]) for p, v in wanted.items()}
+
+
+def _stem_candidates(norms: list[str], stems: list[list[str]]) -> np.ndarray:
+    """Positions of the normalised texts that hold every stem of some phrase (``stems``: a list per
+    phrase), in order: each distinct stem is looked for in every text at once (Arrow's substring
+    search on the UTF-8 text finds exactly where ``stem in text`` is true), then a text passes when
+    one phrase's stems are all in it. Without Arrow, or for a text Arrow cannot hold (a lone
+    surrogate), the same test one text at a time."""
+    distinct = list(dict.fromkeys(stem for group in stems for stem in group))
+    groups = [[distinct.index(stem) for stem in dict.fromkeys(group)] for group in dict.fromkeys(
+        tuple(group) for group in stems)]
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        array = pa.array(norms, type=pa.large_string())
+        found = np.vstack([pc.match_substring(array, stem).to_numpy(zero_copy_only=False) for stem in distinct]) \
+            if distinct else np.zeros((0, len(norms)), dtype=bool)
+    except Exception:
+        found = np.array([[stem in norm for norm in norms] for stem in distinct], dtype=bool).reshape(
+            len(distinct), len(norms))
+    passes = np.zeros(len(norms), dtype=bool)
+    for group in groups:
+        passes |= found[group].all(axis=0)
+    return np.flatnonzero(passes)

@@ -1,11 +1,11 @@
 """Mystery-shop reports: a scoresheet per visit, a report per location, the programme
 summary. Contexts are plain data built here; templates only lay them out.
 
-Scoresheets and location reports render in parallel on the batch executor
-(:mod:`cxreport.batch`: a process pool whose workers import WeasyPrint once and are
-recycled after a number of tasks so memory stays flat, or a Dask cluster), with a
-progress bar on stderr, a time limit per item, ``manifest.json`` and skipping of
-unchanged reports.
+The reports render in parallel on the executor (:mod:`cxreport.executor`: a process pool
+whose workers import WeasyPrint once and are recycled after a number of tasks so memory
+stays flat, or a Dask cluster), with a progress bar on stderr, a time limit per item,
+``manifest.json`` and skipping of unchanged reports. The workers keep the templates and the
+parsed stylesheet between documents and draw the charts (:mod:`cxreport.shop.rendering`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from cxreport import __version__, i18n
-from cxreport.batch import TASKS_PER_WORKER  # noqa: F401  (the benchmarks report it)
 from cxreport.errors import CxError
 from cxreport.i18n import N_, _, ngettext
 from cxreport.masking import mask_personal_data
@@ -30,6 +29,7 @@ from cxreport.shop.analysis import CRITICAL_STATUS, ProgrammeResults
 from cxreport.shop.commands import results as programme_results
 from cxreport.shop.ledger import Ledger
 from cxreport.shop.programme import ProgrammeFile
+from cxreport.shop.rendering import Later
 from cxreport.shop.scoring import NA_WORDS, NO_WORDS, YES_WORDS
 
 #: Scoring methods and response-time units (fixed words of the programme file), in words.
@@ -403,7 +403,9 @@ def _visit_comments(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataFr
 
 
 def location_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataFrame, location_id: str,
-                     charts_style, *, narrow: bool = False, followup: dict | None = None) -> dict:
+                     charts_style, *, narrow: bool = False, followup: dict | None = None, later: bool = False) -> dict:
+    """``later``: the chart as a :class:`~cxreport.shop.rendering.Later`, drawn by the worker
+    that renders the report (``narrow`` is then the worker's choice)."""
     from cxreport.shop import charts as shop_charts
 
     loc = next(l for l in prog.location_list if l.id == location_id)
@@ -465,7 +467,9 @@ def location_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataF
                        "band": band_label(r["band"], r["status"]),
                        "critical": _and(res.scores.critical_items[idx]) if res.scores.critical_fail[idx] else "",
                        "notes": _critical_notes(prog, res.scores, [idx]) if res.scores.critical_capped[idx] else []})
-    chart = shop_charts.location_trend(loc.name, waves, prog.scoring.pass_mark, charts_style, narrow=narrow)
+    chart_args = (loc.name, waves, prog.scoring.pass_mark, charts_style)
+    chart = (Later("location_trend", chart_args) if later
+             else shop_charts.location_trend(*chart_args, narrow=narrow))
     ctx.update({"location": {"id": loc.id, "name": loc.name, "region": loc.region,
                              "channel": channel_label(loc.channel), "manager": loc.manager},
                 "latest": res.wave_name(latest) if latest else "", "waves": waves, "sections": sections,
@@ -520,7 +524,9 @@ def ranking_caveat(basis: dict, short: bool = False) -> str:
 
 
 def programme_context(prog: ProgrammeFile, res: ProgrammeResults, charts_style, *, narrow: bool = False,
-                      followup: dict | None = None) -> dict:
+                      followup: dict | None = None, later: bool = False) -> dict:
+    """``later``: the charts as :class:`~cxreport.shop.rendering.Later`, drawn by the worker
+    that renders the report (``narrow`` is then the worker's choice)."""
     from cxreport.shop import charts as shop_charts
 
     latest = res.latest_wave()
@@ -648,12 +654,12 @@ def programme_context(prog: ProgrammeFile, res: ProgrammeResults, charts_style, 
             lenient.append(_("{item} ({k} of {n} points)").format(item=item.id, k=_points(item.pass_at),
                                                                    n=_points(item.possible)))
     latest_scores = res.visits.loc[res.visits["wave"] == latest, "score"].to_numpy(dtype=float)
-    charts = {
-        "distribution": shop_charts.distribution(latest_scores, prog.scoring.pass_mark,
-                                                 [(b.name, b.min) for b in prog.scoring.bands], charts_style,
-                                                 narrow=narrow),
-        "trend": shop_charts.programme_trend(programme_rows, prog.scoring.pass_mark, charts_style, narrow=narrow),
-    }
+    chart_args = {"distribution": (latest_scores, prog.scoring.pass_mark, [(b.name, b.min) for b in prog.scoring.bands],
+                                   charts_style),
+                  "trend": (programme_rows, prog.scoring.pass_mark, charts_style)}
+    fns = {"distribution": "distribution", "trend": "programme_trend"}
+    charts = {k: Later(fns[k], args) if later else getattr(shop_charts, fns[k])(*args, narrow=narrow)
+              for k, args in chart_args.items()}
     ctx.update({"latest": res.wave_name(latest), "headline": headline, "league": league, "waves": waves,
                 "section_titles": [sec.title for sec in prog.questionnaire.sections],
                 "regions": group_table("region"), "channels": group_table("channel"),
@@ -680,15 +686,16 @@ def _task(template: str, context: dict, folder: str, name: str, formats, allowed
 
 
 def render_batch(tasks: list[tuple], jobs: int | None, label: str) -> list[tuple[str, str, str | None]]:
-    """Render (template, context, out_dir, name, formats, allowed) tuples on the batch
-    executor and write them; returns (name, first path, error) per task."""
-    from cxreport.batch import Options, Task, render_context, run_tasks
+    """Render (template, context, out_dir, name, formats, allowed) tuples on the executor
+    and write them; returns (name, first path, error) per task."""
+    from cxreport.executor import Options, Task, run_tasks
     from cxreport.present.render import write_outputs
+    from cxreport.shop.rendering import render_task
 
-    batch = [Task(t[3], render_context, _task(t[0], t[1], "", t[3], t[4], t[5])) for t in tasks]
+    batch = [Task(t[3], render_task, _task(t[0], t[1], "", t[3], t[4], t[5])) for t in tasks]
     folders = {t[3]: Path(t[2]) for t in tasks}
     out = []
-    for o in run_tasks(batch, Options(jobs=jobs), label=label):
+    for o in run_tasks(batch, Options(jobs=jobs, tasks_per_worker=TASKS_PER_WORKER), label=label, preload=PRELOAD):
         if o.ok:
             paths = write_outputs(o.value["files"], folders[o.task.key])
             out.append((o.task.key, str(next(iter(paths.values()))), None))
@@ -697,16 +704,25 @@ def render_batch(tasks: list[tuple], jobs: int | None, label: str) -> list[tuple
     return out
 
 
+#: Modules the executor's fork server imports for the shop workers (besides its own list).
+PRELOAD = ("cxreport.shop.rendering", "cxreport.shop.charts")
+#: Reports a shop worker renders before it is replaced: a worker's resident memory stays at
+#: 188 MB over 250 scoresheets (benchmarks/bench_shop.py), and each new worker compiles the
+#: templates and parses the stylesheet again.
+TASKS_PER_WORKER = 200
+
+
 def render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None = None, scoresheets: bool = False,
                locations: bool = False, formats: tuple[str, ...] = ("html", "pdf"), jobs: int | None = None,
                options=None) -> list[tuple[str, Path]]:
     """Render the programme summary and, optionally, every location report and scoresheet
-    (on the batch executor: ``options`` gives -j, --timeout, --executor, --force). Writes
+    (on the executor: ``options`` gives -j, --timeout, --executor, --force). Writes
     ``manifest.json``; items whose report context, template and format are unchanged since
     the last build, and whose files are intact, are skipped. Raises
-    :class:`~cxreport.batch.BatchFailed` (exit 3) when some items failed."""
-    # Contexts and charts are made in the programme's language; each worker renders in the
-    # language its context names (render_html reads context["lang"]).
+    :class:`~cxreport.executor.BatchFailed` (exit 3) when some items failed; a programme
+    summary that cannot be made fails the command (exit 1) without a manifest."""
+    # Contexts are made in the programme's language; each worker draws the charts and
+    # renders in the language its context names (context["lang"]).
     with i18n.use_language(prog.programme.language):
         return _render_all(prog, out_dir, wave=wave, scoresheets=scoresheets, locations=locations,
                            formats=formats, jobs=jobs, options=options)
@@ -714,16 +730,25 @@ def render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None = None, s
 
 def _render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None, scoresheets: bool, locations: bool,
                 formats: tuple[str, ...], jobs: int | None, options=None) -> list[tuple[str, Path]]:
+    import dataclasses
     import time
 
+    import matplotlib
+
     from cxreport import manifest
-    from cxreport.batch import BatchFailed, Options, Task, render_context, run_tasks
+    from cxreport.errors import RenderError
+    from cxreport.executor import BatchFailed, Options, Task, prestart, run_tasks
     from cxreport.present.charts import ChartStyle
     from cxreport.present.render import write_outputs
+    from cxreport.shop.rendering import render_task
     from cxreport.util import sha256_file
 
     t0 = time.perf_counter()
     options = options or Options(jobs=jobs)
+    if options.tasks_per_worker is None:
+        options = dataclasses.replace(options, tasks_per_worker=TASKS_PER_WORKER)
+    if scoresheets or locations:
+        prestart(options, PRELOAD)      # the workers' fork server starts while the contexts are made
     started = manifest.now()
     res = programme_results(prog, wave)
     from cxreport.shop.followup import report_data
@@ -741,7 +766,9 @@ def _render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None, scoresh
         import click
 
         click.echo(f"Warning: {warning}", err=True)
-    tool = manifest.tool_fingerprint()
+    # The charts are drawn from their arguments in the context by the worker: their look
+    # also depends on matplotlib's version.
+    tool = {**manifest.tool_fingerprint(), "matplotlib": matplotlib.__version__}
     entries: list[dict] = []
     failures: list[dict] = []
     replaces: set[str] = set()
@@ -769,47 +796,16 @@ def _render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None, scoresh
                                                  template=task["template"]))
             counts["written"] += 1
 
-    written: list[tuple[str, Path]] = []
-    narrow = "html" in formats          # the HTML also gets each chart's phone-width picture
-    summary = _task("shop_programme.html", programme_context(prog, res, cs, narrow=narrow, followup=followup), "", "programme-summary",
-                    formats, allowed)
-    todo, keys = plan(summary)
-    if todo:
-        record(summary, keys, render_context({**summary, "formats": todo})["files"])
-    for fmt in formats:
-        written.append((f"Programme summary ({fmt.upper()})", out_dir / f"programme-summary.{fmt}"))
-
-    def run_group(items: list[dict], label: str) -> int:
-        tasks, keys_of = [], {}
-        for item in items:
-            todo, keys = plan(item)
-            keys_of[item["name"]] = (item, keys)
-            if todo:
-                tasks.append(Task(item["name"], render_context, {**item, "formats": todo}))
-        ok = len(items) - len(tasks)
-
-        def on_done(outcome) -> None:
-            nonlocal ok
-            item, keys = keys_of[outcome.task.key]
-            if outcome.ok:
-                try:
-                    record(item, keys, outcome.value["files"])
-                    ok += 1
-                    return
-                except CxError as exc:
-                    outcome.error = " ".join(exc.format_message().split())
-            failures.append({"item": item["name"], "what": label, "reason": outcome.error})
-            replaces.update(keys)
-
-        run_tasks(tasks, options, label=label, on_done=on_done)
-        return ok
-
+    # Every report is one task of one run, the longest first (the summary, then the location
+    # reports, then the scoresheets), so that the workers stay busy to the end.
+    groups: list[tuple[str | None, list[dict]]] = [
+        (None, [_task("shop_programme.html", programme_context(prog, res, cs, followup=followup, later=True), "",
+                      "programme-summary", formats, allowed)])]
     if locations:
-        items = [_task("shop_location.html", location_context(prog, res, frame, loc.id, cs, narrow=narrow, followup=followup), "locations/",
-                       f"location-{_slug(loc.id)}", formats, allowed)
-                 for loc in prog.location_list if (res.visits["location_id"] == loc.id).any()]
-        ok = run_group(items, "Location reports")
-        written.append((f"Location reports ({ok})", out_dir / "locations"))
+        groups.append(("Location reports", [
+            _task("shop_location.html", location_context(prog, res, frame, loc.id, cs, followup=followup, later=True),
+                  "locations/", f"location-{_slug(loc.id)}", formats, allowed)
+            for loc in prog.location_list if (res.visits["location_id"] == loc.id).any()]))
     if scoresheets:
         # Every visit (up to --wave), or only that wave's visits when --wave is given.
         waves = res.visits["wave"].to_numpy()
@@ -818,17 +814,57 @@ def _render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None, scoresh
 
         with Ledger(prog) as ledger:
             evidence = evidence_by_visit(ledger.conn, [frame.iloc[i]["row"] for i in idx])
-        items = [_task("shop_scoresheet.html", scoresheet_context(prog, res, frame, i,
-                                                                  evidence.get(int(frame.iloc[i]["row"])),
-                                                                  followup=followup), "scoresheets/",
-                       f"scoresheet-{visit_file_stem(res.visits.iloc[i]['visit_id'])}", formats, allowed) for i in idx]
-        ok = run_group(items, "Scoresheets")
-        written.append((f"Scoresheets ({ok})", out_dir / "scoresheets"))
+        groups.append(("Scoresheets", [
+            _task("shop_scoresheet.html",
+                  scoresheet_context(prog, res, frame, i, evidence.get(int(frame.iloc[i]["row"])), followup=followup),
+                  "scoresheets/", f"scoresheet-{visit_file_stem(res.visits.iloc[i]['visit_id'])}", formats, allowed)
+            for i in idx]))
+    tasks: list[Task] = []
+    planned: dict[str, tuple[str | None, dict, dict]] = {}       # task key → (group, item, output keys)
+    ok = {label: 0 for label, _items in groups}
+    for label, items in groups:
+        for item in items:
+            todo, keys = plan(item)
+            planned[item["name"]] = (label, item, keys)
+            if todo:
+                tasks.append(Task(item["name"], render_task, {**item, "formats": todo}))
+            else:
+                ok[label] += 1
+
+    def on_done(outcome) -> None:
+        label, item, keys = planned[outcome.task.key]
+        if label is None:
+            # The programme summary fails the command (exit 1), as a build does, and
+            # stops the others: nothing more is written, and no manifest.
+            if not outcome.ok:
+                raise RenderError(outcome.error)
+            record(item, keys, outcome.value["files"])
+            return
+        if outcome.ok:
+            try:
+                record(item, keys, outcome.value["files"])
+                ok[label] += 1
+                return
+            except CxError as exc:
+                outcome.error = " ".join(exc.format_message().split())
+        failures.append({"item": item["name"], "what": label, "reason": outcome.error})
+        replaces.update(keys)
+
+    if tasks and planned[tasks[0].key][0] is None and options.executor == "dask":
+        # On a Dask cluster the summary is made here, before the batch (as a summary alone is).
+        record(planned[tasks[0].key][1], planned[tasks[0].key][2], render_task(tasks[0].payload)["files"])
+        tasks = tasks[1:]
+    run_tasks(tasks, options, label="Reports", on_done=on_done, preload=PRELOAD)
+    written: list[tuple[str, Path]] = []
+    for fmt in formats:
+        written.append((f"Programme summary ({fmt.upper()})", out_dir / f"programme-summary.{fmt}"))
+    if locations:
+        written.append((f"Location reports ({ok['Location reports']})", out_dir / "locations"))
+    if scoresheets:
+        written.append((f"Scoresheets ({ok['Scoresheets']})", out_dir / "scoresheets"))
     base = prog.base_dir
     inputs = manifest.hash_inputs(manifest.model_paths(prog) + [prog.ledger_path], base)
-    from cxreport.batch import write_manifest
-
-    path = write_manifest(
+    path = manifest.write(
         out_dir, kind="shop report",
         source={"programme": {"file": str(Path(prog.path).resolve()), "sha256": sha256_file(prog.path)}},
         inputs=inputs, settings={"wave": wave, "scoresheets": scoresheets, "locations": locations,

@@ -1,0 +1,118 @@
+"""The build's PDF process (cxreport.present.pdf): started early, it makes the same PDF as the
+building process would, hands back the same errors, and a build falls back to making the PDF
+itself when the process is gone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from cxreport.errors import RenderError
+from cxreport.present import pdf as engine
+
+HTML = """<!doctype html><html><head><meta charset="utf-8"><style>@page { size: A5 }</style></head>
+<body><h1>Net Promoter Score</h1>BODY</body></html>"""
+
+
+def page(body: str) -> str:
+    return HTML.replace("BODY", body)
+
+
+def text_of(data: bytes, tmp_path: Path, name: str) -> tuple[int, str]:
+    path = tmp_path / name
+    path.write_bytes(data)
+    reader = PdfReader(str(path))
+    return len(reader.pages), "\n".join(page.extract_text() for page in reader.pages)
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_process():
+    engine.discard()
+    yield
+    engine.discard()
+
+
+def test_the_pdf_process_makes_the_same_pdf_as_this_process(tmp_path):
+    html = page("".join(f"<p>Paragraph {i} of the report.</p>" for i in range(120)))
+    here = engine.html_to_pdf(html, [tmp_path])
+    engine.prestart()
+    started = engine._STARTED
+    assert started is not None and started.alive()
+    there = engine.html_to_pdf(html, [tmp_path])
+    assert engine._STARTED is None                      # one document per process
+    assert started.proc.returncode is not None          # it has exited
+    assert text_of(there, tmp_path, "there.pdf") == text_of(here, tmp_path, "here.pdf")
+    assert text_of(here, tmp_path, "here.pdf")[0] >= 2
+
+
+def test_an_error_in_the_pdf_process_comes_back_as_the_same_one_line_error(tmp_path):
+    outside = tmp_path.parent / "secret.png"
+    html = page(f'<img src="file://{outside}">')
+    with pytest.raises(RenderError) as here:
+        engine.html_to_pdf(html, [tmp_path])
+    engine.prestart()
+    with pytest.raises(RenderError) as there:
+        engine.html_to_pdf(html, [tmp_path])
+    assert str(there.value) == str(here.value)
+    assert "outside the project and template folders" in str(there.value)
+
+
+def test_the_pdf_limits_of_this_process_apply_in_the_pdf_process(tmp_path, monkeypatch):
+    from cxreport.present import sandbox
+
+    monkeypatch.setattr(sandbox, "PDF_SECONDS", 1)
+    html = page("".join(f"<p>{i}</p>" for i in range(60_000)))
+    engine.prestart()
+    with pytest.raises(sandbox.PdfTimeLimit, match="longer than 1 s"):
+        engine.html_to_pdf(html, [tmp_path], guarded=True)
+
+
+def test_a_build_makes_the_pdf_itself_when_the_pdf_process_is_gone(tmp_path):
+    html = page("<p>Still made.</p>")
+    engine.prestart()
+    engine._STARTED.proc.kill()
+    engine._STARTED.proc.wait()
+    pages, text = text_of(engine.html_to_pdf(html, [tmp_path]), tmp_path, "fallback.pdf")
+    assert pages == 1 and "Still made." in text
+
+
+def test_a_started_process_that_is_never_asked_is_ended(tmp_path):
+    engine.prestart()
+    proc = engine._STARTED.proc
+    engine.discard()
+    assert proc.poll() is not None
+
+
+def test_the_command_builds_without_weasyprint_in_its_own_process(tmp_path):
+    """`cxreport build --format pdf`: WeasyPrint is imported (and the layout's memory held) by the
+    PDF process only; the report is the one the building process makes with the process switched
+    off (CXREPORT_PDF_PROCESS=0)."""
+    root = Path(__file__).resolve().parents[1]
+    script = textwrap.dedent("""
+        import sys
+        from cxreport.cli import main
+        sys.argv = ["cxreport", "build", sys.argv[1], "-o", sys.argv[2], "--format", "pdf"]
+        try:
+            main()
+        except SystemExit as exc:
+            assert not exc.code, exc.code
+        finally:
+            print("weasyprint imported:", "weasyprint" in sys.modules)
+    """)
+    project = root / "samples" / "harbour-bank" / "cxreport.yaml"
+    runs = {}
+    for switch in ("1", "0"):
+        out = tmp_path / f"out-{switch}"
+        env = {"CXREPORT_PDF_PROCESS": switch, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+        done = subprocess.run([sys.executable, "-c", script, str(project), str(out)], capture_output=True,
+                              text=True, env=env, cwd=root, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        runs[switch] = (done.stdout, text_of((out / "report.pdf").read_bytes(), tmp_path, f"r{switch}.pdf"))
+    assert "weasyprint imported: False" in runs["1"][0]
+    assert "weasyprint imported: True" in runs["0"][0]
+    assert runs["1"][1] == runs["0"][1]
