@@ -43,22 +43,35 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _rss_kb(pid: int) -> int:
+def _rss_kb(pid: int, field: str = "VmRSS:") -> int:
     try:
         with open(f"/proc/{pid}/status") as handle:
             for line in handle:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field):
                     return int(line.split()[1])
     except OSError:
         pass
     return 0
 
 
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: each page shared by n processes (a forked chart worker's copy of
+    its parent) counts 1/n in each, so the sum over processes is what the machine holds."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return _rss_kb(pid)
+
+
 class TreeMemory:
-    """Samples, every ``interval`` s on a thread, the resident memory of process ``pid`` and all
-    its descendants (Linux /proc): ``peak_mb`` is the largest sum seen (the whole process tree at
-    one moment), ``largest_mb`` the largest single process. Start with ``start()``, stop with
-    ``stop()``; the sum of the samples is what the machine had to hold for the command."""
+    """Samples, every ``interval`` s on a thread, the memory of process ``pid`` and all its
+    descendants (Linux /proc): ``peak_mb`` is the largest sum of their proportional set sizes
+    seen (the whole process tree at one moment, shared pages counted once), ``largest_mb`` the
+    largest single process's resident set. Start with ``start()``, stop with ``stop()``."""
 
     def __init__(self, pid: int, interval: float = 0.05):
         import threading
@@ -76,9 +89,8 @@ class TreeMemory:
                 if pid in seen:
                     continue
                 seen.add(pid)
-                rss = _rss_kb(pid)
-                total += rss
-                largest = max(largest, rss)
+                total += _pss_kb(pid)
+                largest = max(largest, _rss_kb(pid))
                 todo += _children(pid)
             self.peak_mb = max(self.peak_mb, total / 1024)
             self.largest_mb = max(self.largest_mb, largest / 1024)

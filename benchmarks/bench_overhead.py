@@ -2,19 +2,23 @@
 alone on the HTML that command hands to WeasyPrint.
 
 For each sample project it first builds the report once (``--format html,pdf``), capturing the
-HTML the build gives WeasyPrint for the PDF (the PDF target of the template: no script, no
-narrow chart variants, so not quite ``report.html``) and the folders its URL fetcher allows.
-Then, alternating, N times:
+HTML the build hands to the PDF engine (``cxreport.present.render.submit_pdf``: the PDF target of
+the template, no script, no narrow chart variants, so not quite ``report.html``) and the folders
+its URL fetcher allows. Then, alternating, N times:
 
-(a) the whole command, ``cxreport build <project> -o <fresh folder> --format pdf``, a subprocess;
+(a) the whole command, ``cxreport build <project> -o <fresh folder> --format pdf --no-cache``, a
+    subprocess (with ``--warm``: ``--cache-dir`` shared with the first build and ``--force``, an
+    unchanged project built again);
 (b) a subprocess that only imports WeasyPrint and makes the PDF from that HTML with the call
-    ``cxreport.present.render.html_to_pdf`` makes (same base URL, a file/data-only URL fetcher,
+    ``cxreport.present.pdf.make_pdf`` makes (same base URL, a file/data-only URL fetcher,
     a FontConfiguration, ``pdf_tags=True``), without importing cxreport.
 
-Each child's wall time, CPU time (user + sys, from ``os.wait4``) and peak RSS are printed per
-run, then the medians and the ratios whole / WeasyPrint alone against the targets
-(≤ 1.3× English, ≤ 1.4× Chinese), and the Huayue / Harbour Bank whole-command ratio (≤ 1.3×).
-The PDF page counts of (a) and (b) must be equal (the engine did the same work).
+Each child's wall time, CPU time (user + sys of it and every process it started, from
+``os.wait4``), peak RSS of its largest process and, for (a), the peak of the summed proportional
+set sizes of its process tree (the build, its PDF process and its chart workers, sampled every
+50 ms) are printed per run, then the medians and the ratios whole / WeasyPrint alone against the
+targets (≤ 1.3× English, ≤ 1.4× Chinese), and the Huayue / Harbour Bank whole-command ratio
+(≤ 1.3×). The PDF page counts of (a) and (b) must be equal (the engine did the same work).
 
     python benchmarks/bench_overhead.py                 # both samples, N = 5
     python benchmarks/bench_overhead.py --project samples/huayue-retail/cxreport.yaml -n 3
@@ -155,7 +159,7 @@ def bench_project(project: Path, n: int, work: Path, warm: bool = False) -> dict
 
     base_url = str(templates_dir()) + os.sep
     whole, alone = [], []
-    print(f"{'run':>3}  {'whole wall':>10} {'cpu':>6} {'RSS MB':>7} {'tree MB':>7} {'pages':>5}   "
+    print(f"{'run':>3}  {'whole wall':>10} {'cpu':>6} {'RSS MB':>7} {'tree PSS':>8} {'pages':>5}   "
           f"{'alone wall':>10} {'cpu':>6} {'RSS MB':>7} {'pages':>5}", flush=True)
     for i in range(n):
         out_a = work / f"{label}-whole-{i}"
@@ -169,7 +173,7 @@ def bench_project(project: Path, n: int, work: Path, warm: bool = False) -> dict
         b["kb"] = out_b.stat().st_size / 1024
         whole.append(a)
         alone.append(b)
-        print(f"{i + 1:>3}  {a['wall']:>8.2f} s {a['cpu']:>5.2f}s {a['rss_mb']:>7.0f} {a['tree_mb']:>7.0f} "
+        print(f"{i + 1:>3}  {a['wall']:>8.2f} s {a['cpu']:>5.2f}s {a['rss_mb']:>7.0f} {a['tree_mb']:>8.0f} "
               f"{a['pages']:>5}   "
               f"{b['wall']:>8.2f} s {b['cpu']:>5.2f}s {b['rss_mb']:>7.0f} {b['pages']:>5}", flush=True)
 
@@ -202,7 +206,7 @@ def bench_project(project: Path, n: int, work: Path, warm: bool = False) -> dict
     target = TARGETS.get(label)
     same = res["whole_pages"] == res["alone_pages"]
     print(f"med  {res['whole_wall']:>8.2f} s {res['whole_cpu']:>5.2f}s {res['whole_rss_mb']:>7.0f} "
-          f"{res['whole_tree_mb']:>7.0f} "
+          f"{res['whole_tree_mb']:>8.0f} "
           f"{'/'.join(map(str, res['whole_pages'])):>5}   {res['alone_wall']:>8.2f} s {res['alone_cpu']:>5.2f}s "
           f"{res['alone_rss_mb']:>7.0f} {'/'.join(map(str, res['alone_pages'])):>5}")
     verdict = "" if target is None else (f"(target ≤ {target}×: "

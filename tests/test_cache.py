@@ -351,7 +351,8 @@ def test_concurrent_cached_builds_make_the_uncached_reports(tmp_path):
     assert _pdf_text(shared / "report.pdf") == _pdf_text(plain / "report.pdf")
     assert cache.default_dir(shared) == tmp_path / cache.CACHE_DIR        # beside the output folder, not in it
     assert sorted(p.name for p in cache.default_dir(shared).iterdir()) == ["CACHEDIR.TAG", "charts",
-                                                                             "sentiment.sqlite", "studies"]
+                                                                             "sentiment.sqlite", "studies",
+                                                                             "templates"]
     assert sorted(p.name for p in shared.iterdir()) == ["manifest.json", "report.html", "report.pdf"]
     import json
 
