@@ -1224,19 +1224,29 @@ def _replace(node, done: dict):
 CHART_PROCESSES: int | None = None
 
 
+def _map_charts(draw, jobs: list, processes: int | None = None) -> list:
+    """``[draw(job) for job in jobs]``, in forked processes when there are several cores and
+    enough jobs (matplotlib is already imported, so a fork starts in milliseconds); here in a
+    daemonic process (e.g. a Dask worker, which cannot have children) or with ``processes=1``."""
+    import multiprocessing as mp
+    import os
+
+    processes = processes or CHART_PROCESSES or min(os.cpu_count() or 1, 4)
+    if mp.current_process().daemon:
+        processes = 1
+    if len(jobs) >= 4 and processes > 1 and "fork" in mp.get_all_start_methods():
+        with mp.get_context("fork").Pool(processes) as pool:
+            return pool.map(draw, jobs, chunksize=1)
+    return [draw(job) for job in jobs]
+
+
 def draw_all(context: dict, processes: int | None = None, *, narrow: bool = False) -> dict:
     """Draw every deferred chart in ``context``; on several cores, in forked processes
     (matplotlib is already imported, so a fork starts in milliseconds). ``narrow=True`` (the
     HTML target) also draws each chart's phone-width variant (``Chart.narrow``)."""
-    import multiprocessing as mp
-    import os
-
     jobs: list[Deferred] = []
     _collect(context, jobs)
     ensure_cjk_font()                   # once here, not in every forked worker
-    processes = processes or CHART_PROCESSES or min(os.cpu_count() or 1, 4)
-    if mp.current_process().daemon:   # e.g. a Dask worker: daemonic processes cannot have children
-        processes = 1
     draw = functools.partial(_draw, narrow=narrow)
     # The content-addressed cache (docs/cache.md): a chart drawn before from the same inputs
     # is read, not drawn; only the misses are drawn, then stored.
@@ -1246,11 +1256,7 @@ def draw_all(context: dict, processes: int | None = None, *, narrow: bool = Fals
     keys = _chart_keys(jobs, narrow) if store is not None else [None] * len(jobs)
     done = {i: store.get_chart(k) for i, k in enumerate(keys) if k is not None}
     todo = [i for i in range(len(jobs)) if done.get(i) is None]
-    if len(todo) >= 4 and processes > 1 and "fork" in mp.get_all_start_methods():
-        with mp.get_context("fork").Pool(processes) as pool:
-            drawn = pool.map(draw, [jobs[i] for i in todo], chunksize=1)
-    else:
-        drawn = [draw(jobs[i]) for i in todo]
+    drawn = _map_charts(draw, [jobs[i] for i in todo], processes)
     for i, chart in zip(todo, drawn):
         done[i] = chart
         if keys[i] is not None:
@@ -1658,20 +1664,12 @@ def add_narrow_variants(deferred: dict, drawn: dict, processes: int | None = Non
     """``drawn`` (``deferred`` after :func:`draw_all` without ``narrow``) with every
     narrowable chart's phone-width variant drawn now: the HTML report's charts, drawn while the
     PDF is made. ``processes=1`` draws here (the PDF process has the other core)."""
-    import multiprocessing as mp
-    import os
-
     jobs: list[Deferred] = []
     _collect(deferred, jobs)
     narrowable = [job for job in jobs if getattr(job.fn, "narrowable", False)]
-    processes = processes or CHART_PROCESSES or min(os.cpu_count() or 1, 4)
-    if mp.current_process().daemon:
-        processes = 1
+
     def draw_many(todo: list[Deferred]) -> list[bytes]:
-        if len(todo) >= 4 and processes > 1 and "fork" in mp.get_all_start_methods():
-            with mp.get_context("fork").Pool(processes) as pool:
-                return pool.map(_draw_narrow_only, todo, chunksize=1)
-        return [_draw_narrow_only(job) for job in todo]
+        return _map_charts(_draw_narrow_only, todo, processes)
 
     narrow = _narrow_through_cache(narrowable, draw_many)     # docs/cache.md
     variants = {id(job): png for job, png in zip(narrowable, narrow)}

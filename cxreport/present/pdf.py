@@ -104,27 +104,30 @@ def _limits() -> tuple[float, int]:
 
 
 def make_pdf(html: str, allowed_dirs: list[Path], *, guarded: bool = False,
-             limits: tuple[float, int] | None = None) -> bytes:
+             limits: tuple[float, int] | None = None, stylesheets: list | None = None, cache=None) -> bytes:
     """The PDF of ``html``, made in this process (``guarded``: under the PDF bounds of
-    :class:`~cxreport.present.sandbox.RenderGuard`, ``limits`` = (seconds, MB) when given)."""
+    :class:`~cxreport.present.sandbox.RenderGuard`, ``limits`` = (seconds, MB) when given).
+    ``stylesheets`` (parsed ``weasyprint.CSS``) and ``cache`` (WeasyPrint's image cache) let a
+    worker that makes many documents parse its stylesheet and pictures once."""
     if not guarded:
-        return _make_pdf(html, allowed_dirs)
+        return _make_pdf(html, allowed_dirs, stylesheets=stylesheets, cache=cache)
     from cxreport.present import sandbox
 
     if limits is not None:
         sandbox.PDF_SECONDS, sandbox.PDF_MEMORY_MB = limits
     with sandbox.RenderGuard(pdf=True):
-        return _make_pdf(html, allowed_dirs)
+        return _make_pdf(html, allowed_dirs, stylesheets=stylesheets, cache=cache)
 
 
-def _make_pdf(html: str, allowed_dirs: list[Path]) -> bytes:
+def _make_pdf(html: str, allowed_dirs: list[Path], *, stylesheets: list | None = None, cache=None) -> bytes:
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
 
     fetcher = RestrictedFetcher(allowed_dirs)
     try:
         document = weasyprint.HTML(string=html, base_url=str(templates_dir()) + os.sep,
-                                   url_fetcher=fetcher.build()).render(pdf_tags=True, font_config=font_config())
+                                   url_fetcher=fetcher.build()).render(stylesheets=stylesheets or [], pdf_tags=True,
+                                                                       font_config=font_config(), cache=cache)
         refuse_attachments(document, fetcher)
         pdf = document.write_pdf(pdf_tags=True)
     except FatalURLFetchingError:

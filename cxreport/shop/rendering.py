@@ -210,28 +210,11 @@ def stylesheet(text: str):
 def pdf_bytes(html: str, allowed_dirs: list[Path], sheets: list | None = None) -> bytes:
     """The tagged PDF of ``html`` with the user stylesheets ``sheets``, fetching only
     ``data:`` URLs and files inside ``allowed_dirs`` and the template folder."""
-    import weasyprint
-    from weasyprint.urls import FatalURLFetchingError
-
-    from cxreport.errors import RenderError
-    from cxreport.present.render import RestrictedFetcher, font_config, refuse_attachments
+    from cxreport.present.pdf import make_pdf
     from cxreport.resources import templates_dir
 
-    fetcher = RestrictedFetcher([*allowed_dirs, templates_dir()])
-    try:
-        document = weasyprint.HTML(string=html, base_url=str(templates_dir()) + os.sep,
-                                   url_fetcher=fetcher.build()).render(stylesheets=sheets or [], pdf_tags=True,
-                                                                       font_config=font_config(),
-                                                                       cache=_IMAGE_CACHE.between_documents())
-        refuse_attachments(document, fetcher)
-        pdf = document.write_pdf(pdf_tags=True)
-    except FatalURLFetchingError:
-        pdf = None
-    # WeasyPrint swallows some fetch errors (inside SVG images); refuse the report all the same.
-    if pdf is None or fetcher.refused:
-        raise RenderError("the report refers to a resource outside the project and template folders: "
-                          + ", ".join(fetcher.refused[:3]))
-    return pdf
+    return make_pdf(html, [*allowed_dirs, templates_dir()], stylesheets=sheets,
+                    cache=_IMAGE_CACHE.between_documents())
 
 
 def render_files(template: str, context: dict, name: str, formats, allowed_dirs: list[Path]) -> dict[str, bytes]:
