@@ -71,13 +71,14 @@ def timed_build(*args, **kwargs):
     return result
 build_module.build = timed_build
 from cxreport.cli import main
-sys.argv = ["cxreport"] + sys.argv[2:]
-try:
-    main()
-finally:
+import atexit
+def dump_record():
     record["process (Python)"] = time.perf_counter() - T0
     with open(dump + ".json", "w", encoding="utf-8") as handle:
         json.dump(record, handle)
+atexit.register(dump_record)     # main() ends the process itself, after the exit handlers
+sys.argv = ["cxreport"] + sys.argv[2:]
+main()
 """
 
 # WeasyPrint alone: the call of cxreport.present.render.html_to_pdf, without cxreport.

@@ -56,7 +56,7 @@ def build(project: Project | str | Path, out_dir: str | Path, *, formats: tuple[
 
 def _build(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], report: str, strict: bool,
            build_date: dt.date | None, study: Study | None = None, name: str | None = None) -> BuildResult:
-    from cxreport.present.charts import font_available
+    from cxreport.present.charts import fonts_found
     from cxreport.present.context import build_context
     from cxreport.present.render import check_templates, logo_data_uri, render_report
     from cxreport.present.themes import project_search
@@ -72,7 +72,7 @@ def _build(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], r
     warnings = study.validation.warnings()
     if study.unit is None and study.drivers is not None:
         warnings += study.drivers.warnings()       # a skipped driver analysis, a reverse-worded item
-    if not font_available(project.brand.font):
+    if fonts_found([project.brand.font])[project.brand.font] is None:
         warnings.append(f"brand.font: '{project.brand.font}' is not installed on this machine; "
                         "the report falls back to DejaVu Sans (install the font, see the README)")
     if "pdf" in formats:

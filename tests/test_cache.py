@@ -351,8 +351,8 @@ def test_concurrent_cached_builds_make_the_uncached_reports(tmp_path):
     assert _pdf_text(shared / "report.pdf") == _pdf_text(plain / "report.pdf")
     assert cache.default_dir(shared) == tmp_path / cache.CACHE_DIR        # beside the output folder, not in it
     assert sorted(p.name for p in cache.default_dir(shared).iterdir()) == ["CACHEDIR.TAG", "charts",
-                                                                             "sentiment.sqlite", "studies",
-                                                                             "templates"]
+                                                                             "sentiment.sqlite", "settings",
+                                                                             "studies", "templates"]
     assert sorted(p.name for p in shared.iterdir()) == ["manifest.json", "report.html", "report.pdf"]
     import json
 
@@ -490,3 +490,64 @@ def test_builds_creating_the_key_at_once_all_get_the_same_whole_key():
     assert len(set(keys)) == 1 and len(keys[0]) == 32
     assert (cache._key_file().stat().st_mode & 0o777) == 0o600
     assert [p.name for p in cache._key_file().parent.iterdir()] == ["key"]     # no temporary file left
+
+
+# --------------------------------------------------------------------------- matplotlib only when drawing
+
+_SETTING = """
+import json, sys
+from cxreport import cache
+from cxreport.present import charts
+with cache.using(sys.argv[1]):
+    got = charts._matplotlib_setting(["DejaVu Sans", charts.CJK_FONT])
+print(json.dumps([got, "matplotlib" in sys.modules]))
+"""
+
+
+def test_matplotlib_settings_come_from_the_cache_until_their_inputs_change(tmp_path):
+    """What the chart keys need of matplotlib (its settings' digest, the font files) is stored
+    under what it is made of: the next process reads it without importing matplotlib, and a
+    matplotlibrc put in the working folder makes it ask matplotlib again."""
+    import json
+
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+
+    def run():
+        done = subprocess.run([sys.executable, "-c", _SETTING, str(tmp_path / "c")], capture_output=True, text=True,
+                              env=env, cwd=work, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    first, imported = run()
+    assert imported and first["fonts"]["DejaVu Sans"].endswith(".ttf")
+    second, imported = run()
+    assert not imported and second == first
+    (work / "matplotlibrc").write_text("font.size: 13\n")
+    third, imported = run()
+    assert imported and third["rc"] != first["rc"] and third["fonts"] == first["fonts"]
+
+
+_IMPORTED = """
+import atexit, sys
+from cxreport.cli import main
+atexit.register(lambda: print("matplotlib imported:", "matplotlib" in sys.modules))
+sys.argv = ["cxreport", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_rebuild_with_every_chart_cached_does_not_import_matplotlib(tmp_path):
+    project = _project(tmp_path / "p")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    out = tmp_path / "out"
+    runs = []
+    for extra in ((), ("--force",)):
+        done = subprocess.run([sys.executable, "-c", _IMPORTED, "build", str(project), "-o", str(out),
+                               "--format", "html", *extra], capture_output=True, text=True, env=env, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        runs.append((done.stdout, (out / "report.html").read_bytes()))
+    assert "matplotlib imported: True" in runs[0][0]
+    assert "matplotlib imported: False" in runs[1][0]
+    assert runs[0][1] == runs[1][1]

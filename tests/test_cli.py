@@ -471,3 +471,34 @@ def test_absolute_path_outside_the_project_folder(tmp_path, make_project):
     project = make_project(tmp_path / "p", report={"narrative": {"executive_summary": "/etc/hostname"}})
     assert_user_error(invoke("validate", project), "report.narrative.executive_summary",
                       "outside the project folder")
+
+
+_FINISH = """
+import atexit, sys, threading, time
+from cxreport.cli import main
+marker = sys.argv[1]
+atexit.register(lambda: open(marker, "w").write("exit handlers ran"))
+if sys.argv[2] == "thread":
+    threading.Thread(target=time.sleep, args=(0.5,)).start()
+sys.argv = ["cxreport", *sys.argv[3:]]
+main()
+"""
+
+
+@pytest.mark.parametrize("thread", ["", "thread"])
+def test_the_command_ends_with_its_exit_code_after_the_exit_handlers(tmp_path, thread):
+    """`cxreport` ends its process without tearing the interpreter down, but its exit code,
+    its messages and the exit handlers are those of a normal exit (and with another thread
+    alive, the exit is Python's own, which waits for it)."""
+    import subprocess
+    import sys
+
+    for args, code in ((["--version"], 0), (["validate", str(tmp_path / "missing.yaml")], None)):
+        marker = tmp_path / f"ran-{code}"
+        done = subprocess.run([sys.executable, "-c", _FINISH, str(marker), thread, *args], capture_output=True,
+                              text=True, timeout=120)
+        if code == 0:
+            assert done.returncode == 0 and __version__ in done.stdout
+        else:
+            assert done.returncode != 0 and "missing.yaml" in done.stderr and "Traceback" not in done.stderr
+        assert marker.read_text() == "exit handlers ran"

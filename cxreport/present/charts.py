@@ -37,24 +37,58 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
+from cxreport import i18n
+from cxreport.i18n import _
+from cxreport.present.formatting import figure as fmt_figure
+from cxreport.present.formatting import num, pct, signed
+from cxreport.resources import theme_dir
+from cxreport.scoring.keydrivers import QUADRANTS
 
-matplotlib.use("Agg")
+# matplotlib is imported when the first chart is drawn or a font is looked up
+# (:func:`load_matplotlib`), not with this module: a build whose charts all come from the cache
+# never imports it (about 0.3 s of a rebuild, docs/cache.md). Until then these names are None.
+matplotlib = font_manager = style = FigureCanvasAgg = Figure = Line2D = Patch = Rectangle = Bbox = None
 
-from matplotlib import font_manager, style  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.colors import to_hex, to_rgb, to_rgba  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch, Rectangle  # noqa: E402
-from matplotlib.transforms import Bbox  # noqa: E402
 
-from cxreport import i18n  # noqa: E402
-from cxreport.i18n import _  # noqa: E402
-from cxreport.present.formatting import figure as fmt_figure  # noqa: E402
-from cxreport.present.formatting import num, pct, signed  # noqa: E402
-from cxreport.resources import theme_dir  # noqa: E402
-from cxreport.scoring.keydrivers import QUADRANTS  # noqa: E402
+def load_matplotlib() -> None:
+    """Import matplotlib (Agg backend) and the names this module draws with: once per process,
+    before a chart is drawn, and before a pool of chart processes is forked (they inherit it)."""
+    global matplotlib, font_manager, style, FigureCanvasAgg, Figure, Line2D, Patch, Rectangle, Bbox
+    if Figure is not None:
+        return
+    import matplotlib as mpl
+
+    mpl.use("Agg")
+    from matplotlib import font_manager as fm
+    from matplotlib import style as st
+    from matplotlib.backends.backend_agg import FigureCanvasAgg as canvas
+    from matplotlib.figure import Figure as figure
+    from matplotlib.lines import Line2D as line
+    from matplotlib.patches import Patch as patch
+    from matplotlib.patches import Rectangle as rectangle
+    from matplotlib.transforms import Bbox as bbox
+
+    matplotlib, font_manager, style, FigureCanvasAgg = mpl, fm, st, canvas
+    Line2D, Patch, Rectangle, Bbox = line, patch, rectangle, bbox
+    Figure = figure
+
+
+def to_rgba(colour) -> tuple:
+    from matplotlib.colors import to_rgba as convert
+
+    return convert(colour)
+
+
+def to_rgb(colour) -> tuple:
+    from matplotlib.colors import to_rgb as convert
+
+    return convert(colour)
+
+
+def to_hex(colour) -> str:
+    from matplotlib.colors import to_hex as convert
+
+    return convert(colour)
 
 PROMOTER = "#2E7D32"
 PASSIVE = "#A7B0BA"
@@ -125,6 +159,7 @@ def two_lines(label: str) -> str:
 
 
 def font_available(family: str) -> bool:
+    load_matplotlib()
     try:
         font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
         return True
@@ -307,6 +342,7 @@ def ensure_cjk_font() -> None:
     if _CJK_CHECKED:
         return
     _CJK_CHECKED = True
+    load_matplotlib()
     if font_available(CJK_FONT):
         return
     for path in font_manager.findSystemFonts():
@@ -319,6 +355,7 @@ def ensure_cjk_font() -> None:
 
 @contextlib.contextmanager
 def _drawing(cs: ChartStyle):
+    load_matplotlib()
     ensure_cjk_font()
     with style.context([_style_file(), cs.rc()]):
         if _MODE["narrow"]:
@@ -1231,6 +1268,10 @@ def _map_charts(draw, jobs: list, processes: int | None = None) -> list:
     import multiprocessing as mp
     import os
 
+    if not jobs:
+        return []
+    load_matplotlib()
+    ensure_cjk_font()               # once here, not in every forked worker
     processes = processes or CHART_PROCESSES or min(os.cpu_count() or 1, 4)
     if mp.current_process().daemon:
         processes = 1
@@ -1246,7 +1287,6 @@ def draw_all(context: dict, processes: int | None = None, *, narrow: bool = Fals
     HTML target) also draws each chart's phone-width variant (``Chart.narrow``)."""
     jobs: list[Deferred] = []
     _collect(context, jobs)
-    ensure_cjk_font()                   # once here, not in every forked worker
     draw = functools.partial(_draw, narrow=narrow)
     # The content-addressed cache (docs/cache.md): a chart drawn before from the same inputs
     # is read, not drawn; only the misses are drawn, then stored.
@@ -1310,7 +1350,6 @@ def _chart_setting(jobs: list[Deferred]) -> list:
     """What a chart depends on besides its arguments: the code, matplotlib and numpy
     versions, the language, matplotlib's settings outside the house style, the style file,
     and the font files the charts' families resolve to."""
-    import hashlib
     import os
 
     from cxreport import cache
@@ -1320,20 +1359,91 @@ def _chart_setting(jobs: list[Deferred]) -> list:
         for value in (*job.args, *job.kwargs.values()):
             if isinstance(value, ChartStyle):
                 families.add(value.font)
+    found = _matplotlib_setting(sorted(families))
     fonts = []
-    for family in sorted(families):
+    for family, path in sorted(found["fonts"].items()):
         try:
-            path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
-            st = os.stat(path)
-            fonts.append([family, str(path), st.st_size, st.st_mtime_ns])
-        except (ValueError, OSError):
-            fonts.append([family, None])
-    rc = hashlib.sha256(repr(sorted(dict.items(matplotlib.rcParams))).encode()).hexdigest()
+            st = os.stat(path) if path else None
+        except OSError:
+            st = None
+        fonts.append([family, path, st.st_size, st.st_mtime_ns] if st else [family, None])
     try:
         style_bytes = Path(_style_file()).read_bytes()
     except OSError:
         style_bytes = b""
-    return [cache.code_fingerprint(), cache.library_versions(), i18n.current().code, rc, style_bytes, fonts, PNG_DPI]
+    return [cache.code_fingerprint(), cache.library_versions(), i18n.current().code, found["rc"], style_bytes,
+            fonts, PNG_DPI]
+
+
+def fonts_found(families: list[str]) -> dict[str, str | None]:
+    """The font file matplotlib draws each of ``families`` with (None: not installed)."""
+    return _matplotlib_setting(sorted(set(families) | {CJK_FONT, "DejaVu Sans"}))["fonts"]
+
+
+def _matplotlib_setting(families: list[str]) -> dict:
+    """matplotlib's settings (a digest of ``rcParams``) and the font file each of ``families``
+    resolves to: asked of matplotlib, or, when this process has not imported matplotlib and
+    a build cache is active, read from the cache under what they are made of
+    (:func:`_matplotlib_inputs`), so that a build whose charts are all cached need not import it."""
+    import hashlib
+    import sys
+
+    from cxreport import cache
+
+    def memo() -> str:
+        return cache.key("matplotlib setting", cache.code_fingerprint(), cache.library_versions(), families,
+                         _matplotlib_inputs())
+
+    store = cache.active()
+    remember = store is not None and "matplotlib" not in sys.modules
+    if remember:
+        # (Imported already, e.g. by a program that set rcParams itself, or to draw: ask it.)
+        found = store.get_object("settings", memo(), count=False)
+        if isinstance(found, dict):
+            return found
+    load_matplotlib()
+    ensure_cjk_font()
+    fonts = {}
+    for family in families:
+        try:
+            fonts[family] = str(font_manager.findfont(font_manager.FontProperties(family=family),
+                                                      fallback_to_default=False))
+        except ValueError:
+            fonts[family] = None
+    rc = hashlib.sha256(repr(sorted(dict.items(matplotlib.rcParams))).encode()).hexdigest()
+    found = {"rc": rc, "fonts": fonts}
+    if remember:
+        # Stored under its inputs as they are now: importing matplotlib may have written its font list.
+        store.put_object("settings", memo(), found)
+    return found
+
+
+def _matplotlib_inputs() -> list:
+    """What matplotlib's settings and font lookup are made of, read without importing it: its
+    environment variables, its configuration files (``matplotlibrc`` in the working folder,
+    the configuration folder and ``$MATPLOTLIBRC``) and its font list, and fontconfig's caches
+    (rebuilt when fonts are installed), each by size and modification time."""
+    import glob
+    import os
+
+    env = sorted((k, v) for k, v in os.environ.items()
+                 if k.startswith("MPL") or k in ("MATPLOTLIBRC", "HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"))
+    home = Path.home()
+    config_dir = os.environ.get("MPLCONFIGDIR") or str(Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
+                                                      / "matplotlib")
+    cache_dir = os.environ.get("MPLCONFIGDIR") or str(Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache")
+                                                     / "matplotlib")
+    paths = [str(Path.cwd() / "matplotlibrc"), str(Path(config_dir) / "matplotlibrc"),
+             os.environ.get("MATPLOTLIBRC") or "", *sorted(glob.glob(str(Path(cache_dir) / "fontlist-*.json"))),
+             "/var/cache/fontconfig", str(home / ".cache" / "fontconfig"), "/etc/fonts/fonts.conf"]
+    stats = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+            stats.append([path, st.st_size, st.st_mtime_ns])
+        except OSError:
+            stats.append([path, None])
+    return [env, stats]
 
 
 # --------------------------------------------------------------------------- drivers and priorities
