@@ -309,21 +309,75 @@ def _settle(fig: Figure) -> None:
     fig.set_layout_engine("none")
 
 
+#: White space around a chart's drawn content, in inches (as ``savefig(pad_inches=...)``).
+PAD_INCHES = 0.08
+
+
 def _render(fig: Figure, chart_id: str, title: str, alt: str, note: str = "") -> Chart:
-    png_buf = io.BytesIO()
-    fig.savefig(png_buf, format="png", dpi=PNG_DPI, metadata={"Software": None},
-                bbox_inches="tight", pad_inches=0.08, pil_kwargs={"compress_level": 0})
-    return Chart(chart_id, title, alt, _opaque_png(png_buf), note)
+    return Chart(chart_id, title, alt, _png(fig), note)
 
 
-def _opaque_png(buffer: io.BytesIO) -> bytes:
-    """The chart as an RGB PNG when every pixel is opaque (the charts' white background): a
-    quarter less to store, and the PDF needs no transparency mask for it (WeasyPrint would
-    otherwise split the alpha channel off every chart). A chart with any transparency keeps it."""
+def _png(fig: Figure) -> bytes:
+    """The figure at PNG_DPI, cropped to its drawn content plus PAD_INCHES: what
+    ``savefig(bbox_inches="tight")`` makes, in one drawing instead of its three passes (a
+    third of a chart's time). The figure is drawn once on its Agg canvas; its tight box is
+    measured with that drawing's renderer, the pixels are cut out and the padding is the
+    figure's background. Content that reaches past the figure's edge (which a crop would
+    cut) is saved by ``savefig`` as before."""
+    import math
+
+    import numpy as np
+
+    fig.set_dpi(PNG_DPI)
+    canvas = fig.canvas
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    box = fig.get_tightbbox(renderer)                    # inches
+    width, height = canvas.get_width_height()
+    x0, y0, x1, y1 = (v * PNG_DPI for v in (box.x0, box.y0, box.x1, box.y1))
     from PIL import Image
 
-    buffer.seek(0)
-    image = Image.open(buffer)
+    if not (x0 >= 0 and y0 >= 0 and x1 <= width and y1 <= height):
+        return _opaque_png(Image.fromarray(_redrawn_in(fig, box.padded(PAD_INCHES), renderer), "RGBA"))
+    left, right = math.floor(x0), math.ceil(x1)
+    top, bottom = math.floor(height - y1), math.ceil(height - y0)
+    pixels = np.asarray(canvas.buffer_rgba())[top:bottom, left:right]
+    pad = round(PAD_INCHES * PNG_DPI)
+    background = np.array([round(c * 255) for c in to_rgba(fig.get_facecolor())], dtype=np.uint8)
+    out = np.empty((pixels.shape[0] + 2 * pad, pixels.shape[1] + 2 * pad, 4), dtype=np.uint8)
+    out[...] = background
+    out[pad:pad + pixels.shape[0], pad:pad + pixels.shape[1]] = pixels
+    return _opaque_png(Image.fromarray(out, "RGBA"))
+
+
+def _redrawn_in(fig: Figure, box, renderer):
+    """The figure's pixels (RGBA array) drawn again on a canvas that is ``box`` (inches), what
+    ``savefig(bbox_inches=box)`` does, without its measuring pass (``box`` is measured)."""
+    import numpy as np
+
+    try:
+        from matplotlib._tight_bbox import adjust_bbox
+    except ImportError:  # pragma: no cover - a matplotlib without it: savefig measures again
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=PNG_DPI, metadata={"Software": None}, bbox_inches=box,
+                    pil_kwargs={"compress_level": 0})
+        from PIL import Image
+
+        buffer.seek(0)
+        return np.asarray(Image.open(buffer).convert("RGBA"))
+    restore = adjust_bbox(fig, box, renderer, None)
+    try:
+        fig.canvas.draw()
+        return np.asarray(fig.canvas.buffer_rgba()).copy()
+    finally:
+        restore()
+
+
+def _opaque_png(image) -> bytes:
+    """The chart (a PIL image) as an RGB PNG when every pixel is opaque (the charts' white
+    background): a quarter less to store, and the PDF needs no transparency mask for it
+    (WeasyPrint would otherwise split the alpha channel off every chart). A chart with any
+    transparency keeps it."""
     image.load()
     if image.mode == "RGBA" and image.getchannel("A").getextrema() == (255, 255):
         image = image.convert("RGB")
