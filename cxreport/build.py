@@ -57,6 +57,7 @@ def build(project: Project | str | Path, out_dir: str | Path, *, formats: tuple[
 def _build(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], report: str, strict: bool,
            build_date: dt.date | None, study: Study | None = None, name: str | None = None) -> BuildResult:
     from cxreport.present.charts import fonts_found
+    from cxreport.util import release_free_memory
     from cxreport.present.context import build_context
     from cxreport.present.render import check_templates, logo_data_uri, render_report
     from cxreport.present.themes import project_search
@@ -69,6 +70,7 @@ def _build(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], r
     if templates.user_supplied:
         check_templates(templates)
     study = study if study is not None else run(project, strict=strict)
+    release_free_memory()           # what scoring freed, before charts are forked and drawn
     warnings = study.validation.warnings()
     if study.unit is None and study.drivers is not None:
         warnings += study.drivers.warnings()       # a skipped driver analysis, a reverse-worded item

