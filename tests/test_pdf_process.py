@@ -4,6 +4,7 @@ itself when the process is gone."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -113,3 +114,63 @@ def test_the_command_builds_without_weasyprint_in_its_own_process(tmp_path):
     assert "weasyprint imported: False" in runs["1"][0]
     assert "weasyprint imported: True" in runs["0"][0]
     assert runs["1"][1] == runs["0"][1]
+
+
+def test_a_themes_font_folder_is_removed_when_the_processes_end(tmp_path):
+    """A theme's @font-face font is written by WeasyPrint to a temporary folder; both the build
+    and its PDF process end with os._exit, so the folder is removed before (no leak in /tmp)."""
+    import shutil
+
+    root = Path(__file__).resolve().parents[1]
+    project = tmp_path / "hb"
+    shutil.copytree(root / "samples" / "harbour-bank", project)
+    theme = project / "templates" / "theme"
+    theme.mkdir(parents=True, exist_ok=True)
+    import matplotlib
+
+    font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSerif.ttf"
+    shutil.copy(font, theme / "brandface.ttf")
+    import yaml
+
+    config = yaml.safe_load((project / "cxreport.yaml").read_text(encoding="utf-8"))
+    config["report"]["templates"] = "templates"
+    (project / "cxreport.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    (theme / "extra.css").write_text('@font-face { font-family: "Brand Face"; src: url(brandface.ttf); }\n'
+                                     'h1, h2 { font-family: "Brand Face" !important; }\n')
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    for switch in ("1", "0"):
+        env = {**os.environ, "TMPDIR": str(temp), "CXREPORT_PDF_PROCESS": switch}
+        done = subprocess.run([sys.executable, "-m", "cxreport", "build", str(project / "cxreport.yaml"), "-o",
+                               str(tmp_path / f"out-{switch}"), "--format", "pdf", "--no-cache"],
+                              capture_output=True, text=True, env=env, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "Brand-Face" in _fonts_of(tmp_path / f"out-{switch}" / "report.pdf")   # the theme's font is used
+        assert [p.name for p in temp.iterdir() if p.name.startswith("weasyprint-")] == []
+
+
+def _fonts_of(pdf: Path) -> str:
+    return subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+
+
+def _font_folder_in_worker(path: str) -> bool:
+    cfg = engine.font_config()
+    Path(path).mkdir()
+    cfg._folder = Path(path)           # where WeasyPrint writes @font-face fonts
+    return True
+
+
+def test_a_pool_workers_font_folder_is_removed_when_it_ends(tmp_path):
+    """Scoresheet workers end with os._exit after multiprocessing's finalizers: the folder of
+    their FontConfiguration goes with them, and a forked worker never removes its parent's."""
+    import multiprocessing as mp
+
+    parent = engine.font_config()
+    folder = tmp_path / "worker-fonts"
+    pool = mp.get_context("fork").Pool(1)
+    assert pool.apply(_font_folder_in_worker, (str(folder),))
+    assert folder.is_dir()
+    pool.close()
+    pool.join()
+    assert not folder.exists()
+    assert engine.font_config() is parent

@@ -74,7 +74,46 @@ def font_config():
         from weasyprint.text.fonts import FontConfiguration
 
         _FONT_CONFIG = FontConfiguration()
+        _at_worker_exit()
     return _FONT_CONFIG
+
+
+def drop_font_config() -> None:
+    """Let go of this process's FontConfiguration while the interpreter is whole: WeasyPrint
+    then removes the folder where it wrote the fonts of a theme's ``@font-face`` rules (at
+    interpreter shutdown its clean-up fails, and a process ended by ``os._exit`` never runs it)."""
+    global _FONT_CONFIG
+    config, _FONT_CONFIG = _FONT_CONFIG, None
+    # The configuration may still be held by a reference cycle (a laid-out document): remove
+    # its folder now rather than when (if ever) the cycle is collected.
+    folder = getattr(config, "_folder", None)
+    if folder:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+        config._folder = None
+
+
+atexit.register(drop_font_config)
+
+
+def _forget_font_config() -> None:
+    """In a forked child: its own FontConfiguration when it needs one (the parent's folder is
+    the parent's to remove)."""
+    global _FONT_CONFIG
+    _FONT_CONFIG = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_font_config)
+
+
+def _at_worker_exit() -> None:
+    """The same in a pool worker, which ends with ``os._exit`` after multiprocessing's own
+    finalizers (not ``atexit``)."""
+    from multiprocessing import util
+
+    util.Finalize(None, drop_font_config, exitpriority=1)
 
 
 def refuse_attachments(document, fetcher: RestrictedFetcher) -> None:
@@ -337,7 +376,8 @@ def _serve() -> int:  # pragma: no cover - runs in the PDF process (tests drive 
     except BrokenPipeError:
         return 1
     # The reply is flushed and nothing else is written: end without freeing the laid-out
-    # document (0.1–0.2 s the build would wait for).
+    # document (0.1–0.2 s the build would wait for), once WeasyPrint's font folder is removed.
+    drop_font_config()
     os._exit(0)
 
 
