@@ -297,12 +297,22 @@ def score_data(project: Project, table: Table, data: SurveyData, *, window: Wind
     if competitors is None:
         competitors = compare_competitors(project, rules, alpha, window=window)
     timings["benchmark"] = clock() - t
-    t = clock()
     from cxreport.scoring.keydrivers import key_drivers
 
-    drivers = key_drivers(project, view.section_data("drivers", project), results=results,
-                          scope=scopes["drivers"], window_base=view.data.n, window_label=view.label)
-    timings["key drivers"] = clock() - t
+    # The key-driver analysis depends on nothing computed after it: the whole project's runs in
+    # a forked process while the comments are analysed here (cxreport/beside.py).
+    driver_args = (project, view.section_data("drivers", project))
+    driver_kwargs = dict(results=results, scope=scopes["drivers"], window_base=view.data.n,
+                         window_label=view.label)
+    if unit is None:
+        from cxreport import beside
+
+        drivers_beside = beside.start(key_drivers, *driver_args, **driver_kwargs)
+    else:
+        t = clock()
+        drivers_beside = None
+        drivers = key_drivers(*driver_args, **driver_kwargs)
+        timings["key drivers"] = clock() - t
     t = clock()
     sentiment = comment_sentiment(project, view)
     voice = analyse_voice(project, view.section_data("comments", project), sentiment)
@@ -314,6 +324,11 @@ def score_data(project: Project, table: Table, data: SurveyData, *, window: Wind
     suggestions = study_suggestions(project, voice)
     insights = comment_insights(project, view, voice, sentiment, rules, alpha, suggestions)
     timings["comment insights"] = clock() - t
+    if drivers_beside is not None:
+        t = clock()
+        drivers = drivers_beside.result()
+        timings["key drivers"] = drivers_beside.seconds        # its own time, beside the comments
+        timings["key drivers (waited)"] = clock() - t
     if unit is not None and (drivers is None or drivers.overall is None):
         priorities = []
     else:

@@ -1,0 +1,66 @@
+"""cxreport.beside: a step run in a forked process while the build goes on gives the value (or
+raises the error) the same call here would (issue 17: the key drivers beside the comments)."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from cxreport import beside
+from cxreport.errors import ConfigError
+
+
+def _where_and(value):
+    return os.getpid(), value * 2
+
+
+def _fails(message):
+    raise ConfigError(message)
+
+
+def _unsendable():
+    return threading.Lock()          # cannot be pickled
+
+
+def test_the_value_comes_from_a_forked_process():
+    job = beside.start(_where_and, 21)
+    pid, value = job.result()
+    assert value == 42 and pid != os.getpid()
+    assert job.seconds >= 0
+
+
+def test_the_error_is_raised_here_unchanged():
+    job = beside.start(_fails, "drivers.outcome: 'q_nps2' is not a column")
+    with pytest.raises(ConfigError, match="drivers.outcome: 'q_nps2' is not a column"):
+        job.result()
+
+
+def test_a_value_that_cannot_travel_is_computed_here():
+    assert type(beside.start(_unsendable).result()) is type(threading.Lock())
+
+
+def test_switched_off_it_runs_here(monkeypatch):
+    monkeypatch.setenv(beside.ENV_SWITCH, "0")
+    pid, value = beside.start(_where_and, 1).result()
+    assert pid == os.getpid() and value == 2
+
+
+def test_the_scores_are_the_same_with_the_drivers_beside_or_here(monkeypatch):
+    from cxreport import i18n
+    from cxreport.config import load_project
+    from cxreport.export import scores_dict
+    from cxreport.pipeline import run
+
+    project = load_project(Path(__file__).resolve().parents[1] / "samples" / "harbour-bank" / "cxreport.yaml")
+    out = {}
+    for switch in ("1", "0"):
+        monkeypatch.setenv(beside.ENV_SWITCH, switch)
+        with i18n.use_language(project.language):
+            study = run(project)
+        assert study.drivers is not None and study.drivers.overall is not None
+        out[switch] = json.dumps(scores_dict(study), sort_keys=True, default=str)
+    assert out["1"] == out["0"]
