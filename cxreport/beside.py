@@ -25,7 +25,7 @@ from typing import Any
 ENV_SWITCH = "CXREPORT_BESIDE"
 
 
-def _can_fork() -> bool:
+def can_fork() -> bool:
     import multiprocessing as mp
 
     return (os.environ.get(ENV_SWITCH, "1") != "0" and (os.cpu_count() or 1) > 1
@@ -39,7 +39,7 @@ class Beside:
         self.fn, self.args, self.kwargs = fn, args, kwargs
         self.seconds = 0.0          # the function's own time, wherever it ran
         self.process = self.conn = None
-        if _can_fork():
+        if can_fork():
             import multiprocessing as mp
 
             ctx = mp.get_context("fork")

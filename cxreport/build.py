@@ -69,6 +69,10 @@ def _build(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], r
     templates = project_search(project)
     if templates.user_supplied:
         check_templates(templates)
+    if "html" in formats or "pdf" in formats:
+        from cxreport.present.render import precompile
+
+        precompile(templates, REPORT_TEMPLATES[report])     # in a forked process, while this one scores
     study = study if study is not None else run(project, strict=strict)
     release_free_memory()           # what scoring freed, before charts are forked and drawn
     warnings = study.validation.warnings()
