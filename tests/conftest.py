@@ -65,6 +65,15 @@ def pytest_configure(config):
     # Registered here, not in pyproject.toml: the browser tests run in the normal suite
     # (select or leave them out with -m browser / -m "not browser").
     config.addinivalue_line("markers", "browser: opens the HTML reports in headless chromium (tests/test_browser.py)")
+    # The key drivers and the templates are computed beside the build in forked processes
+    # (cxreport/beside.py). Forked from a test process (hundreds of MB, every core already
+    # busy with a test worker) they cost the suite about a quarter more CPU for nothing: the
+    # suite builds with them in the building process, as on a one-core machine.
+    # tests/test_beside.py and tests/test_precompile.py switch them on, and check that both
+    # ways give the same scores and the same report. Subprocesses inherit the setting.
+    import os
+
+    os.environ.setdefault("CXREPORT_BESIDE", "0")
 
 
 def _merge(base: dict, overrides: dict) -> dict:

@@ -14,6 +14,12 @@ from cxreport import beside
 from cxreport.errors import ConfigError
 
 
+@pytest.fixture(autouse=True)
+def beside_on(monkeypatch):
+    """The suite runs with CXREPORT_BESIDE=0 (tests/conftest.py); these tests switch it on."""
+    monkeypatch.setenv(beside.ENV_SWITCH, "1")
+
+
 def _where_and(value):
     return os.getpid(), value * 2
 

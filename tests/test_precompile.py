@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_report_and_its_partials_are_compiled_beside_and_loaded_not_compiled(monkeypatch):
+    monkeypatch.setenv("CXREPORT_BESIDE", "1")       # the suite runs with it off (tests/conftest.py)
     search = built_in()
     render.precompile(search, "client_report.html")
     found = render._precompiled(search)
