@@ -69,26 +69,71 @@ class Beside:
                 return self.fn(*self.args, **self.kwargs)
             finally:
                 self.seconds = time.perf_counter() - t
-        kind, value, self.seconds = reply
+        kind, value, self.seconds, changes = reply
+        _apply(changes)
         if kind == "error":
             raise value
         return value
 
 
+    def cancel(self) -> None:
+        """End a child whose result will not be asked for (the build failed meanwhile)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.join()
+            self.conn.close()
+            self.process = None
+
+
 def _child(conn, fn: Callable, args: tuple, kwargs: dict) -> None:  # pragma: no cover - runs in the child
     t = time.perf_counter()
+    before = _state()
     try:
         reply = ("value", fn(*args, **kwargs))
     except BaseException as exc:  # noqa: BLE001 - sent back and raised in the parent
         reply = ("error", exc)
     seconds = time.perf_counter() - t
+    changes = _changes(before)
     try:
-        data = pickle.dumps((*reply, seconds), protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps((*reply, seconds, changes), protocol=pickle.HIGHEST_PROTOCOL)
         pickle.loads(data)              # an error that pickles but cannot be rebuilt: run it there
     except Exception:  # noqa: BLE001 - the value cannot travel: the parent computes it itself
-        data = pickle.dumps(("unsent", None, seconds))
+        data = pickle.dumps(("unsent", None, seconds, None))
     conn.send_bytes(data)
     conn.close()
+
+
+def _state() -> tuple:
+    """What a child's work changes in its process that the parent must know: the files it
+    opened (a cached study is keyed by every file its scoring read, cxreport.cache) and the
+    cache's hit and miss counts."""
+    from cxreport import cache
+
+    store = cache.active()
+    return cache.recorded_reads(), (dict(store.hits), dict(store.misses)) if store is not None else None
+
+
+def _changes(before: tuple) -> dict:
+    read0, counts0 = before
+    read1, counts1 = _state()
+    changes = {"read": sorted(read1 - read0) if read0 is not None and read1 is not None else [], "counts": None}
+    if counts0 is not None and counts1 is not None:
+        changes["counts"] = [{k: after[k] - start.get(k, 0) for k in after} for start, after in zip(counts0, counts1)]
+    return changes
+
+
+def _apply(changes: dict | None) -> None:
+    """Record in this process what its child's work changed (:func:`_state`)."""
+    if not changes:
+        return
+    from cxreport import cache
+
+    cache.add_reads(changes["read"])
+    store = cache.active()
+    if store is not None and changes["counts"] is not None:
+        for counts, deltas in zip((store.hits, store.misses), changes["counts"]):
+            for key, delta in deltas.items():
+                counts[key] = counts.get(key, 0) + delta
 
 
 def start(fn: Callable, *args, **kwargs) -> Beside:

@@ -667,6 +667,20 @@ def recording_reads():
             previous |= files
 
 
+def recorded_reads() -> set[str] | None:
+    """What the innermost :func:`recording_reads` block has recorded so far (None: no block)."""
+    files = _READS["files"]
+    return None if files is None else set(files)
+
+
+def add_reads(paths) -> None:
+    """Record ``paths`` as opened in the innermost :func:`recording_reads` block: what a
+    forked child read for this process (cxreport/beside.py)."""
+    files = _READS["files"]
+    if files is not None:
+        files.update(paths)
+
+
 def hash_reads(paths, skip=frozenset(), cache_root: Path | None = None) -> dict[str, str] | None:
     """path → sha256 of the regular files among ``paths`` that a cached study depends on:
     not Python's or the libraries' own files (their versions are in the key), not cxreport's

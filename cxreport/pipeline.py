@@ -276,6 +276,15 @@ def score_data(project: Project, table: Table, data: SurveyData, *, window: Wind
     view = apply(window, project, data)
     rules = BaseRules(project.bases.suppress_below, project.bases.flag_below)
     alpha = project.significance.alpha
+    # The comments (sentiment, themes, insights) depend only on the window's rows: the whole
+    # project's are analysed in a forked process while the scores and the key drivers are
+    # computed here (cxreport/beside.py); a --per unit's here, after them.
+    if unit is None:
+        from cxreport import beside
+
+        comments_beside = beside.start(analyse_comment_column, project, view, rules, alpha)
+    else:
+        comments_beside = None
     results = score_survey(view.data, rules, alpha)
     results.periods = history(data, rules, alpha, window.last_key)
     results.period_info = list(data.periods) if results.periods is None else [
@@ -297,54 +306,41 @@ def score_data(project: Project, table: Table, data: SurveyData, *, window: Wind
     if competitors is None:
         competitors = compare_competitors(project, rules, alpha, window=window)
     timings["benchmark"] = clock() - t
-    from cxreport.scoring.keydrivers import key_drivers
+    try:
+        from cxreport.scoring.keydrivers import key_drivers
 
-    # The key-driver analysis depends on nothing computed after it: the whole project's runs in
-    # a forked process while the comments are analysed here (cxreport/beside.py).
-    driver_args = (project, view.section_data("drivers", project))
-    driver_kwargs = dict(results=results, scope=scopes["drivers"], window_base=view.data.n,
-                         window_label=view.label)
-    if unit is None:
-        from cxreport import beside
-
-        drivers_beside = beside.start(key_drivers, *driver_args, **driver_kwargs)
-    else:
         t = clock()
-        drivers_beside = None
-        drivers = key_drivers(*driver_args, **driver_kwargs)
+        drivers = key_drivers(project, view.section_data("drivers", project), results=results,
+                              scope=scopes["drivers"], window_base=view.data.n, window_label=view.label)
         timings["key drivers"] = clock() - t
-    t = clock()
-    sentiment = comment_sentiment(project, view)
-    voice = analyse_voice(project, view.section_data("comments", project), sentiment)
-    timings["comments"] = clock() - t
-    t = clock()
-    from cxreport.scoring.voc import comment_insights
-    from cxreport.scoring.voc_suggest import study_suggestions
+        from cxreport.scoring.journey import journey_map
 
-    suggestions = study_suggestions(project, voice)
-    insights = comment_insights(project, view, voice, sentiment, rules, alpha, suggestions)
-    timings["comment insights"] = clock() - t
-    if drivers_beside is not None:
-        t = clock()
-        drivers = drivers_beside.result()
-        timings["key drivers"] = drivers_beside.seconds        # its own time, beside the comments
-        timings["key drivers (waited)"] = clock() - t
+        journey = journey_map(project, view, results, alpha, scopes["journey"])
+        from cxreport.scoring.consistency import study_consistency
+
+        consistency = study_consistency(project, view, rules, alpha)
+        from cxreport.scoring.mentions import mention_tables
+
+        mentions = mention_tables(view.data, rules)
+    except BaseException:
+        if comments_beside is not None:
+            comments_beside.cancel()
+        raise
+    t = clock()
+    if comments_beside is not None:
+        sentiment, voice, suggestions, insights, steps = comments_beside.result()
+        timings.update(steps)                               # their own times, beside the scoring
+        timings["comments (waited)"] = clock() - t
+    else:
+        sentiment, voice, suggestions, insights, steps = analyse_comment_column(project, view, rules, alpha)
+        timings.update(steps)
     if unit is not None and (drivers is None or drivers.overall is None):
         priorities = []
     else:
         priorities = rank_priorities(project, view.data, drivers, voice, insights)
-    from cxreport.scoring.journey import journey_map
-
-    journey = journey_map(project, view, results, alpha, scopes["journey"])
     from cxreport.scoring.journey_emotion import journey_emotion
 
     emotion = journey_emotion(project, view, voice, journey, rules, alpha)
-    from cxreport.scoring.consistency import study_consistency
-
-    consistency = study_consistency(project, view, rules, alpha)
-    from cxreport.scoring.mentions import mention_tables
-
-    mentions = mention_tables(view.data, rules)
     from cxreport.scoring.actions import check_markers, evaluate, load_register
 
     # The action register describes the whole programme: a --per unit's report leaves it out.
@@ -407,6 +403,25 @@ def rank_priorities(project: Project, data: SurveyData, drivers, voice, insights
     impact = getattr(insights, "impact", None)
     ranked = build_priorities(drivers.overall, targets, scales, cfg.effort, cfg.themes, voice, impact=impact)
     return ranked
+
+
+def analyse_comment_column(project: Project, view, rules: BaseRules, alpha: float) -> tuple:
+    """The comments of the study: (sentiment by file row, the voice analysis, the comment
+    insights, {step: seconds}). Depends only on the window's rows (``view``)."""
+    import time
+
+    from cxreport.scoring.voc import comment_insights
+    from cxreport.scoring.voc_suggest import study_suggestions
+
+    t = time.perf_counter()
+    sentiment = comment_sentiment(project, view)
+    voice = analyse_voice(project, view.section_data("comments", project), sentiment)
+    steps = {"comments": time.perf_counter() - t}
+    t = time.perf_counter()
+    suggestions = study_suggestions(project, voice)
+    insights = comment_insights(project, view, voice, sentiment, rules, alpha, suggestions)
+    steps["comment insights"] = time.perf_counter() - t
+    return sentiment, voice, suggestions, insights, steps
 
 
 def comment_sentiment(project: Project, view) -> "pd.Series | None":

@@ -1,5 +1,6 @@
 """cxreport.beside: a step run in a forked process while the build goes on gives the value (or
-raises the error) the same call here would (issue 17: the key drivers beside the comments)."""
+raises the error) the same call here would (issue 17: the comments beside the scores and the key
+drivers), and what the child read is recorded here (a cached study is keyed by its files)."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def test_switched_off_it_runs_here(monkeypatch):
     assert pid == os.getpid() and value == 2
 
 
-def test_the_scores_are_the_same_with_the_drivers_beside_or_here(monkeypatch):
+def test_the_scores_are_the_same_with_the_comments_beside_or_here(monkeypatch):
     from cxreport import i18n
     from cxreport.config import load_project
     from cxreport.export import scores_dict
@@ -68,5 +69,35 @@ def test_the_scores_are_the_same_with_the_drivers_beside_or_here(monkeypatch):
         with i18n.use_language(project.language):
             study = run(project)
         assert study.drivers is not None and study.drivers.overall is not None
+        assert study.voice is not None and study.insights is not None
         out[switch] = json.dumps(scores_dict(study), sort_keys=True, default=str)
     assert out["1"] == out["0"]
+
+
+def _read(path):
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def test_what_the_child_reads_is_recorded_here(tmp_path):
+    from cxreport import cache
+
+    word_list = tmp_path / "themes.txt"
+    word_list.write_text("queue, wait", encoding="utf-8")
+    with cache.recording_reads() as files:
+        assert beside.start(_read, word_list).result() == "queue, wait"
+    assert str(word_list) in files
+
+
+def _sleeps():
+    import time
+
+    time.sleep(60)
+
+
+def test_a_child_whose_result_is_not_wanted_is_ended():
+    job = beside.start(_sleeps)
+    process = job.process
+    assert process is not None and process.is_alive()
+    job.cancel()
+    assert not process.is_alive()
