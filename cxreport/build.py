@@ -19,6 +19,9 @@ class BuildResult:
     paths: dict[str, Path]
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    #: The PDF was laid out twice: a chart drawn beside its layout differed from its
+    #: description (charts.Draft); the PDF holds the drawn charts.
+    laid_out_again: bool = False
 
 
 def window_for(project, report: str):
@@ -56,6 +59,27 @@ def build(project: Project | str | Path, out_dir: str | Path, *, formats: tuple[
 
 def _build(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], report: str, strict: bool,
            build_date: dt.date | None, study: Study | None = None, name: str | None = None) -> BuildResult:
+    from cxreport.present import pdf as pdf_engine
+
+    if "pdf" in formats and study is None:
+        pdf_engine.prestart()       # imports WeasyPrint in the PDF process while this one scores
+    # With a PDF process, the charts are drawn while it lays the PDF out from their
+    # descriptions (charts.Draft), by workers that import matplotlib while this one scores.
+    workers = None
+    if "pdf" in formats and pdf_engine.can_hold():
+        from cxreport.present.charts import start_workers
+
+        workers = start_workers([project.brand.font])
+    try:
+        return _make(project, out_dir, formats=formats, report=report, strict=strict, build_date=build_date,
+                     study=study, name=name, workers=workers)
+    finally:
+        if workers is not None:
+            workers.close()
+
+
+def _make(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], report: str, strict: bool,
+          build_date: dt.date | None, study: Study | None, name: str | None, workers) -> BuildResult:
     from cxreport.present.charts import fonts_found
     from cxreport.util import release_free_memory
     from cxreport.present.context import build_context
@@ -64,8 +88,6 @@ def _build(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], r
 
     from cxreport.present import pdf as pdf_engine
 
-    if "pdf" in formats and study is None:
-        pdf_engine.prestart()       # imports WeasyPrint in the PDF process while this one scores
     templates = project_search(project)
     if templates.user_supplied:
         check_templates(templates)
@@ -96,25 +118,30 @@ def _build(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], r
         deferred = build_quarterly_context(study, build_date=build_date)
     else:
         deferred = build_context(study, build_date=build_date)
-    from cxreport.present.charts import add_narrow_variants, draw_all
+    from cxreport.present.charts import add_narrow_variants, draft, draw_all
 
     logo = logo_data_uri(project.client.logo)
     html_context = None
-    if "pdf" in formats:
+    # With chart workers, the charts are drawn while the PDF process lays the PDF out from
+    # their descriptions (charts.Draft); otherwise here, now (the PDF's first, its phone
+    # variants later).
+    drafted = draft(deferred, workers, extra={"logo": logo}) if workers is not None else None
+    context = None
+    if drafted is None:
+        if workers is not None:
+            workers.close()
+        context = dict(draw_all(deferred, narrow="html" in formats and "pdf" not in formats), logo=logo)
+    if "pdf" in formats and "html" in formats:
         # The PDF's charts first; the HTML report's phone-width variants are drawn while the
         # PDF is made (here, when a PDF process has the other core).
-        context = dict(draw_all(deferred), logo=logo)
-        if "html" in formats:
-            def html_context():
-                processes = 1 if pdf_engine.busy() else None
-                return dict(add_narrow_variants(deferred, context, processes), logo=logo)
-    else:
-        context = dict(draw_all(deferred, narrow="html" in formats), logo=logo)
+        def html_context(drawn: dict) -> dict:
+            processes = 1 if pdf_engine.busy() else None
+            return dict(add_narrow_variants(deferred, drawn, processes), logo=logo)
     timings = dict(study.timings)
     timings["context and charts"] = time.perf_counter() - t
     name = name or project.report.output_name + ("-quarterly" if report == "quarterly" else "")
 
-    def alongside() -> dict[str, bytes]:
+    def alongside(context: dict) -> dict[str, bytes]:
         """The workbook and the deck, made while the PDF is."""
         extra = {}
         if "xlsx" in formats:
@@ -136,6 +163,7 @@ def _build(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], r
     rendered = render_report(context, template=REPORT_TEMPLATES[report], out_dir=Path(out_dir),
                              name=name, formats=tuple(f for f in formats if f in ("html", "pdf")),
                              allowed_dirs=[project.base_dir], templates=templates, html_context=html_context,
-                             alongside=alongside)
+                             alongside=alongside, draft=drafted)
     timings.update(rendered.timings)
-    return BuildResult(study, rendered.paths, warnings + rendered.warnings, timings)
+    return BuildResult(study, rendered.paths, warnings + rendered.warnings, timings,
+                       laid_out_again=rendered.laid_out_again)

@@ -1,5 +1,8 @@
-"""A chart's PNG (charts._png): one Agg drawing cropped to the tight box with savefig's padding,
-instead of savefig(bbox_inches="tight") and its three passes (issue 17)."""
+"""A chart's PNG (charts._png): its whole canvas, one Agg drawing, instead of
+savefig(bbox_inches="tight") and its three passes (issue 17). The figure is made larger than
+its drawing area by charts.GROW and its layout keeps charts.PAD_INCHES clear at the edges, so
+the PNG is what the crop to the content plus savefig's padding used to give, and its size is
+known before it is drawn (charts.describing)."""
 
 from __future__ import annotations
 
@@ -32,10 +35,44 @@ def _savefig(fig) -> Image.Image:
     return Image.open(buffer).convert("RGB")
 
 
-def test_a_chart_inside_its_figure_is_savefigs_picture_within_a_pixel():
-    got = Image.open(io.BytesIO(charts._png(_figure(0.3)))).convert("RGB")
-    want = _savefig(_figure(0.3))
-    assert abs(got.width - want.width) <= 2 and abs(got.height - want.height) <= 2
+STYLE = charts.ChartStyle("#0B3C5D", "#E07A2E", "DejaVu Sans")
+
+
+def _chart_figure():
+    """A chart's figure as charts._new_figure makes it, a bar chart with its axis label."""
+    with charts._drawing(STYLE):
+        fig = charts._new_figure(STYLE, 4, 2.5)
+        ax = fig.add_subplot()
+        ax.bar([0, 1, 2], [3, 1, 2], color="#0B3C5D")
+        ax.set_xlabel("A label")
+        charts._settle(fig)
+    return fig
+
+
+def _cropped_figure():
+    """The same chart as it was made before: a figure of the drawing area's size whose layout
+    kept 0.02 in clear, cropped to its content with PAD_INCHES around it."""
+    with charts._drawing(STYLE):
+        fig = charts.Figure(figsize=(4, 2.5), layout="constrained")
+        fig.get_layout_engine().set(w_pad=0.02, h_pad=0.02)
+        charts.FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        ax.bar([0, 1, 2], [3, 1, 2], color="#0B3C5D")
+        ax.set_xlabel("A label")
+        charts._settle(fig)
+        return _savefig(fig)
+
+
+def test_a_chart_is_its_whole_canvas_the_picture_the_crop_gave_within_a_pixel():
+    fig = _chart_figure()
+    size = charts._canvas_size(fig)
+    assert size == (round((4 + 2 * charts.GROW) * charts.PNG_DPI), round((2.5 + 2 * charts.GROW) * charts.PNG_DPI))
+    got = Image.open(io.BytesIO(charts._png(fig))).convert("RGB")
+    assert got.size == size                              # known before drawing
+    want = _cropped_figure()
+    # The crop took the content's box; the canvas keeps the layout's padding on every side,
+    # where content did not reach it (here 0.02 in right of the last tick) a few pixels more.
+    assert 0 <= got.width - want.width <= 6 and 0 <= got.height - want.height <= 6
     a = np.asarray(got.convert("L"), int)
     b = np.asarray(want.convert("L"), int)
     h, w = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])

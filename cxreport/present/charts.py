@@ -112,9 +112,15 @@ class Chart:
     note: str = ""
     #: The same chart drawn for a phone (NARROW_WIDTH inches, larger text); HTML target only.
     narrow: bytes | None = None
+    #: A described chart (:func:`describe`): its PNG's size in pixels, and where the PNG will be
+    #: (a ``file:`` URL) once drawn; ``png`` is then empty.
+    size: tuple[int, int] | None = None
+    src: str | None = None
 
     @property
     def png_data_uri(self) -> str:
+        if self.src is not None:
+            return self.src
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
 
     @property
@@ -231,7 +237,7 @@ def readable(colour, surface="#FFFFFF") -> str:
 #: s × NARROW_TEXT / 72 × 358 / (NARROW_WIDTH + 0.16) px: the smallest chart text (7.5 pt) at 12.4 px.
 NARROW_WIDTH = 4.2
 NARROW_TEXT = 1.45
-_MODE = {"narrow": False}
+_MODE = {"narrow": False, "describe": False}
 
 
 def is_narrow() -> bool:
@@ -269,6 +275,33 @@ def _narrowable(fn):
     return draw
 
 
+@contextlib.contextmanager
+def describing():
+    """Charts made inside are described, not drawn: each chart function runs with what only
+    places things (the layout, label placement, tick thinning) skipped and returns its
+    :class:`Chart` with ``png`` empty and ``size`` its PNG's size, which depends only on the
+    figure's size (:func:`_new_figure`). Its title, alt text and note are worked out from the
+    data as when drawn; a build checks them against the drawn chart (:func:`draft`)."""
+    previous = _MODE["describe"]
+    _MODE["describe"] = True
+    try:
+        yield
+    finally:
+        _MODE["describe"] = previous
+
+
+def _placing(fn):
+    """A step that only places things on a drawn chart: skipped when describing."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        if _MODE["describe"]:
+            return None
+        return fn(*args, **kwargs)
+
+    return run
+
+
 # --------------------------------------------------------------------------- figures
 
 _FONT_KEYS = ("font.size", "axes.titlesize", "axes.labelsize", "xtick.labelsize", "ytick.labelsize",
@@ -276,15 +309,26 @@ _FONT_KEYS = ("font.size", "axes.titlesize", "axes.labelsize", "xtick.labelsize"
 
 
 def _new_figure(cs: ChartStyle, width: float, height: float, *, narrow_height: float | None = None) -> Figure:
-    """A figure of ``width`` × ``height`` inches (the narrow variant: NARROW_WIDTH wide and
-    ``narrow_height``, by default the height scaled with the text), laid out by matplotlib's
-    constrained layout so that its text fits inside it, with an Agg canvas to measure text."""
+    """A figure whose drawing area is ``width`` × ``height`` inches (the narrow variant: NARROW_WIDTH
+    wide and ``narrow_height``, by default the height scaled with the text), laid out by
+    matplotlib's constrained layout so that its text fits inside it, with an Agg canvas to
+    measure text. The figure itself is :data:`GROW` larger on every side and its layout keeps
+    :data:`PAD_INCHES` clear at its edges: the PNG is the whole canvas, so its size is known
+    before anything is drawn (:func:`describing`)."""
     if _MODE["narrow"]:
         width, height = NARROW_WIDTH, narrow_height or height * (1 + (NARROW_TEXT - 1) * 0.6)
-    fig = Figure(figsize=(width, height), layout="constrained")
-    fig.get_layout_engine().set(w_pad=0.02, h_pad=0.02)
+    fig = Figure(figsize=(width + 2 * GROW, height + 2 * GROW), layout="constrained")
+    fig.get_layout_engine().set(w_pad=PAD_INCHES, h_pad=PAD_INCHES)
     FigureCanvasAgg(fig)
     return fig
+
+
+def _drawing_area(fig: Figure):
+    """The figure's box less :data:`GROW` on every side (display pixels): where labels placed
+    with ``bounds="figure"`` stay, the chart's drawing area of :func:`_new_figure`."""
+    grow = GROW * fig.dpi
+    box = fig.bbox
+    return Bbox.from_extents(box.x0 + grow, box.y0 + grow, box.x1 - grow, box.y1 - grow)
 
 
 def _wrap_middle(text: str) -> str:
@@ -296,58 +340,61 @@ def _wrap_middle(text: str) -> str:
     return text[:k] + "\n" + text[k + 1:]
 
 
+@_placing
 def _settle(fig: Figure) -> None:
     """Run the layout once and freeze it: labels placed afterwards are measured where they
     will be drawn. Axis labels wider than the figure (the narrow variant) go on two lines."""
     renderer = fig.canvas.get_renderer()
     for ax in fig.axes:
         for label in (ax.xaxis.label, ax.yaxis.label):
-            room = fig.bbox.width if label is ax.xaxis.label else fig.bbox.height
+            area = _drawing_area(fig)
+            room = area.width if label is ax.xaxis.label else area.height
             if label.get_text() and label.get_window_extent(renderer).width > room * 0.92:
                 label.set_text(_wrap_middle(label.get_text()))
-    fig.draw_without_rendering()
+    fig.get_layout_engine().execute(fig)
     fig.set_layout_engine("none")
 
 
-#: White space around a chart's drawn content, in inches (as ``savefig(pad_inches=...)``).
+#: White space around a chart's drawn content, in inches (the layout's padding at the figure's
+#: edges, as ``savefig(pad_inches=...)`` would add).
 PAD_INCHES = 0.08
+#: How much larger than its drawing area a figure is on every side: the padding less the
+#: 0.02 in that constrained layout used to keep (a chart's PNG is as large as when it was
+#: cropped to its content and padded, and its content is drawn at the same place).
+GROW = PAD_INCHES - 0.02
 
 
 def _render(fig: Figure, chart_id: str, title: str, alt: str, note: str = "") -> Chart:
+    if _MODE["describe"]:
+        return Chart(chart_id, title, alt, b"", note, size=_canvas_size(fig))
     return Chart(chart_id, title, alt, _png(fig), note)
 
 
-def _png(fig: Figure) -> bytes:
-    """The figure at PNG_DPI, cropped to its drawn content plus PAD_INCHES: what
-    ``savefig(bbox_inches="tight")`` makes, in one drawing instead of its three passes (a
-    third of a chart's time). The figure is drawn once on its Agg canvas; its tight box is
-    measured with that drawing's renderer, the pixels are cut out and the padding is the
-    figure's background. Content that reaches past the figure's edge (which a crop would
-    cut) is saved by ``savefig`` as before."""
-    import math
+def _canvas_size(fig: Figure) -> tuple[int, int]:
+    """The chart's PNG size in pixels (width, height): its whole canvas at PNG_DPI."""
+    fig.set_dpi(PNG_DPI)
+    return tuple(fig.canvas.get_width_height())
 
+
+def _png(fig: Figure) -> bytes:
+    """The figure's whole canvas at PNG_DPI, drawn once on its Agg canvas, as an (RGB) PNG.
+    Its size is the figure's, known before it is drawn (:func:`describing`). Content that
+    reaches past the figure's edge (which the canvas would cut) is drawn on a larger canvas,
+    its measured box plus PAD_INCHES, as ``savefig(bbox_inches="tight")`` would: a chart whose
+    size then differs from its description is laid out again in the PDF (docs/performance.md)."""
     import numpy as np
+    from PIL import Image
 
     fig.set_dpi(PNG_DPI)
     canvas = fig.canvas
     canvas.draw()
     renderer = canvas.get_renderer()
     box = fig.get_tightbbox(renderer)                    # inches
-    width, height = canvas.get_width_height()
-    x0, y0, x1, y1 = (v * PNG_DPI for v in (box.x0, box.y0, box.x1, box.y1))
-    from PIL import Image
-
-    if not (x0 >= 0 and y0 >= 0 and x1 <= width and y1 <= height):
+    width, height = fig.get_size_inches()
+    if not (box.x0 >= 0 and box.y0 >= 0 and box.x1 <= width and box.y1 <= height):
         return _opaque_png(Image.fromarray(_redrawn_in(fig, box.padded(PAD_INCHES), renderer), "RGBA"))
-    left, right = math.floor(x0), math.ceil(x1)
-    top, bottom = math.floor(height - y1), math.ceil(height - y0)
-    pixels = np.asarray(canvas.buffer_rgba())[top:bottom, left:right]
-    pad = round(PAD_INCHES * PNG_DPI)
-    background = np.array([round(c * 255) for c in to_rgba(fig.get_facecolor())], dtype=np.uint8)
-    out = np.empty((pixels.shape[0] + 2 * pad, pixels.shape[1] + 2 * pad, 4), dtype=np.uint8)
-    out[...] = background
-    out[pad:pad + pixels.shape[0], pad:pad + pixels.shape[1]] = pixels
-    return _opaque_png(Image.fromarray(out, "RGBA"))
+    pixels = np.asarray(canvas.buffer_rgba())
+    return _opaque_png(Image.fromarray(pixels, "RGBA"))
 
 
 def _redrawn_in(fig: Figure, box, renderer):
@@ -457,6 +504,10 @@ def _finite(*values) -> bool:
     return all(v is not None and math.isfinite(v) for v in values)
 
 
+#: What :meth:`_Room.place` returns while describing (a label placed nowhere, but placed).
+_NOT_PLACED = object()
+
+
 class _Room:
     """Where a chart's labels may go: the boxes (markers, bars, legends, labels) and segments
     (lines, whiskers, target and reference lines) they must keep clear of, in display pixels."""
@@ -545,8 +596,10 @@ class _Room:
         ``va``, and optionally ``color``, ``within`` (a box the label must stay inside),
         ``skip`` (keys of obstacles it may touch), ``coords``. ``claim(box)``: further things
         wrong with a place (e.g. a label nearer another point than its own)."""
+        if _MODE["describe"]:
+            return _NOT_PLACED
         if isinstance(bounds, str):
-            bounds = ax.get_window_extent(self.renderer) if bounds == "axes" else self.fig.bbox
+            bounds = ax.get_window_extent(self.renderer) if bounds == "axes" else _drawing_area(self.fig)
         ann = ax.annotate(text, candidates[0]["xy"], xytext=(0, 0), textcoords="offset points", **kwargs)
         best = None
         for k, cand in enumerate(candidates):
@@ -673,6 +726,7 @@ def _value_ticks(ax, lo: float, hi: float, unit: str, axis: str = "y") -> None:
     (ax.set_ylim if axis == "y" else ax.set_xlim)(lo, hi)
 
 
+@_placing
 def _period_ticks(ax, labels: list[str], fontsize: float, width_in: float) -> None:
     """Period labels on the x axis, on two lines ('2024' over 'Q4'); when they would run into
     each other, the first line (the year) only where it changes."""
@@ -720,6 +774,7 @@ def _axis_start_words(lo: float, unit: str) -> str:
     return _("Axis starts at {v}.").format(v=shown)
 
 
+@_placing
 def _break_mark(ax) -> None:
     """The axis-break mark on the value axis's spine, just above its foot: a gap and two
     slanted strokes (gid "axis-break"), between the bottom tick and the next."""
@@ -830,6 +885,7 @@ def _bar_limits(spec, values_low: list[float], values_high: list[float]) -> tupl
     return 0.0, float(spec.high)
 
 
+@_placing
 def _value_labels(room: _Room, ax, items: list[dict], lines: list[float], *, fontsize: float = 8) -> None:
     """Value labels of horizontal bars. ``items``: y, value, the whisker's ends (``low``,
     ``high``), the bar's ``colour`` as drawn, ``hatched``, ``text``. Each label goes outside the
@@ -863,6 +919,7 @@ def _value_labels(room: _Room, ax, items: list[dict], lines: list[float], *, fon
         room.place(ax, item["text"], outside + inside, bounds=axes_box, fontsize=_fs(fontsize))
 
 
+@_placing
 def _room_for_labels(ax, room: _Room, items: list[dict], lines: list[float], fontsize: float,
                      cap: tuple[float, float] | None = None) -> None:
     """Widen the value axis so that each bar's label fits outside its end (and past a reference
@@ -1003,6 +1060,7 @@ STATUS_INK = {"green": "#2E7D32", "amber": "#B26A00", "red": "#C62828"}
 TREND_SIZE = (2.23, 2.55)
 
 
+@_placing
 def _line_labels(room: _Room, ax, pts: list[tuple[float, float, str]], values: list[float | None],
                  avoid: float | list | None, *, fontsize: float, colours: list[str] | None = None, gap: float = 5.0,
                  weights: list[str] | None = None, all_shown: bool = True) -> None:
@@ -1167,6 +1225,9 @@ def dot_plot(chart_id: str, comparison, cs: ChartStyle) -> Chart:
             span = max(values) - min(values)
             ax.set_xlim(min(values) - max(span * 0.14, 1), max(values) + max(span * 0.14, 1))
         ax.set_xlabel(comparison.label)
+        if average is not None:
+            # room above the plot for the average line's name (placed after the layout)
+            ax.set_title(" ", fontsize=_fs(7.5), pad=2)
         _settle(fig)
         room = _Room(fig)
         room.lines(ax)
@@ -1232,6 +1293,7 @@ def gap_chart(chart_id: str, comparison, cs: ChartStyle) -> Chart:
     return _render(fig, chart_id, _("Gap to competitors"), alt)
 
 
+@_placing
 def _label_points(room: _Room, ax, points: list[tuple[float, float, str]], fontsize: float = 8) -> None:
     """Label scatter points clear of the other points, the reference lines and the labels
     already placed: to the right of the point by default, else to its left, above, below or
@@ -1284,6 +1346,12 @@ def _draw(job: Deferred, narrow: bool = False) -> Chart:
     if narrow and getattr(job.fn, "narrowable", False):
         return job.fn(*job.args, **{**job.kwargs, "narrow": True})
     return job.fn(*job.args, **job.kwargs)
+
+
+def describe(job: Deferred) -> Chart:
+    """The chart ``job`` would draw, described (:func:`describing`): everything but its PNG."""
+    with describing():
+        return job.fn(*job.args, **job.kwargs)
 
 
 def _collect(node, found: list) -> None:
@@ -1359,6 +1427,184 @@ def draw_all(context: dict, processes: int | None = None, *, narrow: bool = Fals
         if keys[i] is not None:
             store.put_chart(keys[i], chart)
     return _replace(context, {id(job): done[i] for i, job in enumerate(jobs)})
+
+
+#: Set to "0" to draw a build's charts before its PDF is laid out (no :class:`Draft`).
+DRAFT_SWITCH = "CXREPORT_CHARTS_WITH_PDF"
+
+#: How far below the build's priority the chart workers run (``os.nice``): they are waited
+#: for only once the PDF is laid out, and yield to the build and its PDF process meanwhile.
+DRAFT_NICE = 5
+
+_WORKERS: dict = {"current": None}
+
+
+def can_draft() -> bool:
+    """Whether charts can be drawn beside a PDF's layout here: several cores, fork, not a
+    pool or Dask worker, and ``CXREPORT_CHARTS_WITH_PDF`` not "0"."""
+    import multiprocessing as mp
+    import os
+
+    return (os.environ.get(DRAFT_SWITCH, "1") != "0" and (os.cpu_count() or 1) >= 2
+            and "fork" in mp.get_all_start_methods() and not mp.current_process().daemon)
+
+
+class ChartWorkers:
+    """Processes forked when a build starts, which import matplotlib and load its fonts while
+    the build reads and scores (the build itself then never imports it before its PDF's HTML
+    is handed over): they describe the charts (:func:`describe`), then draw them while the PDF
+    is laid out (:class:`Draft`). They also answer matplotlib's settings and font files for the
+    chart cache keys and the brand-font warning (:func:`fonts_found`)."""
+
+    def __init__(self, families: list[str], processes: int | None = None):
+        import multiprocessing as mp
+        import os
+
+        processes = processes or CHART_PROCESSES or max(2, min((os.cpu_count() or 1) - 1, 4))
+        self.pool = mp.get_context("fork").Pool(processes, initializer=_ready_to_draw)
+        self.families = sorted(set(families) | {CJK_FONT, "DejaVu Sans"})
+        self._setting = self.pool.apply_async(_matplotlib_setting, (self.families,))
+        _WORKERS["current"] = self
+
+    def setting(self, families: list[str]) -> dict | None:
+        """:func:`_matplotlib_setting` of ``families`` as the workers found it (None: other families)."""
+        if sorted(set(families) | {CJK_FONT, "DejaVu Sans"}) != self.families:
+            return None
+        try:
+            return self._setting.get()
+        except Exception:  # noqa: BLE001 - asked here instead
+            return None
+
+    def close(self) -> None:
+        if _WORKERS["current"] is self:
+            _WORKERS["current"] = None
+        self.pool.terminate()
+        self.pool.join()
+
+
+def start_workers(families: list[str]) -> ChartWorkers | None:
+    """:class:`ChartWorkers` for a build whose charts can be drawn beside its PDF (:func:`can_draft`)."""
+    if not can_draft():
+        return None
+    try:
+        return ChartWorkers(families)
+    except OSError:  # pragma: no cover - no process could be started: the charts are drawn here
+        return None
+
+
+def _ready_to_draw() -> None:  # pragma: no cover - runs in the chart workers
+    import os
+
+    try:
+        os.nice(DRAFT_NICE)
+    except OSError:
+        pass
+    load_matplotlib()
+    ensure_cjk_font()
+
+
+def draft(context: dict, workers: ChartWorkers, *, extra: dict | None = None) -> Draft | None:
+    """Start drawing the deferred charts of ``context`` on ``workers`` beside the PDF's layout
+    (:class:`Draft`; ``extra``: entries added to the context, e.g. the logo), or None when that
+    cannot help: fewer than four charts to draw (the rest are in the cache)."""
+    jobs: list[Deferred] = []
+    _collect(context, jobs)
+    from cxreport import cache
+
+    store = cache.active()
+    keys = _chart_keys(jobs, False) if store is not None else [None] * len(jobs)
+    done = {i: store.get_chart(k) for i, k in enumerate(keys) if k is not None}
+    todo = [i for i in range(len(jobs)) if done.get(i) is None]
+    if len(todo) < 4:
+        return None
+    return Draft(context, jobs, keys, done, todo, workers, extra=extra)
+
+
+def _png_head(size: tuple[int, int]) -> bytes:
+    """The first bytes of an 8-bit RGB PNG of ``size`` (signature and header chunk), followed
+    by its end: what a PDF's layout reads of a picture (its size and colours)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack("!I", len(data)) + kind + data + struct.pack("!I", zlib.crc32(kind + data))
+
+    header = chunk(b"IHDR", struct.pack("!IIBBBBB", size[0], size[1], 8, 2, 0, 0, 0))
+    return b"\x89PNG\r\n\x1a\n" + header + chunk(b"IEND", b"")
+
+
+#: The length of a PNG's signature and header chunk (what :func:`_png_head` describes).
+_HEAD = 33
+
+
+class Draft:
+    """A report's charts drawn while its PDF is laid out.
+
+    The chart workers (:class:`ChartWorkers`) describe the charts first (:func:`describe`:
+    title, alt text, note and PNG size, about a tenth of drawing them) and each gets a file
+    holding only its PNG's header, in a temporary folder; the PDF's HTML refers to those files
+    (``Chart.src``), so WeasyPrint lays the document out from their sizes while the workers
+    draw the charts. :meth:`finish` waits for the drawings, stores them in the cache, checks
+    each against its description and, when every one matches, writes the PNGs into the files,
+    which WeasyPrint reads when it writes the PDF. When one does not match, the PDF is laid out
+    again from the drawn charts (correct, and slower)."""
+
+    def __init__(self, context: dict, jobs: list[Deferred], keys: list, done: dict, todo: list[int],
+                 workers: ChartWorkers, *, extra: dict | None = None):
+        import tempfile
+
+        self.deferred, self.jobs, self.keys, self.done, self.todo = context, jobs, keys, done, todo
+        self.extra = dict(extra or {})
+        self.workers = workers
+        todo_jobs = [jobs[i] for i in todo]
+        described = dict(zip(todo, workers.pool.map(describe, todo_jobs, chunksize=1)))
+        self.drawing = workers.pool.map_async(_draw, todo_jobs, chunksize=1)
+        self.folder = Path(tempfile.mkdtemp(prefix="cxreport-charts-"))
+        self.described, self.paths = {}, {}
+        for n, i in enumerate(todo):
+            chart = described[i]
+            path = self.paths[i] = self.folder / f"chart-{n}.png"
+            path.write_bytes(_png_head(chart.size))
+            chart.src = path.as_uri()
+            self.described[i] = chart
+        #: The context with the described charts (and those read from the cache).
+        self.context = dict(_replace(context, {id(job): self.described.get(i) or done[i]
+                                               for i, job in enumerate(jobs)}), **self.extra)
+
+    def finish(self) -> tuple[dict, bool]:
+        """The context with the drawn charts, and whether they match their descriptions (their
+        PNGs are then in the files the PDF's HTML refers to)."""
+        import os
+
+        drawn = self.drawing.get()
+        from cxreport import cache
+
+        store = cache.active()
+        done = dict(self.done)
+        same = True
+        for i, chart in zip(self.todo, drawn):
+            done[i] = chart
+            if self.keys[i] is not None:
+                store.put_chart(self.keys[i], chart)
+            d = self.described[i]
+            if (chart.id, chart.title, chart.alt, chart.note) != (d.id, d.title, d.alt, d.note) \
+                    or chart.png[:_HEAD] != _png_head(d.size)[:_HEAD]:
+                same = False
+        if same:
+            for i in self.todo:
+                path = self.paths[i]
+                part = path.with_suffix(".part")
+                part.write_bytes(done[i].png)
+                os.replace(part, path)
+        return dict(_replace(self.deferred, {id(job): done[i] for i, job in enumerate(self.jobs)}),
+                    **self.extra), same
+
+    def close(self) -> None:
+        """End the workers (drawing or not) and remove the files."""
+        import shutil
+
+        self.workers.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _narrow_through_cache(jobs: list[Deferred], draw_many) -> list[bytes]:
@@ -1453,6 +1699,13 @@ def _matplotlib_setting(families: list[str]) -> dict:
 
     store = cache.active()
     remember = store is not None and "matplotlib" not in sys.modules
+    workers = _WORKERS["current"]
+    if workers is not None and "matplotlib" not in sys.modules:
+        found = workers.setting(families)       # the chart workers imported it
+        if found is not None:
+            if remember:
+                store.put_object("settings", memo(), found)
+            return found
     if remember:
         # (Imported already, e.g. by a program that set rcParams itself, or to draw: ask it.)
         found = store.get_object("settings", memo(), count=False)

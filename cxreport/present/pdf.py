@@ -143,22 +143,26 @@ def _limits() -> tuple[float, int]:
 
 
 def make_pdf(html: str, allowed_dirs: list[Path], *, guarded: bool = False,
-             limits: tuple[float, int] | None = None, stylesheets: list | None = None, cache=None) -> bytes:
+             limits: tuple[float, int] | None = None, stylesheets: list | None = None, cache=None,
+             before_write=None) -> bytes:
     """The PDF of ``html``, made in this process (``guarded``: under the PDF bounds of
     :class:`~cxreport.present.sandbox.RenderGuard`, ``limits`` = (seconds, MB) when given).
     ``stylesheets`` (parsed ``weasyprint.CSS``) and ``cache`` (WeasyPrint's image cache) let a
-    worker that makes many documents parse its stylesheet and pictures once."""
+    worker that makes many documents parse its stylesheet and pictures once.
+    ``before_write()`` is called between the layout and the writing of the PDF (when the
+    pictures' bytes are read: the charts drawn meanwhile, see :class:`Pending`)."""
     if not guarded:
-        return _make_pdf(html, allowed_dirs, stylesheets=stylesheets, cache=cache)
+        return _make_pdf(html, allowed_dirs, stylesheets=stylesheets, cache=cache, before_write=before_write)
     from cxreport.present import sandbox
 
     if limits is not None:
         sandbox.PDF_SECONDS, sandbox.PDF_MEMORY_MB = limits
     with sandbox.RenderGuard(pdf=True):
-        return _make_pdf(html, allowed_dirs, stylesheets=stylesheets, cache=cache)
+        return _make_pdf(html, allowed_dirs, stylesheets=stylesheets, cache=cache, before_write=before_write)
 
 
-def _make_pdf(html: str, allowed_dirs: list[Path], *, stylesheets: list | None = None, cache=None) -> bytes:
+def _make_pdf(html: str, allowed_dirs: list[Path], *, stylesheets: list | None = None, cache=None,
+              before_write=None) -> bytes:
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
 
@@ -168,6 +172,8 @@ def _make_pdf(html: str, allowed_dirs: list[Path], *, stylesheets: list | None =
                                    url_fetcher=fetcher.build()).render(stylesheets=stylesheets or [], pdf_tags=True,
                                                                        font_config=font_config(), cache=cache)
         refuse_attachments(document, fetcher)
+        if before_write is not None:
+            before_write()
         pdf = document.write_pdf(pdf_tags=True)
     except FatalURLFetchingError:
         pdf = None
@@ -209,23 +215,35 @@ class PdfProcess:
     """A PDF process: started with WeasyPrint importing, then asked for one PDF."""
 
     def __init__(self):
+        #: The PDF process's own steps (seconds), once it answered: layout, waiting, writing.
+        self.timings: dict[str, float] = {}
         self.proc = subprocess.Popen([sys.executable, "-m", "cxreport.present.pdf"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, close_fds=True)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def send(self, html: str, allowed_dirs: list[Path], guarded: bool) -> bool:
-        """Hand the document over; False when the process is gone (the PDF is then made here)."""
+    def send(self, html: str, allowed_dirs: list[Path], guarded: bool, hold: bool = False) -> bool:
+        """Hand the document over; False when the process is gone (the PDF is then made here).
+        ``hold``: the process lays the document out, then waits for :meth:`release`."""
         request = {"html": html, "allowed": [str(d) for d in allowed_dirs], "guarded": guarded,
-                   "limits": _limits()}
+                   "limits": _limits(), "hold": hold}
         try:
             _send(self.proc.stdin, request)
-            self.proc.stdin.close()
+            if not hold:
+                self.proc.stdin.close()
             return True
         except (BrokenPipeError, OSError):
             self.close()
             return False
+
+    def release(self) -> None:
+        """Let a held process write its PDF."""
+        try:
+            _send(self.proc.stdin, "write")
+            self.proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
 
     def receive(self) -> bytes:
         """The PDF's bytes, or the error the PDF process met (raised here)."""
@@ -238,6 +256,7 @@ class PdfProcess:
         if reply is None:
             raise _Unavailable
         if reply[0] == "pdf":
+            self.timings = dict(reply[2]) if len(reply) > 2 else {}
             return reply[1]
         _kind, name, message = reply
         raise _rebuild(name, message)
@@ -249,7 +268,12 @@ class PdfProcess:
             except OSError:  # pragma: no cover - already closed
                 pass
         if self.proc.poll() is None:
-            self.proc.kill()
+            # Asked to end (it removes WeasyPrint's font folder first), then made to.
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
         self.proc.wait()
 
 
@@ -301,25 +325,47 @@ atexit.register(discard)
 
 
 class Pending:
-    """A PDF on its way: :meth:`result` gives its bytes (or raises its error)."""
+    """A PDF on its way: :meth:`result` gives its bytes (or raises its error).
 
-    def __init__(self, html: str, allowed_dirs: list[Path], guarded: bool):
+    ``hold=True`` (only with a started PDF process, :func:`can_hold`): the process lays the
+    document out and waits before writing it, while this process draws the pictures the
+    document refers to (files whose headers already give their sizes, read when the PDF is
+    written). :meth:`release` lets it write; :meth:`cancel` ends it unwritten."""
+
+    def __init__(self, html: str, allowed_dirs: list[Path], guarded: bool, hold: bool = False):
         global _STARTED
         self.args = (html, list(allowed_dirs), guarded)
+        self.held = False
+        #: The PDF process's steps (seconds) when it made the PDF: "PDF layout", "PDF waiting for
+        #: the charts" (a held document), "PDF writing".
+        self.timings: dict[str, float] = {}
         started, _STARTED = _STARTED, None
-        self.process = started if started is not None and started.alive() and started.send(*self.args) else None
+        self.process = started if started is not None and started.alive() \
+            and started.send(*self.args, hold=hold) else None
         if started is not None and self.process is None:
             started.close()
         if self.process is not None:
             _BUSY.add(id(self))
+            self.held = hold
+
+    def release(self) -> None:
+        """The pictures are in place: the held process writes the PDF."""
+        if self.held:
+            self.held = False
+            # A process gone already (it met an error while laying out: its reply is in the
+            # pipe; or it was killed) is answered for by result().
+            self.process.release()
 
     def result(self) -> bytes:
         html, allowed_dirs, guarded = self.args
+        self.release()
         if self.process is not None:
             process, self.process = self.process, None
             _BUSY.discard(id(self))
             try:
-                return process.receive()
+                pdf = process.receive()
+                self.timings = process.timings
+                return pdf
             except _Unavailable:
                 pass
         return make_pdf(html, allowed_dirs, guarded=guarded)
@@ -331,6 +377,12 @@ class Pending:
             self.process = None
 
 
+def can_hold() -> bool:
+    """Whether a PDF started by :func:`submit` now would be made in a started PDF process
+    (which can lay it out while this process draws its pictures, ``hold=True``)."""
+    return _STARTED is not None and _STARTED.alive()
+
+
 def busy() -> bool:
     """Whether a PDF process is making a PDF now (it has a core to itself)."""
     return bool(_BUSY)
@@ -339,10 +391,11 @@ def busy() -> bool:
 _BUSY: set[int] = set()
 
 
-def submit(html: str, allowed_dirs: list[Path], *, guarded: bool = False) -> Pending:
+def submit(html: str, allowed_dirs: list[Path], *, guarded: bool = False, hold: bool = False) -> Pending:
     """Start making the PDF of ``html`` in the build's PDF process when one was started (the
-    build goes on meanwhile); without one, the PDF is made when its result is asked for."""
-    return Pending(html, allowed_dirs, guarded)
+    build goes on meanwhile); without one, the PDF is made when its result is asked for.
+    ``hold``: see :class:`Pending`."""
+    return Pending(html, allowed_dirs, guarded, hold)
 
 
 def html_to_pdf(html: str, allowed_dirs: list[Path], *, guarded: bool = False) -> bytes:
@@ -351,9 +404,41 @@ def html_to_pdf(html: str, allowed_dirs: list[Path], *, guarded: bool = False) -
     return submit(html, allowed_dirs, guarded=guarded).result()
 
 
+def _wait_at_first_picture(wait) -> bool:
+    """Make WeasyPrint call ``wait()`` before it reads a picture from a file (the pictures a
+    held document refers to are read when the PDF is written, after its pages are painted
+    and its fonts subset). False when this WeasyPrint reads pictures otherwise (the caller
+    then waits before the PDF is written)."""
+    try:
+        from weasyprint import images
+
+        lazy = images.LazyLocalImage
+        original = lazy.__dict__["data"]
+    except (ImportError, AttributeError, KeyError):  # pragma: no cover - another WeasyPrint
+        return False
+    if not isinstance(original, property) or original.fget is None:  # pragma: no cover
+        return False
+
+    def data(self):
+        wait()
+        return original.fget(self)
+
+    lazy.data = property(data)
+    return True
+
+
 def _serve() -> int:  # pragma: no cover - runs in the PDF process (tests drive it through builds)
     """The PDF process: import WeasyPrint, wait for one request, answer it, exit."""
+    import signal
+
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+
+    def ended(_signum, _frame) -> None:
+        """Ended by the build (a held document it will not use): WeasyPrint's font folder first."""
+        drop_font_config()
+        os._exit(1)
+
+    signal.signal(signal.SIGTERM, ended)
     import weasyprint  # noqa: F401  (the point of starting early)
 
     font_config()
@@ -363,21 +448,58 @@ def _serve() -> int:  # pragma: no cover - runs in the PDF process (tests drive 
         return 0
     from cxreport.present.sandbox import PdfLimit
 
+    import time
+
+    steps = {}
+    t = time.perf_counter()
+    waited = False
+
+    def wait_for_pictures() -> None:
+        """A held document's pictures are being drawn: wait (once) until told to write them."""
+        nonlocal waited
+        if waited:
+            return
+        waited = True
+        start = time.perf_counter()
+        try:
+            go = _receive(stdin)
+        except EOFError:
+            go = None
+        if go != "write":           # the build ended it (its charts differ from their description)
+            drop_font_config()
+            os._exit(0)
+        steps["PDF waiting for the charts"] = time.perf_counter() - start
+
+    # A held document waits when WeasyPrint first reads a picture's bytes (writing the PDF,
+    # after painting its pages and subsetting its fonts), or else before it writes the PDF.
+    late = bool(request.get("hold")) and _wait_at_first_picture(wait_for_pictures)
+
+    def laid_out() -> None:
+        nonlocal t
+        steps["PDF layout"] = time.perf_counter() - t
+        t = time.perf_counter()
+        if request.get("hold") and not late:
+            wait_for_pictures()
+            t = time.perf_counter()
+
     try:
         pdf = make_pdf(request["html"], [Path(p) for p in request["allowed"]], guarded=request["guarded"],
-                       limits=tuple(request["limits"]))
-        reply = ("pdf", pdf)
+                       limits=tuple(request["limits"]), before_write=laid_out)
+        steps["PDF writing"] = time.perf_counter() - t - steps.get("PDF waiting for the charts", 0.0) * late
+        reply = ("pdf", pdf, steps)
     except (RenderError, PdfLimit) as exc:
         reply = ("error", type(exc).__name__, str(exc))
     except Exception as exc:  # noqa: BLE001 - any failure goes back as one line
         reply = ("error", type(exc).__name__, f"{type(exc).__name__}: {exc}")
+    # WeasyPrint's font folder is removed before the reply: the build closes this process
+    # once it has its answer.
+    drop_font_config()
     try:
         _send(stdout, reply)
     except BrokenPipeError:
-        return 1
+        os._exit(1)
     # The reply is flushed and nothing else is written: end without freeing the laid-out
-    # document (0.1–0.2 s the build would wait for), once WeasyPrint's font folder is removed.
-    drop_font_config()
+    # document (0.1–0.2 s the build would wait for).
     os._exit(0)
 
 

@@ -267,6 +267,8 @@ class Rendered:
     paths: dict[str, Path] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    #: The PDF was laid out again: a chart drawn beside its layout differed from its description.
+    laid_out_again: bool = False
 
 
 #: Chinese text runs on without spaces between sentences: the space (or line break) that joins
@@ -397,22 +399,29 @@ def _template_label(env: jinja2.Environment, templates: TemplateSearch, template
         return f"template {template}"
 
 
-def submit_pdf(html: str, allowed_dirs: list[Path], *, guarded: bool = False) -> pdf_engine.Pending:
+def submit_pdf(html: str, allowed_dirs: list[Path], *, guarded: bool = False, hold: bool = False) -> pdf_engine.Pending:
     """Start making the PDF of a report's HTML (:func:`cxreport.present.pdf.submit`)."""
-    return pdf_engine.submit(html, allowed_dirs, guarded=guarded)
+    return pdf_engine.submit(html, allowed_dirs, guarded=guarded, hold=hold)
 
 
-def render_report(context: dict, *, template: str, out_dir: Path, name: str, formats: tuple[str, ...],
+def render_report(context: dict | None, *, template: str, out_dir: Path, name: str, formats: tuple[str, ...],
                   allowed_dirs: list[Path], extra: dict[str, bytes] | None = None,
-                  templates: TemplateSearch | None = None, html_context=None, alongside=None) -> Rendered:
+                  templates: TemplateSearch | None = None, html_context=None, alongside=None,
+                  draft=None) -> Rendered:
     """Render ``formats`` (html, pdf) and write them, with any ``extra`` outputs (file
     extension → bytes), all under temporary names first. ``templates`` is where the
     templates come from (default: the built-ins); its folders may hold the PDF's assets.
 
     The PDF's HTML is rendered first and handed to the PDF engine; while the PDF is made (in
-    the build's PDF process, :mod:`cxreport.present.pdf`), ``alongside()`` (more outputs:
-    extension → bytes) runs and the HTML report is rendered, from ``html_context()`` when
-    given (the context with the phone-width chart variants) or ``context``."""
+    the build's PDF process, :mod:`cxreport.present.pdf`), ``alongside(context)`` (more
+    outputs: extension → bytes) runs and the HTML report is rendered, from
+    ``html_context(context)`` when given (the context with the phone-width chart variants) or
+    the context.
+
+    ``draft`` (instead of ``context``): charts being drawn (:class:`~cxreport.present.charts.Draft`,
+    with ``draft.context`` the context with them described and ``draft.finish()``): the PDF
+    is laid out from the descriptions while they are drawn, and written once they are; when
+    a drawn chart differs from its description, the PDF is made again from the drawn ones."""
     import time
 
     outputs: dict[str, bytes] = {}
@@ -420,31 +429,50 @@ def render_report(context: dict, *, template: str, out_dir: Path, name: str, for
     templates = templates or built_in_templates()
     env = make_environment(templates)
     pending = None
-    if "pdf" in formats:
-        t = time.perf_counter()
-        html = render_html(template, context, "pdf", env)
-        folders = allowed_dirs + templates.folders + [templates_dir()]
-        pending = submit_pdf(html, folders, guarded=templates.user_supplied)
-        rendered.timings["PDF HTML"] = time.perf_counter() - t
+    folders = allowed_dirs + templates.folders + [templates_dir()]
     try:
+        if draft is not None:
+            if "pdf" in formats:
+                t = time.perf_counter()
+                html = render_html(template, draft.context, "pdf", env)
+                pending = submit_pdf(html, folders + [draft.folder], guarded=templates.user_supplied, hold=True)
+                rendered.timings["PDF HTML"] = time.perf_counter() - t
+            t = time.perf_counter()
+            context, same = draft.finish()
+            rendered.timings["charts (beside the PDF's layout)"] = time.perf_counter() - t
+            if pending is not None:
+                if same and pending.held:
+                    pending.release()
+                else:
+                    pending.cancel()
+                    pending = None
+                    rendered.laid_out_again = True
+        if "pdf" in formats and pending is None:
+            t = time.perf_counter()
+            html = render_html(template, context, "pdf", env)
+            pending = submit_pdf(html, folders, guarded=templates.user_supplied)
+            rendered.timings["PDF HTML"] = time.perf_counter() - t
         extra = dict(extra or {})
         if alongside is not None:
-            extra.update(alongside())
+            extra.update(alongside(context))
         if "html" in formats:
             t = time.perf_counter()
-            html_ctx = html_context() if html_context is not None else context
+            html_ctx = html_context(context) if html_context is not None else context
             outputs[f"{name}.html"] = render_html(template, html_ctx, "html", env).encode("utf-8")
             rendered.timings["HTML"] = time.perf_counter() - t
         if pending is not None:
             t = time.perf_counter()
             try:
                 outputs[f"{name}.pdf"] = pending.result()
+                rendered.timings.update(pending.timings)
             except PdfLimit as exc:
                 raise RenderError(f"{_template_label(env, templates, template)}: {exc}") from None
             rendered.timings["PDF"] = time.perf_counter() - t
     finally:
         if pending is not None:
             pending.cancel()
+        if draft is not None:
+            draft.close()
     for ext, data in extra.items():
         outputs[f"{name}.{ext}"] = data
     paths = write_outputs(outputs, out_dir)
