@@ -64,22 +64,27 @@ def _build(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], r
     if "pdf" in formats and study is None:
         pdf_engine.prestart()       # imports WeasyPrint in the PDF process while this one scores
     # With a PDF process, the charts are drawn while it lays the PDF out from their
-    # descriptions (charts.Draft), by workers that import matplotlib while this one scores.
-    workers = None
-    if "pdf" in formats and pdf_engine.can_hold():
-        from cxreport.present.charts import start_workers
+    # descriptions (charts.Draft), by workers that import matplotlib while this one scores:
+    # started when scoring starts (a study read from the cache has its charts there too).
+    workers: dict = {}
 
-        workers = start_workers([project.brand.font])
+    def scoring_starts() -> None:
+        if "pdf" in formats and pdf_engine.can_hold():
+            from cxreport.present.charts import start_workers
+
+            workers["started"] = start_workers([project.brand.font])
+
     try:
         return _make(project, out_dir, formats=formats, report=report, strict=strict, build_date=build_date,
-                     study=study, name=name, workers=workers)
+                     study=study, name=name, chart_workers=workers, on_scoring=scoring_starts)
     finally:
-        if workers is not None:
-            workers.close()
+        if workers.get("started") is not None:
+            workers["started"].close()
 
 
 def _make(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], report: str, strict: bool,
-          build_date: dt.date | None, study: Study | None, name: str | None, workers) -> BuildResult:
+          build_date: dt.date | None, study: Study | None, name: str | None, chart_workers: dict,
+          on_scoring) -> BuildResult:
     from cxreport.present.charts import fonts_found
     from cxreport.util import release_free_memory
     from cxreport.present.context import build_context
@@ -95,7 +100,8 @@ def _make(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], re
         from cxreport.present.render import precompile
 
         precompile(templates, REPORT_TEMPLATES[report])     # in a forked process, while this one scores
-    study = study if study is not None else run(project, strict=strict)
+    study = study if study is not None else run(project, strict=strict, on_scoring=on_scoring)
+    workers = chart_workers.get("started")
     release_free_memory()           # what scoring freed, before charts are forked and drawn
     warnings = study.validation.warnings()
     if study.unit is None and study.drivers is not None:

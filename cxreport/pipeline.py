@@ -96,9 +96,10 @@ def validate_project(project: Project, *, strict: bool = False,
 
 
 def run(project: Project | str | Path, *, strict: bool = False, allow_outside: bool = False,
-        period: str | None = None) -> Study:
+        period: str | None = None, on_scoring=None) -> Study:
     """Load, validate and score ``project`` for its reporting window (``period`` overrides
-    ``report.period``; it is named ``--period`` in errors)."""
+    ``report.period``; it is named ``--period`` in errors). ``on_scoring()`` is called when the
+    study is about to be computed (not when it is read from the cache)."""
     timings: dict[str, float] = {}
     if not isinstance(project, Project):
         project = load_project(project, allow_outside=allow_outside)
@@ -108,14 +109,18 @@ def run(project: Project | str | Path, *, strict: bool = False, allow_outside: b
     if store is not None:
         # The content-addressed cache (docs/cache.md): a study scored before from the same
         # code, settings (the narrative aside) and input files is read instead of scored.
-        return _run_cached(store, project, strict, period)
+        return _run_cached(store, project, strict, period, on_scoring)
+    if on_scoring is not None:
+        on_scoring()
     table, data = validate_project(project, strict=strict, timings=timings)
     window = resolve_window(project, data, period)
     return score_data(project, table, data, window=window, timings=timings)
 
 
-def _run_cached(store, project: Project, strict: bool, period: str | None) -> Study:
+def _run_cached(store, project: Project, strict: bool, period: str | None, on_scoring=None) -> Study:
     def compute(timings: dict) -> Study:
+        if on_scoring is not None:
+            on_scoring()
         table, data = validate_project(project, strict=strict, timings=timings)
         window = resolve_window(project, data, period)
         return score_data(project, table, data, window=window, timings=timings)

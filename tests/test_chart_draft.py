@@ -273,3 +273,22 @@ def test_a_held_pdf_cancelled_removes_weasyprints_font_folder(tmp_path, monkeypa
     assert any(p.name.startswith("weasyprint-") for p in temp.iterdir())     # laid out with the theme's font
     pending.cancel()
     assert [p.name for p in temp.iterdir() if p.name.startswith("weasyprint-")] == []
+
+
+def test_chart_workers_start_only_when_the_study_is_scored(small_project, tmp_path, monkeypatch):
+    """A rebuild whose study (and so its charts) comes from the cache starts no chart workers."""
+    monkeypatch.setenv(charts.DRAFT_SWITCH, "1")
+    started = []
+    original = charts.start_workers
+
+    def counted(families):
+        started.append(families)
+        return original(families)
+
+    monkeypatch.setattr(charts, "start_workers", counted)
+    cache_dir = tmp_path / "cache"
+    first = build(small_project, tmp_path / "first", formats=("pdf",), cache=cache_dir)
+    assert len(started) == 1 and "charts (beside the PDF's layout)" in first.timings
+    again = build(small_project, tmp_path / "again", formats=("pdf",), cache=cache_dir)
+    assert len(started) == 1 and "study (from the cache)" in again.timings
+    assert _texts(first.paths["pdf"]) == _texts(again.paths["pdf"])
