@@ -100,6 +100,10 @@ def _make(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], re
         from cxreport.present.render import precompile
 
         precompile(templates, REPORT_TEMPLATES[report])     # in a forked process, while this one scores
+    # A project's own templates are laid out under the PDF's time limit (sandbox.RenderGuard),
+    # which waiting for the charts would count: their charts are drawn first.
+    if templates.user_supplied:
+        on_scoring = None
     study = study if study is not None else run(project, strict=strict, on_scoring=on_scoring)
     workers = chart_workers.get("started")
     release_free_memory()           # what scoring freed, before charts are forked and drawn

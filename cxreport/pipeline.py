@@ -99,7 +99,7 @@ def run(project: Project | str | Path, *, strict: bool = False, allow_outside: b
         period: str | None = None, on_scoring=None) -> Study:
     """Load, validate and score ``project`` for its reporting window (``period`` overrides
     ``report.period``; it is named ``--period`` in errors). ``on_scoring()`` is called when the
-    study is about to be computed (not when it is read from the cache)."""
+    study's scoring starts (not when it is read from the cache; see :func:`score_data`)."""
     timings: dict[str, float] = {}
     if not isinstance(project, Project):
         project = load_project(project, allow_outside=allow_outside)
@@ -110,20 +110,16 @@ def run(project: Project | str | Path, *, strict: bool = False, allow_outside: b
         # The content-addressed cache (docs/cache.md): a study scored before from the same
         # code, settings (the narrative aside) and input files is read instead of scored.
         return _run_cached(store, project, strict, period, on_scoring)
-    if on_scoring is not None:
-        on_scoring()
     table, data = validate_project(project, strict=strict, timings=timings)
     window = resolve_window(project, data, period)
-    return score_data(project, table, data, window=window, timings=timings)
+    return score_data(project, table, data, window=window, timings=timings, on_scoring=on_scoring)
 
 
 def _run_cached(store, project: Project, strict: bool, period: str | None, on_scoring=None) -> Study:
     def compute(timings: dict) -> Study:
-        if on_scoring is not None:
-            on_scoring()
         table, data = validate_project(project, strict=strict, timings=timings)
         window = resolve_window(project, data, period)
-        return score_data(project, table, data, window=window, timings=timings)
+        return score_data(project, table, data, window=window, timings=timings, on_scoring=on_scoring)
 
     return _cached_study(store, project, strict, period, compute)
 
@@ -256,7 +252,7 @@ def resolve_window(project: Project, data: SurveyData, period: str | None = None
 
 def score_data(project: Project, table: Table, data: SurveyData, *, window: Window | None = None,
                timings: dict[str, float] | None = None, competitors: list[MetricComparison] | None = None,
-               unit: object = None) -> Study:
+               unit: object = None, on_scoring=None) -> Study:
     """Score validated ``data`` (every response of the file, or of one unit in a batch build)
     for ``window`` (resolved from the project when not given).
 
@@ -266,11 +262,12 @@ def score_data(project: Project, table: Table, data: SurveyData, *, window: Wind
     computed: they come from their own files, so every unit of a batch shares the total's.
     ``unit`` (a :class:`~cxreport.scoring.units.UnitReport`) marks a ``--per`` unit's study;
     its priorities are left out when the unit's base is too small for a driver analysis (the
-    whole project's build has already checked that the settings are right).
+    whole project's build has already checked that the settings are right). ``on_scoring()``
+    is called once the comments' forked process is started (a build starts its chart workers
+    then: their pool's threads are never in a process that forks afterwards).
     """
     import time
 
-    from cxreport.scoring.survey import compare_period, history
     from cxreport.window import apply
 
     clock = time.perf_counter
@@ -290,6 +287,22 @@ def score_data(project: Project, table: Table, data: SurveyData, *, window: Wind
         comments_beside = beside.start(analyse_comment_column, project, view, rules, alpha)
     else:
         comments_beside = None
+    try:
+        if on_scoring is not None:
+            on_scoring()
+        return _score_with(project, table, data, view, window, rules, alpha, timings, competitors, unit,
+                           comments_beside, clock, t)
+    except BaseException:
+        if comments_beside is not None:
+            comments_beside.cancel()
+        raise
+
+
+def _score_with(project, table, data, view, window, rules, alpha, timings, competitors, unit, comments_beside,
+                clock, t) -> Study:
+    """:func:`score_data` once the window is applied and the comments are under way."""
+    from cxreport.scoring.survey import compare_period, history
+
     results = score_survey(view.data, rules, alpha)
     results.periods = history(data, rules, alpha, window.last_key)
     results.period_info = list(data.periods) if results.periods is None else [
@@ -311,26 +324,21 @@ def score_data(project: Project, table: Table, data: SurveyData, *, window: Wind
     if competitors is None:
         competitors = compare_competitors(project, rules, alpha, window=window)
     timings["benchmark"] = clock() - t
-    try:
-        from cxreport.scoring.keydrivers import key_drivers
+    from cxreport.scoring.keydrivers import key_drivers
 
-        t = clock()
-        drivers = key_drivers(project, view.section_data("drivers", project), results=results,
-                              scope=scopes["drivers"], window_base=view.data.n, window_label=view.label)
-        timings["key drivers"] = clock() - t
-        from cxreport.scoring.journey import journey_map
+    t = clock()
+    drivers = key_drivers(project, view.section_data("drivers", project), results=results,
+                          scope=scopes["drivers"], window_base=view.data.n, window_label=view.label)
+    timings["key drivers"] = clock() - t
+    from cxreport.scoring.journey import journey_map
 
-        journey = journey_map(project, view, results, alpha, scopes["journey"])
-        from cxreport.scoring.consistency import study_consistency
+    journey = journey_map(project, view, results, alpha, scopes["journey"])
+    from cxreport.scoring.consistency import study_consistency
 
-        consistency = study_consistency(project, view, rules, alpha)
-        from cxreport.scoring.mentions import mention_tables
+    consistency = study_consistency(project, view, rules, alpha)
+    from cxreport.scoring.mentions import mention_tables
 
-        mentions = mention_tables(view.data, rules)
-    except BaseException:
-        if comments_beside is not None:
-            comments_beside.cancel()
-        raise
+    mentions = mention_tables(view.data, rules)
     t = clock()
     if comments_beside is not None:
         sentiment, voice, suggestions, insights, steps = comments_beside.result()

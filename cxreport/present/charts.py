@@ -1459,11 +1459,16 @@ class ChartWorkers:
     def __init__(self, families: list[str], processes: int | None = None):
         import multiprocessing as mp
         import os
+        from concurrent.futures import ProcessPoolExecutor
 
         processes = processes or CHART_PROCESSES or max(2, min((os.cpu_count() or 1) - 1, 4))
-        self.pool = mp.get_context("fork").Pool(processes, initializer=_ready_to_draw)
+        # concurrent.futures, not multiprocessing.Pool: a worker that dies (killed, out of
+        # memory) breaks the pool with an error instead of leaving its task waited for forever.
+        self.pool = ProcessPoolExecutor(processes, mp_context=mp.get_context("fork"), initializer=_ready_to_draw)
         self.families = sorted(set(families) | {CJK_FONT, "DejaVu Sans"})
-        self._setting = self.pool.apply_async(_matplotlib_setting, (self.families,))
+        self._setting = self.pool.submit(_matplotlib_setting, self.families)
+        for _ in range(processes - 1):
+            self.pool.submit(int)           # every worker starts now, and imports matplotlib
         _WORKERS["current"] = self
 
     def setting(self, families: list[str]) -> dict | None:
@@ -1471,15 +1476,20 @@ class ChartWorkers:
         if sorted(set(families) | {CJK_FONT, "DejaVu Sans"}) != self.families:
             return None
         try:
-            return self._setting.get()
+            return self._setting.result()
         except Exception:  # noqa: BLE001 - asked here instead
             return None
 
     def close(self) -> None:
+        """End the workers, whatever they are doing."""
         if _WORKERS["current"] is self:
             _WORKERS["current"] = None
-        self.pool.terminate()
-        self.pool.join()
+        processes = list((getattr(self.pool, "_processes", None) or {}).values())
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join()
 
 
 def start_workers(families: list[str]) -> ChartWorkers | None:
@@ -1499,14 +1509,19 @@ def _ready_to_draw() -> None:  # pragma: no cover - runs in the chart workers
         os.nice(DRAFT_NICE)
     except OSError:
         pass
-    load_matplotlib()
-    ensure_cjk_font()
+    try:
+        load_matplotlib()
+        ensure_cjk_font()
+    except Exception:  # noqa: BLE001 - the worker's first chart meets the same error, and reports it
+        pass
 
 
 def draft(context: dict, workers: ChartWorkers, *, extra: dict | None = None) -> Draft | None:
     """Start drawing the deferred charts of ``context`` on ``workers`` beside the PDF's layout
     (:class:`Draft`; ``extra``: entries added to the context, e.g. the logo), or None when that
-    cannot help: fewer than four charts to draw (the rest are in the cache)."""
+    cannot help: fewer than four charts to draw (the rest are in the cache); or cannot be done:
+    a chart that cannot be described, a worker gone (the charts are then drawn first, in the
+    build, which reports any error of a chart function as it always has)."""
     jobs: list[Deferred] = []
     _collect(context, jobs)
     from cxreport import cache
@@ -1517,7 +1532,10 @@ def draft(context: dict, workers: ChartWorkers, *, extra: dict | None = None) ->
     todo = [i for i in range(len(jobs)) if done.get(i) is None]
     if len(todo) < 4:
         return None
-    return Draft(context, jobs, keys, done, todo, workers, extra=extra)
+    try:
+        return Draft(context, jobs, keys, done, todo, workers, extra=extra)
+    except Exception:  # noqa: BLE001 - a chart that cannot be described, a worker gone: drawn first, here
+        return None
 
 
 def _png_head(size: tuple[int, int]) -> bytes:
@@ -1557,16 +1575,20 @@ class Draft:
         self.extra = dict(extra or {})
         self.workers = workers
         todo_jobs = [jobs[i] for i in todo]
-        described = dict(zip(todo, workers.pool.map(describe, todo_jobs, chunksize=1)))
-        self.drawing = workers.pool.map_async(_draw, todo_jobs, chunksize=1)
+        described = dict(zip(todo, workers.pool.map(describe, todo_jobs)))
+        self.drawing = [workers.pool.submit(_draw, job) for job in todo_jobs]
         self.folder = Path(tempfile.mkdtemp(prefix="cxreport-charts-"))
         self.described, self.paths = {}, {}
-        for n, i in enumerate(todo):
-            chart = described[i]
-            path = self.paths[i] = self.folder / f"chart-{n}.png"
-            path.write_bytes(_png_head(chart.size))
-            chart.src = path.as_uri()
-            self.described[i] = chart
+        try:
+            for n, i in enumerate(todo):
+                chart = described[i]
+                path = self.paths[i] = self.folder / f"chart-{n}.png"
+                path.write_bytes(_png_head(chart.size))
+                chart.src = path.as_uri()
+                self.described[i] = chart
+        except BaseException:
+            self.close()
+            raise
         #: The context with the described charts (and those read from the cache).
         self.context = dict(_replace(context, {id(job): self.described.get(i) or done[i]
                                                for i, job in enumerate(jobs)}), **self.extra)
@@ -1576,7 +1598,14 @@ class Draft:
         PNGs are then in the files the PDF's HTML refers to)."""
         import os
 
-        drawn = self.drawing.get()
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            drawn = [future.result() for future in self.drawing]
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): the charts are drawn here.
+            drawn = _map_charts(_draw, [self.jobs[i] for i in self.todo], 1)
+        self.workers.close()            # done: their memory back before the rest of the build
         from cxreport import cache
 
         store = cache.active()

@@ -426,11 +426,11 @@ def render_report(context: dict | None, *, template: str, out_dir: Path, name: s
 
     outputs: dict[str, bytes] = {}
     rendered = Rendered()
-    templates = templates or built_in_templates()
-    env = make_environment(templates)
     pending = None
-    folders = allowed_dirs + templates.folders + [templates_dir()]
     try:
+        templates = templates or built_in_templates()
+        env = make_environment(templates)
+        folders = allowed_dirs + templates.folders + [templates_dir()]
         if draft is not None:
             if "pdf" in formats:
                 t = time.perf_counter()
@@ -441,12 +441,13 @@ def render_report(context: dict | None, *, template: str, out_dir: Path, name: s
             context, same = draft.finish()
             rendered.timings["charts (beside the PDF's layout)"] = time.perf_counter() - t
             if pending is not None:
-                if same and pending.held:
-                    pending.release()
+                if same:
+                    pending.release()           # (made here, from the files, when no process took it)
                 else:
+                    rendered.laid_out_again = pending.held
                     pending.cancel()
                     pending = None
-                    rendered.laid_out_again = True
+                    pdf_engine.prestart()       # the PDF again in a PDF process, not in the build
         if "pdf" in formats and pending is None:
             t = time.perf_counter()
             html = render_html(template, context, "pdf", env)
