@@ -1632,8 +1632,10 @@ class Draft:
         """End the workers (drawing or not) and remove the files."""
         import shutil
 
-        self.workers.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        try:
+            self.workers.close()
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _narrow_through_cache(jobs: list[Deferred], draw_many) -> list[bytes]:
