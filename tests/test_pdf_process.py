@@ -89,7 +89,7 @@ def test_a_started_process_that_is_never_asked_is_ended(tmp_path):
     assert proc.poll() is not None
 
 
-def test_the_command_builds_without_weasyprint_in_its_own_process(tmp_path):
+def test_the_command_builds_without_weasyprint_in_its_own_process(tmp_path, make_project):
     """`cxreport build --format pdf`: WeasyPrint is imported (and the layout's memory held) by the
     PDF process only; the report is the one the building process makes with the process switched
     off (CXREPORT_PDF_PROCESS=0)."""
@@ -102,7 +102,7 @@ def test_the_command_builds_without_weasyprint_in_its_own_process(tmp_path):
         atexit.register(lambda: print("weasyprint imported:", "weasyprint" in sys.modules))
         main()
     """)
-    project = root / "samples" / "harbour-bank" / "cxreport.yaml"
+    project = make_project(tmp_path / "project")        # a small project: a few charts, a few pages
     runs = {}
     for switch in ("1", "0"):
         out = tmp_path / f"out-{switch}"
@@ -116,32 +116,23 @@ def test_the_command_builds_without_weasyprint_in_its_own_process(tmp_path):
     assert runs["1"][1] == runs["0"][1]
 
 
-def test_a_themes_font_folder_is_removed_when_the_processes_end(tmp_path):
+def test_a_themes_font_folder_is_removed_when_the_processes_end(tmp_path, make_project):
     """A theme's @font-face font is written by WeasyPrint to a temporary folder; both the build
     and its PDF process end with os._exit, so the folder is removed before (no leak in /tmp)."""
-    import shutil
-
-    root = Path(__file__).resolve().parents[1]
-    project = tmp_path / "hb"
-    shutil.copytree(root / "samples" / "harbour-bank", project)
-    theme = project / "templates" / "theme"
-    theme.mkdir(parents=True, exist_ok=True)
     import matplotlib
 
     font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSerif.ttf"
-    shutil.copy(font, theme / "brandface.ttf")
-    import yaml
-
-    config = yaml.safe_load((project / "cxreport.yaml").read_text(encoding="utf-8"))
-    config["report"]["templates"] = "templates"
-    (project / "cxreport.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    (theme / "extra.css").write_text('@font-face { font-family: "Brand Face"; src: url(brandface.ttf); }\n'
-                                     'h1, h2 { font-family: "Brand Face" !important; }\n')
+    css = ('@font-face { font-family: "Brand Face"; src: url(brandface.ttf); }\n'
+           'h1, h2 { font-family: "Brand Face" !important; }\n')
+    # a small project with its own theme (a few pages: the font folder is what is tested)
+    config = make_project(tmp_path / "project", report={"templates": "templates"},
+                          files={"templates/theme/brandface.ttf": font.read_bytes(),
+                                 "templates/theme/extra.css": css})
     temp = tmp_path / "tmp"
     temp.mkdir()
     for switch in ("1", "0"):
         env = {**os.environ, "TMPDIR": str(temp), "CXREPORT_PDF_PROCESS": switch}
-        done = subprocess.run([sys.executable, "-m", "cxreport", "build", str(project / "cxreport.yaml"), "-o",
+        done = subprocess.run([sys.executable, "-m", "cxreport", "build", str(config), "-o",
                                str(tmp_path / f"out-{switch}"), "--format", "pdf", "--no-cache"],
                               capture_output=True, text=True, env=env, timeout=600)
         assert done.returncode == 0, done.stderr[-2000:]
