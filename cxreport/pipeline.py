@@ -50,6 +50,10 @@ class Study:
     emotion: object = None                                      # JourneyEmotion (tone by touchpoint and stage) or None
     consistency: object = None                                  # StudyConsistency (KPIs across channels) or None
     value: object = None                                        # CustomerValue (RFM, value segments, churn) or None
+    #: The tests the report's key findings make (:meth:`tested`), by what they test: made with the
+    #: scores (:func:`score_data`) and stored with the study in the build cache, so a rebuild's key
+    #: findings need not make them again (nor import scipy to do it).
+    tests: dict = field(default_factory=dict)
 
     @property
     def validation(self) -> ValidationReport:
@@ -69,6 +73,40 @@ class Study:
 
     def comparison(self, kind: str) -> PeriodComparison | None:
         return next((c for c in self.comparisons if c.kind == kind), None)
+
+    def unit_segments(self) -> list[str]:
+        """The segments whose groups are ranked as movers (``quarterly.units``, else every
+        segment with more than 4 groups)."""
+        q = self.project.quarterly
+        names = list(q.units) if q.units else [s.name for s in self.view.full.segments if len(s.labels) > 4]
+        if self.unit is not None:
+            # In a unit's report its own segment and its parent's hold one group, the unit itself
+            # (or its parent's share of it): not peers to rank. Only segments that split the unit.
+            own = {self.unit.segment, self.unit.parent_segment}
+            groups = {s.name: len(set(s.codes[s.codes >= 0].tolist())) for s in self.view.full.segments}
+            names = [n for n in names if n not in own and groups.get(n, 0) >= 2]
+        return names
+
+    def unit_changes(self, kind: str, keys: list[str], segments: list[str]) -> dict | None:
+        """Every group of ``segments`` in the window against the comparison period ``kind``
+        (``previous``, ``year_ago``, …) on the items ``keys``, tested
+        (:func:`cxreport.scoring.survey.segment_changes`); None when the window has no such
+        comparison. Computed once per study (:meth:`tested`)."""
+        def compute():
+            from cxreport.scoring.survey import segment_changes
+
+            found = self.view.comparison(kind) if self.view is not None else None
+            return None if found is None else segment_changes(
+                self.view.full, self.view.mask, found[2], self.results.rules, self.results.alpha, keys=list(keys),
+                segments=list(segments))
+
+        return self.tested(("unit changes", kind, tuple(keys), tuple(segments)), compute)
+
+    def tested(self, what: tuple, compute):
+        """``compute()``, the test ``what`` names, made once per study (:attr:`tests`)."""
+        if what not in self.tests:
+            self.tests[what] = compute()
+        return self.tests[what]
 
 
 def load_survey(project: Project) -> Table:
@@ -391,6 +429,16 @@ def _score_with(project, table, data, view, window, rules, alpha, timings, compe
     study.response = study_response_times(project, table, view, log, unit)
     if log is not None:
         timings["case log"] = clock() - t
+    # The key findings' tests (the units that moved most, the best against the worst attribute):
+    # made here, with the scores, so a study read from the cache brings them along.
+    from cxreport.present.findings import make_tests
+
+    make_tests(study)
+    # The banner tables (the report's appendix, the workbook and the scores JSON share them), tested
+    # here too: kept with the study (View's memo).
+    from cxreport.scoring.banner import study_banners
+
+    study_banners(study)
     return study
 
 

@@ -315,3 +315,23 @@ def test_unit_with_a_suppressed_base_says_nothing():
     report.figures["nps"] = UnitFigure("nps", "NPS", "points", score_item(spec, [10] * 5), fig.network, None,
                                        rank=1, peers=24)
     assert unit_findings(report, spec, "2026 Q3") == ([], [])
+
+
+def test_the_findings_tests_are_made_with_the_scores_and_kept_with_the_study(study, findings, monkeypatch):
+    # pipeline.score_data makes the tests the key findings need (the units that moved most, the best
+    # against the worst attribute), so a study read from the build cache brings them and a
+    # narrative-only rebuild tests nothing again (nor imports scipy to do it).
+    made = {what[0] for what in study.tests}
+    assert {"unit changes", "attribute gap"} <= made, made
+    import pickle
+
+    from cxreport.present import findings as findings_module
+    from cxreport.scoring import survey
+
+    def untested(*args, **kwargs):
+        raise AssertionError("tested again")
+
+    again = pickle.loads(pickle.dumps(study))           # as the build cache stores it
+    monkeypatch.setattr(survey, "segment_changes", untested)
+    monkeypatch.setattr(findings_module, "compare", untested)
+    assert [f.text for f in key_findings(again).items] == [f.text for f in findings.items]

@@ -344,17 +344,8 @@ def segment_findings(study: Study, limit: int = 2) -> list[Finding]:
 
 
 def unit_segments(study: Study) -> list[str]:
-    """The segments whose groups are ranked as movers (``quarterly.units``, else every
-    segment with more than 4 groups)."""
-    q = study.project.quarterly
-    names = list(q.units) if q.units else [s.name for s in study.view.full.segments if len(s.labels) > 4]
-    if study.unit is not None:
-        # In a unit's report its own segment and its parent's hold one group, the unit itself
-        # (or its parent's share of it): not peers to rank. Only segments that split the unit.
-        own = {study.unit.segment, study.unit.parent_segment}
-        groups = {s.name: len(set(s.codes[s.codes >= 0].tolist())) for s in study.view.full.segments}
-        names = [n for n in names if n not in own and groups.get(n, 0) >= 2]
-    return names
+    """The segments whose groups are ranked as movers (:meth:`Study.unit_segments`)."""
+    return study.unit_segments()
 
 
 def _mover_diff(u, key: str) -> float:
@@ -363,12 +354,21 @@ def _mover_diff(u, key: str) -> float:
     return shown_difference(now.value, before.value, now.unit)
 
 
-def mover_findings(study: Study, kinds: tuple[str, ...] = ("previous", "year_ago")) -> list[Finding]:
+#: The comparisons whose movers the key findings name.
+MOVER_KINDS = ("previous", "year_ago")
+
+
+def make_tests(study: Study) -> None:
+    """Make the tests the key findings need (:meth:`Study.tested`): the scoring calls this, so
+    the tests are made with the scores and kept with the study in the build cache."""
+    mover_findings(study)
+    attribute_findings(study)
+
+
+def mover_findings(study: Study, kinds: tuple[str, ...] = MOVER_KINDS) -> list[Finding]:
     """The largest significant improvement and decline on the first KPI among the units with
     enough base in both periods, against the previous period and the same period a year
     earlier (a unit named for one comparison is not repeated for the next)."""
-    from cxreport.scoring.survey import segment_changes
-
     spec = _first_kpi(study)
     if spec is None or study.view is None:
         return []
@@ -382,13 +382,10 @@ def mover_findings(study: Study, kinds: tuple[str, ...] = ("previous", "year_ago
     out: list[Finding] = []
     named: set[tuple[str, str, int]] = set()
     for kind in kinds:
-        found = study.view.comparison(kind)
         comp = study.comparison(kind)
-        if found is None or comp is None:
+        units = study.unit_changes(kind, [key], segments) if comp is not None else None
+        if units is None:
             continue
-        before_mask = found[2]
-        units = segment_changes(study.view.full, study.view.mask, before_mask, results.rules, results.alpha,
-                                keys=[key], segments=segments)
         movers = []
         for seg_name, rows in units.items():
             for u in rows:
@@ -576,7 +573,8 @@ def attribute_findings(study: Study) -> list[Finding]:
     best, worst = ranked[0], ranked[-1]
     if (best.spec.low, best.spec.high) != (worst.spec.low, worst.spec.high):
         return []
-    test = compare(best, worst)      # Welch's t; the same respondents rate both, so conservative
+    # Welch's t; the same respondents rate both, so conservative
+    test = study.tested(("attribute gap", best.spec.key, worst.spec.key), lambda: compare(best, worst))
     # One comparison, a table of one: its adjusted p-value is its p-value (METHODS.md §8).
     if test is None or not test.significant(results.alpha):
         return []
