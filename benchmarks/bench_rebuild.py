@@ -33,7 +33,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_overhead import CAPTURE, DEFAULT_PROJECTS, ROOT, WEASY_ALONE, cxreport_exe, page_count, timed  # noqa: E402
+from _measure import installed_bytecode  # noqa: E402
+from bench_overhead import CAPTURE, CHILD_ENV, DEFAULT_PROJECTS, ROOT, WEASY_ALONE, cxreport_exe, page_count, \
+    timed  # noqa: E402
 
 TARGET = 1.1      # narrative-only rebuild / WeasyPrint alone (issue 17)
 
@@ -142,6 +144,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the medians to this JSON file")
     args = parser.parse_args()
     projects = [p.resolve() for p in (args.project or DEFAULT_PROJECTS)]
+    CHILD_ENV.update(installed_bytecode())      # cxreport as installed: its bytecode compiled
     print(f"cores {os.cpu_count()}; load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
           f"N = {args.runs}", flush=True)
     results = []
