@@ -113,12 +113,6 @@ def _make(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], re
     if fonts_found([project.brand.font])[project.brand.font] is None:
         warnings.append(f"brand.font: '{project.brand.font}' is not installed on this machine; "
                         "the report falls back to DejaVu Sans (install the font, see the README)")
-    if "pdf" in formats:
-        from cxreport.present.render import font_subsetting_warning
-
-        slow = font_subsetting_warning(project.language)
-        if slow:
-            warnings.append(slow)
     import time
 
     t = time.perf_counter()
@@ -175,5 +169,13 @@ def _make(project: Project, out_dir: str | Path, *, formats: tuple[str, ...], re
                              allowed_dirs=[project.base_dir], templates=templates, html_context=html_context,
                              alongside=alongside, draft=drafted)
     timings.update(rendered.timings)
+    if "pdf" in formats:
+        # Asked of the PDF process, which has WeasyPrint imported (importing it here for that
+        # took 0.8 s before a Chinese report's PDF could start).
+        from cxreport.present.render import font_subsetting_warning
+
+        slow = font_subsetting_warning(project.language, rendered.libraries)
+        if slow:
+            warnings.append(slow)
     return BuildResult(study, rendered.paths, warnings + rendered.warnings, timings,
                        laid_out_again=rendered.laid_out_again)

@@ -359,3 +359,9 @@ def test_pdf_font_subsetting_uses_harfbuzz_for_chinese(monkeypatch):
     monkeypatch.setattr(ffi, "harfbuzz_subset", None)
     assert "libharfbuzz-subset0" in font_subsetting_warning("zh-CN")
     assert font_subsetting_warning("en") is None
+    # A build asks the PDF process, which found the libraries where it made the PDF.
+    assert "libharfbuzz-subset0" in font_subsetting_warning("zh-CN", {"subsetter": False})
+    monkeypatch.undo()
+    assert font_subsetting_warning("zh-CN", {"subsetter": True}) is None
+    monkeypatch.setattr(ffi, "harfbuzz_subset", None)
+    assert font_subsetting_warning("zh-CN", {"subsetter": True}) is None     # not asked here again

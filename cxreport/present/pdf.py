@@ -217,6 +217,8 @@ class PdfProcess:
     def __init__(self):
         #: The PDF process's own steps (seconds), once it answered: layout, waiting, writing.
         self.timings: dict[str, float] = {}
+        #: What the PDF process found of its libraries (:func:`libraries`), once it answered.
+        self.libraries: dict[str, bool] = {}
         self.proc = subprocess.Popen([sys.executable, "-m", "cxreport.present.pdf"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, close_fds=True)
 
@@ -257,6 +259,7 @@ class PdfProcess:
             raise _Unavailable
         if reply[0] == "pdf":
             self.timings = dict(reply[2]) if len(reply) > 2 else {}
+            self.libraries = dict(reply[3]) if len(reply) > 3 else {}
             return reply[1]
         _kind, name, message = reply
         raise _rebuild(name, message)
@@ -339,6 +342,8 @@ class Pending:
         #: The PDF process's steps (seconds) when it made the PDF: "PDF layout", "PDF waiting for
         #: the charts" (a held document), "PDF writing".
         self.timings: dict[str, float] = {}
+        #: What WeasyPrint found of its libraries where it made the PDF (:func:`libraries`).
+        self.libraries: dict[str, bool] = {}
         started, _STARTED = _STARTED, None
         self.process = started if started is not None and started.alive() \
             and started.send(*self.args, hold=hold) else None
@@ -365,10 +370,13 @@ class Pending:
             try:
                 pdf = process.receive()
                 self.timings = process.timings
+                self.libraries = process.libraries or libraries()
                 return pdf
             except _Unavailable:
                 pass
-        return make_pdf(html, allowed_dirs, guarded=guarded)
+        pdf = make_pdf(html, allowed_dirs, guarded=guarded)
+        self.libraries = libraries()
+        return pdf
 
     def cancel(self) -> None:
         _BUSY.discard(id(self))
@@ -425,6 +433,16 @@ def _wait_at_first_picture(wait) -> bool:
 
     lazy.data = property(data)
     return True
+
+
+def libraries() -> dict[str, bool]:
+    """What WeasyPrint found of the libraries a PDF's speed depends on: ``subsetter``, HarfBuzz's
+    font subsetter (libharfbuzz-subset0, HarfBuzz ≥ 4.1; without it WeasyPrint embeds a CJK font
+    through fontTools, about 10× slower). Asked where WeasyPrint is imported (the PDF process
+    answers it with the PDF), so a build never imports WeasyPrint only to ask."""
+    from weasyprint.text import ffi
+
+    return {"subsetter": ffi.harfbuzz_subset is not None and bool(ffi.harfbuzz.hb_version_atleast(4, 1, 0))}
 
 
 def _serve() -> int:  # pragma: no cover - runs in the PDF process (tests drive it through builds)
@@ -486,7 +504,7 @@ def _serve() -> int:  # pragma: no cover - runs in the PDF process (tests drive 
         pdf = make_pdf(request["html"], [Path(p) for p in request["allowed"]], guarded=request["guarded"],
                        limits=tuple(request["limits"]), before_write=laid_out)
         steps["PDF writing"] = time.perf_counter() - t - steps.get("PDF waiting for the charts", 0.0) * late
-        reply = ("pdf", pdf, steps)
+        reply = ("pdf", pdf, steps, libraries())
     except (RenderError, PdfLimit) as exc:
         reply = ("error", type(exc).__name__, str(exc))
     except Exception as exc:  # noqa: BLE001 - any failure goes back as one line

@@ -269,6 +269,8 @@ class Rendered:
     timings: dict[str, float] = field(default_factory=dict)
     #: The PDF was laid out again: a chart drawn beside its layout differed from its description.
     laid_out_again: bool = False
+    #: What WeasyPrint found of its libraries where it made the PDF (cxreport.present.pdf.libraries).
+    libraries: dict[str, bool] = field(default_factory=dict)
 
 
 #: Chinese text runs on without spaces between sentences: the space (or line break) that joins
@@ -329,14 +331,14 @@ def _render_html(template: str, context: dict, target: str, env: jinja2.Environm
         raise RenderError(f"{place or 'template ' + template}: {message}") from None
 
 
-def font_subsetting_warning(lang: str) -> str | None:
-    """A warning when a CJK report's PDF would embed its font without HarfBuzz's subsetter
-    (WeasyPrint then falls back to fontTools, about 10× slower for a Chinese report)."""
+def font_subsetting_warning(lang: str, libraries: dict[str, bool] | None = None) -> str | None:
+    """A warning when a CJK report's PDF embeds its font without HarfBuzz's subsetter (WeasyPrint
+    then falls back to fontTools, about 10× slower for a Chinese report). ``libraries``: what
+    WeasyPrint found where it made the PDF (:attr:`Rendered.libraries`; asked here when not given)."""
     if not i18n.language(lang).cjk:
         return None
-    from weasyprint.text import ffi
-
-    if ffi.harfbuzz_subset is not None and ffi.harfbuzz.hb_version_atleast(4, 1, 0):
+    found = libraries if libraries else pdf_engine.libraries()
+    if found.get("subsetter"):
         return None
     return ("libharfbuzz-subset0 (HarfBuzz ≥ 4.1) is not installed: the PDF embeds the Chinese font "
             "through a much slower subsetter (install it, see the README)")
@@ -466,6 +468,7 @@ def render_report(context: dict | None, *, template: str, out_dir: Path, name: s
             try:
                 outputs[f"{name}.pdf"] = pending.result()
                 rendered.timings.update(pending.timings)
+                rendered.libraries = pending.libraries
             except PdfLimit as exc:
                 raise RenderError(f"{_template_label(env, templates, template)}: {exc}") from None
             rendered.timings["PDF"] = time.perf_counter() - t
