@@ -283,24 +283,69 @@ class ItemColumns:
                     swx2=total(wx * self._x0), n_hi=zero, sw_hi=zero.copy(), n_lo=zero.copy(), sw_lo=zero.copy())
 
     def sums(self, codes: np.ndarray | None = None, n_groups: int = 1) -> Sums:
+        return self.tally(codes, n_groups).sums()
+
+    def tally(self, codes: np.ndarray | None = None, n_groups: int = 1) -> ItemTally:
+        """The answers counted for ``n_groups`` groups (:class:`ItemTally`): what their sums
+        and distributions follow from, and what batches of rows add up to."""
         if self.spec.continuous:
-            return self._continuous_sums(codes, n_groups)
+            return ItemTally(self.spec, sums=self._continuous_sums(codes, n_groups))
         count, sw, sw2 = self.histograms(codes, n_groups)
-        v = self.values
-        return Sums(n=count.sum(axis=1).astype(float), sw=sw.sum(axis=1), sw2=sw2.sum(axis=1),
-                    swx=sw @ v, swx2=sw @ (v * v),
-                    n_hi=count[:, self.hi].sum(axis=1).astype(float), sw_hi=sw[:, self.hi].sum(axis=1),
-                    n_lo=count[:, self.lo].sum(axis=1).astype(float), sw_lo=sw[:, self.lo].sum(axis=1))
+        return ItemTally(self.spec, count, sw, sw2)
 
     def distribution(self) -> list[tuple[int, int, float]]:
         """(value, count, weighted %) for every scale point; the % add up to 100. A continuous
         item has no scale points: an empty list."""
-        if self.spec.continuous:
+        return self.tally().distribution(0)
+
+
+class ItemTally:
+    """One item's answers counted for G groups: per group and scale point the respondents, Σw
+    and Σw² (an item on a scale), or its :class:`Sums` straight away (a continuous item).
+    Tallies of the same groups add up (``+``), so rows can be counted batch by batch
+    (streamed scoring, docs/performance.md) and give the figures counting them at once gives,
+    up to the order of the floating-point additions."""
+
+    def __init__(self, spec: ItemSpec, count: np.ndarray | None = None, sw: np.ndarray | None = None,
+                 sw2: np.ndarray | None = None, *, sums: Sums | None = None):
+        self.spec = spec
+        self.count, self.sw, self.sw2 = count, sw, sw2
+        self._sums = sums
+
+    @property
+    def groups(self) -> int:
+        return len(self._sums) if self._sums is not None else int(self.count.shape[0])
+
+    def __add__(self, other: ItemTally) -> ItemTally:
+        if self._sums is not None:
+            return ItemTally(self.spec, sums=Sums(*(getattr(self._sums, f) + getattr(other._sums, f)
+                                                    for f in SUM_FIELDS)))
+        return ItemTally(self.spec, self.count + other.count, self.sw + other.sw, self.sw2 + other.sw2)
+
+    def sums(self) -> Sums:
+        if self._sums is not None:
+            return self._sums
+        spec = self.spec
+        count, sw, sw2 = self.count, self.sw, self.sw2
+        v = np.arange(spec.low, spec.high + 1, dtype=float)
+        hi_a, hi_b = spec.hi_range
+        lo_a, lo_b = spec.lo_range
+        hi = (v >= hi_a) & (v <= hi_b)
+        lo = (v >= lo_a) & (v <= lo_b)
+        return Sums(n=count.sum(axis=1).astype(float), sw=sw.sum(axis=1), sw2=sw2.sum(axis=1),
+                    swx=sw @ v, swx2=sw @ (v * v),
+                    n_hi=count[:, hi].sum(axis=1).astype(float), sw_hi=sw[:, hi].sum(axis=1),
+                    n_lo=count[:, lo].sum(axis=1).astype(float), sw_lo=sw[:, lo].sum(axis=1))
+
+    def distribution(self, g: int = 0) -> list[tuple[int, int, float]]:
+        """(value, count, weighted %) of group ``g`` for every scale point; the % add up to 100.
+        A continuous item has no scale points: an empty list."""
+        if self._sums is not None:
             return []
-        count, sw, _ = self.histograms(None, 1)
-        total = sw[0].sum()
-        return [(int(p), int(count[0, i]), float(100 * (sw[0, i] / total)) if total > 0 else math.nan)
-                for i, p in enumerate(self.values)]
+        count, sw = self.count[g], self.sw[g]
+        total = sw.sum()
+        return [(int(p), int(count[i]), float(100 * (sw[i] / total)) if total > 0 else math.nan)
+                for i, p in enumerate(range(int(self.spec.low), int(self.spec.high) + 1))]
 
 
 # --------------------------------------------------------------------------- results

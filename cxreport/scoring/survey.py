@@ -37,7 +37,8 @@ from typing import Literal
 import numpy as np
 
 from cxreport.config.schema import adjust_method
-from cxreport.scoring.kpis import BaseFlag, BaseRules, ItemColumns, ItemResult, ItemSpec, compare, result_from_sums
+from cxreport.scoring.kpis import BaseFlag, BaseRules, ItemColumns, ItemResult, ItemSpec, ItemTally, compare, \
+    result_from_sums
 from cxreport.scoring.stats import TestResult, adjust_pvalues, neff_from_sums
 from cxreport.validate import NOT_STATED, MultiPunchAnswers, SurveyData
 
@@ -189,35 +190,63 @@ def _mark(test: TestResult | None, alpha: float) -> Change | None:
     return Change(test, test.direction if test.significant(alpha) else 0, test.p_value, 1, "none")
 
 
+@dataclass
+class GroupTally:
+    """The answers of one grouping counted (G groups): respondents and Σw per group, and every
+    item's :class:`~cxreport.scoring.kpis.ItemTally` (with one more group: the rows in none).
+    Tallies of the same grouping add up (``+``): rows counted batch by batch give the
+    breakdown counting them at once gives."""
+
+    counts: np.ndarray
+    wbase: np.ndarray
+    items: dict[str, ItemTally]
+
+    @classmethod
+    def of(cls, columns: list[ItemColumns], codes: np.ndarray, size: int, weights: np.ndarray) -> GroupTally:
+        safe = np.where(codes >= 0, codes, size)   # rows without a group go to an extra bin, then dropped
+        counts = np.bincount(safe, minlength=size + 1)[:size]
+        wbase = np.bincount(safe, weights=weights, minlength=size + 1)[:size]
+        return cls(counts, wbase, {c.spec.key: c.tally(safe, size + 1) for c in columns})
+
+    def __add__(self, other: GroupTally) -> GroupTally:
+        return GroupTally(self.counts + other.counts, self.wbase + other.wbase,
+                          {k: t + other.items[k] for k, t in self.items.items()})
+
+
 def _breakdown(name: str, column: str, kind: str, codes: np.ndarray, labels: list[str],
                columns: list[ItemColumns], weights: np.ndarray, rules: BaseRules, alpha: float,
                overall_sums: dict, keys: list[int] | None = None) -> Breakdown:
-    size = len(labels)
-    in_group = codes >= 0
-    safe = np.where(in_group, codes, size)   # rows without a group go to an extra bin, then dropped
-    counts = np.bincount(safe, minlength=size + 1)[:size]
-    wbase = np.bincount(safe, weights=weights, minlength=size + 1)[:size]
-    per_item = {c.spec.key: c.sums(safe, size + 1) for c in columns}
+    tally = GroupTally.of(columns, codes, len(labels), weights)
+    return breakdown_from(name, column, kind, labels, tally, [c.spec for c in columns], rules, alpha, overall_sums,
+                          keys)
+
+
+def breakdown_from(name: str, column: str, kind: str, labels: list[str], tally: GroupTally, specs: list[ItemSpec],
+                   rules: BaseRules, alpha: float, overall_sums: dict, keys: list[int] | None = None) -> Breakdown:
+    """A segment's or the periods' breakdown from its groups' tally: each group's figures,
+    tested (a segment's groups against the rest of the sample, ``overall_sums`` minus the
+    group; periods against the period before and the same period a year before)."""
+    counts, wbase = tally.counts, tally.wbase
+    per_item = {key: t.sums() for key, t in tally.items.items()}
     groups = []
     for g, label in enumerate(labels):
-        items = {key: result_from_sums(c.spec, per_item[key], g, rules) for key, c in
-                 ((c.spec.key, c) for c in columns)}
+        items = {spec.key: result_from_sums(spec, per_item[spec.key], g, rules) for spec in specs}
         groups.append(GroupResult(label, int(counts[g]), float(wbase[g]), rules.classify(int(counts[g])), items))
     if kind == "segment":
         for g, group in enumerate(groups):
-            for c in columns:
-                key = c.spec.key
+            for spec in specs:
+                key = spec.key
                 sums = per_item[key]
                 rest = sums.complement(overall_sums[key])
-                other = result_from_sums(c.spec, rest, g, rules)
+                other = result_from_sums(spec, rest, g, rules)
                 change = _mark(compare(group.items[key], other), alpha)
                 if change is not None:
                     group.changes[key] = change
         reference = "rest of sample"
     else:
         for g in range(1, len(groups)):
-            for c in columns:
-                key = c.spec.key
+            for spec in specs:
+                key = spec.key
                 change = _mark(compare(groups[g].items[key], groups[g - 1].items[key]), alpha)
                 if change is not None:
                     groups[g].changes[key] = change
@@ -228,51 +257,107 @@ def _breakdown(name: str, column: str, kind: str, codes: np.ndarray, labels: lis
             if before is None:
                 continue
             groups[g].year_ago = groups[before].label
-            for c in columns:
-                key = c.spec.key
+            for spec in specs:
+                key = spec.key
                 change = _mark(compare(groups[g].items[key], groups[before].items[key]), alpha)
                 if change is not None:
                     groups[g].year_on_year[key] = change
         reference = "previous period"
     out = Breakdown(name, column, kind, groups, reference)  # type: ignore[arg-type]
-    out.adjust(alpha, kpi_keys([c.spec for c in columns]))
+    out.adjust(alpha, kpi_keys(specs))
     return out
 
 
-def _multi_breakdown(answers: MultiPunchAnswers, columns: list[ItemColumns], weights: np.ndarray,
-                     rules: BaseRules, alpha: float, overall_sums: dict) -> Breakdown:
+def _multi_breakdown(answers: MultiPunchAnswers, members: list[tuple[str, GroupTally]], specs: list[ItemSpec],
+                     respondents: int, rules: BaseRules, alpha: float, overall_sums: dict) -> Breakdown:
     """One group per code ticked by anyone (respondents who ticked it), then those who did not
-    answer; each group tested against the rest of the sample."""
+    answer; each group tested against the rest of the sample. ``members``: every code's and the
+    non-answerers' tally (:func:`_multi_tallies`), those with no respondent left out here."""
     groups = []
-    members = [(label, answers.ticked[:, k]) for k, label in enumerate(answers.labels) if answers.ticked[:, k].any()]
-    if (~answers.answered).any():
-        members.append((NOT_STATED, ~answers.answered))
-    for label, mask in members:
-        one = _breakdown(answers.name, answers.column, "segment", np.where(mask, 0, -1), [label], columns, weights,
-                         rules, alpha, overall_sums)
+    for label, tally in members:
+        if tally.counts[0] == 0:
+            continue
+        one = breakdown_from(answers.name, answers.column, "segment", [label], tally, specs, rules, alpha,
+                             overall_sums)
         groups.append(one.groups[0])
     out = Breakdown(answers.name, answers.column, "segment", groups, "rest of sample", overlapping=True,
-                    respondents=len(weights))
-    out.adjust(alpha, kpi_keys([c.spec for c in columns]))     # all its groups together, as one table
+                    respondents=respondents)
+    out.adjust(alpha, kpi_keys(specs))     # all its groups together, as one table
     return out
+
+
+def _multi_tallies(answers: MultiPunchAnswers, columns: list[ItemColumns], weights: np.ndarray
+                   ) -> list[tuple[str, GroupTally]]:
+    """A multi-punch question's groups, each counted apart (they overlap): every code's
+    respondents who ticked it, then those who did not answer."""
+    members = [(label, answers.ticked[:, k]) for k, label in enumerate(answers.labels)]
+    members.append((NOT_STATED, ~answers.answered))
+    return [(label, GroupTally.of(columns, np.where(mask, 0, -1), 1, weights)) for label, mask in members]
+
+
+@dataclass
+class SurveyTally:
+    """A survey's answers counted: everything :func:`score_survey` computes its figures from
+    (respondents, Σw, Σw², every item's tally overall, by each segment, by each multi-punch
+    question's codes and by period). Tallies of the same survey's batches of rows add up
+    (``+``), with the segments' and periods' codes the same in every batch; the figures of the
+    sum are those of the whole survey, up to the order of the floating-point additions."""
+
+    n: int
+    sw: float
+    sw2: float
+    overall: dict[str, ItemTally]
+    segments: list[GroupTally]
+    multi: list[list[tuple[str, GroupTally]]]
+    periods: GroupTally | None
+
+    def __add__(self, other: SurveyTally) -> SurveyTally:
+        return SurveyTally(
+            self.n + other.n, self.sw + other.sw, self.sw2 + other.sw2,
+            {k: t + other.overall[k] for k, t in self.overall.items()},
+            [a + b for a, b in zip(self.segments, other.segments)],
+            [[(label, a + b) for (label, a), (_, b) in zip(mine, theirs)] for mine, theirs in zip(self.multi, other.multi)],
+            None if self.periods is None else self.periods + other.periods)
+
+
+def tally_survey(data: SurveyData) -> SurveyTally:
+    """Count ``data``'s answers (:class:`SurveyTally`)."""
+    columns = [ItemColumns(spec, data.values[spec.key], data.weights) for spec in data.items]
+    w = data.weights
+    periods = None
+    if data.period_codes is not None and data.periods:
+        periods = GroupTally.of(columns, data.period_codes, len(data.periods), w)
+    return SurveyTally(
+        data.n, float(w.sum()), float(np.dot(w, w)), {c.spec.key: c.tally() for c in columns},
+        [GroupTally.of(columns, s.codes, len(s.labels), w) for s in data.segments],
+        [_multi_tallies(m, columns, w) for m in data.multi if m.segment], periods)
 
 
 def score_survey(data: SurveyData, rules: BaseRules = BaseRules(), alpha: float = 0.05) -> SurveyResults:
     """All survey figures for the total, each segment and each period."""
-    columns = [ItemColumns(spec, data.values[spec.key], data.weights) for spec in data.items]
-    overall_sums = {c.spec.key: c.sums() for c in columns}
-    overall = {c.spec.key: result_from_sums(c.spec, overall_sums[c.spec.key], 0, rules, c.distribution())
-               for c in columns}
-    w = data.weights
-    n_eff = neff_from_sums(float(w.sum()), float(np.dot(w, w)))
-    segments = [_breakdown(s.name, s.column, "segment", s.codes, s.labels, columns, w, rules, alpha, overall_sums)
-                for s in data.segments]
-    segments += [_multi_breakdown(m, columns, w, rules, alpha, overall_sums) for m in data.multi if m.segment]
+    return score_tally(data, tally_survey(data), rules, alpha)
+
+
+def score_tally(data: SurveyData, tally: SurveyTally, rules: BaseRules = BaseRules(),
+                alpha: float = 0.05) -> SurveyResults:
+    """All survey figures from a :class:`SurveyTally` of ``data``'s answers: ``data`` gives
+    what the figures are of (items, segments' and periods' labels, multi-punch questions,
+    weighted or not), the tally what they are."""
+    specs = data.items
+    overall_sums = {key: t.sums() for key, t in tally.overall.items()}
+    overall = {spec.key: result_from_sums(spec, overall_sums[spec.key], 0, rules,
+                                          tally.overall[spec.key].distribution(0)) for spec in specs}
+    n_eff = neff_from_sums(tally.sw, tally.sw2)
+    segments = [breakdown_from(s.name, s.column, "segment", s.labels, t, specs, rules, alpha, overall_sums)
+                for s, t in zip(data.segments, tally.segments)]
+    multi = [m for m in data.multi if m.segment]
+    segments += [_multi_breakdown(m, members, specs, tally.n, rules, alpha, overall_sums)
+                 for m, members in zip(multi, tally.multi)]
     periods = None
-    if data.period_codes is not None and data.periods:
-        periods = _breakdown("Period", "", "period", data.period_codes, [p.label for p in data.periods],
-                             columns, w, rules, alpha, overall_sums, keys=[p.key for p in data.periods])
-    return SurveyResults(data.items, overall, data.n, float(w.sum()), n_eff, data.weighted, rules, alpha,
+    if tally.periods is not None:
+        periods = breakdown_from("Period", "", "period", [p.label for p in data.periods], tally.periods, specs,
+                                 rules, alpha, overall_sums, keys=[p.key for p in data.periods])
+    return SurveyResults(specs, overall, tally.n, tally.sw, n_eff, data.weighted, rules, alpha,
                          segments, periods, list(data.periods), adjust_method(alpha))
 
 
