@@ -107,7 +107,8 @@ def test_the_command_builds_without_weasyprint_in_its_own_process(tmp_path, make
     for language in ("en", "zh-CN"):
         project = make_project(tmp_path / f"project-{language}", language=language)
         runs = {}
-        for switch in ("1", "0"):
+        # the Chinese project only with the PDF process: what it checks is the build process's imports
+        for switch in ("1", "0") if language == "en" else ("1",):
             out = tmp_path / f"out-{language}-{switch}"
             env = {"CXREPORT_PDF_PROCESS": switch, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
             done = subprocess.run([sys.executable, "-c", script, str(project), str(out)], capture_output=True,
@@ -117,8 +118,9 @@ def test_the_command_builds_without_weasyprint_in_its_own_process(tmp_path, make
             runs[switch] = (done.stdout, text_of((out / "report.pdf").read_bytes(), tmp_path,
                                                  f"r-{language}-{switch}.pdf"))
         assert "weasyprint imported: False" in runs["1"][0], language
-        assert "weasyprint imported: True" in runs["0"][0]
-        assert runs["1"][1] == runs["0"][1]
+        if "0" in runs:
+            assert "weasyprint imported: True" in runs["0"][0]
+            assert runs["1"][1] == runs["0"][1]
 
 
 def test_the_pdf_process_says_what_weasyprint_found_of_its_libraries(tmp_path):
