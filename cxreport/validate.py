@@ -682,6 +682,21 @@ def _parse_dates(series: pd.Series, project: Project, table: Table, report: Vali
 MAX_WEIGHT = 1e9
 
 
+def duplicate_ids(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """The rows whose respondent id repeats an earlier row's (ids compared without surrounding
+    whitespace; a blank id is never a duplicate): the first copy counts, later ones are
+    excluded. Returns that mask and each duplicated id once, in order of its first later copy.
+    (:mod:`cxreport.duplicates` finds the same in a survey read in batches.)"""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    stripped = pd.Series(uniques, dtype=object).astype(str).str.strip()
+    canonical, _labels = pd.factorize(stripped)          # " A1 " and "A1" are the same id
+    is_blank = np.append((stripped == "").to_numpy(), True)[codes]
+    ids_code = np.append(canonical, -1)[codes]
+    dup = pd.Series(ids_code).duplicated(keep="first").to_numpy() & ~is_blank
+    ids = pd.Series(np.append(stripped.to_numpy(dtype=object), "")[codes])
+    return dup, list(dict.fromkeys(ids[dup].tolist()))
+
+
 def prepare(project: Project, table: Table) -> SurveyData:
     """Validate ``table`` against the project and return clean, scoreable data."""
     check_columns(project, table)
@@ -692,15 +707,9 @@ def prepare(project: Project, table: Table) -> SurveyData:
 
     # Duplicate respondent ids: the first copy counts, later ones are excluded.
     if cols.respondent_id:
-        codes, uniques = pd.factorize(frame[cols.respondent_id], use_na_sentinel=True)
-        stripped = pd.Series(uniques, dtype=object).astype(str).str.strip()
-        canonical, _labels = pd.factorize(stripped)          # " A1 " and "A1" are the same id
-        is_blank = np.append((stripped == "").to_numpy(), True)[codes]
-        ids_code = np.append(canonical, -1)[codes]
-        dup = pd.Series(ids_code).duplicated(keep="first").to_numpy() & ~is_blank
-        ids = pd.Series(np.append(stripped.to_numpy(dtype=object), "")[codes])
+        dup, duplicated = duplicate_ids(frame[cols.respondent_id])
         if dup.any():
-            report.duplicate_ids = list(dict.fromkeys(ids[dup].tolist()))
+            report.duplicate_ids = duplicated
             report.excluded["duplicate respondent id"] = int(dup.sum())
             keep &= ~dup
 
