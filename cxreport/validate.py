@@ -529,19 +529,33 @@ class Merge:
     spellings: list[tuple[str, int]]          # (spelling, rows), most rows first
 
 
-def _groups(series: pd.Series, value_labels: dict[str, str] | None = None, preferred: Iterable[str] = (),
-            listed: Sequence[tuple[Sequence[str], bool]] = ()) -> tuple[np.ndarray, list[str], list[Merge]]:
-    """Category code per row; blanks grouped as "Not stated" (last). Groups in a natural order:
-    first as the project file lists them (``listed``: the first list that applies, a
-    ``(names, partial)`` pair — journey stages apply even when they name only some groups, a
-    per-segment target list only when it names every group); then values with a value label,
-    in the order of their codes; then the other values in natural order (:func:`natural_key`:
-    numbers by value, letters regardless of case and accents, Chinese by pinyin).
+@dataclass
+class Spellings:
+    """How a segment column spells its groups: per group key (:func:`group_key`) the rows of
+    each spelling, in the order met (:attr:`spelled`), the rank of the key's value label when
+    it has one (:attr:`labelled`) and whether any row is blank (not stated). Spellings of
+    consecutive batches of a column add up (``+``) to the whole column's."""
 
-    Values that differ only in case, spacing, invisible characters or compatibility forms
-    (:func:`group_key`) are one group, shown in the spelling the project file gives it
-    (``preferred``: the values its targets and journey name) or else in its most frequent
-    spelling (on a tie the one met first); the merges are returned to be reported."""
+    spelled: dict[str, dict[str, int]] = field(default_factory=dict)
+    labelled: dict[str, int] = field(default_factory=dict)
+    not_stated: bool = False
+
+    def __add__(self, other: Spellings) -> Spellings:
+        spelled = {key: dict(counts) for key, counts in self.spelled.items()}
+        for key, counts in other.spelled.items():
+            mine = spelled.setdefault(key, {})
+            for shown, n in counts.items():
+                mine[shown] = mine.get(shown, 0) + n
+        labelled = dict(self.labelled)
+        for key, rank in other.labelled.items():
+            labelled[key] = min(labelled.get(key, rank), rank)
+        return Spellings(spelled, labelled, self.not_stated or other.not_stated)
+
+
+def spellings(series: pd.Series, value_labels: dict[str, str] | None = None
+              ) -> tuple[Spellings, np.ndarray, list[str]]:
+    """The :class:`Spellings` of ``series``, with each row's position among its distinct values
+    (-1: missing) and each distinct value's group key."""
     raw_codes, uniques = pd.factorize(series, use_na_sentinel=True)
     rows = np.bincount(raw_codes[raw_codes >= 0], minlength=len(uniques))
     texts = [str(u).strip() for u in uniques]
@@ -551,8 +565,7 @@ def _groups(series: pd.Series, value_labels: dict[str, str] | None = None, prefe
                  enumerate(sorted(value_labels.items(), key=lambda item: _code_order(item[0])))}
     not_stated_key = group_key(NOT_STATED)
     key_of: list[str] = []                       # per distinct text
-    spelled: dict[str, dict[str, int]] = {}      # key → spelling → rows, in the order met
-    labelled: dict[str, int] = {}                # key → rank of its value label
+    found = Spellings(not_stated=bool((raw_codes < 0).any()))
     for text, n in zip(texts, rows):
         label = value_labels.get(code_text(text)) if value_labels and text else None
         shown = label if label is not None else text
@@ -561,11 +574,21 @@ def _groups(series: pd.Series, value_labels: dict[str, str] | None = None, prefe
             key = not_stated_key                 # only invisible characters: not stated
         key_of.append(key)
         if key == not_stated_key:
+            found.not_stated = True
             continue
-        counts = spelled.setdefault(key, {})
+        counts = found.spelled.setdefault(key, {})
         counts[shown] = counts.get(shown, 0) + int(n)
         if label is not None:
-            labelled[key] = min(labelled.get(key, len(order)), order[label])
+            found.labelled[key] = min(found.labelled.get(key, len(order)), order[label])
+    return found, raw_codes, key_of
+
+
+def group_order(found: Spellings, preferred: Iterable[str] = (),
+                listed: Sequence[tuple[Sequence[str], bool]] = ()) -> tuple[list[str], list[str], list[Merge]]:
+    """The groups of a segment column spelled as ``found`` says, in order (see :func:`_groups`):
+    their keys, their labels ("Not stated" last when any row is blank) and the merged spellings."""
+    not_stated_key = group_key(NOT_STATED)
+    spelled, labelled = found.spelled, found.labelled
     named = {group_key(p): _tidy(p) for p in preferred if group_key(p)}
     display: dict[str, str] = {}
     merges: list[Merge] = []
@@ -586,14 +609,34 @@ def _groups(series: pd.Series, value_labels: dict[str, str] | None = None, prefe
     rest = sorted((k for k in display if k not in labelled and k not in order), key=lambda k: natural_key(display[k]))
     keys = in_file + first + rest
     labels = [display[k] for k in keys]
-    if not_stated_key in key_of or (raw_codes < 0).any():
+    if found.not_stated:
         keys.append(not_stated_key)
         labels.append(NOT_STATED)
-    lookup = {key: i for i, key in enumerate(keys)}
-    mapping = np.array([lookup[k] for k in key_of] + [lookup.get(not_stated_key, -1)], dtype=np.int64)
-    codes = mapping[raw_codes]   # -1 (missing) indexes the last entry: "Not stated"
     position = {label: i for i, label in enumerate(labels)}
     merges.sort(key=lambda m: position[m.label])
+    return keys, labels, merges
+
+
+def _groups(series: pd.Series, value_labels: dict[str, str] | None = None, preferred: Iterable[str] = (),
+            listed: Sequence[tuple[Sequence[str], bool]] = ()) -> tuple[np.ndarray, list[str], list[Merge]]:
+    """Category code per row; blanks grouped as "Not stated" (last). Groups in a natural order:
+    first as the project file lists them (``listed``: the first list that applies, a
+    ``(names, partial)`` pair — journey stages apply even when they name only some groups, a
+    per-segment target list only when it names every group); then values with a value label,
+    in the order of their codes; then the other values in natural order (:func:`natural_key`:
+    numbers by value, letters regardless of case and accents, Chinese by pinyin).
+
+    Values that differ only in case, spacing, invisible characters or compatibility forms
+    (:func:`group_key`) are one group, shown in the spelling the project file gives it
+    (``preferred``: the values its targets and journey name) or else in its most frequent
+    spelling (on a tie the one met first); the merges are returned to be reported.
+    (:func:`spellings` and :func:`group_order`: the same for a column read in batches.)"""
+    found, raw_codes, key_of = spellings(series, value_labels)
+    keys, labels, merges = group_order(found, preferred, listed)
+    lookup = {key: i for i, key in enumerate(keys)}
+    not_stated_key = group_key(NOT_STATED)
+    mapping = np.array([lookup[k] for k in key_of] + [lookup.get(not_stated_key, -1)], dtype=np.int64)
+    codes = mapping[raw_codes]   # -1 (missing) indexes the last entry: "Not stated"
     return codes, labels, merges
 
 
