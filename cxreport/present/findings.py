@@ -343,11 +343,6 @@ def segment_findings(study: Study, limit: int = 2) -> list[Finding]:
 # --------------------------------------------------------------------------- movers
 
 
-def unit_segments(study: Study) -> list[str]:
-    """The segments whose groups are ranked as movers (:meth:`Study.unit_segments`)."""
-    return study.unit_segments()
-
-
 def _mover_diff(u, key: str) -> float:
     """A unit's change as printed: its figure now as shown minus its figure before as shown."""
     now, before = u.now[key].headline, u.before[key].headline
@@ -375,7 +370,7 @@ def mover_findings(study: Study, kinds: tuple[str, ...] = MOVER_KINDS) -> list[F
     key, span = spec.key, _span(spec)
     results, project = study.results, study.project
     min_base = project.quarterly.min_base or results.rules.flag_below
-    segments = unit_segments(study)
+    segments = study.unit_segments()
     if not segments:
         return []
     period = study.window.label

@@ -142,7 +142,7 @@ def build_quarterly_context(study: Study, **kwargs) -> dict:
     # Improvers and decliners among units with enough base, on the first KPI: only units whose
     # change is significant, the largest change (as printed) first; fewer than MOVERS say so.
     min_base = q.min_base or rules.flag_below
-    unit_segments = q.units or [s.name for s in study.full.segments if len(s.labels) > 4]
+    unit_segments = study.unit_segments()
     unit = kpis[0].headline_unit if kpis else "points"
     movers = []
     if kpis:

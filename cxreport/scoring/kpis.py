@@ -253,12 +253,6 @@ class ItemColumns:
         self.w = np.ones(len(x)) if w is None else np.asarray(w, dtype=float)
         self.w2 = self.w * self.w
         self.x = np.where(valid, x, np.nan)
-        values = np.arange(spec.low, spec.high + 1, dtype=float)
-        self.values = values
-        hi_a, hi_b = spec.hi_range
-        lo_a, lo_b = spec.lo_range
-        self.hi = (values >= hi_a) & (values <= hi_b)
-        self.lo = (values >= lo_a) & (values <= lo_b)
 
     def histograms(self, codes: np.ndarray | None, n_groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(count, Σw, Σw²) per group and scale point, each of shape (groups, points)."""
@@ -299,6 +293,14 @@ class ItemColumns:
         return self.tally().distribution(0)
 
 
+def _scale_points(spec: ItemSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An item's scale points, and which of them are its top (hi) and bottom (lo) categories."""
+    v = np.arange(spec.low, spec.high + 1, dtype=float)
+    hi_a, hi_b = spec.hi_range
+    lo_a, lo_b = spec.lo_range
+    return v, (v >= hi_a) & (v <= hi_b), (v >= lo_a) & (v <= lo_b)
+
+
 class ItemTally:
     """One item's answers counted for G groups: per group and scale point the respondents, Σw
     and Σw² (an item on a scale), or its :class:`Sums` straight away (a continuous item).
@@ -325,13 +327,8 @@ class ItemTally:
     def sums(self) -> Sums:
         if self._sums is not None:
             return self._sums
-        spec = self.spec
         count, sw, sw2 = self.count, self.sw, self.sw2
-        v = np.arange(spec.low, spec.high + 1, dtype=float)
-        hi_a, hi_b = spec.hi_range
-        lo_a, lo_b = spec.lo_range
-        hi = (v >= hi_a) & (v <= hi_b)
-        lo = (v >= lo_a) & (v <= lo_b)
+        v, hi, lo = _scale_points(self.spec)
         return Sums(n=count.sum(axis=1).astype(float), sw=sw.sum(axis=1), sw2=sw2.sum(axis=1),
                     swx=sw @ v, swx2=sw @ (v * v),
                     n_hi=count[:, hi].sum(axis=1).astype(float), sw_hi=sw[:, hi].sum(axis=1),
@@ -345,7 +342,7 @@ class ItemTally:
         count, sw = self.count[g], self.sw[g]
         total = sw.sum()
         return [(int(p), int(count[i]), float(100 * (sw[i] / total)) if total > 0 else math.nan)
-                for i, p in enumerate(range(int(self.spec.low), int(self.spec.high) + 1))]
+                for i, p in enumerate(_scale_points(self.spec)[0])]
 
 
 # --------------------------------------------------------------------------- results
