@@ -173,7 +173,26 @@ def weighting_dict(w) -> dict | None:
                          "max_weight": _num(q.max_weight)} for q in w.periods]}
 
 
+#: The blocks of the scores document in order; those of :func:`core_dict` are what streamed
+#: scoring (cxreport/scoring/stream.py, docs/batch.md) computes too, the others come from the
+#: rows themselves (key drivers, comments, banner tables…) and are null in a streamed document.
+KEYS = ["schema", "tool_version", "project", "settings", "sample", "weighting", "validation", "window", "overall",
+        "comparisons", "targets", "segments_period", "segments", "banners", "mentions", "periods", "period_change",
+        "benchmarks", "tiers", "competitors", "sources", "drivers", "priorities", "comments", "actions",
+        "response_times", "journey", "theme_impact", "theme_trends", "suggested_themes", "emotion", "consistency",
+        "customer_value"]
+
+
 def scores_dict(study: Study) -> dict:
+    found = {**core_dict(study), **rows_dict(study)}
+    return {key: found[key] for key in KEYS}
+
+
+def core_dict(study) -> dict:
+    """The blocks made from the counted answers alone: the sample, validation, window, every
+    KPI and attribute overall, by segment and by period, the comparisons and what the figures are
+    measured against. ``study``: a :class:`~cxreport.pipeline.Study` or a streamed one
+    (:class:`cxreport.scoring.stream.StreamedStudy`)."""
     p, r, v = study.project, study.results, study.validation
     return {
         "schema": SCHEMA,
@@ -201,13 +220,6 @@ def scores_dict(study: Study) -> dict:
         "segments_period": _scope_dict(study.scope("segments")),
         "segments": [{"name": b.name, "column": b.column, "overlapping": b.overlapping,
                       "groups": [group_dict(g) for g in b.groups]} for b in r.segments],
-        "banners": banners_dict(study),
-        "mentions": [{"name": m.name, "column": m.column, "question": m.question, "base": m.base,
-                      "weighted_base": _num(m.weighted_base, 3), "base_flag": m.base_flag,
-                      "not_answered": m.not_answered,
-                      "rows": [{"code": x.code, "label": x.label, "count": x.count,
-                                "weighted_count": _num(x.weighted_count, 3), "pct": _num(x.pct)} for x in m.rows]}
-                     for m in study.mentions],
         "periods": [group_dict(g) for g in r.periods.groups] if r.periods else [],
         "period_change": period_change_dict(study),
         "benchmarks": [{"kpi": b.key, "label": b.label, "value": _num(b.value), "compared_value": _num(b.compared),
@@ -220,6 +232,19 @@ def scores_dict(study: Study) -> dict:
                       "segments": [{"segment": seg, "group": grp, "tier": t} for (seg, grp), t in v["segments"].items()]}
                   for k, v in study.tiers.items()},
         "competitors": [competitor_dict(c) for c in study.competitors],
+    }
+
+
+def rows_dict(study: Study) -> dict:
+    """The blocks that need the rows themselves (see :data:`KEYS`)."""
+    return {
+        "banners": banners_dict(study),
+        "mentions": [{"name": m.name, "column": m.column, "question": m.question, "base": m.base,
+                      "weighted_base": _num(m.weighted_base, 3), "base_flag": m.base_flag,
+                      "not_answered": m.not_answered,
+                      "rows": [{"code": x.code, "label": x.label, "count": x.count,
+                                "weighted_count": _num(x.weighted_count, 3), "pct": _num(x.pct)} for x in m.rows]}
+                     for m in study.mentions],
         "sources": [{"kpi": e.key, "label": e.label,
                      "figures": [{"source": f.source, "period": f.period, "value": _num(f.value), "base": f.base,
                                   "headline": f.headline} for f in e.figures]} for e in study.sources],
@@ -405,6 +430,21 @@ def competitor_dict(c) -> dict:
                         "p_value": _num(b.p_value, 8), "p_adjusted": _num(b.p_adjusted, 8), "testable": b.testable,
                         "mark": b.mark, "source": b.source}
                        for b in c.brands]}
+
+
+def streamed_dict(study) -> dict:
+    """The scores document of a streamed study (:mod:`cxreport.scoring.stream`): the core blocks,
+    the blocks that need the rows null, and a ``streamed`` block saying so."""
+    from cxreport.scoring.stream import NOT_STREAMED
+
+    core = core_dict(study)
+    out = {key: core.get(key) for key in KEYS}
+    out["streamed"] = {"batches": study.batches, "rows_read": study.rows_read, "not_computed": list(NOT_STREAMED)}
+    return out
+
+
+def streamed_json(study) -> str:
+    return json.dumps(streamed_dict(study), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def scores_json(study: Study) -> str:

@@ -315,7 +315,10 @@ def declared_missing(table: Table, column: str, values: np.ndarray | None = None
 
 def _check_item(table: Table, spec: ItemSpec, key: str, na_codes: list[float], missing_codes: list[float],
                 reverse: bool = False, words: dict[str, float] | None = None,
-                word_list: list[str] | None = None) -> tuple[np.ndarray, ColumnCheck]:
+                word_list: list[str] | None = None, hint: bool = True) -> tuple[np.ndarray, ColumnCheck]:
+    """An item's column read and checked: (valid answers, NaN elsewhere; its check). ``hint``:
+    look for answers of another scale (:func:`_scale_hint`; the streamed path counts them over
+    every batch instead)."""
     series = table.frame[spec.column]
     check = ColumnCheck(key, spec.column, spec.label)
     if words is None:
@@ -360,7 +363,7 @@ def _check_item(table: Table, spec: ItemSpec, key: str, na_codes: list[float], m
             why = "is not a number"
         check.examples.append(f"row {table.row_number(index[position])}, column '{spec.column}': '{shown}' {why}")
     clean = np.where(valid, values, np.nan)
-    if words is None and not spec.continuous:
+    if hint and words is None and not spec.continuous:
         check.hint = _scale_hint(spec, key, values[valid])
     if reverse:
         clean = (spec.low + spec.high) - clean   # 8 − x on a 1–7 scale
@@ -385,13 +388,22 @@ def _scale_hint(spec: ItemSpec, key: str, answers: np.ndarray) -> str:
     n = len(answers)
     if not n:
         return ""
+    counts = np.bincount((answers - spec.low).astype(np.int64), minlength=int(spec.high - spec.low) + 1)
+    return scale_hint(spec, key, counts)
+
+
+def scale_hint(spec: ItemSpec, key: str, counts: np.ndarray) -> str:
+    """:func:`_scale_hint` from the valid answers counted per point of the scale (``counts[i]``:
+    answers ``spec.low + i``), which batches of rows add up to."""
+    n = int(counts.sum())
+    if not n:
+        return ""
     prefix = f"column '{spec.column}' ({key}): "
     if spec.low == 0 and spec.high == 10 and n >= SCALE_HINT_BOTTOM:
-        counts = np.bincount(answers.astype(np.int64), minlength=11)
         if counts[0] == 0 and counts[1] and counts[10]:
             fix = "NPS needs 0–10" if spec.kind == "nps" else f"if so, set {key}.scale: 1-10"
             return f"{prefix}no answer is 0 and 10 is used ({n:,} answers): was the question asked on 1–10? {fix}"
-    if spec.high >= 7 and n >= SCALE_HINT_TOP and float(np.max(answers)) <= 5:
+    if spec.high >= 7 and n >= SCALE_HINT_TOP and spec.low + int(np.flatnonzero(counts)[-1]) <= 5:
         low = spec.low
         if spec.kind == "ces":
             fix = ("CES 2.0 is scored on 1–7; a 1–5 effort question can be mapped as an attribute "
@@ -663,26 +675,38 @@ def _parse_dates(series: pd.Series, project: Project, table: Table, report: Vali
                  ) -> tuple[pd.Series, ColumnCheck]:
     """The response dates, one reading for the whole column (:mod:`cxreport.load.dates`),
     as local dates of ``periods.timezone``; each distinct text is parsed once."""
-    from cxreport.load.dates import DAY_FIRST, DateOrderError, is_numeric_date, parse_dates
-
-    cols = project.columns
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     unique_text = pd.Series(uniques, dtype=object).astype(str).str.strip()
-    text = pd.Series(np.append(unique_text.to_numpy(dtype=object), "")[codes], index=series.index)
-    blank = text == ""
 
-    def row_of(unique: int) -> int:
-        return table.row_number(table.frame.index[int(np.argmax(codes == unique))])
+    def row_of(unique: int) -> str:
+        return str(table.row_number(table.frame.index[int(np.argmax(codes == unique))]))
+
+    reading = read_dates(unique_text, project, table.name, row_of)
+    # each distinct text was parsed once; spread the dates back to the rows
+    text = pd.Series(np.append(unique_text.to_numpy(dtype=object), "")[codes], index=series.index)
+    dates = pd.Series(np.append(reading.values, np.datetime64("NaT"))[codes], index=series.index)
+    check = date_check(table, text, dates, reading, project)
+    date_notes(report, check, project)
+    return dates.dt.normalize(), check
+
+
+def read_dates(unique_text: pd.Series, project: Project, name: str, row_of):
+    """The reading of a date column's distinct texts (stripped), one day/month order for all of
+    them (:func:`cxreport.load.dates.parse_dates`); ``row_of(i)`` says where text ``i`` is first
+    met ("12", or "12 of part-0.parquet"), for the error of a column read both ways."""
+    from cxreport.load.dates import DateOrderError, parse_dates
+
+    cols = project.columns
 
     def shown(unique: int) -> str:
         value = unique_text.iloc[unique]
         return value if len(value) <= 30 else value[:27] + "..."
 
     try:
-        reading = parse_dates(unique_text, date_format=cols.date_format, dayfirst=cols.dayfirst,
-                              timezone=project.periods.timezone)
+        return parse_dates(unique_text, date_format=cols.date_format, dayfirst=cols.dayfirst,
+                           timezone=project.periods.timezone)
     except DateOrderError as exc:
-        where = f"{table.name}: column '{cols.date}' (columns.date)"
+        where = f"{name}: column '{cols.date}' (columns.date)"
         if exc.kind == "both":
             (day, _), (month, _) = exc.examples
             raise DataError(
@@ -697,8 +721,14 @@ def _parse_dates(series: pd.Series, project: Project, table: Table, report: Vali
         if not cols.date_format:
             raise
         raise DataError(f"columns.date_format: '{cols.date_format}' cannot be used: {exc}") from None
-    # each distinct text was parsed once; spread the dates back to the rows
-    dates = pd.Series(np.append(reading.values, np.datetime64("NaT"))[codes], index=series.index)
+
+
+def date_check(table: Table, text: pd.Series, dates: pd.Series, reading, project: Project) -> ColumnCheck:
+    """The date column's check: ``text`` (stripped) and ``dates`` per row of ``table``."""
+    from cxreport.load.dates import DAY_FIRST, is_numeric_date
+
+    cols = project.columns
+    blank = text == ""
     bad = ~blank & dates.isna()
     check = ColumnCheck("columns.date", cols.date or "", "Response date", valid=int(dates.notna().sum()),
                         blank=int(blank.sum()), non_numeric=int(bad.sum()))
@@ -713,11 +743,15 @@ def _parse_dates(series: pd.Series, project: Project, table: Table, report: Vali
             how = ""
         check.examples.append(f"row {table.row_number(table.frame.index[position])}, column '{cols.date}': "
                               f"'{value[:30]}' is not a date{how}")
+    return check
+
+
+def date_notes(report: ValidationReport, check: ColumnCheck, project: Project) -> None:
+    """The note on rows without a valid date (in the totals, in no period)."""
     if check.blank or check.non_numeric:
-        report.undated, report.date_column = check.blank + check.non_numeric, cols.date or ""
-        report.notes.append(f"column '{cols.date}': {check.blank + check.non_numeric} rows without a valid date "
-                            "are in the totals but in no period")
-    return dates.dt.normalize(), check
+        report.undated, report.date_column = check.blank + check.non_numeric, project.columns.date or ""
+        report.notes.append(f"column '{project.columns.date}': {check.blank + check.non_numeric} rows without a "
+                            "valid date are in the totals but in no period")
 
 
 #: Largest weight accepted. Larger ones are data errors, and their squares would overflow
@@ -740,6 +774,31 @@ def duplicate_ids(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     return dup, list(dict.fromkeys(ids[dup].tolist()))
 
 
+def check_weights(table: Table, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, ColumnCheck]:
+    """The weight column read: (weights, bad: blank or invalid, zero, its check with examples)."""
+    series = table.frame[column]
+    weights, blank = _numeric(series)
+    check = ColumnCheck("columns.weight", column, "Weight")
+    bad = blank | ~np.isfinite(weights) | (weights < 0) | (weights > MAX_WEIGHT)
+    zero = ~bad & (weights == 0)
+    check.valid = int((~bad & ~zero).sum())
+    check.blank = int(blank.sum())
+    check.non_numeric = int((~blank & np.isnan(weights)).sum())
+    check.out_of_scale = int((~blank & ~np.isnan(weights) & bad).sum())
+    for position in np.flatnonzero(bad & ~blank)[:MAX_EXAMPLES]:
+        check.examples.append(f"row {table.row_number(table.frame.index[position])}, column '{column}': "
+                              f"'{str(series.iloc[position])[:30]}' is not a valid weight")
+    return weights, bad, zero, check
+
+
+def weight_summary(column: str, n: int, rows: list) -> str:
+    """The weight column's line: ``n`` rows excluded, the first of them ``rows``."""
+    shown = ", ".join(str(r) for r in rows[:MAX_EXAMPLES])
+    return (f"column '{column}' (columns.weight): {n:,} row{'s' if n != 1 else ''} with a "
+            f"blank, invalid or zero weight {'are' if n != 1 else 'is'} excluded from every figure "
+            f"(row{'s' if n != 1 else ''} {shown}{', …' if n > MAX_EXAMPLES else ''})")
+
+
 def prepare(project: Project, table: Table) -> SurveyData:
     """Validate ``table`` against the project and return clean, scoreable data."""
     check_columns(project, table)
@@ -758,17 +817,7 @@ def prepare(project: Project, table: Table) -> SurveyData:
 
     # Weights.
     if cols.weight:
-        weights, blank = _numeric(frame[cols.weight])
-        check = ColumnCheck("columns.weight", cols.weight, "Weight")
-        bad = blank | ~np.isfinite(weights) | (weights < 0) | (weights > MAX_WEIGHT)
-        zero = ~bad & (weights == 0)
-        check.valid = int((~bad & ~zero).sum())
-        check.blank = int(blank.sum())
-        check.non_numeric = int((~blank & np.isnan(weights)).sum())
-        check.out_of_scale = int((~blank & ~np.isnan(weights) & bad).sum())
-        for position in np.flatnonzero(bad & ~blank)[:MAX_EXAMPLES]:
-            check.examples.append(f"row {table.row_number(frame.index[position])}, column '{cols.weight}': "
-                                  f"'{str(frame[cols.weight].iloc[position])[:30]}' is not a valid weight")
+        weights, bad, zero, check = check_weights(table, cols.weight)
         report.columns.append(check)
         if (bad & keep).any():
             report.excluded["missing or invalid weight"] = int((bad & keep).sum())
@@ -776,12 +825,9 @@ def prepare(project: Project, table: Table) -> SurveyData:
             report.excluded["zero weight"] = int((zero & keep & ~bad).sum())
         dropped = (bad | zero) & keep
         if dropped.any():
-            n = int(dropped.sum())
             where = np.flatnonzero(dropped)
-            shown = ", ".join(str(table.row_number(frame.index[p])) for p in where[:MAX_EXAMPLES])
-            check.summary = (f"column '{cols.weight}' (columns.weight): {n:,} row{'s' if n != 1 else ''} with a "
-                             f"blank, invalid or zero weight {'are' if n != 1 else 'is'} excluded from every figure "
-                             f"(row{'s' if n != 1 else ''} {shown}{', …' if n > MAX_EXAMPLES else ''})")
+            check.summary = weight_summary(cols.weight, int(dropped.sum()),
+                                           [table.row_number(frame.index[p]) for p in where[:MAX_EXAMPLES]])
         keep &= ~bad & ~zero
         weights = np.where(keep, weights, 0.0)
     else:
@@ -860,7 +906,8 @@ def prepare(project: Project, table: Table) -> SurveyData:
                                         _named_values(project, name), _listed_orders(project, name))
         key = f"columns.segments.{name}"
         report.cautions.extend(_merge_lines(column, key, merges))
-        _check_group_count(project, table.name, key, column, codes, labels, report, name)
+        check_group_count(project, table.name, key, column, np.bincount(codes[codes >= 0], minlength=len(labels)),
+                          labels, report, name)
         segments.append(Grouping(name, column, codes, labels))
 
     if project.weighting is not None:      # raking to population margins (METHODS.md §9)
@@ -983,18 +1030,19 @@ def _listed_orders(project: Project, segment: str) -> list[tuple[list[str], bool
 SPARSE_MIN_GROUPS = 20
 
 
-def _check_group_count(project: Project, file: str, key: str, column: str, codes: np.ndarray, labels: list[str],
-                       report: ValidationReport, name: str = "") -> None:
+def check_group_count(project: Project, file: str, key: str, column: str, sizes: np.ndarray, labels: list[str],
+                      report: ValidationReport, name: str = "") -> None:
     """A segment of :data:`SPARSE_MIN_GROUPS` or more groups, most of which fall under
     ``bases.suppress_below``, is refused (an id or free-text column mapped as a segment by
     mistake) unless ``bases.sparse_segments`` names it; one with more groups than
-    ``bases.max_groups`` is a warning (long tables, many ``--per`` reports)."""
+    ``bases.max_groups`` is a warning (long tables, many ``--per`` reports). ``sizes``: the
+    respondents of each of ``labels``."""
     real = [i for i, label in enumerate(labels) if label != NOT_STATED]
     if not real:
         return
     limit = project.bases.max_groups
     below = project.bases.suppress_below
-    sizes = np.bincount(codes[codes >= 0], minlength=len(labels))[real]
+    sizes = np.asarray(sizes)[real]
     small = int((sizes < below).sum())
     allowed = name in project.bases.sparse_segments
     if small * 2 > len(real) and len(real) >= SPARSE_MIN_GROUPS and not allowed:

@@ -324,6 +324,21 @@ class ItemTally:
                                                     for f in SUM_FIELDS)))
         return ItemTally(self.spec, self.count + other.count, self.sw + other.sw, self.sw2 + other.sw2)
 
+    def regroup(self, mapping: np.ndarray, size: int) -> ItemTally:
+        """The tally of ``size`` new groups: old group ``g`` counted in ``mapping[g]`` (−1: left
+        out). Cells of a finer grouping (segment group × period) give any coarser one."""
+        mapping = np.asarray(mapping, dtype=np.int64)
+        keep = mapping >= 0
+
+        def add(a: np.ndarray) -> np.ndarray:
+            out = np.zeros((size,) + a.shape[1:], dtype=a.dtype)
+            np.add.at(out, mapping[keep], a[keep])
+            return out
+
+        if self._sums is not None:
+            return ItemTally(self.spec, sums=Sums(*(add(np.asarray(getattr(self._sums, f))) for f in SUM_FIELDS)))
+        return ItemTally(self.spec, add(self.count), add(self.sw), add(self.sw2))
+
     def sums(self) -> Sums:
         if self._sums is not None:
             return self._sums

@@ -212,6 +212,18 @@ class GroupTally:
         return GroupTally(self.counts + other.counts, self.wbase + other.wbase,
                           {k: t + other.items[k] for k, t in self.items.items()})
 
+    def regroup(self, mapping: np.ndarray, size: int) -> GroupTally:
+        """The tally of ``size`` new groups, old group ``g`` counted in ``mapping[g]`` (−1: left out)."""
+        mapping = np.asarray(mapping, dtype=np.int64)
+        keep = mapping >= 0
+        counts = np.zeros(size, dtype=self.counts.dtype)
+        wbase = np.zeros(size)
+        np.add.at(counts, mapping[keep], self.counts[keep])
+        np.add.at(wbase, mapping[keep], self.wbase[keep])
+        # the items' extra group (rows in none) stays the extra group
+        extra = np.append(mapping, -1)
+        return GroupTally(counts, wbase, {k: t.regroup(extra, size + 1) for k, t in self.items.items()})
+
 
 def _breakdown(name: str, column: str, kind: str, codes: np.ndarray, labels: list[str],
                columns: list[ItemColumns], weights: np.ndarray, rules: BaseRules, alpha: float,
@@ -387,7 +399,13 @@ def compare_period(kind: str, label: str, now: dict[str, ItemResult], other: Sur
     """The window's figures ``now`` tested against the rows ``other`` (None: no responses)."""
     if other is None:
         return PeriodComparison(kind, label, 0, {}, {})
-    overall = score_overall(other, rules)
+    return compare_overall(kind, label, now, score_overall(other, rules), other.n, alpha)
+
+
+def compare_overall(kind: str, label: str, now: dict[str, ItemResult], overall: dict[str, ItemResult], base: int,
+                    alpha: float) -> PeriodComparison:
+    """The window's figures ``now`` tested against another period's ``overall`` (``base``
+    respondents): :func:`compare_period` once that period's figures are known."""
     changes = {}
     for key, result in now.items():
         change = _mark(compare(result, overall[key]), alpha)
@@ -396,7 +414,7 @@ def compare_period(kind: str, label: str, now: dict[str, ItemResult], other: Sur
     # One table: this comparison's KPIs (a scorecard column); its attributes another.
     tables = {name: adjust_table([(changes, k) for k in part], alpha)
               for name, part in _tables(list(changes), kpi_keys([r.spec for r in now.values()]))}
-    return PeriodComparison(kind, label, other.n, overall, changes, tables)
+    return PeriodComparison(kind, label, base, overall, changes, tables)
 
 
 def history(data: SurveyData, rules: BaseRules, alpha: float, last_key: int | None = None) -> Breakdown | None:
@@ -405,13 +423,19 @@ def history(data: SurveyData, rules: BaseRules, alpha: float, last_key: int | No
     if data.period_codes is None or not data.periods:
         return None
     columns = [ItemColumns(spec, data.values[spec.key], data.weights) for spec in data.items]
-    overall_sums = {c.spec.key: c.sums() for c in columns}
-    per = _breakdown("Period", "", "period", data.period_codes, [p.label for p in data.periods],
-                     columns, data.weights, rules, alpha, overall_sums, keys=[p.key for p in data.periods])
+    tally = GroupTally.of(columns, data.period_codes, len(data.periods), data.weights)
+    return history_from(tally, data.periods, data.items, rules, alpha, last_key)
+
+
+def history_from(tally: GroupTally, periods: list, specs: list[ItemSpec], rules: BaseRules, alpha: float,
+                 last_key: int | None = None) -> Breakdown:
+    """:func:`history` from the periods' tally (one group per period of ``periods``)."""
+    per = breakdown_from("Period", "", "period", [p.label for p in periods], tally, specs, rules, alpha, {},
+                         keys=[p.key for p in periods])
     if last_key is not None:
-        keep = [i for i, p in enumerate(data.periods) if p.key <= last_key]
+        keep = [i for i, p in enumerate(periods) if p.key <= last_key]
         per.groups = [per.groups[i] for i in keep]
-        per.adjust(alpha, kpi_keys(data.items))    # counts its tables over the periods shown
+        per.adjust(alpha, kpi_keys(specs))    # counts its tables over the periods shown
     return per
 
 
