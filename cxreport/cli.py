@@ -358,9 +358,13 @@ def validate(project: Path, strict: bool, report: str, period: str | None, allow
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Write to this file instead of standard output.")
 @click.option("--strict", is_flag=True, help="Fail on any invalid value in the data.")
+@click.option("--stream/--in-memory", "stream", default=None,
+              help="Read the survey in batches and score it from counted answers (memory set by the number of "
+                   "groups, not rows; docs/batch.md), or read it whole. Default: streamed for a survey of 1 GB "
+                   "or more.")
 @period_option
 @allow_outside_option
-def score(project: Path, fmt: str, output: Path | None, strict: bool, period: str | None,
+def score(project: Path, fmt: str, output: Path | None, strict: bool, stream: bool | None, period: str | None,
           allow_outside: bool) -> None:
     """Compute PROJECT's scores without rendering; JSON (documented, stable) or CSV.
 
@@ -368,20 +372,32 @@ def score(project: Path, fmt: str, output: Path | None, strict: bool, period: st
     Example:
       cxreport score samples/harbour-bank/cxreport.yaml --format json -o scores.json
       cxreport score samples/harbour-bank/cxreport.yaml --period "last 4 quarters"
+      cxreport score transactional/cxreport.yaml --stream -o scores.json
     """
     from cxreport.config import load_project
     from cxreport.export import scores_csv, scores_json
-    from cxreport.pipeline import run
 
     proj = load_project(project, allow_outside=allow_outside)
     if output is not None:
         refuse_own_inputs(proj, [output])
     if period is not None:
         proj = with_period(proj, period)
-    study = run(proj, strict=strict)
-    _warn(study.validation.warnings())
-    _warn(_analysis_warnings(study))
-    text = scores_json(study) if fmt == "json" else scores_csv(study)
+    if stream is None:
+        from cxreport.scoring.stream import STREAM_ABOVE_BYTES, survey_bytes, unsupported
+
+        size = survey_bytes(proj.survey.file)
+        stream = size >= STREAM_ABOVE_BYTES and not unsupported(proj)
+        if stream:
+            _echo(f"Streamed scoring: the survey is {size / 1e9:.1f} GB (--in-memory reads it whole)", err=True)
+    if stream:
+        text = _streamed_scores(proj, fmt, strict, period)
+    else:
+        from cxreport.pipeline import run
+
+        study = run(proj, strict=strict)
+        _warn(study.validation.warnings())
+        _warn(_analysis_warnings(study))
+        text = scores_json(study) if fmt == "json" else scores_csv(study)
     if output is None:
         click.echo(text, nl=False)   # the scores themselves (JSON escapes controls; CSV is data)
         return
@@ -392,6 +408,18 @@ def score(project: Path, fmt: str, output: Path | None, strict: bool, period: st
     except OSError as exc:
         raise CxError(f"cannot write {output}: {exc.strerror}") from None
     _echo(f"{fmt.upper()}: {output}")
+
+
+def _streamed_scores(proj, fmt: str, strict: bool, period: str | None) -> str:
+    """``cxreport score --stream``: the scores document's core blocks, the others null (docs/batch.md)."""
+    from cxreport.export import streamed_json
+    from cxreport.scoring.stream import score_streamed
+
+    if fmt != "json":
+        raise click.UsageError("--stream writes JSON (--format json)")
+    study = score_streamed(proj, strict=strict, period=period)
+    _warn(study.validation.warnings())
+    return streamed_json(study)
 
 
 @cli.command(context_settings=CONTEXT)

@@ -119,5 +119,5 @@ def test_a_csv_file_in_batches_keeps_the_files_row_numbers(tmp_path):
 def test_a_csv_file_that_is_not_utf8_is_refused(tmp_path):
     path = tmp_path / "latin.csv"
     path.write_bytes("id,branch\n1,Zürich\n".encode("latin-1"))
-    with pytest.raises(DataError, match="latin.csv: a survey read in batches must be UTF-8 text"):
+    with pytest.raises(DataError, match="latin.csv: byte 14 is not utf-8 text; save the file as UTF-8 CSV or set survey.encoding"):
         open_survey(path)

@@ -406,7 +406,16 @@ UNREACHABLE: dict[str, str] = {
 }
 #: Sites a project can reach that no hostile project here triggers, with the reason: the test
 #: accepts them, and they are the work left to make the promise complete.
-KNOWN_GAPS: dict[str, str] = {}
+_STREAM = "(issue 18, in progress) streamed scoring checks what prepare checks, batch by batch; validate reads the file whole and reports the in-memory versions of these, but does not stream yet"
+KNOWN_GAPS: dict[str, str] = {
+    "cxreport/scoring/stream.py:score_streamed:{problems[0]}": _STREAM,
+    "cxreport/scoring/stream.py:score_streamed:{}: invalid data (--strict)": _STREAM,
+    "cxreport/scoring/stream.py:_finish_report:{}: no usable rows ({})": _STREAM,
+    "cxreport/scoring/stream.py:_bounded:{}: columns.acsi: no respondent answered all three": _STREAM,
+    "cxreport/scoring/stream.py:_bounded:{}: scales.{}: no respondent answered at least {} ": _STREAM,
+    "cxreport/scoring/stream.py:_bounded:{}: column '{}' ({}) has no valid answers ({} blan": _STREAM,
+    "cxreport/scoring/stream.py:_score:{}: '{}' is a date range; streamed scoring reports": _STREAM,
+}
 #: More hostile projects and reasons, one file per area beside this one
 #: (tests/promise_cases_<area>.py): each defines ``register(ns)`` returning ``(cases,
 #: unreachable)``, where ``ns`` is this module (Case, BASE, DATA, _merge, _csv, _rows …).

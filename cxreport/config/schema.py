@@ -121,6 +121,17 @@ def _project_folder(value: Any, info: ValidationInfo) -> Path:
 
 
 ProjectFile = Annotated[Path, AfterValidator(_project_file)]
+
+
+def _survey_path(value: Any, info: ValidationInfo) -> Path:
+    """A survey file, or a folder of Parquet files (partitions) read in batches (docs/batch.md)."""
+    path = resolve_in_project(value, info.context, what="file", must_exist=False)
+    if path.is_dir() and any(p.is_file() for p in path.rglob("*.parquet")):
+        return path
+    return resolve_in_project(value, info.context, what="file")
+
+
+SurveyPath = Annotated[Path, AfterValidator(_survey_path)]
 ProjectFolder = Annotated[Path, AfterValidator(_project_folder)]
 LogoFile = Annotated[Path, AfterValidator(_logo_file)]
 
@@ -170,9 +181,10 @@ class Brand(Model):
 
 
 class Survey(Model):
-    file: ProjectFile = Field(
+    file: SurveyPath = Field(
         description="Survey data file: CSV, Excel (.xlsx), SPSS (.sav) or Parquet, read by its extension "
-                    "(see docs/inputs.md).")
+                    "(see docs/inputs.md); or a folder of Parquet files (partitions), scored streamed "
+                    "(docs/batch.md).")
     format: Literal[FORMATS] = Field(  # type: ignore[valid-type]
         "auto",
         description="How to read the file: auto (by extension; Qualtrics and SurveyMonkey exports are recognised), "

@@ -67,9 +67,10 @@ def _natural(path: Path) -> tuple:
     return tuple(natural_key(part) for part in path.parts)
 
 
-def open_survey(path: Path, name: str | None = None) -> SurveyFiles:
+def open_survey(path: Path, name: str | None = None, encoding: str = "auto") -> SurveyFiles:
     """The survey at ``path`` (a ``.parquet`` or ``.csv`` file, or a folder of Parquet files),
-    its files' columns checked against each other. ``name``: how messages name it."""
+    its files' columns checked against each other. ``name``: how messages name it;
+    ``encoding``: a CSV file's (``survey.encoding``; auto: UTF-8, with or without a byte-order mark)."""
     path = Path(path)
     name = name or path.name
     if path.is_dir():
@@ -83,7 +84,7 @@ def open_survey(path: Path, name: str | None = None) -> SurveyFiles:
     if suffix == ".parquet":
         return _parquet(path, name, [path])
     if suffix in (".csv", ".txt", ".tsv"):
-        return _csv(path, name)
+        return _csv(path, name, encoding)
     raise DataError(f"{name}: a survey read in batches is a Parquet file, a folder of Parquet files or a CSV "
                     f"file, not '{suffix or path.name}'")
 
@@ -155,9 +156,9 @@ def _same_columns(survey: SurveyFiles, label: str, columns: list[str], types: di
                             "write every file with the same column types")
 
 
-def _csv(path: Path, name: str) -> SurveyFiles:
-    """A CSV file read in batches: UTF-8 (with or without a byte-order mark), the delimiter
-    sniffed from its first 64 KB, every column as text."""
+def _csv(path: Path, name: str, given: str = "auto") -> SurveyFiles:
+    """A CSV file read in batches: UTF-8 (with or without a byte-order mark) or the ``given``
+    encoding, the delimiter sniffed from its first 64 KB, every column as text."""
     from cxreport.load.tabular import sniff_delimiter
 
     with path.open("rb") as handle:
@@ -165,12 +166,14 @@ def _csv(path: Path, name: str) -> SurveyFiles:
     if not head.strip():
         raise DataError(f"{name}: the file is empty")
     encoding = "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"
+    if given not in ("auto", "utf-8", "utf8", "utf-8-sig"):
+        encoding = given
     try:
         text = head.decode(encoding)
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 4:            # not a character cut at the end of the sample
-            raise DataError(f"{name}: a survey read in batches must be UTF-8 text (byte {exc.start + 1} is not); "
-                            "save it as UTF-8 CSV") from None
+            raise DataError(f"{name}: byte {exc.start + 1} is not {encoding} text; save the file as UTF-8 CSV "
+                            "or set survey.encoding") from None
         text = head[:exc.start].decode(encoding)
     delimiter = sniff_delimiter(text)
     import csv
@@ -217,7 +220,8 @@ def _csv_batches(survey: SurveyFiles, columns: list[str], rows: int) -> Iterator
 
     path = survey.path
     block = max(1 << 20, min(64 << 20, rows * 256))
-    read = pcsv.ReadOptions(encoding="utf8", block_size=block, use_threads=False)
+    utf8 = survey.encoding in ("utf-8", "utf-8-sig")
+    read = pcsv.ReadOptions(encoding="utf8" if utf8 else survey.encoding, block_size=block, use_threads=False)
     # Blank lines are rows (blank cells), as the in-memory reader counts them.
     parse = pcsv.ParseOptions(delimiter=survey.delimiter, newlines_in_values=True, ignore_empty_lines=False)
     convert = pcsv.ConvertOptions(column_types={c: pa.string() for c in survey.columns}, include_columns=columns,

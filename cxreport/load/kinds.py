@@ -31,6 +31,10 @@ def file_kind(path: Path) -> str | None:
 def format_problem(path: Path, fmt: str = "auto", header_row: int = 1, encoding: str = "auto",
                    sheet: object = None) -> str | None:
     """Why ``path`` cannot be read with these settings, or None."""
+    if path.is_dir():     # a folder of Parquet partitions, scored streamed (docs/batch.md)
+        if fmt not in ("auto", "parquet") or header_row != 1 or encoding != "auto" or sheet is not None:
+            return "a folder of Parquet partitions takes no format, header_row, encoding or sheet settings"
+        return None
     kind = file_kind(path)
     if kind is None:
         return f"unsupported survey file type '{path.suffix}' (use {SUPPORTED})"

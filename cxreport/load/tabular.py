@@ -78,7 +78,8 @@ def read_table(path: Path, *, name: str | None = None, encoding: str = "auto", s
     if not path.exists():
         raise DataError(f"{name}: file not found")
     if path.is_dir():
-        raise DataError(f"{name}: is a folder, not a data file")
+        raise DataError(f"{name}: is a folder, not a data file (a folder of Parquet partitions is scored with "
+                        "'cxreport score --stream', docs/batch.md)")
     size = path.stat().st_size
     if size == 0:
         raise DataError(f"{name}: the file is empty")

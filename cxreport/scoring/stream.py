@@ -1,0 +1,620 @@
+"""Streamed scoring (issue 18, docs/batch.md): a survey larger than memory read in batches and
+scored from counted answers, with memory that depends on the number of groups, not of rows.
+
+Two passes over the files (:mod:`cxreport.load.dataset`):
+
+1. the column domains: duplicate respondent ids (:mod:`cxreport.duplicates`, bounded memory),
+   every distinct date text (read once for the whole column, one day/month order, as the
+   in-memory reader does) and so every period, and every group key of each segment column;
+2. the answers: each batch is validated by the same functions as a file read at once
+   (:mod:`cxreport.validate`) and counted into cells of segment group × period
+   (:class:`~cxreport.scoring.survey.GroupTally`); the checks of the batches add up (counts)
+   and their examples are kept up to the usual number.
+
+The cells then give every figure of the window (the window's periods summed), each segment's
+groups in the window, the trend (one group per period) and the comparison periods, through the
+same functions as the in-memory path (:func:`~cxreport.scoring.survey.score_tally`,
+:func:`~cxreport.scoring.survey.history_from`, :func:`~cxreport.scoring.survey.compare_overall`),
+so the figures are the same up to the order of floating-point additions.
+
+What needs the rows themselves (key drivers, comments, banner tables, multi-punch questions,
+raking, windows that are date ranges rather than periods) is not computed here yet: a project
+that asks for raking, multi-punch questions or a date-range window is refused with the key to
+change, and the scores document's other blocks are null, named in its ``streamed`` block.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cxreport.config.schema import Project
+from cxreport.errors import ConfigError, DataError
+from cxreport.load.dataset import BATCH_ROWS, SurveyFiles, batches, open_survey
+from cxreport.scoring.kpis import BaseRules, ItemColumns, ItemSpec, result_from_sums
+from cxreport.scoring.survey import GroupTally, PeriodComparison, SurveyResults, SurveyTally, compare_overall, \
+    history_from, score_tally
+from cxreport.validate import MAX_EXAMPLES, NOT_STATED, ColumnCheck, Grouping, SurveyData, ValidationReport
+
+#: Survey files (a folder: all its Parquet files together) at least this large are scored
+#: streamed by ``cxreport score`` unless ``--in-memory`` is given (docs/batch.md).
+STREAM_ABOVE_BYTES = 1_000_000_000
+
+#: Blocks of the scores document a streamed run leaves null (they need the rows themselves).
+NOT_STREAMED = ["banners", "mentions", "sources", "drivers", "priorities", "comments", "actions", "response_times",
+                "journey", "theme_impact", "theme_trends", "suggested_themes", "emotion", "consistency",
+                "customer_value"]
+
+
+def survey_bytes(path: Path) -> int:
+    """The size of the survey's data: a file's, or a folder's Parquet files' together."""
+    path = Path(path)
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*.parquet") if p.is_file())
+    return path.stat().st_size if path.is_file() else 0
+
+
+def unsupported(project: Project) -> list[str]:
+    """Why ``project`` cannot be scored streamed (empty: it can), each naming its key."""
+    out = []
+    survey = project.survey
+    suffix = Path(survey.file).suffix.lower()
+    if not Path(survey.file).is_dir() and suffix not in (".parquet", ".csv", ".txt", ".tsv"):
+        out.append(f"survey.file: streamed scoring reads Parquet (a file or a folder of partitions) or UTF-8 CSV, "
+                   f"not '{suffix}'")
+    if survey.format not in ("auto", "csv", "parquet"):
+        out.append(f"survey.format: streamed scoring reads plain CSV or Parquet, not {survey.format} exports")
+    if survey.header_row != 1 or survey.meta is not None:
+        out.append("survey.header_row / survey.meta: streamed scoring reads files whose first row is the header, "
+                   "without a .meta.json")
+    if project.columns.multi_punch:
+        out.append("columns.multi_punch: multi-punch questions are not streamed yet")
+    if project.weighting is not None:
+        out.append("weighting: raking needs every row at once; it is not streamed")
+    if project.periods.unit == "wave":
+        out.append("periods.unit: waves are not streamed yet; use month, quarter or year")
+    return out
+
+
+@dataclass
+class _Check:
+    """A column's check over every batch: counts added, examples kept up to the usual number."""
+
+    check: ColumnCheck
+
+    def add(self, part: ColumnCheck, where: str) -> None:
+        c = self.check
+        for name in ("valid", "blank", "missing_code", "not_applicable", "non_numeric", "out_of_scale"):
+            setattr(c, name, getattr(c, name) + getattr(part, name))
+        room = MAX_EXAMPLES - len(c.examples)
+        c.examples.extend(where + e for e in part.examples[:max(0, room)])
+
+
+@dataclass
+class Domains:
+    """What pass 1 found: the later copies of duplicated ids (global row positions), the date
+    reading (distinct text → position among the distinct dates, their period codes) and the
+    group keys met in each segment column."""
+
+    duplicate_rows: np.ndarray
+    duplicate_ids: list[str]
+    date_index: dict[str, int] = field(default_factory=dict)
+    dates: np.ndarray | None = None                # distinct dates (datetime64), NaT where unreadable
+    date_periods: np.ndarray | None = None          # period position of each distinct date (−1: none)
+    periods: list = field(default_factory=list)     # every period any row is dated in
+    reading: object = None
+    keys: dict[str, dict[str, int]] = field(default_factory=dict)   # segment → group key → position
+
+
+def _where(survey: SurveyFiles, file: str) -> str:
+    """How an example line names a partition (nothing for a single file: the report names it)."""
+    return "" if file == survey.name else f"{file}: "
+
+
+def _text(batch, column: str) -> pd.Series:
+    """A column of a batch as text cells, as the in-memory reader makes them."""
+    import pyarrow as pa
+
+    from cxreport.load.cells import arrow_column_text
+
+    array = batch.data.column(column)
+    return pd.Series(arrow_column_text(pa.chunked_array([array], type=array.type)), dtype=object)
+
+
+def scan_domains(project: Project, survey: SurveyFiles, rows: int = BATCH_ROWS) -> Domains:
+    """Pass 1 (see the module's notes)."""
+    from cxreport.duplicates import find_duplicates
+    from cxreport.periods import assign_periods
+    from cxreport.validate import group_key, read_dates, spellings
+
+    cols = project.columns
+    found = Domains(np.empty(0, dtype=np.int64), [])
+    if cols.respondent_id:
+        def ids():
+            for b in batches(survey, [cols.respondent_id], rows):
+                yield _text(b, cols.respondent_id).to_numpy(dtype=object)
+
+        dup = find_duplicates(ids)
+        found.duplicate_rows, found.duplicate_ids = dup.excluded, dup.ids
+    wanted = ([cols.date] if cols.date else []) + [c for c in cols.segments.values()]
+    first_seen: dict[str, str] = {}
+    keys: dict[str, dict[str, int]] = {name: {} for name in cols.segments}
+    for b in batches(survey, list(dict.fromkeys(wanted)), rows) if wanted else ():
+        if cols.date:
+            text = _text(b, cols.date)
+            codes, uniques = pd.factorize(text, use_na_sentinel=True)
+            for i, u in enumerate(uniques):
+                t = str(u).strip()
+                if t and t not in found.date_index:
+                    found.date_index[t] = len(found.date_index)
+                    first_seen[t] = f"{b.first_row + int(np.argmax(codes == i))}" + (
+                        "" if b.file == survey.name else f" of {b.file}")
+        for name, column in cols.segments.items():
+            seen, _raw, key_of = spellings(_text(b, column))
+            registry = keys[name]
+            for key in key_of:
+                registry.setdefault(key, len(registry))
+            if seen.not_stated:
+                registry.setdefault(group_key(NOT_STATED), len(registry))
+    found.keys = keys
+    if cols.date:
+        texts = pd.Series(list(found.date_index), dtype=object)
+        reading = read_dates(texts, project, survey.name, lambda i: first_seen[texts.iloc[i]])
+        found.reading = reading
+        found.dates = np.asarray(reading.values, dtype="datetime64[ns]")
+        days = pd.Series(found.dates).dt.normalize()
+        codes, periods = assign_periods(days, project.periods.unit, project.periods.fiscal_year_start,
+                                        project.periods.waves)
+        found.date_periods, found.periods = codes, periods
+    return found
+
+
+class Counted:
+    """Pass 2's state: the validation report and the answers counted into cells."""
+
+    def __init__(self, project: Project, survey: SurveyFiles, domains: Domains, specs: list[ItemSpec]):
+        self.project, self.survey, self.domains, self.specs = project, survey, domains, specs
+        self.report = ValidationReport(survey.name)
+        self.checks: list[_Check] = []
+        self.excluded: dict[str, int] = {}
+        self.weight_rows: list[str] = []           # the first rows dropped for their weight
+        self.weight_dropped = 0
+        self.hints = {s.key: np.zeros(int(s.high - s.low) + 1, dtype=np.int64) for s in specs
+                      if not s.continuous and math.isfinite(s.high)}
+        self.low = {s.key: math.inf for s in specs}
+        self.high = {s.key: -math.inf for s in specs}
+        self.outside = 0
+        self.p = len(domains.periods) + 1          # cells: the periods, then the rows in none
+        self.keys = {name: len(k) for name, k in domains.keys.items()}
+        self.found: dict[str, object] = {}        # segment → Spellings of the kept rows
+        self.periods: GroupTally | None = None
+        self.segments: dict[str, GroupTally] = {}
+        self.sw2 = np.zeros(self.p)
+        self.row = 0                               # rows read so far (global positions)
+
+    def add(self, batch) -> None:
+        from cxreport.load.cells import arrow_text_cells
+        from cxreport.load.tabular import Table
+        from cxreport.validate import _check_item, _item_config, _acsi_scores, check_weights, composite_scores, \
+            date_check, derived_keys, group_key, spellings
+
+        project, cols = self.project, self.project.columns
+        import pyarrow as pa
+
+        frame = arrow_text_cells(pa.Table.from_batches([batch.data]))
+        table = Table(frame, batch.file, self.survey.path, first_data_row=batch.first_row)
+        n = len(frame)
+        part = ValidationReport(batch.file, rows_read=n)
+        keep = np.ones(n, dtype=bool)
+        dup = self.domains.duplicate_rows
+        lo, hi = np.searchsorted(dup, [self.row, self.row + n])
+        if hi > lo:
+            keep[dup[lo:hi] - self.row] = False
+            self.excluded["duplicate respondent id"] = self.excluded.get("duplicate respondent id", 0) + int(hi - lo)
+        self.row += n
+        checks: list[ColumnCheck] = []
+        if cols.weight:
+            weights, bad, zero, check = check_weights(table, cols.weight)
+            checks.append(check)
+            for why, mask in (("missing or invalid weight", bad & keep), ("zero weight", zero & keep & ~bad)):
+                if mask.any():
+                    self.excluded[why] = self.excluded.get(why, 0) + int(mask.sum())
+            dropped = (bad | zero) & keep
+            if dropped.any():
+                where = np.flatnonzero(dropped)
+                self.weight_dropped += len(where)
+                room = MAX_EXAMPLES + 1 - len(self.weight_rows)
+                self.weight_rows += [f"{batch.first_row + int(p)}" + ("" if batch.file == self.survey.name
+                                                                       else f" of {batch.file}")
+                                     for p in where[:max(0, room)]]
+            keep &= ~bad & ~zero
+            weights = np.where(keep, weights, 0.0)
+        else:
+            weights = np.ones(n)
+        missing_codes = [float(c) for c in project.missing_codes]
+        values: dict[str, np.ndarray] = {}
+        derived = derived_keys(project)
+        for spec in self.specs:
+            if spec.key in derived:
+                continue
+            key, item_cfg = _item_config(project, spec)
+            words = project.words(item_cfg)
+            word_list = list(project.word_scales[item_cfg.scale]) if words is not None else None
+            reverse = getattr(item_cfg, "reverse", False)
+            clean, check = _check_item(table, spec, key, [float(c) for c in item_cfg.na_codes], missing_codes,
+                                       reverse=reverse, words=words, word_list=word_list, hint=False)
+            checks.append(check)
+            values[spec.key] = clean
+            if words is None and spec.key in self.hints:
+                raw = clean[~np.isnan(clean)]
+                if reverse:
+                    raw = (spec.low + spec.high) - raw
+                self.hints[spec.key] += np.bincount((raw - spec.low).astype(np.int64),
+                                                    minlength=len(self.hints[spec.key]))
+        if cols.acsi:
+            values["acsi"] = _acsi_scores(project, table, missing_codes, part)
+        for name, scale in project.composites.items():
+            values[f"attr:{name}"] = composite_scores([values[f"attr:{m}"] for m in scale.items], scale.needed)
+        # Dates: the reading of pass 1, spread to the rows.
+        if cols.date:
+            text = _text(batch, cols.date).astype(str).str.strip()
+            index = np.array([self.domains.date_index.get(t, -1) for t in text.to_numpy()], dtype=np.int64) \
+                if len(text) else np.empty(0, dtype=np.int64)
+            dates = pd.Series(np.append(self.domains.dates, np.datetime64("NaT"))[index])
+            checks.append(date_check(table, text.reset_index(drop=True), dates, self.domains.reading, project))
+            period = np.append(self.domains.date_periods, -1)[index]
+            dated = dates.notna().to_numpy()
+            self.outside += int((dated & (period < 0) & keep).sum())
+            period = np.where(period >= 0, period, self.p - 1)
+        else:
+            period = np.full(n, self.p - 1, dtype=np.int64)
+        checks += part.columns
+        if not self.checks:
+            self.checks = [_Check(ColumnCheck(c.key, c.column, c.label, expects=c.expects, allowed=list(c.allowed)))
+                           for c in checks]
+        where = _where(self.survey, batch.file)
+        for mine, theirs in zip(self.checks, checks):
+            mine.add(theirs, where)
+        # The kept rows counted into cells.
+        rows = np.flatnonzero(keep)
+        w = weights[rows]
+        period = period[rows]
+        for spec in self.specs:
+            x = values[spec.key][rows]
+            valid = x[~np.isnan(x)]
+            if len(valid):
+                self.low[spec.key] = min(self.low[spec.key], float(valid.min()))
+                self.high[spec.key] = max(self.high[spec.key], float(valid.max()))
+        columns = [ItemColumns(spec, values[spec.key][rows], w) for spec in self.specs]
+        tally = GroupTally.of(columns, period, self.p, w)
+        self.periods = tally if self.periods is None else self.periods + tally
+        self.sw2 += np.bincount(period, weights=w * w, minlength=self.p)
+        not_stated = group_key(NOT_STATED)
+        for name, column in cols.segments.items():
+            found, raw, key_of = spellings(frame[column].iloc[rows])
+            self.found[name] = found if name not in self.found else self.found[name] + found
+            registry = self.domains.keys[name]
+            lookup = np.array([registry[k] for k in key_of] + [registry.get(not_stated, -1)], dtype=np.int64)
+            codes = lookup[raw] * self.p + period
+            size = self.keys[name] * self.p
+            seg = GroupTally.of(columns, codes, size, w)
+            self.segments[name] = seg if name not in self.segments else self.segments[name] + seg
+
+
+@dataclass
+class StreamedStudy:
+    """A streamed study: what the scores document's core blocks (``cxreport.export.core_dict``)
+    read, as a :class:`~cxreport.pipeline.Study` has it."""
+
+    project: Project
+    validation: ValidationReport
+    results: SurveyResults
+    window: object
+    comparisons: list
+    targets: object
+    benchmarks: list
+    tiers: dict
+    competitors: list
+    scopes: dict
+    rows_read: int
+    batches: int
+    timings: dict = field(default_factory=dict)
+
+    def scope(self, section: str):
+        return self.scopes[section]
+
+    def comparison(self, kind: str):
+        return next((c for c in self.comparisons if c.kind == kind), None)
+
+
+def score_streamed(project: Project, *, strict: bool = False, period: str | None = None,
+                   rows: int = BATCH_ROWS) -> StreamedStudy:
+    """Score ``project``'s survey in batches (see the module's notes)."""
+    from cxreport.benchmark.compare import compare_standards, evaluate_tiers
+    from cxreport.benchmark.targets import evaluate_targets
+    from cxreport.config.paths import display_path
+    from cxreport.validate import derived_keys, item_specs
+
+    problems = unsupported(project)
+    if problems:
+        raise ConfigError(problems[0], problems[1:])
+    clock = time.perf_counter
+    timings: dict[str, float] = {}
+    t = clock()
+    survey = open_survey(project.survey.file, display_path(project.survey.file, project.base_dir),
+                         project.survey.encoding)
+    _check_columns(project, survey)
+    specs = item_specs(project, {})
+    domains = scan_domains(project, survey, rows)
+    timings["pass 1 (ids, dates, groups)"] = clock() - t
+    t = clock()
+    counted = Counted(project, survey, domains, specs)
+    n_batches = 0
+    for b in batches(survey, _wanted(project), rows):
+        counted.add(b)
+        n_batches += 1
+    timings["pass 2 (validate, count)"] = clock() - t
+    t = clock()
+    report = _finish_report(project, counted, survey)
+    if strict and not report.clean:
+        raise DataError(f"{survey.name}: invalid data (--strict)", report.warnings())
+    specs = _bounded(specs, counted, derived_keys(project), survey.name, report)
+    data, cells = _assemble(project, counted, specs, report, survey.name)
+    study = _score(project, data, cells, period)
+    study.batches, study.rows_read = n_batches, counted.row
+    timings["score"] = clock() - t
+    study.timings = timings
+    study.targets = evaluate_targets(project, study.results, None)
+    study.benchmarks = compare_standards(project, study.results)
+    study.tiers = evaluate_tiers(project, study.results)
+    return study
+
+
+def _wanted(project: Project) -> list[str]:
+    from cxreport.validate import derived_keys, item_specs
+
+    cols = project.columns
+    out = [c for c in (cols.respondent_id, cols.date, cols.weight) if c]
+    derived = derived_keys(project)
+    out += [s.column for s in item_specs(project) if s.key not in derived]
+    if cols.acsi:
+        out += list(cols.acsi.items)
+    out += list(cols.segments.values())
+    return list(dict.fromkeys(out))
+
+
+def _check_columns(project: Project, survey: SurveyFiles) -> None:
+    from cxreport.load.tabular import Table
+    from cxreport.validate import check_columns
+
+    check_columns(project, Table(pd.DataFrame(columns=survey.columns), survey.name, survey.path))
+
+
+def _finish_report(project: Project, counted: Counted, survey: SurveyFiles) -> ValidationReport:
+    from cxreport.validate import date_notes, scale_hint
+
+    report = counted.report
+    report.rows_read = counted.row
+    order = ["duplicate respondent id", "missing or invalid weight", "zero weight"]
+    report.excluded = {k: counted.excluded[k] for k in order if counted.excluded.get(k)}
+    report.duplicate_ids = list(counted.domains.duplicate_ids)
+    report.columns = [c.check for c in counted.checks]
+    report.rows_used = int(counted.periods.counts.sum()) if counted.periods is not None else 0
+    cols = project.columns
+    for check in report.columns:
+        if check.key == "columns.weight" and counted.weight_dropped:
+            from cxreport.validate import weight_summary
+
+            check.summary = weight_summary(cols.weight, counted.weight_dropped, counted.weight_rows)
+        if check.key == "columns.date":
+            date_notes(report, check, project)
+    for spec in counted.specs:
+        if spec.key in counted.hints:
+            check = next((c for c in report.columns if c.column == spec.column and c.label == spec.label), None)
+            if check is not None and check.expects == "number":
+                check.hint = scale_hint(spec, check.key, counted.hints[spec.key])
+                if check.hint:
+                    report.cautions.append(check.hint)
+    if report.rows_used == 0:
+        raise DataError(f"{survey.name}: no usable rows ({', '.join(f'{v} {k}' for k, v in report.excluded.items())})")
+    if counted.outside:
+        report.notes.append(f"column '{cols.date}': {counted.outside} rows dated outside every wave (periods.waves) "
+                            "are in the totals of 'all' but in no period")
+    return report
+
+
+def _bounded(specs: list[ItemSpec], counted: Counted, derived: dict, name: str, report: ValidationReport
+             ) -> list[ItemSpec]:
+    """The items checked as :func:`cxreport.validate.prepare` checks them once every row is
+    read: each needs a valid answer; a numeric item without bounds takes its answers' range."""
+    from cxreport.validate import _item_config
+
+    out = []
+    for spec in specs:
+        valid = int(counted.periods.items[spec.key].sums().n.sum())
+        if not valid:
+            project = counted.project
+            if spec.key == "acsi":
+                raise DataError(f"{name}: columns.acsi: no respondent answered all three items of the index "
+                                f"({', '.join(project.columns.acsi.items)}) with a valid answer; nothing to score")
+            if spec.key in derived:
+                scale = project.composites[spec.key[5:]]
+                raise DataError(f"{name}: scales.{spec.key[5:]}: no respondent answered at least {scale.needed} "
+                                f"of its {len(scale.items)} items; nothing to score")
+            check = next(c for c in report.columns if c.column == spec.column)
+            raise DataError(
+                f"{name}: column '{spec.column}' ({_item_config(project, spec)[0]}) has no valid answers "
+                f"({check.blank} blank, {check.missing_code} missing codes, {check.not_applicable} not applicable, "
+                f"{check.invalid} invalid); nothing to score")
+        if spec.continuous and not (math.isfinite(spec.low) and math.isfinite(spec.high)):
+            low = spec.low if math.isfinite(spec.low) else counted.low[spec.key]
+            high = spec.high if math.isfinite(spec.high) else counted.high[spec.key]
+            spec = dataclasses.replace(spec, low=low, high=high if high > low else low + 1.0)
+        out.append(spec)
+    return out
+
+
+def _with_specs(tally: GroupTally, specs: list[ItemSpec]) -> GroupTally:
+    """The tally with its items' specs replaced (bounds found once every row is read)."""
+    for spec in specs:
+        tally.items[spec.key].spec = spec
+    return tally
+
+
+@dataclass
+class _Cells:
+    """The counted cells: one group per period (then the rows in none), and per segment one per
+    group key × period (key × P + period)."""
+
+    periods: GroupTally
+    sw2: np.ndarray
+    segments: dict[str, tuple[GroupTally, str, list[str]]]   # tally (group × P + period), column, labels
+
+
+def _assemble(project: Project, counted: Counted, specs: list[ItemSpec], report: ValidationReport, name: str):
+    """The groups of every segment (from the kept rows' spellings, as :func:`~cxreport.validate.prepare`
+    orders and merges them), the periods that have rows, and a :class:`SurveyData` that says
+    what the figures are of — one row per period cell, so a window's span
+    (:meth:`cxreport.window.Span.mask`) says which cells it covers."""
+    from cxreport.validate import _listed_orders, _merge_lines, _named_values, check_group_count, group_order
+
+    cols = project.columns
+    periods_tally = _with_specs(counted.periods, specs)
+    p = counted.p
+    # Periods with kept rows, in date order (as assign_periods on the kept rows gives them).
+    used = [i for i in range(p - 1) if periods_tally.counts[i] > 0]
+    remap = np.full(p, -1, dtype=np.int64)
+    remap[used] = np.arange(len(used))
+    remap[p - 1] = len(used)
+    periods_tally = periods_tally.regroup(remap, len(used) + 1)
+    sw2 = np.zeros(len(used) + 1)
+    np.add.at(sw2, remap, counted.sw2)
+    periods = [counted.domains.periods[i] for i in used]
+    segments = {}
+    for seg_name, column in cols.segments.items():
+        found = counted.found.get(seg_name)
+        registry = counted.domains.keys[seg_name]
+        keys, labels, merges = group_order(found, _named_values(project, seg_name),
+                                           _listed_orders(project, seg_name))
+        position = {k: i for i, k in enumerate(keys)}
+        key_group = np.array([position.get(k, -1) for k in registry], dtype=np.int64)
+        tally = _with_specs(counted.segments[seg_name], specs)
+        # cell (key, period) → (group, period) with the periods renumbered
+        size_old = len(registry) * p
+        mapping = np.full(size_old, -1, dtype=np.int64)
+        k_idx, p_idx = np.divmod(np.arange(size_old), p)
+        ok = key_group[k_idx] >= 0
+        mapping[ok] = key_group[k_idx[ok]] * (len(used) + 1) + remap[p_idx[ok]]
+        tally = tally.regroup(mapping, len(labels) * (len(used) + 1))
+        key = f"columns.segments.{seg_name}"
+        report.cautions.extend(_merge_lines(column, key, merges))
+        sizes = tally.counts.reshape(len(labels), len(used) + 1).sum(axis=1)
+        check_group_count(project, name, key, column, sizes, labels, report, seg_name)
+        segments[seg_name] = (tally, column, labels)
+    cells = _Cells(periods_tally, sw2, segments)
+    data = SurveyData(specs, {}, np.ones(len(used) + 1), bool(cols.weight), [],
+                      np.append(np.arange(len(used)), -1) if cols.date else None, periods,
+                      pd.DataFrame(), pd.Series([pd.NaT] * (len(used) + 1)) if cols.date else None, report)
+    return data, cells
+
+
+def _span_cells(span, data: SurveyData) -> np.ndarray:
+    """The period cells a span covers (boolean per cell; a span of dates is refused before)."""
+    return span.mask(data)
+
+
+def _window_tally(cells: _Cells, data: SurveyData, keep: np.ndarray) -> tuple[SurveyTally, SurveyData]:
+    """The counted answers of the cells ``keep`` (boolean per period cell) as one survey: its
+    tally and what it is of (segments' groups with rows there, its periods)."""
+    n_cells = len(keep)
+    into = np.where(keep, 0, -1)
+    overall = cells.periods.regroup(into, 1)
+    periods_kept = [i for i in range(n_cells - 1) if keep[i] and cells.periods.counts[i] > 0]
+    segments, groupings = [], []
+    for name, (tally, column, labels) in cells.segments.items():
+        g = len(labels)
+        mapping = np.full(g * n_cells, -1, dtype=np.int64)
+        grid = np.arange(g * n_cells)
+        grp, cell = np.divmod(grid, n_cells)
+        sel = keep[cell]
+        mapping[sel] = grp[sel]
+        per_group = tally.regroup(mapping, g)
+        present = np.flatnonzero(per_group.counts > 0)
+        shrink = np.full(g, -1, dtype=np.int64)
+        shrink[present] = np.arange(len(present))
+        segments.append(per_group.regroup(shrink, len(present)))
+        groupings.append(Grouping(name, column, np.empty(0, dtype=np.int64), [labels[i] for i in present]))
+    sw2 = float(cells.sw2[keep].sum())
+    n = int(overall.counts[0])
+    tally = SurveyTally(n, float(overall.wbase[0]), sw2, {k: t for k, t in overall.items.items()},
+                        segments, [], None)
+    view = dataclasses.replace(data, segments=groupings, periods=[data.periods[i] for i in periods_kept])
+    return tally, view
+
+
+def _score(project: Project, data: SurveyData, cells: _Cells, period: str | None) -> StreamedStudy:
+    from cxreport.pipeline import resolve_window
+    from cxreport.window import Scope
+
+    from cxreport.window import parse_spec
+
+    asked = (period, "--period") if period is not None else (project.report.period, project.report.period_from)
+    for text, where in (asked, (project.report.baseline, "report.baseline")):
+        if text is None:
+            continue
+        try:
+            kind = parse_spec(text).kind
+        except ValueError:
+            kind = None          # resolve_window says what is wrong with it
+        if kind == "range":
+            raise ConfigError(f"{where}: '{text}' is a date range; streamed scoring reports whole periods "
+                              "(a quarter, a month, a year, latest, last 4 quarters, all)")
+    window = resolve_window(project, data, period)
+    rules = BaseRules(project.bases.suppress_below, project.bases.flag_below)
+    alpha = project.significance.alpha
+    keep = _span_cells(window.span, data)
+    tally, view = _window_tally(cells, data, keep)
+    results = score_tally(view, tally, rules, alpha)
+    results.periods = None
+    last = window.last_key
+    if data.period_codes is not None and data.periods:
+        per = cells.periods.regroup(np.append(np.arange(len(data.periods)), -1), len(data.periods))
+        results.periods = history_from(per, data.periods, data.items, rules, alpha, last)
+        results.period_info = [p for p in data.periods if last is None or p.key <= last]
+    else:
+        results.period_info = list(data.periods)
+    comparisons = []
+    for kind, span in window.comparisons:
+        other = _span_cells(span, data)
+        if not other.any() or not cells.periods.counts[other].sum():
+            comparisons.append(PeriodComparison(kind, span.label, 0, {}, {}))
+            continue
+        sums_tally = cells.periods.regroup(np.where(other, 0, -1), 1)
+        overall = {spec.key: result_from_sums(spec, sums_tally.items[spec.key].sums(), 0, rules)
+                   for spec in data.items}
+        comparisons.append(compare_overall(kind, span.label, results.overall, overall,
+                                           int(sums_tally.counts[0]), alpha))
+    pools = dict(project.report.pool)
+    scopes = {}
+    for section in ("drivers", "segments", "journey", "comments"):
+        n = pools.get(section)
+        if not n:
+            scopes[section] = Scope(window.label, False, max(1, len(window.span.keys)), window.span)
+        else:
+            span = window.pooled(n)
+            scopes[section] = Scope(span.label, span is not window.span, max(1, len(span.keys)), span)
+    if scopes["segments"].pooled:
+        pooled_tally, pooled_view = _window_tally(cells, data, _span_cells(scopes["segments"].span, data))
+        results.segments = score_tally(pooled_view, pooled_tally, rules, alpha).segments
+    from cxreport.benchmark.competitors import compare_competitors
+
+    competitors = compare_competitors(project, rules, alpha, window=window)
+    return StreamedStudy(project, data.report, results, window, comparisons, None, [], {}, competitors, scopes,
+                         0, 0)
+

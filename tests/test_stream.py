@@ -1,0 +1,497 @@
+"""Streamed scoring (cxreport.scoring.stream): a survey read in batches — a CSV file or a folder of
+Parquet partitions — scored from counted answers gives the scores document's core blocks
+(``cxreport.export.core_dict``) that scoring the whole file in memory gives: every count,
+exclusion and duplicate id exactly, every figure to 1e-9 (they differ only in the order of
+floating-point additions). What streaming cannot do (raking, multi-punch questions, date ranges)
+is refused with the key to change, never scored differently.
+
+Numbers are compared unrounded: ``export._num`` rounds to 3 or 6 digits, which turns a 1e-13
+difference of addition order into a visible flip of the last digit, so the tests replace it by
+a plain float conversion (``unrounded``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import random
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import cxreport.export as export
+import cxreport.scoring.stream as stream
+from cxreport.cli import cli
+from cxreport.config import load_project
+from cxreport.errors import ConfigError
+from cxreport.export import KEYS, core_dict
+from cxreport.pipeline import run
+from cxreport.scoring.stream import NOT_STREAMED, score_streamed
+from cxreport.validate import MAX_EXAMPLES
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = [ROOT / "samples" / "harbour-bank" / "cxreport.yaml", ROOT / "samples" / "huayue-retail" / "cxreport.yaml"]
+
+#: The generated survey's columns, in file order.
+HEADER = ["id", "date", "region", "channel", "nps", "csat", "ces", "a_wait", "a_staff", "weight", "products"]
+#: First month of each quarter the generated survey covers (2025 Q2 – 2026 Q2: the latest quarter
+#: has a previous quarter and a year-ago quarter).
+QUARTERS = {"2025Q2": (2025, 4), "2025Q3": (2025, 7), "2025Q4": (2025, 10), "2026Q1": (2026, 1), "2026Q2": (2026, 4)}
+#: Answers the generated nps column holds besides 0–10, and which of them are invalid.
+NPS_SPECIAL = ["", "", " ", "abc", "11", "-1", "99", "7.5", "n/a", " 8 "]
+NPS_INVALID = {"abc", "11", "-1", "7.5", "n/a"}
+#: Where the partitions of the generated Parquet folder go, in natural order of their paths
+#: (part-2 before part-10), with the share of each quarter's rows; part-1 of 2025 Q4 is empty.
+PARTS = {"2025Q2": [("part-0", 1.0)], "2025Q3": [("part-0", 0.5), ("part-1", 0.5)],
+         "2025Q4": [("part-0", 1.0), ("part-1", 0.0)],
+         "2026Q1": [("part-0", 0.3), ("part-2", 0.3), ("part-10", 0.4)], "2026Q2": [("part-0", 1.0)]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers: unrounded comparison of two scores documents
+# ---------------------------------------------------------------------------------------------
+
+def _exact(value, digits: int = 6):
+    """``export._num`` without the rounding (non-finite numbers still null)."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+@pytest.fixture
+def unrounded(monkeypatch):
+    monkeypatch.setattr(export, "_num", _exact)
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def differences(a, b, path: str = "", tol: float = 1e-9) -> list[str]:
+    """Where ``a`` and ``b`` (JSON-like) differ: keys, lengths, numbers beyond ``tol`` (relative,
+    or absolute near 0), anything else not equal. Each as 'path: a vs b'."""
+    if isinstance(a, dict):
+        if not isinstance(b, dict):
+            return [f"{path}: {type(a).__name__} vs {b!r}"]
+        if list(a) != list(b):
+            return [f"{path}: keys {sorted(set(a) ^ set(b))[:6] or 'in another order'}"]
+        return [d for k in a for d in differences(a[k], b[k], f"{path}.{k}", tol)]
+    if isinstance(a, list):
+        if not isinstance(b, list) or len(a) != len(b):
+            return [f"{path}: length {len(a)} vs {len(b) if isinstance(b, list) else repr(b)}"]
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in differences(x, y, f"{path}[{i}]", tol)]
+    if (isinstance(a, float) or isinstance(b, float)) and _is_number(a) and _is_number(b):
+        if math.isclose(a, b, rel_tol=tol, abs_tol=tol) or (math.isnan(a) and math.isnan(b)):
+            return []
+        return [f"{path}: {a!r} vs {b!r}"]
+    return [] if a == b else [f"{path}: {a!r} vs {b!r}"]
+
+
+def assert_same(memory: dict, streamed: dict, what: str, tol: float = 1e-9) -> None:
+    # Through JSON as the score command writes it: tuples are lists, keys text.
+    found = differences(json.loads(json.dumps(memory)), json.loads(json.dumps(streamed)), "", tol)
+    shown = "\n  ".join(found[:15])
+    assert not found, f"{what}: {len(found)} differences (in memory vs streamed), first:\n  {shown}"
+
+
+def core(study) -> dict:
+    return json.loads(json.dumps(core_dict(study)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers: a generated survey with every kind of invalid value
+# ---------------------------------------------------------------------------------------------
+
+def _answer(rng: random.Random, low: int, high: int, special: list, share: float):
+    return rng.choice(special) if rng.random() < share else rng.randint(low, high)
+
+
+def generated_rows(n: int = 3000, seed: int = 18, typed: bool = False) -> list[dict]:
+    """``n`` responses over five quarters with blank, non-numeric, out-of-scale and missing-code
+    answers; blank, invalid, zero and negative weights; invalid and blank dates; a region written
+    'North', ' north ', 'NORTH' (and blank); respondent ids repeated hundreds of rows later (and
+    with spaces around them), so that copies fall in other batches. Each row also has the
+    quarter its partition is (``_quarter``; its date may be unreadable).
+
+    ``typed``: the values of csat, a_wait and weight are numbers (None for blank) so that they
+    can be written as Parquet integer and floating-point columns."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        quarter = rng.choice(list(QUARTERS))
+        year, month = QUARTERS[quarter]
+        date = f"{year}-{month + rng.randrange(3):02d}-{1 + rng.randrange(28):02d}"
+        if rng.random() < 0.05:
+            date = rng.choice(["", "  ", "2026-13-45", "not a date", "2026-02-30", "31/31/2026"])
+        rid = f"R{i:05d}"
+        if i > 10 and rng.random() < 0.04:
+            # a later copy of an earlier respondent: often hundreds of rows (batches) later
+            earlier = rows[rng.randrange(max(0, i - 1500), i - 1)]["id"].strip()
+            rid = earlier if (earlier and rng.random() < 0.7) else f"  {earlier} "
+        elif rng.random() < 0.01:
+            rid = ""                                       # a blank id is never a duplicate
+        if typed:
+            csat = _answer(rng, 1, 5, [None, None, 6, 0, 99, -2], 0.08)
+            a_wait = _answer(rng, 1, 5, [None, 0, 0, 99, 9, 2.5], 0.15)
+            a_wait = None if a_wait is None else float(a_wait)
+            weight = rng.choice([None, 0.0, -1.0, math.inf, 1e12, -0.0]) if rng.random() < 0.07 \
+                else round(rng.uniform(0.3, 2.5), 4)
+        else:
+            csat = _answer(rng, 1, 5, ["", "6", "0", "99", "x", "4.0", " 5"], 0.08)
+            a_wait = _answer(rng, 1, 5, ["", "0", "0", "99", "9", "five", "2.5"], 0.15)
+            weight = rng.choice(["", " ", "x", "0", "-1", "inf", "1e12", "0.0", " 1.5 ", "nan"]) \
+                if rng.random() < 0.07 else f"{rng.uniform(0.3, 2.5):.4f}"
+        rows.append({
+            "_quarter": quarter, "id": rid, "date": date,
+            "region": rng.choice(["North", " north ", "NORTH", "North", "South", "south", "East", "East", "West",
+                                  "", "  "]),
+            "channel": rng.choice(["Web", "Phone", "Branch", "App", "app", ""]),
+            "nps": _answer(rng, 0, 10, NPS_SPECIAL, 0.1),
+            "csat": csat,
+            "ces": _answer(rng, 1, 7, ["", "8", "99", "?", "0"], 0.08),
+            "a_wait": a_wait,
+            "a_staff": _answer(rng, 1, 5, ["", "0", "99", "6"], 0.1),
+            "weight": weight,
+            "products": ";".join(sorted(rng.sample(["1", "2", "3"], rng.randrange(0, 3)))),
+        })
+    return rows
+
+
+def _text(value) -> str:
+    """A generated value as a CSV file holds it."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def write_csv(path: Path, rows: list[dict]) -> None:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(HEADER)
+    writer.writerows([[_text(r[c]) for c in HEADER] for r in rows])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+def project_config(survey_file: str, **extra) -> dict:
+    config = {
+        "client": {"name": "Streamed Co"},
+        "survey": {"file": survey_file},
+        "columns": {
+            "respondent_id": "id",
+            "date": "date",
+            "weight": "weight",
+            "nps": {"column": "nps", "label": "NPS"},
+            "csat": {"column": "csat", "scale": 5},
+            "ces": "ces",
+            "attributes": {"Waiting time": {"column": "a_wait", "scale": "1-5", "na_codes": [0]},
+                           "Staff": {"column": "a_staff", "scale": "1-5", "na_codes": [0]}},
+            "segments": {"Region": "region", "Channel": "channel"},
+        },
+        "missing_codes": [99],
+        "periods": {"unit": "quarter"},
+        "bases": {"suppress_below": 5, "flag_below": 10},
+        "report": {"title": "Streamed test", "period": "latest"},
+    }
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(config.get(key), dict):
+            config[key] = {**config[key], **value}
+        else:
+            config[key] = value
+    return config
+
+
+def write_project(folder: Path, survey_file: str = "data/responses.csv", name: str = "cxreport.yaml",
+                  **extra) -> Path:
+    path = folder / name
+    path.write_text(yaml.safe_dump(project_config(survey_file, **extra), sort_keys=False, allow_unicode=True),
+                    encoding="utf-8")
+    return path
+
+
+def csv_project(folder: Path, rows: list[dict] | None = None, **extra) -> Path:
+    """A project in ``folder`` whose survey is the generated rows as one CSV file."""
+    write_csv(folder / "data" / "responses.csv", generated_rows() if rows is None else rows)
+    return write_project(folder, **extra)
+
+
+def write_partitions(folder: Path, rows: list[dict], kind: str) -> list[tuple[str, list[dict]]]:
+    """The rows as a folder of Parquet partitions ``data/responses/quarter=…/part-….parquet``
+    (:data:`PARTS`); returns each file's path inside the folder and rows, in natural order.
+    ``kind``: 'text' (every column text), 'typed' (csat int64, a_wait and weight float64) or
+    'dictionary' (text, region and channel dictionary-encoded as pandas writes categoricals)."""
+    root = folder / "data" / "responses"
+    by_quarter = {q: [r for r in rows if r["_quarter"] == q] for q in QUARTERS}
+    files = []
+    for quarter, parts in PARTS.items():
+        mine, start = by_quarter[quarter], 0
+        for i, (part, share) in enumerate(parts):
+            stop = len(mine) if i == len(parts) - 1 and share else start + int(round(share * len(mine)))
+            files.append((f"quarter={quarter}/{part}.parquet", mine[start:stop]))
+            start = stop
+    assert sum(len(r) for _f, r in files) == len(rows) and any(not r for _f, r in files)
+    types = {c: pa.string() for c in HEADER}
+    if kind == "typed":
+        types.update(csat=pa.int64(), a_wait=pa.float64(), weight=pa.float64())
+    for rel, part_rows in files:
+        columns = {}
+        for c in HEADER:
+            values = [r[c] for r in part_rows]
+            if types[c] == pa.string():
+                values = [_text(v) for v in values]
+            array = pa.array(values, type=types[c])
+            if kind == "dictionary" and c in ("region", "channel"):
+                array = array.dictionary_encode()
+            columns[c] = array
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table(columns), target)
+    return files
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. The bundled samples
+# ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module", params=SAMPLES, ids=lambda p: p.parent.name)
+def sample(request):
+    """A sample project and its in-memory study (scored once per module)."""
+    project = load_project(request.param)
+    return project, run(project)
+
+
+@pytest.mark.parametrize("rows", [333, 1000])
+def test_the_samples_streamed_give_the_in_memory_core_blocks(sample, rows, unrounded):
+    """Batches of 333 and 1000 rows end inside every segment group and period of both samples
+    (harbour-bank: UTF-8 CSV; huayue-retail: gb18030 CSV with a date format and a time zone)."""
+    project, study = sample
+    streamed = score_streamed(project, rows=rows)
+    assert streamed.batches > 5 and streamed.rows_read == study.validation.rows_read
+    assert_same(core(study), core(streamed), f"{project.path.parent.name}, batches of {rows} rows")
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Generated data with every kind of invalid value
+# ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """The generated survey as one CSV project, with its in-memory study."""
+    folder = tmp_path_factory.mktemp("generated")
+    project_file = csv_project(folder)
+    project = load_project(project_file)
+    return project_file, project, run(project)
+
+
+def test_the_generated_survey_has_every_kind_of_problem(generated):
+    # Guards the other tests: what they compare is really there.
+    _file, _project, study = generated
+    v = study.validation
+    assert v.excluded["duplicate respondent id"] > 50 and len(v.duplicate_ids) > 50
+    assert v.excluded["missing or invalid weight"] > 50 and v.excluded["zero weight"] > 5
+    checks = {c.column: c for c in v.columns}
+    assert all(checks[c].blank and checks[c].non_numeric for c in ("nps", "csat", "ces", "a_wait"))
+    assert all(checks[c].missing_code and checks[c].out_of_scale for c in ("nps", "csat", "ces", "a_wait", "a_staff"))
+    assert checks["a_wait"].not_applicable and checks["date"].non_numeric and checks["date"].blank
+    region = next(s for s in study.results.segments if s.name == "Region")
+    assert [g.label for g in region.groups].count("North") == 1 and "Not stated" in [g.label for g in region.groups]
+    assert [p.label for p in study.results.period_info] == ["2025 Q2", "2025 Q3", "2025 Q4", "2026 Q1", "2026 Q2"]
+
+
+@pytest.mark.parametrize("rows", [333, 1000])
+def test_generated_csv_streamed_equals_in_memory(generated, rows, unrounded):
+    """Every count of the validation (blank, missing code, N/A, not a number, off the scale),
+    the excluded rows, the duplicate ids in order, and every figure."""
+    _file, project, study = generated
+    streamed = score_streamed(project, rows=rows)
+    memory, got = core(study), core(streamed)
+    assert got["validation"]["excluded"] == memory["validation"]["excluded"]
+    assert got["validation"]["duplicate_ids"] == memory["validation"]["duplicate_ids"]
+    assert_same(memory, got, f"generated CSV, batches of {rows} rows")
+
+
+def test_generated_csv_streamed_warns_as_in_memory(generated):
+    """The lines printed about the data (counts, example rows, the weight line, merged spellings,
+    rows without a date) are the in-memory reader's, batch boundaries or not."""
+    _file, project, study = generated
+    streamed = score_streamed(project, rows=333)
+    assert streamed.validation.warnings() == study.validation.warnings()
+
+
+@pytest.mark.parametrize("kind", ["text", "typed", "dictionary"])
+def test_a_partitioned_parquet_folder_streamed_equals_the_same_rows_in_memory(tmp_path, kind, unrounded):
+    """A folder of Parquet partitions (one of them empty; part-2 before part-10) streamed gives
+    what the same rows in the same order, written as one CSV file, give in memory. ``typed``:
+    integer and floating-point columns; ``dictionary``: segment columns dictionary-encoded (as
+    pandas writes categorical columns)."""
+    rows = generated_rows(typed=kind == "typed")
+    files = write_partitions(tmp_path, rows, kind)
+    ordered = [r for _rel, part in files for r in part]
+    write_csv(tmp_path / "flat" / "responses.csv", ordered)
+    folder_project = load_project(write_project(tmp_path, "data/responses", "folder.yaml"))
+    flat_project = load_project(write_project(tmp_path, "flat/responses.csv", "flat.yaml"))
+    memory = core(run(flat_project))
+    streamed = core(score_streamed(folder_project, rows=333))
+    # What differs by construction: the project file and the survey's name.
+    assert streamed["validation"].pop("file") == "data/responses"
+    assert memory["validation"].pop("file") == "flat/responses.csv"
+    assert streamed["project"].pop("file").endswith("folder.yaml")
+    memory["project"].pop("file")
+    assert streamed["validation"]["excluded"] == memory["validation"]["excluded"]
+    assert streamed["validation"]["duplicate_ids"] == memory["validation"]["duplicate_ids"]
+    assert_same(memory, streamed, f"Parquet folder ({kind} columns) vs the same rows as one CSV")
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Example lines name the partition
+# ---------------------------------------------------------------------------------------------
+
+def test_example_lines_of_a_partitioned_folder_name_the_file_and_its_row(tmp_path):
+    """Each example of an invalid value names the partition file and the file's own row number
+    (a Parquet file's first record is row 1), continuing across batches and files."""
+    rows = generated_rows()
+    files = write_partitions(tmp_path, rows, "text")
+    project = load_project(write_project(tmp_path, "data/responses"))
+    study = score_streamed(project, rows=100)
+    expected = [f"data/responses/{rel}: row {n}, column 'nps': '{r['nps'].strip()}' "
+                for rel, part in files for n, r in enumerate(part, start=1)
+                if isinstance(r["nps"], str) and r["nps"].strip() in NPS_INVALID]
+    assert len(expected) > MAX_EXAMPLES
+    examples = next(c for c in study.validation.columns if c.column == "nps").examples
+    assert len(examples) == MAX_EXAMPLES
+    for example, start in zip(examples, expected):
+        assert example.startswith(start), (example, start)
+    lines = study.validation.warnings()
+    assert f"data/responses: {examples[0]}" in lines
+    assert any("quarter=" in line and "/part-" in line and ".parquet: row " in line and "column 'date'" in line
+               for line in lines), lines
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. What streaming cannot do is refused, naming the key
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("extra, key", [
+    ({"columns": {"multi_punch": {"Products": {"column": "products", "separator": ";",
+                                               "codes": {1: "Current account", 2: "Savings", 3: "Mortgage"}}}}},
+     "columns.multi_punch"),
+    ({"weighting": {"rake": {"Channel": {"Web": 0.3, "Phone": 0.2, "Branch": 0.2, "App": 0.2, "Not stated": 0.1}}}},
+     "weighting"),
+])
+def test_a_project_streaming_cannot_score_is_refused_naming_the_key(tmp_path, extra, key):
+    columns = extra.pop("columns", {})
+    config_columns = {**project_config("x")["columns"], **columns}
+    project_file = csv_project(tmp_path, generated_rows(400), columns=config_columns, **extra)
+    project = load_project(project_file)
+    with pytest.raises(ConfigError) as info:
+        score_streamed(project, rows=100)
+    assert str(info.value).startswith(f"{key}:"), str(info.value)
+
+    result = CliRunner().invoke(cli, ["score", str(project_file), "--stream"])
+    assert result.exit_code == 1, result.output
+    # a handled error: click's exit, not an exception that escaped (a traceback)
+    assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {key}:"), result.stderr
+    assert result.stdout == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. The command line
+# ---------------------------------------------------------------------------------------------
+
+def _overall_equal(a: dict, b: dict) -> list[str]:
+    # Both rounded (6 decimals): a rounding flip is 1e-6 apart.
+    return differences(a, b, "overall", tol=1e-6 + 1e-12)
+
+
+def test_score_stream_writes_the_streamed_document(generated, tmp_path):
+    project_file, _project, _study = generated
+    runner = CliRunner()
+    out_stream, out_memory = tmp_path / "streamed.json", tmp_path / "memory.json"
+    streamed = runner.invoke(cli, ["score", str(project_file), "--stream", "-o", str(out_stream)])
+    assert streamed.exit_code == 0, streamed.output
+    memory = runner.invoke(cli, ["score", str(project_file), "-o", str(out_memory)])
+    assert memory.exit_code == 0, memory.output
+    doc, whole = json.loads(out_stream.read_text("utf-8")), json.loads(out_memory.read_text("utf-8"))
+    assert list(doc) == KEYS + ["streamed"]
+    assert doc["streamed"]["not_computed"] == NOT_STREAMED
+    assert doc["streamed"]["rows_read"] == whole["sample"]["rows_read"] == 3000
+    assert doc["streamed"]["batches"] >= 1
+    assert all(doc[key] is None for key in NOT_STREAMED)
+    assert "streamed" not in whole
+    found = _overall_equal(whole["overall"], doc["overall"])
+    assert not found, found[:10]
+    assert doc["validation"] == whole["validation"]
+
+
+def test_score_streams_by_itself_above_the_size_and_not_with_in_memory(generated, monkeypatch):
+    project_file, _project, _study = generated
+    monkeypatch.setattr(stream, "STREAM_ABOVE_BYTES", 1)
+    runner = CliRunner()
+    auto = runner.invoke(cli, ["score", str(project_file)])
+    assert auto.exit_code == 0, auto.output
+    assert "Streamed scoring" in auto.stderr
+    assert "streamed" in json.loads(auto.stdout)
+
+    whole = runner.invoke(cli, ["score", str(project_file), "--in-memory"])
+    assert whole.exit_code == 0, whole.output
+    assert "Streamed scoring" not in whole.stderr
+    doc = json.loads(whole.stdout)
+    assert "streamed" not in doc and list(doc) == KEYS
+    found = _overall_equal(doc["overall"], json.loads(auto.stdout)["overall"])
+    assert not found, found[:10]
+
+
+def test_score_does_not_stream_a_small_survey_by_itself(generated):
+    project_file, _project, _study = generated
+    result = CliRunner().invoke(cli, ["score", str(project_file)])
+    assert result.exit_code == 0, result.output
+    assert "Streamed scoring" not in result.stderr and "streamed" not in json.loads(result.stdout)
+
+
+def test_score_stream_in_csv_is_a_usage_error(generated):
+    project_file, _project, _study = generated
+    result = CliRunner().invoke(cli, ["score", str(project_file), "--stream", "--format", "csv"])
+    assert result.exit_code == 2, result.output
+    assert "--stream writes JSON" in result.stderr and "Traceback" not in result.output
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. Windows
+# ---------------------------------------------------------------------------------------------
+
+def test_a_date_range_window_is_refused_by_streamed_scoring(generated):
+    """Streamed scoring reports whole periods; a date range inside them is refused as such (not
+    scored from the periods it touches, nor reported as a window without responses)."""
+    _file, project, _study = generated
+    with pytest.raises(ConfigError) as info:
+        score_streamed(project, period="2026-01-01..2026-02-15", rows=500)
+    assert "date range" in str(info.value), str(info.value)
+
+
+def test_a_date_range_window_is_refused_by_score_stream(generated):
+    project_file, _project, _study = generated
+    result = CliRunner().invoke(cli, ["score", str(project_file), "--stream", "--period", "2026-01-01..2026-02-15"])
+    assert result.exit_code == 1, result.output
+    assert "date range" in result.stderr and "Traceback" not in result.output, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+@pytest.mark.parametrize("period", ["2026 Q2", "2026 Q1", "2025 Q3", "2025 Q2", "last 2 quarters", "2026", "all"])
+def test_a_period_window_streamed_equals_in_memory(generated, period, unrounded):
+    """A named quarter (with or without a previous or year-ago quarter in the data), a rolling
+    window, a year and every row: the window's figures, its comparisons and the trend up to it."""
+    _file, project, _study = generated
+    memory = core(run(project, period=period))
+    streamed = core(score_streamed(project, period=period, rows=333))
+    assert streamed["window"]["spec"] == period
+    assert_same(memory, streamed, f"--period {period!r}")
