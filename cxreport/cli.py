@@ -362,10 +362,15 @@ def validate(project: Path, strict: bool, report: str, period: str | None, allow
               help="Read the survey in batches and score it from counted answers (memory set by the number of "
                    "groups, not rows; docs/batch.md), or read it whole. Default: streamed for a survey of 1 GB "
                    "or more.")
+@click.option("--executor", type=click.Choice(["process", "dask"]), default="process", show_default=True,
+              help="Streamed scoring here, or on a Dask cluster (with --scheduler): each Parquet file is read and "
+                   "counted on a worker.")
+@click.option("--scheduler", metavar="ADDRESS", envvar="DASK_SCHEDULER_ADDRESS", default=None,
+              help="Dask scheduler address for --executor dask, e.g. tcp://10.0.0.5:8786.")
 @period_option
 @allow_outside_option
-def score(project: Path, fmt: str, output: Path | None, strict: bool, stream: bool | None, period: str | None,
-          allow_outside: bool) -> None:
+def score(project: Path, fmt: str, output: Path | None, strict: bool, stream: bool | None, executor: str,
+          scheduler: str | None, period: str | None, allow_outside: bool) -> None:
     """Compute PROJECT's scores without rendering; JSON (documented, stable) or CSV.
 
     \b
@@ -373,6 +378,7 @@ def score(project: Path, fmt: str, output: Path | None, strict: bool, stream: bo
       cxreport score samples/harbour-bank/cxreport.yaml --format json -o scores.json
       cxreport score samples/harbour-bank/cxreport.yaml --period "last 4 quarters"
       cxreport score transactional/cxreport.yaml --stream -o scores.json
+      cxreport score transactional/cxreport.yaml --executor dask --scheduler tcp://10.0.0.5:8786
     """
     from cxreport.config import load_project
     from cxreport.export import scores_csv, scores_json
@@ -382,6 +388,14 @@ def score(project: Path, fmt: str, output: Path | None, strict: bool, stream: bo
         refuse_own_inputs(proj, [output])
     if period is not None:
         proj = with_period(proj, period)
+    if executor == "dask":
+        if stream is False:
+            raise click.UsageError("--executor dask scores streamed; leave out --in-memory")
+        if not scheduler:
+            raise click.UsageError("--executor dask needs --scheduler ADDRESS (or DASK_SCHEDULER_ADDRESS)")
+        stream = True
+    elif scheduler and click.get_current_context().get_parameter_source("scheduler").name == "COMMANDLINE":
+        raise click.UsageError("--scheduler is used only with --executor dask")
     if stream is None:
         from cxreport.scoring.stream import STREAM_ABOVE_BYTES, survey_bytes, unsupported
 
@@ -390,7 +404,7 @@ def score(project: Path, fmt: str, output: Path | None, strict: bool, stream: bo
         if stream:
             _echo(f"Streamed scoring: the survey is {size / 1e9:.1f} GB (--in-memory reads it whole)", err=True)
     if stream:
-        text = _streamed_scores(proj, fmt, strict, period)
+        text = _streamed_scores(proj, fmt, strict, period, scheduler if executor == "dask" else None)
     else:
         from cxreport.pipeline import run
 
@@ -410,14 +424,14 @@ def score(project: Path, fmt: str, output: Path | None, strict: bool, stream: bo
     _echo(f"{fmt.upper()}: {output}")
 
 
-def _streamed_scores(proj, fmt: str, strict: bool, period: str | None) -> str:
+def _streamed_scores(proj, fmt: str, strict: bool, period: str | None, scheduler: str | None) -> str:
     """``cxreport score --stream``: the scores document's core blocks, the others null (docs/batch.md)."""
     from cxreport.export import streamed_json
     from cxreport.scoring.stream import score_streamed
 
     if fmt != "json":
         raise click.UsageError("--stream writes JSON (--format json)")
-    study = score_streamed(proj, strict=strict, period=period)
+    study = score_streamed(proj, strict=strict, period=period, scheduler=scheduler)
     _warn(study.validation.warnings())
     return streamed_json(study)
 

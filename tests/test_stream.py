@@ -495,3 +495,57 @@ def test_a_period_window_streamed_equals_in_memory(generated, period, unrounded)
     streamed = core(score_streamed(project, period=period, rows=333))
     assert streamed["window"]["spec"] == period
     assert_same(memory, streamed, f"--period {period!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. On a Dask cluster
+# ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cluster():
+    import distributed
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as local:
+        yield local
+
+
+def test_score_on_a_dask_cluster_gives_the_local_document_byte_for_byte(tmp_path, cluster):
+    """``--executor dask``: each partition is read and counted on one of two workers, the counts
+    put together in file order; the JSON is the local streamed run's, byte for byte (the same
+    additions in the same order), and its figures those of the same rows in memory."""
+    rows = generated_rows(typed=True)
+    files = write_partitions(tmp_path, rows, "typed")
+    project_file = write_project(tmp_path, "data/responses", "folder.yaml")
+    runner = CliRunner()
+    local, on_dask = tmp_path / "local.json", tmp_path / "dask.json"
+    first = runner.invoke(cli, ["score", str(project_file), "--stream", "-o", str(local)])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(cli, ["score", str(project_file), "--executor", "dask",
+                                 "--scheduler", cluster.scheduler_address, "-o", str(on_dask)])
+    assert second.exit_code == 0, second.output
+    assert on_dask.read_bytes() == local.read_bytes()
+    doc = json.loads(on_dask.read_text("utf-8"))
+    assert doc["streamed"]["rows_read"] == len(rows) == sum(len(part) for _rel, part in files)
+
+
+def test_score_on_dask_needs_a_scheduler_and_streams():
+    """--executor dask without --scheduler, or with --in-memory, is a usage error; --scheduler
+    without --executor dask too."""
+    runner = CliRunner()
+    path = str(SAMPLES[0])
+    for args in (["--executor", "dask"], ["--executor", "dask", "--scheduler", "tcp://127.0.0.1:1", "--in-memory"],
+                 ["--scheduler", "tcp://127.0.0.1:1"]):
+        result = runner.invoke(cli, ["score", path, *args], env={"DASK_SCHEDULER_ADDRESS": ""})
+        assert result.exit_code == 2, (args, result.output)
+
+
+def test_score_on_an_unreachable_scheduler_is_one_line(tmp_path):
+    rows = generated_rows(n=300)
+    write_partitions(tmp_path, rows, "text")
+    project_file = write_project(tmp_path, "data/responses", "folder.yaml")
+    result = CliRunner().invoke(cli, ["score", str(project_file), "--executor", "dask",
+                                      "--scheduler", "tcp://127.0.0.1:9"])
+    assert result.exit_code == 1
+    assert "cannot connect to the Dask scheduler at tcp://127.0.0.1:9" in result.stderr
+    assert "Traceback" not in result.output + result.stderr

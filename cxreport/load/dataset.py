@@ -185,22 +185,34 @@ def _csv(path: Path, name: str, given: str = "auto") -> SurveyFiles:
     return SurveyFiles(path, name, "csv", [path], columns, {c: "string" for c in columns}, None, delimiter, encoding)
 
 
-def batches(survey: SurveyFiles, columns: list[str] | None = None, rows: int = BATCH_ROWS) -> Iterator[Batch]:
-    """The survey's rows in batches of at most ``rows``, file after file (``columns``: only these)."""
+def batches(survey: SurveyFiles, columns: list[str] | None = None, rows: int = BATCH_ROWS,
+            files: list[int] | None = None) -> Iterator[Batch]:
+    """The survey's rows in batches of at most ``rows``, file after file (``columns``: only these;
+    ``files``: only the files at these positions of :attr:`SurveyFiles.files`)."""
     wanted = list(columns) if columns is not None else list(survey.columns)
     unknown = [c for c in wanted if c not in survey.columns]
     if unknown:
         raise DataError(f"{survey.name}: no column '{unknown[0]}'")
+    chosen = survey.files if files is None else [survey.files[i] for i in files]
     if survey.kind == "parquet":
-        yield from _parquet_batches(survey, wanted, rows)
+        yield from _parquet_batches(survey, wanted, rows, chosen)
     else:
         yield from _csv_batches(survey, wanted, rows)
 
 
-def _parquet_batches(survey: SurveyFiles, columns: list[str], rows: int) -> Iterator[Batch]:
+def file_rows(survey: SurveyFiles) -> list[int] | None:
+    """The rows of each file, from the Parquet footers (None for a CSV file: not known before reading)."""
+    if survey.kind != "parquet":
+        return None
     import pyarrow.parquet as pq
 
-    for f in survey.files:
+    return [pq.ParquetFile(f).metadata.num_rows for f in survey.files]
+
+
+def _parquet_batches(survey: SurveyFiles, columns: list[str], rows: int, files: list[Path]) -> Iterator[Batch]:
+    import pyarrow.parquet as pq
+
+    for f in files:
         label = survey.label(f)
         row = 1                      # a Parquet file has no header row: its first record is row 1
         try:

@@ -127,11 +127,49 @@ def _text(batch, column: str) -> pd.Series:
     return pd.Series(arrow_column_text(pa.chunked_array([array], type=array.type)), dtype=object)
 
 
-def scan_domains(project: Project, survey: SurveyFiles, rows: int = BATCH_ROWS) -> Domains:
-    """Pass 1 (see the module's notes)."""
+@dataclass
+class FileDomains:
+    """Pass 1 on one file: its distinct date texts (stripped) with where each is first met, and
+    each segment column's group keys, in the order met (dicts as ordered sets)."""
+
+    dates: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, dict[str, None]] = field(default_factory=dict)
+
+
+def scan_file(project: Project, survey: SurveyFiles, index: int | None, rows: int = BATCH_ROWS) -> FileDomains:
+    """Pass 1 on the file at ``index`` of ``survey.files`` (None: every file, one after the other)."""
+    from cxreport.validate import group_key, spellings
+
+    cols = project.columns
+    found = FileDomains(keys={name: {} for name in cols.segments})
+    wanted = list(dict.fromkeys(([cols.date] if cols.date else []) + list(cols.segments.values())))
+    if not wanted:
+        return found
+    for b in batches(survey, wanted, rows, None if index is None else [index]):
+        if cols.date:
+            codes, uniques = pd.factorize(_text(b, cols.date), use_na_sentinel=True)
+            for i, u in enumerate(uniques):
+                t = str(u).strip()
+                if t and t not in found.dates:
+                    found.dates[t] = f"{b.first_row + int(np.argmax(codes == i))}" + (
+                        "" if b.file == survey.name else f" of {b.file}")
+        for name, column in cols.segments.items():
+            seen, _raw, key_of = spellings(_text(b, column))
+            registry = found.keys[name]
+            for key in key_of:
+                registry.setdefault(key, None)
+            if seen.not_stated:
+                registry.setdefault(group_key(NOT_STATED), None)
+    return found
+
+
+def scan_domains(project: Project, survey: SurveyFiles, parts: list[FileDomains], rows: int = BATCH_ROWS
+                 ) -> Domains:
+    """Pass 1's files put together in file order, the duplicate ids found over every file and the
+    dates read once for the whole column (see the module's notes)."""
     from cxreport.duplicates import find_duplicates
     from cxreport.periods import assign_periods
-    from cxreport.validate import group_key, read_dates, spellings
+    from cxreport.validate import read_dates
 
     cols = project.columns
     found = Domains(np.empty(0, dtype=np.int64), [])
@@ -142,29 +180,19 @@ def scan_domains(project: Project, survey: SurveyFiles, rows: int = BATCH_ROWS) 
 
         dup = find_duplicates(ids)
         found.duplicate_rows, found.duplicate_ids = dup.excluded, dup.ids
-    wanted = ([cols.date] if cols.date else []) + [c for c in cols.segments.values()]
     first_seen: dict[str, str] = {}
     keys: dict[str, dict[str, int]] = {name: {} for name in cols.segments}
-    for b in batches(survey, list(dict.fromkeys(wanted)), rows) if wanted else ():
-        if cols.date:
-            text = _text(b, cols.date)
-            codes, uniques = pd.factorize(text, use_na_sentinel=True)
-            for i, u in enumerate(uniques):
-                t = str(u).strip()
-                if t and t not in found.date_index:
-                    found.date_index[t] = len(found.date_index)
-                    first_seen[t] = f"{b.first_row + int(np.argmax(codes == i))}" + (
-                        "" if b.file == survey.name else f" of {b.file}")
-        for name, column in cols.segments.items():
-            seen, _raw, key_of = spellings(_text(b, column))
+    for part in parts:
+        for text, where in part.dates.items():
+            first_seen.setdefault(text, where)
+        for name, met in part.keys.items():
             registry = keys[name]
-            for key in key_of:
+            for key in met:
                 registry.setdefault(key, len(registry))
-            if seen.not_stated:
-                registry.setdefault(group_key(NOT_STATED), len(registry))
     found.keys = keys
+    found.date_index = {text: i for i, text in enumerate(first_seen)}
     if cols.date:
-        texts = pd.Series(list(found.date_index), dtype=object)
+        texts = pd.Series(list(first_seen), dtype=object)
         reading = read_dates(texts, project, survey.name, lambda i: first_seen[texts.iloc[i]])
         found.reading = reading
         found.dates = np.asarray(reading.values, dtype="datetime64[ns]")
@@ -175,11 +203,24 @@ def scan_domains(project: Project, survey: SurveyFiles, rows: int = BATCH_ROWS) 
     return found
 
 
+def count_file(project: Project, survey: SurveyFiles, domains: Domains, specs: list[ItemSpec], index: int | None,
+               offset: int = 0, rows: int = BATCH_ROWS) -> Counted:
+    """Pass 2 on the file at ``index`` (None: every file), whose first row is row ``offset`` of
+    the survey (0-based, over every file): its answers validated and counted."""
+    counted = Counted(project, survey, domains, specs, offset)
+    for b in batches(survey, _wanted(project), rows, None if index is None else [index]):
+        counted.add(b)
+    counted.project = counted.survey = counted.domains = None    # a Dask worker sends back only the counts
+    return counted
+
+
 class Counted:
     """Pass 2's state: the validation report and the answers counted into cells."""
 
-    def __init__(self, project: Project, survey: SurveyFiles, domains: Domains, specs: list[ItemSpec]):
+    def __init__(self, project: Project, survey: SurveyFiles, domains: Domains, specs: list[ItemSpec],
+                 offset: int = 0):
         self.project, self.survey, self.domains, self.specs = project, survey, domains, specs
+        self.batches = 0
         self.report = ValidationReport(survey.name)
         self.checks: list[_Check] = []
         self.excluded: dict[str, int] = {}
@@ -196,7 +237,34 @@ class Counted:
         self.periods: GroupTally | None = None
         self.segments: dict[str, GroupTally] = {}
         self.sw2 = np.zeros(self.p)
-        self.row = 0                               # rows read so far (global positions)
+        self.first = self.row = offset             # rows read so far end at ``row`` (0-based, every file)
+
+    def merge(self, other: Counted) -> None:
+        """Add the counts of the file read after this one's (files are put together in order)."""
+        if not self.checks:
+            self.checks = other.checks
+        else:
+            for mine, theirs in zip(self.checks, other.checks):
+                mine.add(theirs.check, "")
+        for why, n in other.excluded.items():
+            self.excluded[why] = self.excluded.get(why, 0) + n
+        self.weight_rows += other.weight_rows[:max(0, MAX_EXAMPLES + 1 - len(self.weight_rows))]
+        self.weight_dropped += other.weight_dropped
+        for key, counts in other.hints.items():
+            self.hints[key] = self.hints[key] + counts
+        for key in self.low:
+            self.low[key] = min(self.low[key], other.low[key])
+            self.high[key] = max(self.high[key], other.high[key])
+        self.outside += other.outside
+        for name, found in other.found.items():
+            self.found[name] = found if name not in self.found else self.found[name] + found
+        if other.periods is not None:
+            self.periods = other.periods if self.periods is None else self.periods + other.periods
+        for name, tally in other.segments.items():
+            self.segments[name] = tally if name not in self.segments else self.segments[name] + tally
+        self.sw2 = self.sw2 + other.sw2
+        self.row = other.row
+        self.batches += other.batches
 
     def add(self, batch) -> None:
         from cxreport.load.cells import arrow_text_cells
@@ -210,6 +278,7 @@ class Counted:
         frame = arrow_text_cells(pa.Table.from_batches([batch.data]))
         table = Table(frame, batch.file, self.survey.path, first_data_row=batch.first_row)
         n = len(frame)
+        self.batches += 1
         part = ValidationReport(batch.file, rows_read=n)
         keep = np.ones(n, dtype=bool)
         dup = self.domains.duplicate_rows
@@ -334,11 +403,17 @@ class StreamedStudy:
 
 
 def score_streamed(project: Project, *, strict: bool = False, period: str | None = None,
-                   rows: int = BATCH_ROWS) -> StreamedStudy:
-    """Score ``project``'s survey in batches (see the module's notes)."""
+                   rows: int = BATCH_ROWS, scheduler: str | None = None) -> StreamedStudy:
+    """Score ``project``'s survey in batches (see the module's notes). ``scheduler``: a Dask
+    scheduler's address; each file of a Parquet folder is then read and counted on a worker
+    (a ``dask.bag`` over the files), and their counts put together here in file order, as the
+    local run puts its files' counts together, so both give the same document."""
+    from functools import partial
+
     from cxreport.benchmark.compare import compare_standards, evaluate_tiers
     from cxreport.benchmark.targets import evaluate_targets
     from cxreport.config.paths import display_path
+    from cxreport.load.dataset import file_rows
     from cxreport.validate import derived_keys, item_specs
 
     problems = unsupported(project)
@@ -351,14 +426,21 @@ def score_streamed(project: Project, *, strict: bool = False, period: str | None
                          project.survey.encoding)
     _check_columns(project, survey)
     specs = item_specs(project, {})
-    domains = scan_domains(project, survey, rows)
-    timings["pass 1 (ids, dates, groups)"] = clock() - t
-    t = clock()
+    sizes = file_rows(survey)
+    units: list[int | None] = list(range(len(survey.files))) if sizes is not None else [None]
+    offsets = [0] if sizes is None else [int(x) for x in np.cumsum([0] + sizes[:-1])]
+    run = _Runner(scheduler)
+    try:
+        parts = run.map(partial(scan_file, project, survey, rows=rows), units)
+        domains = scan_domains(project, survey, parts, rows)
+        timings["pass 1 (ids, dates, groups)"] = clock() - t
+        t = clock()
+        counts = run.map(partial(_count_unit, project, survey, domains, specs, rows), list(zip(units, offsets)))
+    finally:
+        run.close()
     counted = Counted(project, survey, domains, specs)
-    n_batches = 0
-    for b in batches(survey, _wanted(project), rows):
-        counted.add(b)
-        n_batches += 1
+    for part in counts:
+        counted.merge(part)
     timings["pass 2 (validate, count)"] = clock() - t
     t = clock()
     report = _finish_report(project, counted, survey)
@@ -367,13 +449,58 @@ def score_streamed(project: Project, *, strict: bool = False, period: str | None
     specs = _bounded(specs, counted, derived_keys(project), survey.name, report)
     data, cells = _assemble(project, counted, specs, report, survey.name)
     study = _score(project, data, cells, period)
-    study.batches, study.rows_read = n_batches, counted.row
+    study.batches, study.rows_read = counted.batches, counted.row
     timings["score"] = clock() - t
     study.timings = timings
     study.targets = evaluate_targets(project, study.results, None)
     study.benchmarks = compare_standards(project, study.results)
     study.tiers = evaluate_tiers(project, study.results)
     return study
+
+
+def _count_unit(project: Project, survey: SurveyFiles, domains: Domains, specs: list[ItemSpec], rows: int,
+                unit: tuple[int | None, int]) -> Counted:
+    index, offset = unit
+    return count_file(project, survey, domains, specs, index, offset, rows)
+
+
+class _Runner:
+    """Runs one function over the files: here, one after the other, or on a Dask cluster (a
+    ``dask.bag`` with one partition per file, computed by the cluster's scheduler); the results
+    come back in file order either way."""
+
+    def __init__(self, scheduler: str | None):
+        self.client = None
+        if scheduler:
+            from cxreport.executor import _check_workers, dask_client
+
+            self.client = dask_client(scheduler)
+            try:
+                _check_workers(self.client)
+            except BaseException:
+                self.client.close()
+                raise
+
+    def map(self, fn, items: list) -> list:
+        if self.client is None:
+            return [fn(item) for item in items]
+        import dask.bag as db
+
+        from cxreport.errors import CxError
+
+        bag = db.from_sequence(items, npartitions=max(1, len(items))).map(fn)
+        try:
+            return list(bag.compute(scheduler=self.client.get))
+        except CxError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a worker's failure, as one line
+            from cxreport.executor import reason
+
+            raise CxError(f"the Dask cluster could not score the survey: {reason(exc)}") from None
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
 
 
 def _wanted(project: Project) -> list[str]:
