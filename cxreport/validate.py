@@ -774,10 +774,24 @@ def duplicate_ids(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     return dup, list(dict.fromkeys(ids[dup].tolist()))
 
 
-def check_weights(table: Table, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, ColumnCheck]:
-    """The weight column read: (weights, bad: blank or invalid, zero, its check with examples)."""
-    series = table.frame[column]
-    weights, blank = _numeric(series)
+def check_weights(table: Table, column: str, numbers: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, ColumnCheck]:
+    """The weight column read: (weights, bad: blank or invalid, zero, its check with examples).
+    ``numbers``: the column already as numbers (a floating-point Parquet column read in batches,
+    NaN where empty), instead of its text in ``table``."""
+    from cxreport.load.cells import cell_text
+
+    if numbers is None:
+        series = table.frame[column]
+        weights, blank = _numeric(series)
+
+        def shown(position: int) -> str:
+            return str(series.iloc[position])
+    else:
+        weights, blank = numbers, np.isnan(numbers)
+
+        def shown(position: int) -> str:
+            return cell_text(float(numbers[position]))
     check = ColumnCheck("columns.weight", column, "Weight")
     bad = blank | ~np.isfinite(weights) | (weights < 0) | (weights > MAX_WEIGHT)
     zero = ~bad & (weights == 0)
@@ -787,7 +801,7 @@ def check_weights(table: Table, column: str) -> tuple[np.ndarray, np.ndarray, np
     check.out_of_scale = int((~blank & ~np.isnan(weights) & bad).sum())
     for position in np.flatnonzero(bad & ~blank)[:MAX_EXAMPLES]:
         check.examples.append(f"row {table.row_number(table.frame.index[position])}, column '{column}': "
-                              f"'{str(series.iloc[position])[:30]}' is not a valid weight")
+                              f"'{shown(position)[:30]}' is not a valid weight")
     return weights, bad, zero, check
 
 

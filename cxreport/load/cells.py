@@ -32,6 +32,8 @@ def code_text(value: Any) -> str:
 
 def cell_text(value: Any) -> str:
     """One typed value as the text a person would type."""
+    if type(value) is str:           # the most common cell first
+        return value
     if value is None or value is pd.NaT or value is pd.NA:
         return ""
     if isinstance(value, (bool, np.bool_)):
@@ -69,9 +71,27 @@ def cell_text(value: Any) -> str:
 
 def column_text(series: pd.Series) -> np.ndarray:
     """The column as an array of text cells (object dtype)."""
+    if series.dtype.kind == "f":
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        texts = np.append(float_texts(np.asarray(uniques, dtype=float)), "")
+        return texts[codes]
     codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
     texts = np.array([cell_text(u) for u in uniques] + [""], dtype=object)
     return texts[codes]   # -1 (missing) takes the appended blank
+
+
+def float_texts(values: np.ndarray) -> np.ndarray:
+    """:func:`cell_text` of each number of a float array (object dtype), the whole numbers
+    formatted at once: 2.0 → '2', 0.25 → '0.25', NaN → ''."""
+    out = np.empty(len(values), dtype=object)
+    finite = np.isfinite(values)
+    whole = finite & (np.floor(np.where(finite, values, 0)) == values) & (np.abs(np.where(finite, values, 0)) < 1e15)
+    out[whole] = values[whole].astype(np.int64).astype(str).astype(object)
+    nan = np.isnan(values)
+    out[nan] = ""
+    rest = ~whole & ~nan
+    out[rest] = [repr(float(x)) for x in values[rest]]
+    return out
 
 
 def text_cells(frame: pd.DataFrame) -> pd.DataFrame:

@@ -208,7 +208,7 @@ def count_file(project: Project, survey: SurveyFiles, domains: Domains, specs: l
     """Pass 2 on the file at ``index`` (None: every file), whose first row is row ``offset`` of
     the survey (0-based, over every file): its answers validated and counted."""
     counted = Counted(project, survey, domains, specs, offset)
-    for b in batches(survey, _wanted(project), rows, None if index is None else [index]):
+    for b in batches(survey, _wanted(project, ids=False), rows, None if index is None else [index]):
         counted.add(b)
     counted.project = counted.survey = counted.domains = None    # a Dask worker sends back only the counts
     return counted
@@ -272,10 +272,18 @@ class Counted:
         from cxreport.validate import _check_item, _item_config, _acsi_scores, check_weights, composite_scores, \
             date_check, derived_keys, group_key, spellings
 
-        project, cols = self.project, self.project.columns
         import pyarrow as pa
 
-        frame = arrow_text_cells(pa.Table.from_batches([batch.data]))
+        project, cols = self.project, self.project.columns
+        data = pa.Table.from_batches([batch.data])
+        numbers = None
+        if cols.weight and pa.types.is_floating(data.schema.field(cols.weight).type):
+            # A floating-point weight column is checked as numbers: formatting a million distinct
+            # weights as text and parsing them again costs more than the rest of the batch.
+            numbers = data.column(cols.weight).to_numpy().astype(float)
+            if cols.weight not in _wanted(project, ids=False, weight=False):   # not mapped as anything else
+                data = data.drop_columns([cols.weight])
+        frame = arrow_text_cells(data)
         table = Table(frame, batch.file, self.survey.path, first_data_row=batch.first_row)
         n = len(frame)
         self.batches += 1
@@ -289,7 +297,7 @@ class Counted:
         self.row += n
         checks: list[ColumnCheck] = []
         if cols.weight:
-            weights, bad, zero, check = check_weights(table, cols.weight)
+            weights, bad, zero, check = check_weights(table, cols.weight, numbers)
             checks.append(check)
             for why, mask in (("missing or invalid weight", bad & keep), ("zero weight", zero & keep & ~bad)):
                 if mask.any():
@@ -503,11 +511,14 @@ class _Runner:
             self.client.close()
 
 
-def _wanted(project: Project) -> list[str]:
+def _wanted(project: Project, ids: bool = True, weight: bool = True) -> list[str]:
+    """The columns scoring reads (``ids``: with the respondent id, which pass 2 needs only when
+    it is mapped as something else too: its duplicates are known from pass 1; ``weight``: with
+    the weight column)."""
     from cxreport.validate import derived_keys, item_specs
 
     cols = project.columns
-    out = [c for c in (cols.respondent_id, cols.date, cols.weight) if c]
+    out = [c for c in (cols.respondent_id if ids else None, cols.date, cols.weight if weight else None) if c]
     derived = derived_keys(project)
     out += [s.column for s in item_specs(project) if s.key not in derived]
     if cols.acsi:
