@@ -296,9 +296,13 @@ def parse_formats(text: str) -> tuple[str, ...]:
 @click.option("--report", type=click.Choice(["client", "quarterly"]), default="client", show_default=True,
               help="Check for this report, as `build --report` builds it (quarterly: its window "
                    "quarterly.period and the periods the review compares).")
+@click.option("--stream/--in-memory", "stream", default=None,
+              help="Check as `score --stream` scores: the survey read in batches (docs/batch.md). Default: as "
+                   "`score` chooses (a folder of Parquet files, or a survey of 1 GB or more).")
 @period_option
 @allow_outside_option
-def validate(project: Path, strict: bool, report: str, period: str | None, allow_outside: bool) -> None:
+def validate(project: Path, strict: bool, report: str, stream: bool | None, period: str | None,
+             allow_outside: bool) -> None:
     """Check PROJECT's settings and data; list every problem.
 
     Exits 0 when the project can be built (data warnings are listed), 1 otherwise.
@@ -322,6 +326,14 @@ def validate(project: Path, strict: bool, report: str, period: str | None, allow
     if period is not None:
         proj = with_period(proj, period)
     proj = window_for(proj, report)
+    from cxreport.scoring.stream import chosen
+
+    stream, why = chosen(proj, stream)
+    if why:
+        _echo(why, err=True)
+    if stream:
+        _validate_streamed(proj, strict, report)
+        return
     table, data = validate_project(proj, strict=strict)
     window = resolve_window(proj, data)
     study = score_data(proj, table, data, window=window)
@@ -396,13 +408,11 @@ def score(project: Path, fmt: str, output: Path | None, strict: bool, stream: bo
         stream = True
     elif scheduler and click.get_current_context().get_parameter_source("scheduler").name == "COMMANDLINE":
         raise click.UsageError("--scheduler is used only with --executor dask")
-    if stream is None:
-        from cxreport.scoring.stream import STREAM_ABOVE_BYTES, survey_bytes, unsupported
+    from cxreport.scoring.stream import chosen
 
-        size = survey_bytes(proj.survey.file)
-        stream = size >= STREAM_ABOVE_BYTES and not unsupported(proj)
-        if stream:
-            _echo(f"Streamed scoring: the survey is {size / 1e9:.1f} GB (--in-memory reads it whole)", err=True)
+    stream, why = chosen(proj, stream)
+    if why:
+        _echo(why, err=True)
     if stream:
         text = _streamed_scores(proj, fmt, strict, period, scheduler if executor == "dask" else None)
     else:
@@ -422,6 +432,31 @@ def score(project: Path, fmt: str, output: Path | None, strict: bool, stream: bo
     except OSError as exc:
         raise CxError(f"cannot write {output}: {exc.strerror}") from None
     _echo(f"{fmt.upper()}: {output}")
+
+
+def _validate_streamed(proj, strict: bool, report: str) -> None:
+    """``validate --stream``: what ``score --stream`` does, every check and the scores of the
+    window, with the same summary as the in-memory check."""
+    from cxreport.scoring.stream import score_streamed
+
+    if report != "client":
+        raise click.UsageError("--report quarterly is built from one file; streamed scoring writes the scores only")
+    study = score_streamed(proj, strict=strict)
+    checked = study.validation
+    _echo(f"{checked.file}: {checked.rows_read:,} rows read, {checked.rows_used:,} used "
+          f"(streamed: {study.batches:,} batches)")
+    for reason, n in checked.excluded.items():
+        _echo(f"  excluded: {n:,} ({reason})")
+    for check in checked.columns:
+        _echo(f"  {check.column:<24} valid {check.valid:>8,}  missing {check.missing:>6,}  "
+              f"n/a {check.not_applicable:>6,}  invalid {check.invalid:>5,}")
+    comparisons = ", ".join(f"{c.label} ({c.base:,})" for c in study.comparisons if c.base)
+    _echo(f"Reporting window: {study.window.label} ({study.results.base:,} respondents)"
+          + (f"; compared with {comparisons}" if comparisons else ""))
+    _warn(checked.warnings())
+    state = ("OK: the project can be scored streamed (cxreport score --stream)." if checked.clean else
+             "OK with warnings: invalid values are excluded (use --strict to fail on them).")
+    _echo(state + " Its reports need the survey as one file (docs/batch.md).")
 
 
 def _streamed_scores(proj, fmt: str, strict: bool, period: str | None, scheduler: str | None) -> str:

@@ -296,7 +296,11 @@ def banners_dict(study: Study) -> dict | None:
     """The banner tables (docs/banners.md); null when the project turns them off."""
     from cxreport.scoring.banner import study_banners
 
-    tables = study_banners(study)
+    return banners_block(study_banners(study), study.scope("segments"))
+
+
+def banners_block(tables, scope) -> dict | None:
+    """The banner tables' block (``tables``: :class:`~cxreport.scoring.banner.BannerTables` or None)."""
     if tables is None:
         return None
 
@@ -308,7 +312,7 @@ def banners_dict(study: Study) -> dict | None:
         return out
 
     return {
-        "period": _scope_dict(study.scope("segments")), "adjust": tables.adjust, "alpha": float(tables.alpha),
+        "period": _scope_dict(scope), "adjust": tables.adjust, "alpha": float(tables.alpha),
         "items": tables.items,
         "tables": [{
             "name": b.name, "segments": b.segments, "base": b.total_base,
@@ -439,6 +443,8 @@ def streamed_dict(study) -> dict:
 
     core = core_dict(study)
     out = {key: core.get(key) for key in KEYS}
+    out["drivers"] = drivers_dict(study.drivers, study.scope("drivers"))
+    out["banners"] = banners_block(study.banners, study.scope("segments"))
     out["streamed"] = {"batches": study.batches, "rows_read": study.rows_read, "not_computed": list(NOT_STREAMED)}
     return out
 

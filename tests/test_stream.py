@@ -549,3 +549,147 @@ def test_score_on_an_unreachable_scheduler_is_one_line(tmp_path):
     assert result.exit_code == 1
     assert "cannot connect to the Dask scheduler at tcp://127.0.0.1:9" in result.stderr
     assert "Traceback" not in result.output + result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# 8. validate --stream promises what score --stream does
+# ---------------------------------------------------------------------------------------------
+
+def _error_line(result) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("case", ["strict", "no valid answers", "refused key", "date range"])
+def test_validate_stream_reports_the_error_score_stream_raises(tmp_path, case):
+    """Each of streamed scoring's own errors: `validate --stream` exits 1 with the very line
+    `score --stream` exits with."""
+    args = []
+    if case == "strict":
+        project_file = csv_project(tmp_path)
+        args = ["--strict"]
+    elif case == "no valid answers":
+        rows = generated_rows(n=400)
+        for r in rows:
+            r["ces"] = ""
+        project_file = csv_project(tmp_path, rows)
+    elif case == "refused key":
+        project_file = csv_project(tmp_path, weighting={"rake": {"Region": {"North": 0.5, "South": 0.5}}})
+    else:
+        project_file = csv_project(tmp_path)
+        args = ["--period", "2026-01-01..2026-02-15"]
+    runner = CliRunner()
+    scored = runner.invoke(cli, ["score", str(project_file), "--stream", *args])
+    checked = runner.invoke(cli, ["validate", str(project_file), "--stream", *args])
+    assert scored.exit_code == 1 and checked.exit_code == 1, (scored.output, checked.output)
+    assert _error_line(checked) == _error_line(scored)
+
+
+def test_validate_stream_summarises_the_streamed_checks(generated):
+    project_file, _project, study = generated
+    result = CliRunner().invoke(cli, ["validate", str(project_file), "--stream"])
+    assert result.exit_code == 0, result.output
+    assert f"{study.validation.rows_read:,} rows read, {study.validation.rows_used:,} used (streamed:" in result.stdout
+    assert "Reporting window:" in result.stdout and "Its reports need the survey as one file" in result.stdout
+
+
+def test_a_parquet_folder_is_streamed_by_itself_by_score_and_validate(tmp_path):
+    write_partitions(tmp_path, generated_rows(n=600), "text")
+    project_file = write_project(tmp_path, "data/responses", "folder.yaml")
+    runner = CliRunner()
+    for command in ("score", "validate"):
+        result = runner.invoke(cli, [command, str(project_file)])
+        assert result.exit_code == 0, result.output
+        assert "Streamed scoring: responses is a folder of Parquet files" in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# 9. Key drivers from counted cross-products
+# ---------------------------------------------------------------------------------------------
+
+#: What a driver analysis reads from the rows themselves: the bootstrap intervals (respondents
+#: resampled); streamed scoring leaves them out and says so.
+_INTERVALS = ("importance_low", "importance_high", "raw_low", "raw_high", "pct_low", "pct_high")
+
+
+def drivers_without_intervals(study) -> dict:
+    """The scores document's drivers block with the bootstrap intervals taken out."""
+    block = json.loads(json.dumps(export.drivers_dict(study.drivers, study.scope("drivers"))))
+
+    def strip(node):
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if k not in _INTERVALS and k != "bootstrap"}
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+
+    return strip(block)
+
+
+@pytest.mark.parametrize("rows", [333])
+def test_the_samples_key_drivers_streamed_equal_in_memory(sample, rows, unrounded):
+    """Both samples' key drivers (harbour-bank: pairwise, by region; huayue-retail: its own
+    settings), total and segments, from Moments counted batch by batch: every correlation-based
+    figure equals the in-memory analysis; the bootstrap intervals are not computed, with a note."""
+    project, study = sample
+    streamed = score_streamed(project, rows=rows)
+    assert study.drivers is not None and streamed.drivers is not None
+    assert_same(drivers_without_intervals(study), drivers_without_intervals(streamed),
+                f"{project.path.parent.name} key drivers")
+    analyses = [streamed.drivers.overall] + list(streamed.drivers.segments)
+    assert all(a.bootstrap is None and "streamed" in a.bootstrap_note for a in analyses if a is not None)
+
+
+@pytest.mark.parametrize("missing", ["listwise", "pairwise"])
+def test_generated_key_drivers_streamed_equal_in_memory(tmp_path, missing, unrounded):
+    """Weighted key drivers of NPS on the generated survey (invalid answers, N/A codes, excluded
+    rows), by region and channel, listwise and pairwise, from a Parquet folder read in batches."""
+    rows = generated_rows()
+    files = write_partitions(tmp_path, rows, "text")
+    ordered = [r for _rel, part in files for r in part]
+    write_csv(tmp_path / "flat" / "responses.csv", ordered)
+    drivers = {"drivers": {"outcome": "nps", "segments": ["Region", "Channel"], "min_base": 30,
+                           "missing": missing, "bootstrap": 0}}
+    folder_project = load_project(write_project(tmp_path, "data/responses", "folder.yaml", **drivers))
+    flat_project = load_project(write_project(tmp_path, "flat/responses.csv", "flat.yaml", **drivers))
+    memory, streamed = run(flat_project), score_streamed(folder_project, rows=333)
+    assert memory.drivers.overall is not None and memory.drivers.segments
+    assert_same(drivers_without_intervals(memory), drivers_without_intervals(streamed), f"{missing} drivers")
+
+
+def test_the_streamed_document_has_the_key_drivers(tmp_path):
+    project_file = csv_project(tmp_path, drivers={"outcome": "nps", "min_base": 30, "bootstrap": 0})
+    out = tmp_path / "scores.json"
+    result = CliRunner().invoke(cli, ["score", str(project_file), "--stream", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text("utf-8"))
+    assert "drivers" not in doc["streamed"]["not_computed"]
+    assert [d["name"] for d in doc["drivers"]["overall"]["drivers"]] and doc["drivers"]["overall"]["r2"] > 0
+
+
+# ---------------------------------------------------------------------------------------------
+# 10. Banner tables from the segments' counted groups
+# ---------------------------------------------------------------------------------------------
+
+def test_the_samples_banner_tables_streamed_equal_in_memory(sample, unrounded):
+    """Every banner table (columns, cells, pairwise tests and their adjustment) of both samples."""
+    project, study = sample
+    streamed = score_streamed(project, rows=500)
+    memory = json.loads(json.dumps(export.banners_dict(study)))
+    assert memory is not None and memory["tables"]
+    assert_same(memory, json.loads(json.dumps(export.banners_block(streamed.banners, streamed.scope("segments")))),
+                f"{project.path.parent.name} banner tables")
+
+
+def test_pooled_segments_and_their_banners_streamed_equal_in_memory(tmp_path, unrounded):
+    """report.pool.segments: the segment tables and banners of the last two quarters."""
+    project_file = csv_project(tmp_path, report={"title": "Streamed test", "period": "latest",
+                                                 "pool": {"segments": 2}})
+    project = load_project(project_file)
+    memory, streamed = run(project), score_streamed(project, rows=333)
+    assert memory.scope("segments").pooled and streamed.scope("segments").pooled
+    assert_same(core(memory), core(streamed), "pooled segments")
+    assert_same(json.loads(json.dumps(export.banners_dict(memory))),
+                json.loads(json.dumps(export.banners_block(streamed.banners, streamed.scope("segments")))),
+                "pooled banners")

@@ -222,12 +222,12 @@ CASES: dict[str, Case] = {
     # --- key drivers and scales
     "cxreport/scoring/keydrivers.py:key_drivers:scales.{}: no attribute '{}'{}": Case(
         {"scales": {"Service": ["Speed", "Staf"]}}, "no attribute 'Staf'"),
-    "cxreport/scoring/keydrivers.py:key_drivers:drivers.outcome: no item '{}'{}": Case(
+    "cxreport/scoring/keydrivers.py:driver_columns:drivers.outcome: no item '{}'{}": Case(
         {"drivers": {"outcome": "npss", "min_base": 30}}, "drivers.outcome: no item 'npss'"),
-    "cxreport/scoring/keydrivers.py:key_drivers:drivers.drivers: no attribute '{}'{}": Case(
+    "cxreport/scoring/keydrivers.py:driver_columns:drivers.drivers: no attribute '{}'{}": Case(
         {"drivers": {"outcome": "nps", "min_base": 30, "drivers": ["Speed", "Stuff"]}},
         "drivers.drivers: no attribute 'Stuff'"),
-    "cxreport/scoring/keydrivers.py:key_drivers:drivers: at least two attribute drivers are needed": Case(
+    "cxreport/scoring/keydrivers.py:driver_columns:drivers: at least two attribute drivers are needed": Case(
         {"drivers": {"outcome": "nps", "min_base": 30, "drivers": ["Speed"]}},
         "drivers: at least two attribute drivers are needed"),
     "cxreport/scoring/keydrivers.py:key_drivers:drivers.segments: no segment '{}'{}": Case(
@@ -404,10 +404,11 @@ UNREACHABLE: dict[str, str] = {
     "cxreport/window.py:resolve:{}: {} #3": _LOAD + " (report.baseline is parsed and checked at load)",
     "cxreport/window.py:resolve:{}: {} #4": _LOAD + " (report.baseline is parsed and checked at load)",
 }
-#: Sites a project can reach that no hostile project here triggers, with the reason: the test
-#: accepts them, and they are the work left to make the promise complete.
-_STREAM = "(issue 18, in progress) streamed scoring checks what prepare checks, batch by batch; validate reads the file whole and reports the in-memory versions of these, but does not stream yet"
-KNOWN_GAPS: dict[str, str] = {
+_STREAM = ("streamed scoring's own checks (what prepare checks, batch by batch): `validate --stream` runs the same "
+           "score_streamed and reports them first (tests/test_stream.py)")
+#: Reached only by streamed scoring (`score --stream`); `validate --stream` runs the same
+#: score_streamed and reports them first (tests/test_stream.py checks the lines are the same).
+UNREACHABLE.update({
     "cxreport/scoring/stream.py:score_streamed:{problems[0]}": _STREAM,
     "cxreport/scoring/stream.py:score_streamed:{}: invalid data (--strict)": _STREAM,
     "cxreport/scoring/stream.py:_finish_report:{}: no usable rows ({})": _STREAM,
@@ -415,7 +416,12 @@ KNOWN_GAPS: dict[str, str] = {
     "cxreport/scoring/stream.py:_bounded:{}: scales.{}: no respondent answered at least {} ": _STREAM,
     "cxreport/scoring/stream.py:_bounded:{}: column '{}' ({}) has no valid answers ({} blan": _STREAM,
     "cxreport/scoring/stream.py:_score:{}: '{}' is a date range; streamed scoring reports": _STREAM,
-}
+    "cxreport/scoring/stream.py:_Runner.map:the Dask cluster could not score the survey: {}": (
+        "a Dask worker's failure (the cluster, not the project): --executor dask only"),
+})
+#: Sites a project can reach that no hostile project here triggers, with the reason: the test
+#: accepts them, and they are the work left to make the promise complete.
+KNOWN_GAPS: dict[str, str] = {}
 #: More hostile projects and reasons, one file per area beside this one
 #: (tests/promise_cases_<area>.py): each defines ``register(ns)`` returning ``(cases,
 #: unreachable)``, where ``ns`` is this module (Case, BASE, DATA, _merge, _csv, _rows …).

@@ -106,41 +106,26 @@ def _names(names, p: int) -> list[str]:
     return list(names) if names is not None else [f"x{i + 1}" for i in range(p)]
 
 
-def _prepare(y, X, weights, names, min_n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[str]]:
+def _table(y, X) -> np.ndarray:
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[0] != len(y):
         raise DriverError("drivers and outcome must have the same number of rows")
-    names = _names(names, X.shape[1])
-    w = None if weights is None else np.asarray(weights, dtype=float)
-    keep = ~np.isnan(y) & ~np.isnan(X).any(axis=1)            # listwise deletion
-    if w is not None:
-        keep &= ~np.isnan(w) & (w > 0)
-    y, X = y[keep], X[keep]
-    w = None if w is None else w[keep]
-    if len(y) < max(min_n, X.shape[1] + 2):
-        raise DriverError(f"only {len(y)} complete cases for {X.shape[1]} drivers "
-                          f"(at least {max(min_n, X.shape[1] + 2)} needed)")
-    sd = X.std(axis=0)
-    constant = [names[j] for j in range(X.shape[1]) if sd[j] == 0]
-    if constant:
-        raise DriverError(f"driver(s) with no variation: {', '.join(constant)}")
-    if y.std() == 0:
-        raise DriverError("the outcome has no variation")
-    return y, X, w, names
+    return np.column_stack([X, y])
 
 
-def _neff(w: np.ndarray | None, n: int) -> float:
-    if w is None:
-        return float(n)
-    return float(w.sum() ** 2 / (w @ w))
+def centres(data: np.ndarray) -> np.ndarray:
+    """Each column's mean of its valid answers (0 where it has none): a centre for :class:`Moments`."""
+    valid = ~np.isnan(data)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(valid, data, 0.0).sum(axis=0) / valid.sum(axis=0)
+    return np.where(np.isfinite(mean), mean, 0.0)
 
 
 def listwise_correlations(y, X, weights=None, names=None, min_n: int = 30) -> Correlations:
     """The correlations of the complete cases (listwise deletion, METHODS.md §3)."""
-    y, X, w, names = _prepare(y, X, weights, names, min_n)
-    corr = _weighted_corr(np.column_stack([X, y]), w)
-    return Correlations(corr[:-1, :-1], corr[:-1, -1], names, len(y), _neff(w, len(y)))
+    D = _table(y, X)
+    return listwise_from(Moments.of(D, weights, centres(D)), names, min_n)
 
 
 class PairwiseCorr(NamedTuple):
@@ -160,39 +145,9 @@ def pairwise_corr(data, weights=None) -> PairwiseCorr:
     D = np.asarray(data, dtype=float)
     if D.ndim != 2:
         raise DriverError("pairwise correlations need a table of rows × items")
-    w = np.ones(len(D)) if weights is None else np.asarray(weights, dtype=float)
-    if len(w) != len(D):
+    if weights is not None and len(np.asarray(weights)) != len(D):
         raise DriverError("weights and data must have the same number of rows")
-    usable = ~np.isnan(w) & (w > 0)
-    D, w = D[usable], w[usable]
-    valid = ~np.isnan(D)
-    V = valid.astype(float)
-    counts = V.sum(axis=0)
-    centre = np.where(valid, D, 0.0).sum(axis=0) / np.maximum(counts, 1)
-    Z = np.where(valid, D - centre, 0.0)              # centred by each column's mean, for precision
-    Vw = V * w[:, None]
-    Zw = Z * w[:, None]
-    bases = (V.T @ V).round().astype(int)
-    s0 = Vw.T @ V                                     # Σw over the pair's rows
-    s0w2 = (V * (w * w)[:, None]).T @ V               # Σw² over the pair's rows
-    s1 = Zw.T @ V                                     # [i, j]: Σw x_i over rows where i and j are valid
-    s2 = (Zw * Z).T @ V                               # [i, j]: Σw x_i² over the same rows
-    sxy = Zw.T @ Z                                    # Σw x_i x_j (zero outside the pair's rows)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mi = s1 / s0
-        mj = mi.T
-        cov = sxy / s0 - mi * mj
-        var_i = s2 / s0 - mi * mi
-        var_i = np.where(var_i > 1e-12 * np.maximum(s2 / s0, 1e-300), var_i, np.nan)   # constant in the pair
-        var_j = var_i.T
-        corr = cov / np.sqrt(var_i * var_j)
-        n_eff = s0 * s0 / s0w2
-    corr = np.where(bases >= 2, corr, np.nan)
-    corr = np.clip(corr, -1.0, 1.0)
-    np.fill_diagonal(corr, 1.0)
-    corr = (corr + corr.T) / 2                        # exactly symmetric
-    n_eff = np.where(bases > 0, n_eff, 0.0)
-    return PairwiseCorr(corr, bases, n_eff)
+    return Moments.of(D, weights, centres(D)).pairwise()
 
 
 def repair_corr(corr, floor: float = REPAIR_FLOOR) -> tuple[np.ndarray, bool]:
@@ -218,14 +173,152 @@ def pairwise_correlations(y, X, weights=None, names=None, min_n: int = 30,
     """The correlations of drivers and outcome, each pair on the respondents who answered
     both (pairwise deletion), repaired to a valid correlation matrix when needed. ``n`` is
     the smallest pair's base."""
-    y = np.asarray(y, dtype=float)
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2 or X.shape[0] != len(y):
-        raise DriverError("drivers and outcome must have the same number of rows")
-    p = X.shape[1]
+    D = _table(y, X)
+    return pairwise_from(Moments.of(D, weights, centres(D)), names, min_n, floor)
+
+
+@dataclass
+class Moments:
+    """Sums of a table of items (rows × k columns, NaN = no valid answer, each row weighted):
+    everything the listwise and pairwise correlations, the driver means and the base checks of a
+    driver analysis follow from. Moments of batches of rows add up (``+``), so a survey read in
+    batches (streamed scoring, docs/batch.md) gives the correlations reading it at once gives,
+    up to the order of floating-point additions.
+
+    Values are counted centred at a fixed ``centre`` per column (the scale's middle), which keeps
+    the sums' precision whatever the rows' order. Rows whose weight is missing or not positive
+    are left out, as the analyses leave them out."""
+
+    centre: np.ndarray                 # (k,) the fixed centre of each column
+    weighted: bool
+    n: int = 0                         # rows counted (whatever their answers)
+    bases: np.ndarray | None = None    # (k, k) rows with both columns valid (usable weight)
+    s0: np.ndarray | None = None       # Σw over those rows
+    s0w2: np.ndarray | None = None     # Σw²
+    s1: np.ndarray | None = None       # [i, j]: Σw z_i over rows where i and j are valid (z = x − centre)
+    s2: np.ndarray | None = None       # [i, j]: Σw z_i² over the same rows
+    sxy: np.ndarray | None = None      # Σw z_i z_j
+    nc: int = 0                        # complete cases (every column valid)
+    cw: float = 0.0                    # their Σw, Σw², Σw z, Σw z zᵀ
+    cw2: float = 0.0
+    cz: np.ndarray | None = None
+    czz: np.ndarray | None = None
+    lo: np.ndarray | None = None       # lowest and highest valid answer of each column (every row)
+    hi: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, data, weights=None, centre=None) -> Moments:
+        """The moments of ``data`` (rows × k, NaN = no answer) with ``weights`` (None: 1 each)."""
+        D = np.asarray(data, dtype=float)
+        k = D.shape[1]
+        centre = np.zeros(k) if centre is None else np.asarray(centre, dtype=float)
+        with np.errstate(invalid="ignore"):
+            lo = np.where(np.isnan(D).all(axis=0), np.inf, np.nanmin(np.where(np.isnan(D), np.inf, D), axis=0)) \
+                if len(D) else np.full(k, np.inf)
+            hi = np.where(np.isnan(D).all(axis=0), -np.inf, np.nanmax(np.where(np.isnan(D), -np.inf, D), axis=0)) \
+                if len(D) else np.full(k, -np.inf)
+        w = np.ones(len(D)) if weights is None else np.asarray(weights, dtype=float)
+        usable = ~np.isnan(w) & (w > 0)
+        n = len(D)
+        D, w = D[usable], w[usable]
+        valid = ~np.isnan(D)
+        V = valid.astype(float)
+        Z = np.where(valid, D - centre, 0.0)
+        Vw = V * w[:, None]
+        Zw = Z * w[:, None]
+        complete = valid.all(axis=1)
+        wc = w[complete]
+        Zc = Z[complete]
+        return cls(centre, weights is not None, n, (V.T @ V).round().astype(np.int64), Vw.T @ V,
+                   (V * (w * w)[:, None]).T @ V, Zw.T @ V, (Zw * Z).T @ V, Zw.T @ Z,
+                   int(complete.sum()), float(wc.sum()), float(wc @ wc), wc @ Zc, (Zc * wc[:, None]).T @ Zc, lo, hi)
+
+    @classmethod
+    def zeros(cls, centre, weighted: bool) -> Moments:
+        k = len(centre)
+        z = np.zeros((k, k))
+        return cls(np.asarray(centre, dtype=float), weighted, 0, np.zeros((k, k), dtype=np.int64), z, z.copy(),
+                   z.copy(), z.copy(), z.copy(), 0, 0.0, 0.0, np.zeros(k), z.copy(), np.full(k, np.inf),
+                   np.full(k, -np.inf))
+
+    def __add__(self, other: Moments) -> Moments:
+        return Moments(self.centre, self.weighted, self.n + other.n, self.bases + other.bases, self.s0 + other.s0,
+                       self.s0w2 + other.s0w2, self.s1 + other.s1, self.s2 + other.s2, self.sxy + other.sxy,
+                       self.nc + other.nc, self.cw + other.cw, self.cw2 + other.cw2, self.cz + other.cz,
+                       self.czz + other.czz, np.minimum(self.lo, other.lo), np.maximum(self.hi, other.hi))
+
+    def pairwise(self) -> PairwiseCorr:
+        """:func:`pairwise_corr` from the sums."""
+        bases, s0 = self.bases, self.s0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mi = self.s1 / s0
+            mj = mi.T
+            cov = self.sxy / s0 - mi * mj
+            var_i = self.s2 / s0 - mi * mi
+            var_i = np.where(var_i > 1e-12 * np.maximum(self.s2 / s0, 1e-300), var_i, np.nan)   # constant in the pair
+            var_j = var_i.T
+            corr = cov / np.sqrt(var_i * var_j)
+            n_eff = s0 * s0 / self.s0w2
+        corr = np.where(bases >= 2, corr, np.nan)
+        corr = np.clip(corr, -1.0, 1.0)
+        np.fill_diagonal(corr, 1.0)
+        corr = (corr + corr.T) / 2                        # exactly symmetric
+        n_eff = np.where(bases > 0, n_eff, 0.0)
+        return PairwiseCorr(corr, bases, n_eff)
+
+    def varies(self) -> np.ndarray:
+        """Whether each column takes more than one value among its valid answers (usable weight)."""
+        s0, s1, s2 = np.diag(self.s0), np.diag(self.s1), np.diag(self.s2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            var = s2 / s0 - (s1 / s0) ** 2
+            return (np.diag(self.bases) >= 2) & (var > 1e-12 * np.maximum(s2 / s0, 1e-300))
+
+    def complete_varies(self) -> np.ndarray:
+        """The same among the complete cases."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = self.cz / self.cw
+            second = np.diag(self.czz) / self.cw
+            var = second - mean * mean
+            return (self.nc >= 2) & (var > 1e-12 * np.maximum(second, 1e-300))
+
+    def listwise_corr(self) -> np.ndarray:
+        """The weighted correlation matrix of the complete cases."""
+        mean = self.cz / self.cw
+        cov = self.czz / self.cw - np.outer(mean, mean)
+        sd = np.sqrt(np.diag(cov))
+        return cov / np.outer(sd, sd)
+
+    def means(self, missing: str) -> np.ndarray:
+        """Each column's weighted mean over the complete cases (listwise) or its valid answers."""
+        if missing == "listwise":
+            return self.cz / self.cw + self.centre
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(np.diag(self.s0) > 0, np.diag(self.s1) / np.diag(self.s0) + self.centre, math.nan)
+
+
+def listwise_from(m: Moments, names=None, min_n: int = 30) -> Correlations:
+    """:func:`listwise_correlations` from the moments of the drivers and, last, the outcome."""
+    p = len(m.centre) - 1
+    names = _names(names, p)
+    if m.nc < max(min_n, p + 2):
+        raise DriverError(f"only {m.nc} complete cases for {p} drivers (at least {max(min_n, p + 2)} needed)")
+    varies = m.complete_varies()
+    constant = [names[j] for j in range(p) if not varies[j]]
+    if constant:
+        raise DriverError(f"driver(s) with no variation: {', '.join(constant)}")
+    if not varies[-1]:
+        raise DriverError("the outcome has no variation")
+    corr = m.listwise_corr()
+    n_eff = float(m.cw ** 2 / m.cw2) if m.weighted else float(m.nc)
+    return Correlations(corr[:-1, :-1], corr[:-1, -1], names, m.nc, n_eff)
+
+
+def pairwise_from(m: Moments, names=None, min_n: int = 30, floor: float = REPAIR_FLOOR) -> Correlations:
+    """:func:`pairwise_correlations` from the moments of the drivers and, last, the outcome."""
+    p = len(m.centre) - 1
     names = _names(names, p)
     labels = names + ["the outcome"]
-    pc = pairwise_corr(np.column_stack([X, y]), weights)
+    pc = m.pairwise()
     needed = max(min_n, p + 2)
     upper = np.triu_indices(p + 1, 1)
     pair_bases = pc.bases[upper]
@@ -234,21 +327,18 @@ def pairwise_correlations(y, X, weights=None, names=None, min_n: int = 30,
     if smallest < needed:
         a, b = labels[upper[0][k]], labels[upper[1][k]]
         raise DriverError(f"only {smallest} respondents answered both {a} and {b} (at least {needed} needed)")
-    D = np.column_stack([X, y])
-    w = np.ones(len(D)) if weights is None else np.asarray(weights, dtype=float)
-    usable = ~np.isnan(w) & (w > 0)
-    sd = np.array([np.nanstd(D[usable, j]) for j in range(p + 1)])
-    constant = [names[j] for j in range(p) if not sd[j] > 0]
+    varies = m.varies()
+    constant = [names[j] for j in range(p) if not varies[j]]
     if constant:
         raise DriverError(f"driver(s) with no variation: {', '.join(constant)}")
-    if not sd[-1] > 0:
+    if not varies[-1]:
         raise DriverError("the outcome has no variation")
     bad = np.argwhere(np.isnan(pc.corr))
     if len(bad):
         i, j = bad[0]
         raise DriverError(f"{labels[i]} has no variation among the respondents who also answered {labels[j]}")
     corr, repaired = repair_corr(pc.corr, floor)
-    n_eff = float(pc.n_eff[upper][k]) if weights is not None else float(smallest)
+    n_eff = float(pc.n_eff[upper][k]) if m.weighted else float(smallest)
     return Correlations(corr[:-1, :-1], corr[:-1, -1], names, smallest, n_eff, "pairwise", pc.bases, repaired)
 
 
@@ -776,25 +866,44 @@ def scale_reliability(items, names=None, weights=None) -> ScaleReliability:
     were deleted, all on the same complete cases (the corrected item-total correlation and
     "alpha if dropped" of ``psych::alpha``'s ``r.drop`` and ``raw_alpha``)."""
     X = np.asarray(items, dtype=float)
-    names = _names(names, X.shape[1])
-    alpha, n = cronbach_alpha(X, weights)
-    keep = ~np.isnan(X).any(axis=1)
-    Xk = X[keep]
-    wk = None if weights is None else np.asarray(weights, dtype=float)[keep]
-    k = X.shape[1]
+    return reliability_from(Moments.of(X, weights, centres(X)), names)
+
+
+def _alpha_of(C: np.ndarray) -> float:
+    """α from the items' covariance matrix (any common scale: the ratio is what counts)."""
+    k = len(C)
+    total = float(C.sum())
+    if not total > 1e-12 * max(float(np.trace(C)), 1e-300):
+        raise DriverError("the scale total has no variation")
+    return float(k / (k - 1) * (1 - np.trace(C) / total))
+
+
+def reliability_from(m: Moments, names=None) -> ScaleReliability:
+    """:func:`scale_reliability` from the Moments of the scale's items: α, item-rest
+    correlations and α if deleted all follow from the complete cases' covariance matrix
+    (rows of a survey read in batches add up to it)."""
+    k = len(m.centre)
+    names = _names(names, k)
+    if k < 2:
+        raise DriverError("Cronbach's α needs at least two items")
+    if m.nc < 3:
+        raise DriverError(f"only {m.nc} complete cases for Cronbach's α")
+    mean = m.cz / m.cw
+    C = m.czz / m.cw - np.outer(mean, mean)
+    alpha = _alpha_of(C)
     out = []
     for j in range(k):
-        rest = np.delete(Xk, j, axis=1)
-        pair = np.column_stack([Xk[:, j], rest.sum(axis=1)])
-        if pair.std(axis=0).min() > 0:
-            item_rest = float(_weighted_corr(pair, wk)[0, 1])
-        else:
-            item_rest = None
+        others = [i for i in range(k) if i != j]
+        var_j = float(C[j, j])
+        var_rest = float(C[np.ix_(others, others)].sum())
+        cov = float(C[j, others].sum())
+        scale = max(float(np.trace(C)), 1e-300)
+        item_rest = cov / math.sqrt(var_j * var_rest) if var_j > 1e-12 * scale and var_rest > 1e-12 * scale else None
         deleted = None
         if k > 2:
             try:
-                deleted = cronbach_alpha(rest, wk)[0]
+                deleted = _alpha_of(C[np.ix_(others, others)])
             except DriverError:
                 deleted = None
         out.append(ItemReliability(names[j], item_rest, deleted))
-    return ScaleReliability(alpha, n, out)
+    return ScaleReliability(alpha, m.nc, out)

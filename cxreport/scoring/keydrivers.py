@@ -24,10 +24,12 @@ import numpy as np
 from cxreport.config.schema import Project
 from cxreport.errors import ConfigError
 from cxreport.i18n import N_, _
+from cxreport.scoring.kpis import ItemSpec
 from cxreport.scoring.drivers import (BOOTSTRAP_LEVEL, BOOTSTRAP_REPLICATES, BOOTSTRAP_SEED, MAX_LMG_DRIVERS,
                                       BootstrapIntervals, Correlations, DriverError, ItemReliability,
-                                      bootstrap_importance, listwise_correlations, pairwise_correlations,
-                                      relative_weights_from_corr, scale_reliability, shapley_from_corr)
+                                      Moments, bootstrap_importance, listwise_from, pairwise_from,
+                                      reliability_from, relative_weights_from_corr, scale_reliability,
+                                      shapley_from_corr)
 from cxreport.util import did_you_mean
 from cxreport.validate import SurveyData, multi_punch_hint
 
@@ -161,40 +163,17 @@ class _Where:
     can_pool: bool = False       # pooling more periods (report.pool.drivers) could add respondents
 
 
-def _usable(y, X, w) -> np.ndarray:
-    """Valid answers (rows × drivers + outcome) of the respondents with a usable weight."""
-    valid = np.column_stack([~np.isnan(X), ~np.isnan(y)])
-    if w is not None:
-        valid &= (~np.isnan(w) & (w > 0))[:, None]
-    return valid
-
-
-def _analysed_means(y, X, w, missing: str) -> np.ndarray:
-    """Each driver's mean over the rows analysed: the complete cases (listwise) or every
-    valid answer (pairwise)."""
-    valid = _usable(y, X, w)
-    ww = np.ones(len(y)) if w is None else np.where(np.isnan(w), 0.0, w)
-    if missing == "listwise":
-        keep = valid.all(axis=1)
-        return (ww[keep] @ X[keep]) / ww[keep].sum()
-    out = []
-    for j in range(X.shape[1]):
-        keep = valid[:, j]
-        out.append(float(ww[keep] @ X[keep, j] / ww[keep].sum()) if ww[keep].sum() > 0 else math.nan)
-    return np.array(out)
-
-
-def _base_problem(y, X, w, names: list[str], outcome: str, min_base: int, missing: str, where: _Where) -> str | None:
-    """Why the rows cannot support the analysis for lack of answers (with what would help), or None."""
-    valid = _usable(y, X, w)
-    needed = max(min_base, X.shape[1] + 2)
-    V = valid.astype(float)
-    bases = V.T @ V
+def _base_problem(m: Moments, names: list[str], outcome: str, min_base: int, missing: str,
+                  where: _Where) -> str | None:
+    """Why the rows (their :class:`~cxreport.scoring.drivers.Moments`) cannot support the
+    analysis for lack of answers (with what would help), or None."""
+    needed = max(min_base, len(names) + 2)
+    bases = m.bases
     upper = np.triu_indices(len(bases), 1)
     k = int(np.argmin(bases[upper]))
     smallest = int(bases[upper][k])
     if missing == "listwise":
-        complete = int(valid.all(axis=1).sum())
+        complete = m.nc
         if complete >= needed:
             return None
         if where.period:
@@ -230,24 +209,29 @@ def _skip(scope: str, reason: str, where: _Where) -> str:
     return _("{scope}: {reason}").format(scope=scope, reason=reason)
 
 
-def _analyse(scope: str, outcome_name: str, y, X, w, names, lows, highs, method: str, min_base: int,
+def _analyse(scope: str, outcome_name: str, m: Moments, names, lows, highs, method: str, min_base: int,
              missing: str = "listwise", where: _Where = _Where(), window_means=None,
-             replicates: int = 0, seed: int = BOOTSTRAP_SEED) -> DriverAnalysis:
-    """One driver analysis. ``window_means``: each driver's mean in the reporting window (the
-    attribute section's; NaN where it has none), or None to use the rows analysed.
+             replicates: int = 0, seed: int = BOOTSTRAP_SEED, rows=None) -> DriverAnalysis:
+    """One driver analysis of the rows whose :class:`~cxreport.scoring.drivers.Moments` are
+    ``m`` (drivers, then the outcome). ``window_means``: each driver's mean in the reporting
+    window (the attribute section's; NaN where it has none), or None to use the rows analysed.
     ``replicates``: bootstrap replicates for the importances' intervals (0: none), drawn with
-    ``seed``."""
+    ``seed`` from ``rows`` = (y, X, w); streamed scoring has no rows to resample (None): no
+    intervals, and a note says so."""
     if missing == "pairwise":
-        corr: Correlations = pairwise_correlations(y, X, w, names, min_n=min_base)
+        corr: Correlations = pairwise_from(m, names, min_n=min_base)
     else:
-        corr = listwise_correlations(y, X, w, names, min_n=min_base)
+        corr = listwise_from(m, names, min_n=min_base)
     rw = relative_weights_from_corr(corr.R, corr.rxy, names, n=corr.n, n_eff=corr.n_eff)
     lmg = None
     if method in ("auto", "shapley") and len(names) <= MAX_LMG_DRIVERS:
         lmg = shapley_from_corr(corr.R, corr.rxy, names, n=corr.n, n_eff=corr.n_eff)
     primary = lmg if method == "shapley" and lmg is not None else rw
     boot, boot_note = None, ""
-    if replicates > 0:
+    if replicates > 0 and rows is None:
+        boot_note = _("no bootstrap intervals: the survey was scored streamed, without its rows to resample")
+    elif replicates > 0:
+        y, X, w = rows
         try:
             boot = bootstrap_importance(y, X, w, missing=missing, replicates=replicates, seed=seed,
                                         lmg=lmg is not None, level=BOOTSTRAP_LEVEL)
@@ -255,7 +239,7 @@ def _analyse(scope: str, outcome_name: str, y, X, w, names, lows, highs, method:
             boot_note = str(exc)
         if boot is None and not boot_note:
             boot_note = _("fewer than half of the {n} bootstrap replicates could be computed").format(n=replicates)
-    analysed = _analysed_means(y, X, w, missing)
+    analysed = m.means(missing)[:-1]
     note = ""
     if window_means is None:
         means = analysed
@@ -268,7 +252,7 @@ def _analyse(scope: str, outcome_name: str, y, X, w, names, lows, highs, method:
             means = np.where(np.isfinite(means), means, analysed)
             note = _("No answers in {period} for {names}: their performance is the mean of the rows analysed.").format(
                 period=where.window or where.period, names=_(", ").join(gaps))
-    lows, highs = _finite_range(X, lows, highs)
+    lows, highs = _finite_range(m, lows, highs)
     perf = [100 * (m - lo) / (hi - lo) for m, lo, hi in zip(means, lows, highs)]
     imp = primary.percent
     imp_mean, perf_mean = float(np.mean(imp)), float(np.mean(perf))
@@ -290,7 +274,7 @@ def _analyse(scope: str, outcome_name: str, y, X, w, names, lows, highs, method:
     rows.sort(key=lambda r: -r.importance)
     pairwise = corr.missing == "pairwise"
     return DriverAnalysis(scope, outcome_name, primary.n, primary.n_eff, primary.r2, primary.method, rows, note,
-                          missing=corr.missing, n_outcome=int(_usable(y, X, w)[:, -1].sum()), n_rows=len(y),
+                          missing=corr.missing, n_outcome=int(m.bases[-1, -1]), n_rows=m.n,
                           pair_median=corr.pair_median if pairwise else None,
                           pair_max=corr.pair_max if pairwise else None, repaired=corr.repaired,
                           period=where.period, pooled=where.pooled, window=where.window or where.period,
@@ -298,14 +282,14 @@ def _analyse(scope: str, outcome_name: str, y, X, w, names, lows, highs, method:
                           bootstrap=boot, bootstrap_note=boot_note)
 
 
-def _finite_range(X, lows, highs) -> tuple[list[float], list[float]]:
+def _finite_range(m: Moments, lows, highs) -> tuple[list[float], list[float]]:
     """Each driver's scale ends for the 0–100 performance: its declared bounds, or, for a
     numeric item without one, the lowest or highest answer among the rows analysed."""
     lo_out, hi_out = [], []
     for j, (lo, hi) in enumerate(zip(lows, highs)):
-        col = X[:, j][~np.isnan(X[:, j])]
-        lo_out.append(lo if math.isfinite(lo) or not len(col) else float(col.min()))
-        hi_out.append(hi if math.isfinite(hi) or not len(col) else float(col.max()))
+        seen = math.isfinite(m.lo[j])
+        lo_out.append(lo if math.isfinite(lo) or not seen else float(m.lo[j]))
+        hi_out.append(hi if math.isfinite(hi) or not seen else float(m.hi[j]))
     return lo_out, hi_out
 
 
@@ -349,13 +333,18 @@ def _group_means(results, keys: list[str], segment: str | None = None, group: st
     return out
 
 
-def _scale(project: Project, name: str, members: list[str], attrs: dict, data: SurveyData) -> ScaleResult:
+def _scale(project: Project, name: str, members: list[str], attrs: dict, data: SurveyData,
+           moments=None) -> ScaleResult:
     """Cronbach's α of one declared scale, with its items' diagnostics and a warning for each
-    item that correlates negatively with the rest of the scale."""
+    item that correlates negatively with the rest of the scale. ``moments``: the items' counted
+    :class:`~cxreport.scoring.drivers.Moments` (streamed scoring) instead of ``data``'s rows."""
     labels = [attrs[m].label for m in members]
     try:
-        rel = scale_reliability(np.column_stack([data.values[attrs[m].key] for m in members]), labels,
-                                data.weights if data.weighted else None)
+        if moments is None:
+            rel = scale_reliability(np.column_stack([data.values[attrs[m].key] for m in members]), labels,
+                                    data.weights if data.weighted else None)
+        else:
+            rel = reliability_from(moments, labels)
     except DriverError as exc:
         return ScaleResult(name, None, 0, str(exc))
     warnings = []
@@ -373,33 +362,21 @@ def _scale(project: Project, name: str, members: list[str], attrs: dict, data: S
     return ScaleResult(name, rel.alpha, rel.n, "", rel.items, warnings)
 
 
-def key_drivers(project: Project, data: SurveyData, *, results=None, scope=None, window_base=None,
-                window_label: str | None = None) -> DriverReport | None:
-    """The key driver analysis of ``data`` (the rows the driver section describes).
+def scale_attributes(items: list[ItemSpec]) -> dict[str, ItemSpec]:
+    """The items a ``scales:`` entry can name: attributes by label, composites by name."""
+    return {s.label: s for s in items if s.kind == "rating"} | {s.key[5:]: s for s in items if s.key.startswith("attr:")}
 
-    ``results``: the reporting window's :class:`~cxreport.scoring.survey.SurveyResults`,
-    whose attribute means give each driver's performance (without it, the means of the rows
-    analysed); ``scope``: the section's :class:`~cxreport.window.Scope`; ``window_base``:
-    respondents in the window; ``window_label``: the window's label, when the drivers pool
-    more periods (otherwise found from the pooled run's last period when it can be)."""
+
+def driver_columns(project: Project, items: list[ItemSpec]) -> tuple[ItemSpec, list[ItemSpec]] | None:
+    """The outcome and the drivers ``drivers:`` asks for, among ``items`` (None without ``drivers:``)."""
     cfg = project.drivers
-    report = DriverReport(None)
-    specs = {s.key: s for s in data.items}
-    if project.item_scales:
-        attrs = {s.label: s for s in data.items if s.kind == "rating"} | {
-            s.key[5:]: s for s in data.items if s.key.startswith("attr:")}
-        for name, members in project.item_scales.items():
-            missing = [m for m in members if m not in attrs]
-            if missing:
-                raise ConfigError(f"scales.{name}: no attribute '{missing[0]}'{did_you_mean(missing[0], attrs)}")
-            report.scales.append(_scale(project, name, members, attrs, data))
     if cfg is None:
-        return report if report.scales else None
-    report.configured = True
+        return None
+    specs = {s.key: s for s in items}
     outcome_key = cfg.outcome if cfg.outcome in specs else f"attr:{cfg.outcome}"
     if outcome_key not in specs:
         raise ConfigError(f"drivers.outcome: no item '{cfg.outcome}'{did_you_mean(cfg.outcome, list(specs))}")
-    driver_specs = [s for s in data.items if s.kind == "rating" and s.key != outcome_key]
+    driver_specs = [s for s in items if s.kind == "rating" and s.key != outcome_key]
     if not cfg.drivers:
         # A composite scale's score is the mean of its items: by default its items are the
         # drivers, not the score as well (they would be collinear with it).
@@ -415,6 +392,46 @@ def key_drivers(project: Project, data: SurveyData, *, results=None, scope=None,
         driver_specs = [s for s in driver_specs if s.origin != "composite"]
     if len(driver_specs) < 2:
         raise ConfigError("drivers: at least two attribute drivers are needed")
+    return specs[outcome_key], driver_specs
+
+
+def centre_of(specs: list[ItemSpec]) -> np.ndarray:
+    """The fixed centre of each column's :class:`~cxreport.scoring.drivers.Moments`: its scale's
+    middle (0 for a number without bounds)."""
+    return np.array([(s.low + s.high) / 2 if math.isfinite(s.low) and math.isfinite(s.high) else 0.0
+                     for s in specs])
+
+
+def key_drivers(project: Project, data: SurveyData, *, results=None, scope=None, window_base=None,
+                window_label: str | None = None, moments=None) -> DriverReport | None:
+    """The key driver analysis of ``data`` (the rows the driver section describes).
+
+    ``results``: the reporting window's :class:`~cxreport.scoring.survey.SurveyResults`,
+    whose attribute means give each driver's performance (without it, the means of the rows
+    analysed); ``scope``: the section's :class:`~cxreport.window.Scope`; ``window_base``:
+    respondents in the window; ``window_label``: the window's label, when the drivers pool
+    more periods (otherwise found from the pooled run's last period when it can be).
+    ``moments``: streamed scoring's counted rows, ``moments(segment, g)`` the
+    :class:`~cxreport.scoring.drivers.Moments` of the drivers and outcome for the total
+    (``segment`` None) or a segment's group ``g``; ``data`` then says only what they are of
+    (no rows: no bootstrap intervals); ``moments(("scale", name), None)`` those of a declared
+    scale's items."""
+    cfg = project.drivers
+    report = DriverReport(None)
+    specs = {s.key: s for s in data.items}
+    if project.item_scales:
+        attrs = scale_attributes(data.items)
+        for name, members in project.item_scales.items():
+            missing = [m for m in members if m not in attrs]
+            if missing:
+                raise ConfigError(f"scales.{name}: no attribute '{missing[0]}'{did_you_mean(missing[0], attrs)}")
+            report.scales.append(_scale(project, name, members, attrs, data,
+                                        None if moments is None else moments(("scale", name), None)))
+    if cfg is None:
+        return report if report.scales else None
+    report.configured = True
+    outcome_spec, driver_specs = driver_columns(project, data.items)
+    outcome_key = outcome_spec.key
     how = getattr(cfg, "missing", "listwise")
     boot = {"replicates": getattr(cfg, "bootstrap", BOOTSTRAP_REPLICATES), "seed": getattr(cfg, "seed", BOOTSTRAP_SEED)}
     where = _where(data, scope, window_base, window_label)
@@ -422,18 +439,35 @@ def key_drivers(project: Project, data: SurveyData, *, results=None, scope=None,
     keys = [s.key for s in driver_specs]
     lows = [s.low for s in driver_specs]
     highs = [s.high for s in driver_specs]
-    y = data.values[outcome_key]
-    X = np.column_stack([data.values[s.key] for s in driver_specs])
-    w = data.weights if data.weighted else None
     outcome_label = specs[outcome_key].label
+    centre = centre_of(driver_specs + [outcome_spec])
+    if moments is None:
+        y = data.values[outcome_key]
+        X = np.column_stack([data.values[s.key] for s in driver_specs])
+        w = data.weights if data.weighted else None
+
+        def rows_of(mask):
+            return (y, X, w) if mask is None else (y[mask], X[mask], None if w is None else w[mask])
+
+        def counted(segment, g, rows):
+            yg, Xg, wg = rows
+            return Moments.of(np.column_stack([Xg, yg]), wg, centre)
+    else:
+        def rows_of(mask):
+            return None
+
+        def counted(segment, g, rows):
+            return moments(segment, g)
     total = _("Total")
-    problem = _base_problem(y, X, w, names, outcome_label, cfg.min_base, how, where)
+    rows = rows_of(None)
+    m = counted(None, None, rows)
+    problem = _base_problem(m, names, outcome_label, cfg.min_base, how, where)
     if problem:
         report.skipped.append(_("Total: {reason}").format(reason=problem))
     else:
         try:
-            report.overall = _analyse("Total", outcome_label, y, X, w, names, lows, highs, cfg.method, cfg.min_base,
-                                      how, where, _group_means(results, keys), **boot)
+            report.overall = _analyse("Total", outcome_label, m, names, lows, highs, cfg.method, cfg.min_base,
+                                      how, where, _group_means(results, keys), rows=rows, **boot)
         except DriverError as exc:
             report.skipped.append(_skip(total, str(exc), where))
     for seg_name in cfg.segments:
@@ -442,17 +476,18 @@ def key_drivers(project: Project, data: SurveyData, *, results=None, scope=None,
             raise ConfigError(f"drivers.segments: no segment '{seg_name}'"
                               f"{multi_punch_hint(data, seg_name) or did_you_mean(seg_name, [s.name for s in data.segments])}")
         for g, label in enumerate(seg.labels):
-            mask = seg.codes == g
             group = _("{segment} {group}").format(segment=seg_name, group=label)
-            yg, Xg, wg = y[mask], X[mask], None if w is None else w[mask]
-            problem = _base_problem(yg, Xg, wg, names, outcome_label, cfg.min_base, how, where)
+            rows = rows_of(seg.codes == g if moments is None else None)
+            m = counted(seg_name, g, rows)
+            problem = _base_problem(m, names, outcome_label, cfg.min_base, how, where)
             if problem:
                 report.skipped.append(_("{scope}: {reason}").format(scope=group, reason=problem))
                 continue
             try:
-                report.segments.append(_analyse(_("{segment}: {group}").format(segment=seg_name, group=label), outcome_label, yg, Xg, wg, names, lows, highs,
-                                                cfg.method, cfg.min_base, how, where,
-                                                _group_means(results, keys, seg_name, label), **boot))
+                report.segments.append(_analyse(_("{segment}: {group}").format(segment=seg_name, group=label),
+                                                outcome_label, m, names, lows, highs, cfg.method, cfg.min_base, how,
+                                                where, _group_means(results, keys, seg_name, label), rows=rows,
+                                                **boot))
             except DriverError as exc:
                 report.skipped.append(_skip(group, str(exc), where))
     return report

@@ -47,7 +47,7 @@ from cxreport.validate import MAX_EXAMPLES, NOT_STATED, ColumnCheck, Grouping, S
 STREAM_ABOVE_BYTES = 1_000_000_000
 
 #: Blocks of the scores document a streamed run leaves null (they need the rows themselves).
-NOT_STREAMED = ["banners", "mentions", "sources", "drivers", "priorities", "comments", "actions", "response_times",
+NOT_STREAMED = ["mentions", "sources", "priorities", "comments", "actions", "response_times",
                 "journey", "theme_impact", "theme_trends", "suggested_themes", "emotion", "consistency",
                 "customer_value"]
 
@@ -58,6 +58,22 @@ def survey_bytes(path: Path) -> int:
     if path.is_dir():
         return sum(p.stat().st_size for p in path.rglob("*.parquet") if p.is_file())
     return path.stat().st_size if path.is_file() else 0
+
+
+def chosen(project: Project, stream: bool | None) -> tuple[bool, str]:
+    """Whether ``score`` or ``validate`` stream (``stream``: --stream / --in-memory, None: by
+    itself) and, when by itself, the line that says why: a folder of Parquet files is always
+    streamed (only streaming reads one), a survey of :data:`STREAM_ABOVE_BYTES` or more when
+    the project can be streamed."""
+    if stream is not None:
+        return stream, ""
+    path = Path(project.survey.file)
+    if path.is_dir():
+        return True, f"Streamed scoring: {project.survey.file.name} is a folder of Parquet files"
+    size = survey_bytes(path)
+    if size >= STREAM_ABOVE_BYTES and not unsupported(project):
+        return True, f"Streamed scoring: the survey is {size / 1e9:.1f} GB (--in-memory reads it whole)"
+    return False, ""
 
 
 def unsupported(project: Project) -> list[str]:
@@ -210,6 +226,7 @@ def count_file(project: Project, survey: SurveyFiles, domains: Domains, specs: l
     counted = Counted(project, survey, domains, specs, offset)
     for b in batches(survey, _wanted(project, ids=False), rows, None if index is None else [index]):
         counted.add(b)
+    counted._weighted = bool(project.columns.weight)
     counted.project = counted.survey = counted.domains = None    # a Dask worker sends back only the counts
     return counted
 
@@ -238,6 +255,43 @@ class Counted:
         self.segments: dict[str, GroupTally] = {}
         self.sw2 = np.zeros(self.p)
         self.first = self.row = offset             # rows read so far end at ``row`` (0-based, every file)
+        # Key drivers: the drivers' and outcome's Moments per period cell (segment None) and per
+        # drivers.segments group key × period cell (key × P + period).
+        self.moments: dict[tuple[str | None, int], object] = {}
+        self.driver_keys: list[str] = []
+        self.centre = None
+        # Scales (Cronbach's α): each declared scale's items' Moments per period cell.
+        self.scales: dict[str, tuple[list[str], np.ndarray]] = {}
+        if project.item_scales:
+            from cxreport.scoring.keydrivers import centre_of, scale_attributes
+
+            attrs = scale_attributes(specs)
+            for name, members in project.item_scales.items():
+                if all(m in attrs for m in members):      # else key_drivers names the missing one
+                    chosen = [attrs[m] for m in members]
+                    self.scales[name] = ([s.key for s in chosen], centre_of(chosen))
+        found = _driver_specs(project, specs)
+        if found is not None:
+            outcome, drivers = found
+            from cxreport.scoring.keydrivers import centre_of
+
+            self.driver_keys = [d.key for d in drivers] + [outcome.key]
+            self.centre = centre_of(drivers + [outcome])
+
+    @property
+    def weighted(self) -> bool:
+        return bool(self.project.columns.weight) if self.project is not None else self._weighted
+
+    def _count_moments(self, values: dict, rows: np.ndarray, w: np.ndarray, period: np.ndarray,
+                       keys_of: dict[str, np.ndarray]) -> None:
+        """The key drivers' Moments of the kept rows, by period cell and by drivers.segments
+        group key × period cell."""
+        D = np.column_stack([values[k][rows] for k in self.driver_keys])
+        weights = w if self.weighted else None
+        _add_moments(self.moments, None, period, D, weights, self.centre)
+        for name in self.project.drivers.segments:
+            if name in keys_of:                # not a segment: key_drivers says so when scoring
+                _add_moments(self.moments, name, keys_of[name] * self.p + period, D, weights, self.centre)
 
     def merge(self, other: Counted) -> None:
         """Add the counts of the file read after this one's (files are put together in order)."""
@@ -263,6 +317,8 @@ class Counted:
         for name, tally in other.segments.items():
             self.segments[name] = tally if name not in self.segments else self.segments[name] + tally
         self.sw2 = self.sw2 + other.sw2
+        for cell, m in other.moments.items():
+            self.moments[cell] = m if cell not in self.moments else self.moments[cell] + m
         self.row = other.row
         self.batches += other.batches
 
@@ -373,15 +429,65 @@ class Counted:
         self.periods = tally if self.periods is None else self.periods + tally
         self.sw2 += np.bincount(period, weights=w * w, minlength=self.p)
         not_stated = group_key(NOT_STATED)
+        keys_of: dict[str, np.ndarray] = {}      # segment → each kept row's group key position
         for name, column in cols.segments.items():
             found, raw, key_of = spellings(frame[column].iloc[rows])
             self.found[name] = found if name not in self.found else self.found[name] + found
             registry = self.domains.keys[name]
             lookup = np.array([registry[k] for k in key_of] + [registry.get(not_stated, -1)], dtype=np.int64)
+            keys_of[name] = lookup[raw]
             codes = lookup[raw] * self.p + period
             size = self.keys[name] * self.p
             seg = GroupTally.of(columns, codes, size, w)
             self.segments[name] = seg if name not in self.segments else self.segments[name] + seg
+        if self.driver_keys:
+            self._count_moments(values, rows, w, period, keys_of)
+        for name, (keys, centre) in self.scales.items():
+            D = np.column_stack([values[k][rows] for k in keys])
+            _add_moments(self.moments, ("scale", name), period, D, w if self.weighted else None, centre)
+
+
+def _driver_specs(project: Project, specs: list[ItemSpec]):
+    """The outcome and drivers of ``drivers:`` among ``specs``, or None (no ``drivers:``)."""
+    from cxreport.scoring.keydrivers import driver_columns
+
+    return driver_columns(project, specs)
+
+
+def _add_moments(store: dict, segment: str | None, codes: np.ndarray, D: np.ndarray, w: np.ndarray | None,
+                 centre: np.ndarray) -> None:
+    """The rows' Moments added to ``store`` cell by cell (``codes``: the cell of each row)."""
+    from cxreport.scoring.drivers import Moments
+
+    if not len(codes):
+        return
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    edges = np.flatnonzero(np.diff(sorted_codes)) + 1
+    for part in np.split(order, edges):
+        cell = (segment, int(codes[part[0]]))
+        m = Moments.of(D[part], None if w is None else w[part], centre)
+        store[cell] = m if cell not in store else store[cell] + m
+
+
+def _counted_moments(counted, keep_cells: np.ndarray, segment=None, keys=()) -> object:
+    """The Moments of the period cells ``keep_cells`` (raw period positions) — of one segment's
+    group keys ``keys`` when ``segment`` is a segment's name, of a scale's items when it is
+    ``("scale", name)``."""
+    from cxreport.scoring.drivers import Moments
+
+    if isinstance(segment, tuple):
+        total = Moments.zeros(counted.scales[segment[1]][1], counted.weighted)
+        cells = [(segment, p) for p in keep_cells]
+    else:
+        total = Moments.zeros(counted.centre, counted.weighted)
+        cells = [(None, p) for p in keep_cells] if segment is None else \
+            [(segment, k * counted.p + p) for k in keys for p in keep_cells]
+    for cell in sorted(cells, key=lambda c: c[1]):
+        m = counted.moments.get(cell)
+        if m is not None:
+            total = total + m
+    return total
 
 
 @dataclass
@@ -402,6 +508,8 @@ class StreamedStudy:
     rows_read: int
     batches: int
     timings: dict = field(default_factory=dict)
+    drivers: object = None                 # DriverReport (key drivers from the counted Moments) or None
+    banners: object = None                 # BannerTables (from the segments' counted groups) or None
 
     def scope(self, section: str):
         return self.scopes[section]
@@ -613,6 +721,9 @@ class _Cells:
     periods: GroupTally
     sw2: np.ndarray
     segments: dict[str, tuple[GroupTally, str, list[str]]]   # tally (group × P + period), column, labels
+    remap: np.ndarray | None = None        # raw period position (pass 1's periods, then none) → cell
+    key_group: dict = field(default_factory=dict)             # segment → group of each group key (−1: none)
+    counted: object = None                 # the Counted (its key drivers' Moments)
 
 
 def _assemble(project: Project, counted: Counted, specs: list[ItemSpec], report: ValidationReport, name: str):
@@ -635,6 +746,7 @@ def _assemble(project: Project, counted: Counted, specs: list[ItemSpec], report:
     np.add.at(sw2, remap, counted.sw2)
     periods = [counted.domains.periods[i] for i in used]
     segments = {}
+    groups_of = {}
     for seg_name, column in cols.segments.items():
         found = counted.found.get(seg_name)
         registry = counted.domains.keys[seg_name]
@@ -655,11 +767,41 @@ def _assemble(project: Project, counted: Counted, specs: list[ItemSpec], report:
         sizes = tally.counts.reshape(len(labels), len(used) + 1).sum(axis=1)
         check_group_count(project, name, key, column, sizes, labels, report, seg_name)
         segments[seg_name] = (tally, column, labels)
-    cells = _Cells(periods_tally, sw2, segments)
+        groups_of[seg_name] = key_group
+    cells = _Cells(periods_tally, sw2, segments, remap, groups_of, counted)
     data = SurveyData(specs, {}, np.ones(len(used) + 1), bool(cols.weight), [],
                       np.append(np.arange(len(used)), -1) if cols.date else None, periods,
                       pd.DataFrame(), pd.Series([pd.NaT] * (len(used) + 1)) if cols.date else None, report)
     return data, cells
+
+
+def _drivers(project: Project, data: SurveyData, cells: _Cells, scope, results, window):
+    """The key driver analysis of the drivers' scope (the window, or its pooled run) from the
+    counted Moments, through :func:`~cxreport.scoring.keydrivers.key_drivers` as in memory."""
+    counted = cells.counted
+    if project.drivers is None and not project.item_scales:
+        return None
+    from cxreport.scoring.keydrivers import key_drivers
+
+    keep = _span_cells(scope.span, data)
+    raw = [p for p in range(len(cells.remap)) if cells.remap[p] >= 0 and keep[cells.remap[p]]]
+    _tally, view = _window_tally(cells, data, keep)
+    groups: dict[str, list[list[int]]] = {}
+    for name in project.drivers.segments if project.drivers is not None else []:
+        if name not in cells.key_group:
+            continue
+        labels = cells.segments[name][2]
+        present = [labels.index(label) for label in next(g.labels for g in view.segments if g.name == name)]
+        key_group = cells.key_group[name]
+        groups[name] = [[k for k in range(len(key_group)) if key_group[k] == g] for g in present]
+
+    def moments(segment, g):
+        if segment is None or isinstance(segment, tuple):
+            return _counted_moments(counted, raw, segment)
+        return _counted_moments(counted, raw, segment, groups[segment][g])
+
+    return key_drivers(project, view, results=results, scope=scope, window_base=results.base,
+                       window_label=window.label, moments=moments)
 
 
 def _span_cells(span, data: SurveyData) -> np.ndarray:
@@ -747,12 +889,28 @@ def _score(project: Project, data: SurveyData, cells: _Cells, period: str | None
         else:
             span = window.pooled(n)
             scopes[section] = Scope(span.label, span is not window.span, max(1, len(span.keys)), span)
+    banner_overall, banner_base, banner_wbase = results.overall, results.base, results.weighted_base
     if scopes["segments"].pooled:
         pooled_tally, pooled_view = _window_tally(cells, data, _span_cells(scopes["segments"].span, data))
-        results.segments = score_tally(pooled_view, pooled_tally, rules, alpha).segments
+        pooled = score_tally(pooled_view, pooled_tally, rules, alpha)
+        results.segments = pooled.segments
+        banner_overall = {spec.key: result_from_sums(spec, pooled_tally.overall[spec.key].sums(), 0, rules)
+                          for spec in data.items}
+        banner_base, banner_wbase = pooled.base, pooled.weighted_base
+    from types import SimpleNamespace
+
+    from cxreport.scoring.banner import banner_tables
+
+    scope = scopes["segments"]
+    rows = SimpleNamespace(items=data.items, n=banner_base, weights=np.array([banner_wbase]))
+    banners = banner_tables(project.banners, rows, results.segments, banner_overall, results.alpha,
+                            getattr(project.significance, "adjust", "bh"), scope.label, scope.pooled)
+    drivers = _drivers(project, data, cells, scopes["drivers"], results, window)
     from cxreport.benchmark.competitors import compare_competitors
 
     competitors = compare_competitors(project, rules, alpha, window=window)
-    return StreamedStudy(project, data.report, results, window, comparisons, None, [], {}, competitors, scopes,
-                         0, 0)
+    study = StreamedStudy(project, data.report, results, window, comparisons, None, [], {}, competitors, scopes,
+                          0, 0)
+    study.drivers, study.banners = drivers, banners
+    return study
 
