@@ -136,6 +136,18 @@ targets:
   nps: 30
   csat: 80
   ces: 5.0
+drivers:
+  outcome: nps
+  segments: [Region]
+  min_base: 200
+comments:
+  segment: Channel
+  code_frame:
+    Waiting: [waited, waiting, queue, slow, long]
+    Staff: [staff, advisor, helpful, friendly, nice]
+    App: [app, logging]
+    Fees and rates: [fees, rates]
+    Call-backs: [called me back, explain]
 """
 
 

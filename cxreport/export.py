@@ -256,20 +256,7 @@ def rows_dict(study: Study) -> dict:
                         "theme_nps_impact": _num(p.theme_nps_impact), "theme_nps_impact_low": _num(p.theme_impact_low),
                         "theme_nps_impact_high": _num(p.theme_impact_high), "theme_nps_impact_mark": p.theme_impact_mark}
                        for i, p in enumerate(study.priorities)],
-        "comments": None if study.voice is None else {
-            "period": _scope_dict(study.scope("comments")),
-            "comments": study.voice.n_comments, "uncoded": study.voice.uncoded,
-            "sentiment": study.voice.sentiment_counts,
-            "themes": [{"theme": t.theme, "count": t.count, "share_pct": _num(t.share), "negative": t.negative,
-                        "neutral": t.neutral, "positive": t.positive, "mean_sentiment": _num(t.mean_sentiment),
-                        "verbatims": [{"text": v["text"], "sentiment": v["sentiment"], "row": v["row"]}
-                                      for v in t.verbatims]}          # masked before they get here
-                       for t in study.voice.themes],
-            "pareto": [{"theme": r["theme"], "count": r["count"], "pct": _num(r["pct"]),
-                        "cumulative_pct": _num(r["cumulative"])} for r in study.voice.pareto],
-            "by_segment": {name: {str(g): {str(k): int(v) for k, v in row.items()}
-                                  for g, row in table.iterrows()}
-                           for name, table in study.voice.by_segment.items()}},
+        "comments": comments_block(study.voice, study.scope("comments")),
         "actions": _actions_dict(study.actions),
         "response_times": _response_dict(study),
         "journey": None if study.journey is None else {
@@ -281,6 +268,25 @@ def rows_dict(study: Study) -> dict:
                             for t in study.journey.touchpoints]},
         **_issue16(study),
     }
+
+
+def comments_block(voice, scope) -> dict | None:
+    """The comments' block (``voice``: a :class:`~cxreport.scoring.comments.CommentAnalysis` or None)."""
+    if voice is None:
+        return None
+    return {
+        "period": _scope_dict(scope),
+        "comments": voice.n_comments, "uncoded": voice.uncoded,
+        "sentiment": voice.sentiment_counts,
+        "themes": [{"theme": t.theme, "count": t.count, "share_pct": _num(t.share), "negative": t.negative,
+                    "neutral": t.neutral, "positive": t.positive, "mean_sentiment": _num(t.mean_sentiment),
+                    "verbatims": [{"text": v["text"], "sentiment": v["sentiment"], "row": v["row"]}
+                                  for v in t.verbatims]}          # masked before they get here
+                   for t in voice.themes],
+        "pareto": [{"theme": r["theme"], "count": r["count"], "pct": _num(r["pct"]),
+                    "cumulative_pct": _num(r["cumulative"])} for r in voice.pareto],
+        "by_segment": {name: {str(g): {str(k): int(v) for k, v in row.items()} for g, row in table.iterrows()}
+                       for name, table in voice.by_segment.items()}}
 
 
 def _issue16(study: Study) -> dict:
@@ -445,6 +451,7 @@ def streamed_dict(study) -> dict:
     out = {key: core.get(key) for key in KEYS}
     out["drivers"] = drivers_dict(study.drivers, study.scope("drivers"))
     out["banners"] = banners_block(study.banners, study.scope("segments"))
+    out["comments"] = comments_block(study.voice, study.scope("comments"))
     out["streamed"] = {"batches": study.batches, "rows_read": study.rows_read, "not_computed": list(NOT_STREAMED)}
     return out
 

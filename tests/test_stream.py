@@ -38,7 +38,16 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = [ROOT / "samples" / "harbour-bank" / "cxreport.yaml", ROOT / "samples" / "huayue-retail" / "cxreport.yaml"]
 
 #: The generated survey's columns, in file order.
-HEADER = ["id", "date", "region", "channel", "nps", "csat", "ces", "a_wait", "a_staff", "weight", "products"]
+HEADER = ["id", "date", "region", "channel", "nps", "csat", "ces", "a_wait", "a_staff", "weight", "products",
+          "comment"]
+#: Comments of the generated survey (a third blank); some repeat word for word, some are Chinese,
+#: some name no theme of :data:`CODE_FRAME`, one has an e-mail address to mask.
+PHRASES = ["The queue was far too long and nobody helped", "Friendly staff, quick service", "Staff were rude",
+           "Waited 40 minutes in the queue. Awful.", "Great app, easy to use", "The app keeps crashing",
+           "Helpful and friendly staff but a long wait", "Nothing to add", "员工很友好，服务很快", "排队时间太长了",
+           "Write to me at jo.bloggs@example.com about the fees", "Fees are too high", "ok", "Love the new app!"]
+CODE_FRAME = {"Waiting": ["queue", "wait", "waited", "排队"], "Staff": ["staff", "员工", "rude", "friendly"],
+              "App": ["app", "crashing"], "Fees": ["fees", "fee"]}
 #: First month of each quarter the generated survey covers (2025 Q2 – 2026 Q2: the latest quarter
 #: has a previous quarter and a year-ago quarter).
 QUARTERS = {"2025Q2": (2025, 4), "2025Q3": (2025, 7), "2025Q4": (2025, 10), "2026Q1": (2026, 1), "2026Q2": (2026, 4)}
@@ -160,6 +169,9 @@ def generated_rows(n: int = 3000, seed: int = 18, typed: bool = False) -> list[d
             "weight": weight,
             "products": ";".join(sorted(rng.sample(["1", "2", "3"], rng.randrange(0, 3)))),
         })
+    said = random.Random(seed + 1)       # its own draws: the other columns stay as they were
+    for row in rows:
+        row["comment"] = "" if said.random() < 0.35 else said.choice(PHRASES)
     return rows
 
 
@@ -268,14 +280,20 @@ def sample(request):
     return project, run(project)
 
 
-@pytest.mark.parametrize("rows", [333, 1000])
-def test_the_samples_streamed_give_the_in_memory_core_blocks(sample, rows, unrounded):
-    """Batches of 333 and 1000 rows end inside every segment group and period of both samples
+@pytest.fixture(scope="module")
+def streamed_sample(sample):
+    """The sample scored streamed in batches of 333 rows (once per module)."""
+    project, _study = sample
+    return score_streamed(project, rows=333)
+
+
+def test_the_samples_streamed_give_the_in_memory_core_blocks(sample, streamed_sample, unrounded):
+    """Batches of 333 rows end inside every segment group and period of both samples
     (harbour-bank: UTF-8 CSV; huayue-retail: gb18030 CSV with a date format and a time zone)."""
     project, study = sample
-    streamed = score_streamed(project, rows=rows)
+    streamed = streamed_sample
     assert streamed.batches > 5 and streamed.rows_read == study.validation.rows_read
-    assert_same(core(study), core(streamed), f"{project.path.parent.name}, batches of {rows} rows")
+    assert_same(core(study), core(streamed), f"{project.path.parent.name}, batches of 333 rows")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -540,7 +558,10 @@ def test_score_on_dask_needs_a_scheduler_and_streams():
         assert result.exit_code == 2, (args, result.output)
 
 
-def test_score_on_an_unreachable_scheduler_is_one_line(tmp_path):
+def test_score_on_an_unreachable_scheduler_is_one_line(tmp_path, monkeypatch):
+    import cxreport.executor
+
+    monkeypatch.setattr(cxreport.executor, "DASK_CONNECT_TIMEOUT", 1)     # nobody listens on port 9
     rows = generated_rows(n=300)
     write_partitions(tmp_path, rows, "text")
     project_file = write_project(tmp_path, "data/responses", "folder.yaml")
@@ -627,13 +648,12 @@ def drivers_without_intervals(study) -> dict:
     return strip(block)
 
 
-@pytest.mark.parametrize("rows", [333])
-def test_the_samples_key_drivers_streamed_equal_in_memory(sample, rows, unrounded):
+def test_the_samples_key_drivers_streamed_equal_in_memory(sample, streamed_sample, unrounded):
     """Both samples' key drivers (harbour-bank: pairwise, by region; huayue-retail: its own
     settings), total and segments, from Moments counted batch by batch: every correlation-based
     figure equals the in-memory analysis; the bootstrap intervals are not computed, with a note."""
     project, study = sample
-    streamed = score_streamed(project, rows=rows)
+    streamed = streamed_sample
     assert study.drivers is not None and streamed.drivers is not None
     assert_same(drivers_without_intervals(study), drivers_without_intervals(streamed),
                 f"{project.path.parent.name} key drivers")
@@ -672,10 +692,10 @@ def test_the_streamed_document_has_the_key_drivers(tmp_path):
 # 10. Banner tables from the segments' counted groups
 # ---------------------------------------------------------------------------------------------
 
-def test_the_samples_banner_tables_streamed_equal_in_memory(sample, unrounded):
+def test_the_samples_banner_tables_streamed_equal_in_memory(sample, streamed_sample, unrounded):
     """Every banner table (columns, cells, pairwise tests and their adjustment) of both samples."""
     project, study = sample
-    streamed = score_streamed(project, rows=500)
+    streamed = streamed_sample
     memory = json.loads(json.dumps(export.banners_dict(study)))
     assert memory is not None and memory["tables"]
     assert_same(memory, json.loads(json.dumps(export.banners_block(streamed.banners, streamed.scope("segments")))),
@@ -693,3 +713,67 @@ def test_pooled_segments_and_their_banners_streamed_equal_in_memory(tmp_path, un
     assert_same(json.loads(json.dumps(export.banners_dict(memory))),
                 json.loads(json.dumps(export.banners_block(streamed.banners, streamed.scope("segments")))),
                 "pooled banners")
+
+
+# ---------------------------------------------------------------------------------------------
+# 11. Comments counted batch by batch
+# ---------------------------------------------------------------------------------------------
+
+def test_the_samples_comments_streamed_equal_in_memory(sample, streamed_sample, unrounded):
+    """Both samples' comments block (counts, sentiment, themes and their tone, quotes, Pareto,
+    theme × segment table), English and Chinese."""
+    project, study = sample
+    streamed = streamed_sample
+    memory = json.loads(json.dumps(export.comments_block(study.voice, study.scope("comments"))))
+    assert memory is not None and memory["themes"] and any(t["verbatims"] for t in memory["themes"])
+    assert_same(memory, json.loads(json.dumps(export.comments_block(streamed.voice, streamed.scope("comments")))),
+                f"{project.path.parent.name} comments")
+
+
+COMMENTS = {"comment": "comment"}
+
+
+def _comments_project(folder: Path, survey_file: str, name: str, **extra) -> Path:
+    config = project_config(survey_file, comments={"code_frame": CODE_FRAME, "segment": "Channel",
+                                                   "verbatims_per_theme": 3}, **extra)
+    config["columns"]["comment"] = "comment"
+    path = folder / name
+    path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_generated_comments_streamed_equal_in_memory(tmp_path, unrounded):
+    """Comments in a Parquet folder (repeated texts, Chinese, a masked e-mail, rows of excluded
+    respondents) give the in-memory comments block of the same rows as one CSV; a comment's row
+    in a folder is its position over every file (here the same as the CSV's row less one: the
+    CSV's header is row 1)."""
+    rows = generated_rows()
+    files = write_partitions(tmp_path, rows, "text")
+    write_csv(tmp_path / "flat" / "responses.csv", [r for _rel, part in files for r in part])
+    folder = load_project(_comments_project(tmp_path, "data/responses", "folder.yaml"))
+    flat = load_project(_comments_project(tmp_path, "flat/responses.csv", "flat.yaml"))
+    memory, streamed = run(flat), score_streamed(folder, rows=333)
+    mine = json.loads(json.dumps(export.comments_block(memory.voice, memory.scope("comments"))))
+    theirs = json.loads(json.dumps(export.comments_block(streamed.voice, streamed.scope("comments"))))
+    for theme in mine["themes"]:
+        for quote in theme["verbatims"]:
+            quote["row"] -= 1
+    assert mine["comments"] > 200 and mine["by_segment"]["Channel"]
+    quotes = [q["text"] for t in theirs["themes"] for q in t["verbatims"]]
+    assert quotes and not any("jo.bloggs@example.com" in q for q in quotes)
+    assert_same(mine, theirs, "generated comments")
+
+
+def test_generated_comments_on_dask_are_the_local_ones(tmp_path, cluster):
+    """The comments' counts and quote candidates put together from two workers give the local
+    document byte for byte."""
+    write_partitions(tmp_path, generated_rows(), "text")
+    project_file = _comments_project(tmp_path, "data/responses", "folder.yaml")
+    runner = CliRunner()
+    local, on_dask = tmp_path / "local.json", tmp_path / "dask.json"
+    assert runner.invoke(cli, ["score", str(project_file), "-o", str(local)]).exit_code == 0
+    result = runner.invoke(cli, ["score", str(project_file), "--executor", "dask", "--scheduler",
+                                 cluster.scheduler_address, "-o", str(on_dask)])
+    assert result.exit_code == 0, result.output
+    assert on_dask.read_bytes() == local.read_bytes()
+    assert json.loads(local.read_text("utf-8"))["comments"]["themes"]

@@ -455,6 +455,7 @@ class CommentAnalysis:
     chinese: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
     coded: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     texts: list[str] = field(default_factory=list, repr=False)
+    hits: list[dict] = field(default_factory=list, repr=False)   # per comment: theme → its keyword matches
 
     def respondent_flags(self, n: int) -> dict[str, np.ndarray]:
         """Theme → flag per respondent of the data analysed (``n`` respondents): does their comment mention it."""
@@ -476,9 +477,11 @@ class CommentAnalysis:
 
 def analyse_comments(comments: pd.DataFrame, frame: dict[str, list[str]], segments: dict[str, np.ndarray] | None = None,
                      extra_names: list[str] | None = None, per_theme: int = 3,
-                     scores_by_row: pd.Series | None = None) -> CommentAnalysis:
+                     scores_by_row: pd.Series | None = None, keep_hits: bool = False) -> CommentAnalysis:
     """``comments``: columns text and row (and any segment columns passed in ``segments``).
-    ``scores_by_row``: sentiment scores already computed, indexed by file row (a row not in it is scored here)."""
+    ``scores_by_row``: sentiment scores already computed, indexed by file row (a row not in it is scored here).
+    ``keep_hits``: keep each comment's keyword matches (:attr:`CommentAnalysis.hits`; streamed
+    scoring chooses its quote candidates with them)."""
     mask = comments["text"].astype(str).str.len() > 0
     data = comments[mask].reset_index(drop=True)
     texts = data["text"].astype(str).tolist()
@@ -543,7 +546,7 @@ def analyse_comments(comments: pd.DataFrame, frame: dict[str, list[str]], segmen
     return CommentAnalysis(len(texts), int((~any_theme).sum()), counts, themes, pareto, by_segment,
                            {VADER: len(texts) - zh_total, BAYES_ZH: zh_total},
                            positions=np.flatnonzero(mask.to_numpy()), rows=rows, scores=scores, labels=labels,
-                           chinese=chinese, coded=coded, texts=texts)
+                           chinese=chinese, coded=coded, texts=texts, hits=hits if keep_hits else [])
 
 
 _SENTENCE_END = re.compile(r"[.!?。！？；;]+")

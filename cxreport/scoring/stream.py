@@ -47,7 +47,7 @@ from cxreport.validate import MAX_EXAMPLES, NOT_STATED, ColumnCheck, Grouping, S
 STREAM_ABOVE_BYTES = 1_000_000_000
 
 #: Blocks of the scores document a streamed run leaves null (they need the rows themselves).
-NOT_STREAMED = ["mentions", "sources", "priorities", "comments", "actions", "response_times",
+NOT_STREAMED = ["mentions", "sources", "priorities", "actions", "response_times",
                 "journey", "theme_impact", "theme_trends", "suggested_themes", "emotion", "consistency",
                 "customer_value"]
 
@@ -270,6 +270,13 @@ class Counted:
                 if all(m in attrs for m in members):      # else key_drivers names the missing one
                     chosen = [attrs[m] for m in members]
                     self.scales[name] = ([s.key for s in chosen], centre_of(chosen))
+        # Comments: counted per period cell and segment group key (cxreport/scoring/voice_tally.py).
+        self.voice = None
+        if project.comments is not None and project.columns.comment:
+            from cxreport.scoring.voice_tally import VoiceTally
+
+            self.voice = VoiceTally(list(project.comments.code_frame), self.p,
+                                    {name: len(k) for name, k in domains.keys.items()})
         found = _driver_specs(project, specs)
         if found is not None:
             outcome, drivers = found
@@ -292,6 +299,29 @@ class Counted:
         for name in self.project.drivers.segments:
             if name in keys_of:                # not a segment: key_drivers says so when scoring
                 _add_moments(self.moments, name, keys_of[name] * self.p + period, D, weights, self.centre)
+
+    def _count_comments(self, frame, rows: np.ndarray, start: int, period: np.ndarray,
+                        keys_of: dict[str, np.ndarray], batch) -> None:
+        """The kept rows' comments scored, coded and counted. A comment's row is its row in the
+        survey: the file's own for one file; for a folder, its position over every file
+        (1-based), which tells the partitions' rows apart."""
+        from cxreport.cache import sentiment_scores
+        from cxreport.scoring.comments import analyse_comments
+
+        cfg = self.project.comments
+        text = frame[self.project.columns.comment].iloc[rows].astype(str).str.strip().to_numpy()
+        first = 2 if self.survey.kind == "csv" else 1
+        comments = pd.DataFrame({"row": start + rows + first, "text": text})
+        said = comments[comments["text"].str.len() > 0]
+        if said.empty:
+            return
+        unique = pd.unique(said["text"].to_numpy())
+        score_of = dict(zip(unique.tolist(), sentiment_scores(unique.tolist()).tolist()))
+        scores = pd.Series([score_of[t] for t in said["text"].tolist()], index=said["row"].to_numpy())
+        analysis = analyse_comments(comments, cfg.code_frame, None, cfg.mask_names, 0, scores_by_row=scores,
+                                    keep_hits=True)
+        positions = analysis.positions
+        self.voice.add(analysis, period[positions], {name: key[positions] for name, key in keys_of.items()})
 
     def merge(self, other: Counted) -> None:
         """Add the counts of the file read after this one's (files are put together in order)."""
@@ -317,6 +347,11 @@ class Counted:
         for name, tally in other.segments.items():
             self.segments[name] = tally if name not in self.segments else self.segments[name] + tally
         self.sw2 = self.sw2 + other.sw2
+        if other.voice is not None:
+            if self.voice is None:
+                self.voice = other.voice
+            else:
+                self.voice.merge(other.voice)
         for cell, m in other.moments.items():
             self.moments[cell] = m if cell not in self.moments else self.moments[cell] + m
         self.row = other.row
@@ -346,6 +381,7 @@ class Counted:
         part = ValidationReport(batch.file, rows_read=n)
         keep = np.ones(n, dtype=bool)
         dup = self.domains.duplicate_rows
+        start = self.row
         lo, hi = np.searchsorted(dup, [self.row, self.row + n])
         if hi > lo:
             keep[dup[lo:hi] - self.row] = False
@@ -442,6 +478,8 @@ class Counted:
             self.segments[name] = seg if name not in self.segments else self.segments[name] + seg
         if self.driver_keys:
             self._count_moments(values, rows, w, period, keys_of)
+        if self.voice is not None:
+            self._count_comments(frame, rows, start, period, keys_of, batch)
         for name, (keys, centre) in self.scales.items():
             D = np.column_stack([values[k][rows] for k in keys])
             _add_moments(self.moments, ("scale", name), period, D, w if self.weighted else None, centre)
@@ -510,6 +548,7 @@ class StreamedStudy:
     timings: dict = field(default_factory=dict)
     drivers: object = None                 # DriverReport (key drivers from the counted Moments) or None
     banners: object = None                 # BannerTables (from the segments' counted groups) or None
+    voice: object = None                   # CommentAnalysis (counted comments; voice_tally.py) or None
 
     def scope(self, section: str):
         return self.scopes[section]
@@ -632,6 +671,8 @@ def _wanted(project: Project, ids: bool = True, weight: bool = True) -> list[str
     if cols.acsi:
         out += list(cols.acsi.items)
     out += list(cols.segments.values())
+    if project.comments is not None and cols.comment:
+        out.append(cols.comment)
     return list(dict.fromkeys(out))
 
 
@@ -804,6 +845,35 @@ def _drivers(project: Project, data: SurveyData, cells: _Cells, scope, results, 
                        window_label=window.label, moments=moments)
 
 
+def _voice(project: Project, data: SurveyData, cells: _Cells, scope):
+    """The comments section of its scope (the window, or the pooled run) from the counted comments."""
+    counted = cells.counted
+    if counted.voice is None:
+        return None
+    from cxreport.scoring.voice_tally import voice_from
+
+    cfg = project.comments
+    keep = _span_cells(scope.span, data)
+    raw = [p for p in range(len(cells.remap)) if cells.remap[p] >= 0 and keep[cells.remap[p]]]
+    _tally, view = _window_tally(cells, data, keep)
+    if cfg.segment:
+        chosen = next((g for g in view.segments if g.name == cfg.segment), None)
+        if chosen is None:
+            from cxreport.util import did_you_mean
+
+            raise ConfigError(f"comments.segment: no segment '{cfg.segment}'"
+                              f"{did_you_mean(cfg.segment, [g.name for g in view.segments])}")
+    else:
+        chosen = next((g for g in view.segments if len(g.labels) <= 8), None)
+    segment = None
+    if chosen is not None:
+        labels = cells.segments[chosen.name][2]
+        key_group = cells.key_group[chosen.name]
+        groups = [[k for k in range(len(key_group)) if key_group[k] == labels.index(label)] for label in chosen.labels]
+        segment = (chosen.name, groups, chosen.labels)
+    return voice_from(counted.voice, raw, cfg.code_frame, segment, cfg.mask_names, cfg.verbatims_per_theme)
+
+
 def _span_cells(span, data: SurveyData) -> np.ndarray:
     """The period cells a span covers (boolean per cell; a span of dates is refused before)."""
     return span.mask(data)
@@ -912,5 +982,6 @@ def _score(project: Project, data: SurveyData, cells: _Cells, period: str | None
     study = StreamedStudy(project, data.report, results, window, comparisons, None, [], {}, competitors, scopes,
                           0, 0)
     study.drivers, study.banners = drivers, banners
+    study.voice = _voice(project, data, cells, scopes["comments"])
     return study
 

@@ -1,0 +1,180 @@
+"""Comments counted batch by batch (streamed scoring, issue 18; docs/batch.md).
+
+Each batch's comments are scored and coded by :func:`cxreport.scoring.comments.analyse_comments`
+(the in-memory analysis, on the batch), and what the comments section shows is counted per
+period cell: comments, uncoded ones, the sentiment counts, per theme its comments, their tone,
+the sum of their scores and how many are Chinese, and per segment group the comments and each
+theme's. Tallies of batches add up, so every count, share and mean is the whole survey's.
+
+Verbatims: the in-memory rule (:func:`~cxreport.scoring.comments._choose_verbatims`) needs
+every comment of a theme; streamed, each theme keeps its :data:`CANDIDATES` most negative and
+most positive comments (score, then file row: a deterministic rule, the same picks whatever the
+batches and on a Dask cluster), and the rule picks among them. The quotes are then those of the
+in-memory rule unless it would have had to look further down a theme's list (a comment wanted
+by several themes, or rejected for its tone, more than :data:`CANDIDATES` times).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: Comments kept per theme, period cell and direction (most negative, most positive) for the quotes.
+CANDIDATES = 64
+TONES = ("positive", "neutral", "negative")
+
+
+class VoiceTally:
+    """Counted comments: per period cell (``p`` cells) and theme (``themes``, the code frame's
+    order), per segment group key × period cell, and the quote candidates."""
+
+    def __init__(self, themes: list[str], p: int, keys: dict[str, int]):
+        t = len(themes)
+        self.themes, self.p = list(themes), p
+        self.n = np.zeros(p, dtype=np.int64)
+        self.uncoded = np.zeros(p, dtype=np.int64)
+        self.tones = np.zeros((p, 3), dtype=np.int64)
+        self.zh = np.zeros(p, dtype=np.int64)
+        self.count = np.zeros((p, t), dtype=np.int64)
+        self.theme_tones = np.zeros((p, t, 3), dtype=np.int64)
+        self.score_sum = np.zeros((p, t))
+        self.theme_zh = np.zeros((p, t), dtype=np.int64)
+        self.seg_base = {name: np.zeros(k * p, dtype=np.int64) for name, k in keys.items()}
+        self.seg_count = {name: np.zeros((k * p, t), dtype=np.int64) for name, k in keys.items()}
+        # (cell, theme) → the CANDIDATES lowest (score, row, text) and the highest (−score, row, text)
+        self.low: dict[tuple[int, int], list] = {}
+        self.high: dict[tuple[int, int], list] = {}
+
+    def add(self, analysis, period: np.ndarray, keys: dict[str, np.ndarray]) -> None:
+        """One batch's :class:`~cxreport.scoring.comments.CommentAnalysis`; ``period``: the period
+        cell of each of its comments, ``keys``: each comment's group key per segment."""
+        from cxreport.scoring.comments import _strengths
+
+        n = len(analysis.texts)
+        if not n:
+            return
+        tone = np.select([analysis.labels == k for k in TONES], [0, 1, 2], -1)
+        np.add.at(self.n, period, 1)
+        np.add.at(self.tones, (period, tone), 1)
+        np.add.at(self.zh, period, analysis.chinese.astype(np.int64))
+        np.add.at(self.uncoded, period, analysis.uncoded_mask.astype(np.int64))
+        for name, key in keys.items():
+            np.add.at(self.seg_base[name], key * self.p + period, 1)
+        for j, theme in enumerate(self.themes):
+            found = analysis.coded.get(theme)
+            if found is None or not found.any():
+                continue
+            idx = np.flatnonzero(found)
+            cells = period[idx]
+            np.add.at(self.count[:, j], cells, 1)
+            np.add.at(self.theme_tones, (cells, j, tone[idx]), 1)
+            np.add.at(self.score_sum[:, j], cells, analysis.scores[idx])
+            np.add.at(self.theme_zh[:, j], cells, analysis.chinese[idx].astype(np.int64))
+            for name, key in keys.items():
+                np.add.at(self.seg_count[name][:, j], key[idx] * self.p + cells, 1)
+        position = {theme: j for j, theme in enumerate(self.themes)}
+        for i, hits in enumerate(analysis.hits):
+            if not hits:
+                continue
+            strength = _strengths(hits)
+            top = max(strength.values())
+            score, row, text = float(analysis.scores[i]), int(analysis.rows[i]), analysis.texts[i]
+            for theme, value in strength.items():
+                if value >= top - 1e-9 and theme in position:
+                    cell = (int(period[i]), position[theme])
+                    _keep(self.low.setdefault(cell, []), (score, row, text))
+                    _keep(self.high.setdefault(cell, []), (-score, row, text))
+
+    def merge(self, other: VoiceTally) -> None:
+        """Add the tally of the batches read after this one's."""
+        for name in ("n", "uncoded", "tones", "zh", "count", "theme_tones", "score_sum", "theme_zh"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in self.seg_base:
+            self.seg_base[name] = self.seg_base[name] + other.seg_base[name]
+            self.seg_count[name] = self.seg_count[name] + other.seg_count[name]
+        for mine, theirs in ((self.low, other.low), (self.high, other.high)):
+            for cell, items in theirs.items():
+                kept = mine.setdefault(cell, [])
+                for item in items:
+                    _keep(kept, item)
+
+
+def _keep(kept: list, item: tuple) -> None:
+    """Keep the CANDIDATES smallest items of ``kept`` (sorted; short lists)."""
+    if len(kept) < CANDIDATES:
+        kept.append(item)
+        kept.sort()
+    elif item < kept[-1]:
+        kept[-1] = item
+        kept.sort()
+
+
+def voice_from(tally: VoiceTally, cells: list[int], frame: dict, segment: tuple[str, list[list[int]], list[str]]
+               | None, extra_names: list[str] | None, per_theme: int):
+    """The comments section (a :class:`~cxreport.scoring.comments.CommentAnalysis` without its
+    per-comment arrays) of the period ``cells``; ``segment``: (name, each group's keys, labels)
+    for the theme × segment table."""
+    from cxreport.scoring.comments import BAYES_ZH, VADER, CommentAnalysis, ThemeResult, _choose_verbatims, \
+        _hit_dicts, _match_all, compile_terms, is_chinese
+    from cxreport.validate import natural_key
+
+    cells = list(cells)
+    n = int(tally.n[cells].sum())
+    tones = tally.tones[cells].sum(axis=0)
+    themes = []
+    for j, theme in enumerate(tally.themes):
+        count = int(tally.count[cells, j].sum())
+        tone = tally.theme_tones[cells, j].sum(axis=0)
+        zh = int(tally.theme_zh[cells, j].sum())
+        themes.append(ThemeResult(theme, count, 100 * count / n if n else 0.0, int(tone[2]), int(tone[1]),
+                                  int(tone[0]), float(tally.score_sum[cells, j].sum() / count) if count else
+                                  float("nan"), analysers={VADER: count - zh, BAYES_ZH: zh}))
+    themes.sort(key=lambda t: (-t.count, t.theme))
+    # Quotes: the rule of the in-memory analysis among each theme's candidates.
+    pool: dict[int, tuple[float, str]] = {}
+    for j in range(len(tally.themes)):
+        for lists, sign in ((tally.low, 1.0), (tally.high, -1.0)):
+            merged = sorted(item for c in cells for item in lists.get((c, j), []))[:CANDIDATES]
+            for key, row, text in merged:
+                pool[row] = (sign * key, text)
+    rows = np.array(sorted(pool), dtype=np.int64)
+    texts = [pool[r][1] for r in rows.tolist()]
+    scores = np.array([pool[r][0] for r in rows.tolist()], dtype=float)
+    chinese = np.array([is_chinese(t) for t in texts], dtype=bool)
+    from cxreport.scoring.comments import label
+
+    labels = np.array([label(s, c) for s, c in zip(scores, chinese)], dtype=object)
+    terms = compile_terms(frame) if frame else []
+    hits = _hit_dicts(_match_all(texts, terms), terms, len(texts)) if texts else []
+    picks = _choose_verbatims([t.theme for t in themes], hits, texts, scores, labels, rows, extra_names, per_theme)
+    for t in themes:
+        t.verbatims = [{"text": text, "sentiment": labels[i], "score": float(scores[i]), "row": int(rows[i]),
+                        "analyser": BAYES_ZH if chinese[i] else VADER} for i, text in picks.get(t.theme, [])]
+    negatives = sorted(((t.theme, t.negative) for t in themes if t.negative), key=lambda x: (-x[1], x[0]))
+    total_neg = sum(c for _t, c in negatives)
+    pareto, running = [], 0
+    for theme, count in negatives:
+        running += count
+        pareto.append({"theme": theme, "count": count, "pct": 100 * count / total_neg,
+                       "cumulative": 100 * running / total_neg})
+    by_segment = {}
+    if segment is not None:
+        name, groups, labels_of = segment
+        p = tally.p
+        base, counts = {}, {}
+        for keys, group_label in zip(groups, labels_of):
+            slots = [k * p + c for k in keys for c in cells]
+            b = int(tally.seg_base[name][slots].sum())
+            if b:
+                base[group_label] = b
+                counts[group_label] = tally.seg_count[name][slots].sum(axis=0)
+        order = sorted(base, key=natural_key)
+        table = pd.DataFrame({theme: [int(counts[g][j]) for g in order] for j, theme in enumerate(tally.themes)},
+                             index=order).fillna(0).astype(int)
+        by_segment[name] = table
+        for t in themes:
+            t.segments[name] = {g: {"count": int(table.at[g, t.theme]), "base": base[g],
+                                    "share": 100 * int(table.at[g, t.theme]) / base[g]} for g in order}
+    zh_total = int(tally.zh[cells].sum())
+    return CommentAnalysis(n, int(tally.uncoded[cells].sum()), {k: int(tones[i]) for i, k in enumerate(TONES)},
+                           themes, pareto, by_segment, {VADER: n - zh_total, BAYES_ZH: zh_total})
