@@ -12,6 +12,7 @@ name or a label are shown as ``\\x1b[2K``, never obeyed.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -379,10 +380,13 @@ def validate(project: Path, strict: bool, report: str, stream: bool | None, peri
                    "counted on a worker.")
 @click.option("--scheduler", metavar="ADDRESS", envvar="DASK_SCHEDULER_ADDRESS", default=None,
               help="Dask scheduler address for --executor dask, e.g. tcp://10.0.0.5:8786.")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Streamed scoring: processes counting the files of a Parquet folder at once (0: one per core); "
+                   "each holds a batch, so memory grows with it (docs/batch.md).")
 @period_option
 @allow_outside_option
 def score(project: Path, fmt: str, output: Path | None, strict: bool, stream: bool | None, executor: str,
-          scheduler: str | None, period: str | None, allow_outside: bool) -> None:
+          scheduler: str | None, jobs: int, period: str | None, allow_outside: bool) -> None:
     """Compute PROJECT's scores without rendering; JSON (documented, stable) or CSV.
 
     \b
@@ -414,7 +418,8 @@ def score(project: Path, fmt: str, output: Path | None, strict: bool, stream: bo
     if why:
         _echo(why, err=True)
     if stream:
-        text = _streamed_scores(proj, fmt, strict, period, scheduler if executor == "dask" else None)
+        text = _streamed_scores(proj, fmt, strict, period, scheduler if executor == "dask" else None,
+                                jobs or os.cpu_count() or 1)
     else:
         from cxreport.pipeline import run
 
@@ -459,14 +464,15 @@ def _validate_streamed(proj, strict: bool, report: str) -> None:
     _echo(state + " Its reports need the survey as one file (docs/batch.md).")
 
 
-def _streamed_scores(proj, fmt: str, strict: bool, period: str | None, scheduler: str | None) -> str:
+def _streamed_scores(proj, fmt: str, strict: bool, period: str | None, scheduler: str | None,
+                     jobs: int = 1) -> str:
     """``cxreport score --stream``: the scores document's core blocks, the others null (docs/batch.md)."""
     from cxreport.export import streamed_json
     from cxreport.scoring.stream import score_streamed
 
     if fmt != "json":
         raise click.UsageError("--stream writes JSON (--format json)")
-    study = score_streamed(proj, strict=strict, period=period, scheduler=scheduler)
+    study = score_streamed(proj, strict=strict, period=period, scheduler=scheduler, jobs=jobs)
     _warn(study.validation.warnings())
     return streamed_json(study)
 

@@ -777,3 +777,19 @@ def test_generated_comments_on_dask_are_the_local_ones(tmp_path, cluster):
     assert result.exit_code == 0, result.output
     assert on_dask.read_bytes() == local.read_bytes()
     assert json.loads(local.read_text("utf-8"))["comments"]["themes"]
+
+
+def test_score_on_local_worker_processes_gives_the_same_document(tmp_path):
+    """-j 2: the partitions counted on two worker processes, put together in file order: the
+    document of -j 1, byte for byte."""
+    write_partitions(tmp_path, generated_rows(), "text")
+    project_file = _comments_project(tmp_path, "data/responses", "folder.yaml",
+                                     drivers={"outcome": "nps", "segments": ["Region"], "min_base": 30,
+                                              "bootstrap": 0})
+    runner = CliRunner()
+    one, two = tmp_path / "one.json", tmp_path / "two.json"
+    assert runner.invoke(cli, ["score", str(project_file), "-j", "1", "-o", str(one)]).exit_code == 0
+    result = runner.invoke(cli, ["score", str(project_file), "-j", "2", "-o", str(two)])
+    assert result.exit_code == 0, result.output
+    assert two.read_bytes() == one.read_bytes()
+    assert json.loads(one.read_text("utf-8"))["drivers"]["overall"] is not None

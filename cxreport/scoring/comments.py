@@ -455,7 +455,9 @@ class CommentAnalysis:
     chinese: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
     coded: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     texts: list[str] = field(default_factory=list, repr=False)
-    hits: list[dict] = field(default_factory=list, repr=False)   # per comment: theme → its keyword matches
+    #: With ``keep_hits``: every keyword match (:class:`_Matches`) and the compiled terms they index.
+    matches: object = field(default=None, repr=False)
+    terms: list = field(default_factory=list, repr=False)
 
     def respondent_flags(self, n: int) -> dict[str, np.ndarray]:
         """Theme → flag per respondent of the data analysed (``n`` respondents): does their comment mention it."""
@@ -480,8 +482,8 @@ def analyse_comments(comments: pd.DataFrame, frame: dict[str, list[str]], segmen
                      scores_by_row: pd.Series | None = None, keep_hits: bool = False) -> CommentAnalysis:
     """``comments``: columns text and row (and any segment columns passed in ``segments``).
     ``scores_by_row``: sentiment scores already computed, indexed by file row (a row not in it is scored here).
-    ``keep_hits``: keep each comment's keyword matches (:attr:`CommentAnalysis.hits`; streamed
-    scoring chooses its quote candidates with them)."""
+    ``keep_hits``: keep the keyword matches (:attr:`CommentAnalysis.matches`; streamed scoring
+    chooses its quote candidates with them)."""
     mask = comments["text"].astype(str).str.len() > 0
     data = comments[mask].reset_index(drop=True)
     texts = data["text"].astype(str).tolist()
@@ -497,8 +499,8 @@ def analyse_comments(comments: pd.DataFrame, frame: dict[str, list[str]], segmen
     chinese = np.array([is_chinese(t) for t in texts], dtype=bool)
     labels = np.array([label(s, c) for s, c in zip(scores, chinese)])
     terms = compile_terms(frame) if frame else []
-    found = _match_all(texts, terms)
-    hits = _hit_dicts(found, terms, len(texts))
+    found = matched = _match_all(texts, terms)
+    hits = _hit_dicts(found, terms, len(texts)) if per_theme > 0 else []
     coded = _flags(found, terms, frame or {}, len(texts))
     any_theme = np.zeros(len(texts), dtype=bool)
     for found in coded.values():
@@ -546,7 +548,8 @@ def analyse_comments(comments: pd.DataFrame, frame: dict[str, list[str]], segmen
     return CommentAnalysis(len(texts), int((~any_theme).sum()), counts, themes, pareto, by_segment,
                            {VADER: len(texts) - zh_total, BAYES_ZH: zh_total},
                            positions=np.flatnonzero(mask.to_numpy()), rows=rows, scores=scores, labels=labels,
-                           chinese=chinese, coded=coded, texts=texts, hits=hits if keep_hits else [])
+                           chinese=chinese, coded=coded, texts=texts, matches=matched if keep_hits else None,
+                           terms=terms if keep_hits else [])
 
 
 _SENTENCE_END = re.compile(r"[.!?。！？；;]+")

@@ -12,15 +12,22 @@ Two passes over the files (:mod:`cxreport.load.dataset`):
    and their examples are kept up to the usual number.
 
 The cells then give every figure of the window (the window's periods summed), each segment's
-groups in the window, the trend (one group per period) and the comparison periods, through the
-same functions as the in-memory path (:func:`~cxreport.scoring.survey.score_tally`,
-:func:`~cxreport.scoring.survey.history_from`, :func:`~cxreport.scoring.survey.compare_overall`),
-so the figures are the same up to the order of floating-point additions.
+groups in the window, the trend (one group per period), the comparison periods, the pooled
+sections and the banner tables, through the same functions as the in-memory path
+(:func:`~cxreport.scoring.survey.score_tally`, :func:`~cxreport.scoring.survey.history_from`,
+:func:`~cxreport.scoring.survey.compare_overall`, :func:`~cxreport.scoring.banner.banner_tables`),
+so the figures are the same up to the order of floating-point additions. The key drivers and
+the scales' reliability come from weighted cross-products counted the same way
+(:class:`~cxreport.scoring.drivers.Moments`), the comments section from comments counted per cell
+(:mod:`cxreport.scoring.voice_tally`).
 
-What needs the rows themselves (key drivers, comments, banner tables, multi-punch questions,
-raking, windows that are date ranges rather than periods) is not computed here yet: a project
-that asks for raking, multi-punch questions or a date-range window is refused with the key to
-change, and the scores document's other blocks are null, named in its ``streamed`` block.
+Files are counted one by one and their counts put together in file order, here, on local worker
+processes or on a Dask cluster alike: the same additions in the same order, the same document.
+
+What needs every row at once (multi-punch questions, raking, windows that are date ranges rather
+than periods) is refused with the key to change; the blocks of the scores document that need the
+rows themselves (bootstrap intervals, theme impact, customer value…) are null and named in its
+``streamed`` block (:data:`NOT_STREAMED`).
 """
 
 from __future__ import annotations
@@ -558,11 +565,12 @@ class StreamedStudy:
 
 
 def score_streamed(project: Project, *, strict: bool = False, period: str | None = None,
-                   rows: int = BATCH_ROWS, scheduler: str | None = None) -> StreamedStudy:
+                   rows: int = BATCH_ROWS, scheduler: str | None = None, jobs: int = 1) -> StreamedStudy:
     """Score ``project``'s survey in batches (see the module's notes). ``scheduler``: a Dask
     scheduler's address; each file of a Parquet folder is then read and counted on a worker
     (a ``dask.bag`` over the files), and their counts put together here in file order, as the
-    local run puts its files' counts together, so both give the same document."""
+    local run puts its files' counts together, so both give the same document. ``jobs``: local
+    worker processes counting the files (the same document again)."""
     from functools import partial
 
     from cxreport.benchmark.compare import compare_standards, evaluate_tiers
@@ -584,7 +592,7 @@ def score_streamed(project: Project, *, strict: bool = False, period: str | None
     sizes = file_rows(survey)
     units: list[int | None] = list(range(len(survey.files))) if sizes is not None else [None]
     offsets = [0] if sizes is None else [int(x) for x in np.cumsum([0] + sizes[:-1])]
-    run = _Runner(scheduler)
+    run = _Runner(scheduler, jobs)
     try:
         parts = run.map(partial(scan_file, project, survey, rows=rows), units)
         domains = scan_domains(project, survey, parts, rows)
@@ -620,12 +628,14 @@ def _count_unit(project: Project, survey: SurveyFiles, domains: Domains, specs: 
 
 
 class _Runner:
-    """Runs one function over the files: here, one after the other, or on a Dask cluster (a
-    ``dask.bag`` with one partition per file, computed by the cluster's scheduler); the results
-    come back in file order either way."""
+    """Runs one function over the files: here, one after the other or on ``jobs`` worker
+    processes, or on a Dask cluster (a ``dask.bag`` with one partition per file, computed by the
+    cluster's scheduler); the results come back in file order in every case."""
 
-    def __init__(self, scheduler: str | None):
+    def __init__(self, scheduler: str | None, jobs: int = 1):
         self.client = None
+        self.pool = None
+        self.jobs = max(1, jobs)
         if scheduler:
             from cxreport.executor import _check_workers, dask_client
 
@@ -637,8 +647,24 @@ class _Runner:
                 raise
 
     def map(self, fn, items: list) -> list:
-        if self.client is None:
+        if self.client is None and (self.jobs == 1 or len(items) < 2):
             return [fn(item) for item in items]
+        if self.client is None:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+            from concurrent.futures.process import BrokenProcessPool
+
+            from cxreport.errors import CxError
+
+            if self.pool is None:
+                # spawn: a worker imports only what counting needs (not the parent's WeasyPrint or threads)
+                self.pool = ProcessPoolExecutor(max_workers=min(self.jobs, len(items)),
+                                                mp_context=mp.get_context("spawn"))
+            try:
+                return list(self.pool.map(fn, items))
+            except BrokenProcessPool:
+                raise CxError("a worker process counting the survey stopped (out of memory?); "
+                              "run with fewer processes (-j)") from None
         import dask.bag as db
 
         from cxreport.errors import CxError
@@ -656,6 +682,8 @@ class _Runner:
     def close(self) -> None:
         if self.client is not None:
             self.client.close()
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
 
 
 def _wanted(project: Project, ids: bool = True, weight: bool = True) -> list[str]:

@@ -48,8 +48,6 @@ class VoiceTally:
     def add(self, analysis, period: np.ndarray, keys: dict[str, np.ndarray]) -> None:
         """One batch's :class:`~cxreport.scoring.comments.CommentAnalysis`; ``period``: the period
         cell of each of its comments, ``keys``: each comment's group key per segment."""
-        from cxreport.scoring.comments import _strengths
-
         n = len(analysis.texts)
         if not n:
             return
@@ -72,18 +70,33 @@ class VoiceTally:
             np.add.at(self.theme_zh[:, j], cells, analysis.chinese[idx].astype(np.int64))
             for name, key in keys.items():
                 np.add.at(self.seg_count[name][:, j], key[idx] * self.p + cells, 1)
+        self._candidates(analysis, period)
+
+    def _candidates(self, analysis, period: np.ndarray) -> None:
+        """Each (cell, theme)'s most negative and most positive comments among those whose
+        strongest theme it is (the in-memory rule's pools, :func:`~cxreport.scoring.comments._strengths`:
+        a theme's strength is the sum of the weights of its distinct keywords in the comment)."""
+        found = analysis.matches
+        if found is None or not len(found.text):
+            return
         position = {theme: j for j, theme in enumerate(self.themes)}
-        for i, hits in enumerate(analysis.hits):
-            if not hits:
-                continue
-            strength = _strengths(hits)
-            top = max(strength.values())
-            score, row, text = float(analysis.scores[i]), int(analysis.rows[i]), analysis.texts[i]
-            for theme, value in strength.items():
-                if value >= top - 1e-9 and theme in position:
-                    cell = (int(period[i]), position[theme])
-                    _keep(self.low.setdefault(cell, []), (score, row, text))
-                    _keep(self.high.setdefault(cell, []), (-score, row, text))
+        theme_of = np.array([position.get(t.theme, -1) for t in analysis.terms], dtype=np.int64)
+        weight_of = np.array([t.weight for t in analysis.terms], dtype=float)
+        pairs = pd.DataFrame({"text": found.text, "term": found.term}).drop_duplicates()
+        pairs["theme"] = theme_of[pairs["term"].to_numpy()]
+        pairs["weight"] = weight_of[pairs["term"].to_numpy()]
+        strength = pairs[pairs["theme"] >= 0].groupby(["text", "theme"], sort=False)["weight"].sum().reset_index()
+        top = strength.groupby("text")["weight"].transform("max")
+        pool = strength[strength["weight"] >= top - 1e-9]
+        text = pool["text"].to_numpy()
+        pool = pd.DataFrame({"cell": period[text], "theme": pool["theme"].to_numpy(),
+                             "score": analysis.scores[text], "row": analysis.rows[text], "text": text})
+        for sign, store in ((1.0, self.low), (-1.0, self.high)):
+            ranked = pool.assign(key=sign * pool["score"]).sort_values(["cell", "theme", "key", "row"], kind="stable")
+            best = ranked.groupby(["cell", "theme"], sort=False).head(CANDIDATES)
+            for cell, theme, key, row, i in zip(best["cell"].tolist(), best["theme"].tolist(), best["key"].tolist(),
+                                                best["row"].tolist(), best["text"].tolist()):
+                _keep(store.setdefault((int(cell), int(theme)), []), (float(key), int(row), analysis.texts[i]))
 
     def merge(self, other: VoiceTally) -> None:
         """Add the tally of the batches read after this one's."""
