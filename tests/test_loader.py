@@ -195,7 +195,8 @@ def test_unsupported_extension(tmp_path):
 def test_folder_instead_of_file(tmp_path):
     """A folder path is refused clearly."""
     (tmp_path / "data.csv").mkdir()
-    assert data_error(tmp_path / "data.csv") == "data.csv: is a folder, not a data file"
+    assert data_error(tmp_path / "data.csv") == ("data.csv: is a folder, not a data file (a folder of Parquet "
+                                                 "partitions is scored with 'cxreport score --stream', docs/batch.md)")
 
 
 # --------------------------------------------------------------------------- XLSX

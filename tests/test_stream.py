@@ -582,7 +582,7 @@ def _error_line(result) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("case", ["strict", "no valid answers", "refused key", "date range"])
+@pytest.mark.parametrize("case", ["strict", "no valid answers", "refused key", "date range", "comments segment"])
 def test_validate_stream_reports_the_error_score_stream_raises(tmp_path, case):
     """Each of streamed scoring's own errors: `validate --stream` exits 1 with the very line
     `score --stream` exits with."""
@@ -595,6 +595,12 @@ def test_validate_stream_reports_the_error_score_stream_raises(tmp_path, case):
         for r in rows:
             r["ces"] = ""
         project_file = csv_project(tmp_path, rows)
+    elif case == "comments segment":
+        write_csv(tmp_path / "data" / "responses.csv", generated_rows(n=400))
+        config = project_config("data/responses.csv", comments={"code_frame": CODE_FRAME, "segment": "Nope"})
+        config["columns"]["comment"] = "comment"
+        project_file = tmp_path / "cxreport.yaml"
+        project_file.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
     elif case == "refused key":
         project_file = csv_project(tmp_path, weighting={"rake": {"Region": {"North": 0.5, "South": 0.5}}})
     else:

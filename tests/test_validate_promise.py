@@ -418,6 +418,9 @@ UNREACHABLE.update({
     "cxreport/scoring/stream.py:_score:{}: '{}' is a date range; streamed scoring reports": _STREAM,
     "cxreport/scoring/stream.py:_Runner.map:the Dask cluster could not score the survey: {}": (
         "a Dask worker's failure (the cluster, not the project): --executor dask only"),
+    "cxreport/scoring/stream.py:_Runner.map:a worker process counting the survey stopped (out ": (
+        "a local worker process killed (out of memory; the machine, not the project): score -j N only"),
+    "cxreport/scoring/stream.py:_voice:comments.segment: no segment '{}'{}": _STREAM,
 })
 #: Sites a project can reach that no hostile project here triggers, with the reason: the test
 #: accepts them, and they are the work left to make the promise complete.
