@@ -955,23 +955,49 @@ def prepare(project: Project, table: Table) -> SurveyData:
                       comment_frame, dates, report, multi)
 
 
-def _acsi_scores(project: Project, table: Table, missing_codes: list[float], report: ValidationReport) -> np.ndarray:
+def _acsi_scores(project: Project, table: Table, missing_codes: list[float], report: ValidationReport,
+                 counts: dict | None = None) -> np.ndarray:
     """Each respondent's ACSI-style index (METHODS.md §1): 100 · Σ Wᵢ (xᵢ − low) / (high − low)
     over the three items, for respondents with a valid answer to all three (NaN otherwise).
     The mean of these scores is the index of the three items' means on the same respondents:
-    with equal weights and 1–10 items, 100 · (X̄₁ + X̄₂ + X̄₃ − 3) / 27."""
-    cfg = project.columns.acsi
-    low, high = cfg.scale
+    with equal weights and 1–10 items, 100 · (X̄₁ + X̄₂ + X̄₃ − 3) / 27. ``counts``: streamed
+    scoring's answers per scale point of each item (by its key), added to instead of looking for
+    answers of another scale in this batch alone (:func:`acsi_hints`)."""
     total = np.zeros(len(table.frame))
-    for i, (column, weight) in enumerate(zip(cfg.items, cfg.weights)):
-        spec = ItemSpec.rating(f"acsi:{i}", column, low, high, column)
-        clean, check = _check_item(table, spec, f"columns.acsi.items[{i}]", [float(c) for c in cfg.na_codes],
-                                   missing_codes)
+    for i, spec, key in acsi_items(project):
+        cfg = project.columns.acsi
+        low, high, weight = spec.low, spec.high, cfg.weights[i]
+        clean, check = _check_item(table, spec, key, [float(c) for c in cfg.na_codes], missing_codes,
+                                   hint=counts is None)
         report.columns.append(check)
         if check.hint:
             report.cautions.append(check.hint)
+        if counts is not None:
+            valid = clean[~np.isnan(clean)]
+            found = np.bincount((valid - low).astype(np.int64), minlength=int(high - low) + 1)
+            counts[key] = counts[key] + found if key in counts else found
         total = total + weight * (clean - low) / (high - low)     # NaN stays NaN: all three are needed
     return 100.0 * total
+
+
+def acsi_items(project: Project) -> list[tuple[int, ItemSpec, str]]:
+    """The ACSI items: (position, spec, key)."""
+    cfg = project.columns.acsi
+    low, high = cfg.scale
+    return [(i, ItemSpec.rating(f"acsi:{i}", column, low, high, column), f"columns.acsi.items[{i}]")
+            for i, column in enumerate(cfg.items)]
+
+
+def acsi_hints(project: Project, counts: dict, report: ValidationReport) -> None:
+    """The ACSI items' scale warnings from their answers counted per point (streamed scoring)."""
+    for _i, spec, key in acsi_items(project):
+        if key not in counts:
+            continue
+        hint = scale_hint(spec, key, counts[key])
+        check = next((c for c in report.columns if c.key == key), None)
+        if hint and check is not None:
+            check.hint = hint
+            report.cautions.append(hint)
 
 
 def composite_scores(items: list[np.ndarray], needed: int) -> np.ndarray:

@@ -184,11 +184,12 @@ def _text(value) -> str:
     return str(value)
 
 
-def write_csv(path: Path, rows: list[dict]) -> None:
+def write_csv(path: Path, rows: list[dict], header: list[str] | None = None) -> None:
+    header = header or HEADER
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(HEADER)
-    writer.writerows([[_text(r[c]) for c in HEADER] for r in rows])
+    writer.writerow(header)
+    writer.writerows([[_text(r[c]) for c in header] for r in rows])
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(buf.getvalue(), encoding="utf-8")
 
@@ -799,3 +800,82 @@ def test_score_on_local_worker_processes_gives_the_same_document(tmp_path):
     assert result.exit_code == 0, result.output
     assert two.read_bytes() == one.read_bytes()
     assert json.loads(one.read_text("utf-8"))["drivers"]["overall"] is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# 12. Found in review
+# ---------------------------------------------------------------------------------------------
+
+def test_a_qualtrics_export_is_not_streamed_as_plain_csv(tmp_path):
+    """A Qualtrics export's question-text and ImportId rows would be read as respondents: the
+    streamed reader refuses it in one line (the in-memory reader reads it)."""
+    lines = ["ResponseId,RecordedDate,nps", "Response ID,Recorded Date,How likely are you to recommend us?",
+             '{"ImportId":"_recordId"},{"ImportId":"recordedDate"},{"ImportId":"QID1"}']
+    lines += [f"R_{i},2026-0{1 + i % 3}-1{i % 9} 10:00:00,{i % 11}" for i in range(60)]
+    (tmp_path / "export.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = {"client": {"name": "Q"}, "survey": {"file": "export.csv"},
+              "columns": {"respondent_id": "ResponseId", "date": "RecordedDate", "nps": "nps"},
+              "report": {"title": "Q", "period": "all"}}
+    (tmp_path / "cxreport.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["score", str(tmp_path / "cxreport.yaml")]).exit_code == 0     # in memory
+    result = runner.invoke(cli, ["score", str(tmp_path / "cxreport.yaml"), "--stream"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "export.csv: a Qualtrics export (more than one header row) is not read in batches" in _error_line(result)
+
+
+def test_repeated_comments_do_not_crowd_out_quotes(tmp_path, unrounded):
+    """A hundred customers writing the same words are one candidate (the earliest row), so a
+    theme's other comments are still quoted, as in memory."""
+    rows = generated_rows(n=600)
+    texts = ["Staff were rude and awful."] * 250 + ["Staff ignored me."] + ["Staff were lovely, great help!"] * 250
+    for row, text in zip(rows, texts + [""] * len(rows)):
+        row["comment"] = text
+    for row in rows:
+        row["date"] = "2026-04-15"               # one quarter: every comment is in the window
+    write_csv(tmp_path / "data" / "responses.csv", rows)
+    project = load_project(_comments_project(tmp_path, "data/responses.csv", "cxreport.yaml"))
+    memory, streamed = run(project), score_streamed(project, rows=100)
+    mine = json.loads(json.dumps(export.comments_block(memory.voice, memory.scope("comments"))))
+    staff = next(t for t in mine["themes"] if t["theme"] == "Staff")
+    assert len(staff["verbatims"]) == 3
+    assert_same(mine, json.loads(json.dumps(export.comments_block(streamed.voice, streamed.scope("comments")))),
+                "repeated comments")
+
+
+def test_acsi_items_streamed_keep_their_order_and_scale_warning(tmp_path, unrounded):
+    """The ACSI items' checks come before the date's, as in memory, and answers of 1–5 on their
+    1–10 scale give the same warning."""
+    rows = generated_rows(n=900)
+    rng = random.Random(5)
+    for row in rows:
+        row.update({f"s{i}": str(rng.randint(1, 5)) for i in (1, 2, 3)})
+    write_csv(tmp_path / "data" / "responses.csv", rows, HEADER + ["s1", "s2", "s3"])
+    project = load_project(write_project(tmp_path, columns={**project_config("x")["columns"],
+                                                            "acsi": {"items": ["s1", "s2", "s3"]}}))
+    memory, streamed = run(project), score_streamed(project, rows=250)
+    assert [c.key for c in streamed.validation.columns] == [c.key for c in memory.validation.columns]
+    assert any("columns.acsi.items[0]" in w for w in memory.validation.cautions)
+    assert streamed.validation.warnings() == memory.validation.warnings()
+    assert_same(core(memory), core(streamed), "ACSI")
+
+
+def test_an_id_column_mapped_as_a_segment_is_refused_before_it_is_counted(tmp_path):
+    """Every id its own group: refused after the first pass, with the in-memory message."""
+    project_file = csv_project(tmp_path, columns={**project_config("x")["columns"],
+                                                  "segments": {"Region": "region", "Respondent": "id"}})
+    runner = CliRunner()
+    memory = runner.invoke(cli, ["score", str(project_file), "--in-memory"])
+    streamed = runner.invoke(cli, ["score", str(project_file), "--stream"])
+    assert memory.exit_code == streamed.exit_code == 1
+    start = "data/responses.csv: column 'id' (columns.segments.Respondent) has "
+    assert _error_line(memory).startswith("Error: " + start) and _error_line(streamed).startswith("Error: " + start)
+
+
+def test_a_csv_with_a_byte_order_mark_streams_whatever_the_spelling_of_utf8(tmp_path, unrounded):
+    rows = generated_rows(n=300)
+    write_csv(tmp_path / "data" / "responses.csv", rows)
+    path = tmp_path / "data" / "responses.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    project = load_project(write_project(tmp_path, survey={"file": "data/responses.csv", "encoding": "UTF-8"}))
+    assert_same(core(run(project)), core(score_streamed(project, rows=100)), "BOM, UTF-8")

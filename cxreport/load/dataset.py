@@ -156,6 +156,16 @@ def _same_columns(survey: SurveyFiles, label: str, columns: list[str], types: di
                             "write every file with the same column types")
 
 
+def _codec(name: str) -> str:
+    """A codec's canonical name ('UTF8' → 'utf-8'); the name itself when Python does not know it."""
+    import codecs
+
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return name
+
+
 def _csv(path: Path, name: str, given: str = "auto") -> SurveyFiles:
     """A CSV file read in batches: UTF-8 (with or without a byte-order mark) or the ``given``
     encoding, the delimiter sniffed from its first 64 KB, every column as text."""
@@ -166,7 +176,7 @@ def _csv(path: Path, name: str, given: str = "auto") -> SurveyFiles:
     if not head.strip():
         raise DataError(f"{name}: the file is empty")
     encoding = "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"
-    if given not in ("auto", "utf-8", "utf8", "utf-8-sig"):
+    if given != "auto" and _codec(given) not in ("utf-8", "utf-8-sig"):
         encoding = given
     try:
         text = head.decode(encoding)
@@ -178,8 +188,19 @@ def _csv(path: Path, name: str, given: str = "auto") -> SurveyFiles:
     delimiter = sniff_delimiter(text)
     import csv
 
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
-    columns = [c.strip() for c in header]
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = next(reader, [])
+    columns = [c.strip().lstrip("\ufeff") for c in header]
+    import pandas as pd
+
+    from cxreport.load.formats import detect
+
+    grid = pd.DataFrame([header] + [row for _i, row in zip(range(2), reader)], dtype=object).fillna("")
+    kind = detect(grid)
+    if kind != "plain":
+        raise DataError(f"{name}: a {'Qualtrics' if kind == 'qualtrics' else 'SurveyMonkey'} export (more than one "
+                        "header row) is not read in batches; score it in memory (--in-memory), or export its "
+                        "answers as plain CSV or Parquet")
     if not any(columns):
         raise DataError(f"{name}: the first line (the header) is empty")
     return SurveyFiles(path, name, "csv", [path], columns, {c: "string" for c in columns}, None, delimiter, encoding)

@@ -44,16 +44,6 @@ class DriverError(ValueError):
     """The data cannot support the analysis (too few cases, a constant driver…)."""
 
 
-def _weighted_corr(data: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-    w = np.ones(len(data)) if weights is None else np.asarray(weights, dtype=float)
-    w = w / w.sum()
-    mean = w @ data
-    centred = data - mean
-    cov = (centred * w[:, None]).T @ centred
-    sd = np.sqrt(np.diag(cov))
-    return cov / np.outer(sd, sd)
-
-
 @dataclass(frozen=True)
 class DriverResult:
     drivers: list[str]

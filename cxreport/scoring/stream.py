@@ -127,12 +127,12 @@ class Domains:
 
     duplicate_rows: np.ndarray
     duplicate_ids: list[str]
-    date_index: dict[str, int] = field(default_factory=dict)
     dates: np.ndarray | None = None                # distinct dates (datetime64), NaT where unreadable
     date_periods: np.ndarray | None = None          # period position of each distinct date (−1: none)
     periods: list = field(default_factory=list)     # every period any row is dated in
     reading: object = None
     keys: dict[str, dict[str, int]] = field(default_factory=dict)   # segment → group key → position
+    date_lookup: object = None                      # pandas Index of the distinct date texts (positions)
 
 
 def _where(survey: SurveyFiles, file: str) -> str:
@@ -153,10 +153,10 @@ def _text(batch, column: str) -> pd.Series:
 @dataclass
 class FileDomains:
     """Pass 1 on one file: its distinct date texts (stripped) with where each is first met, and
-    each segment column's group keys, in the order met (dicts as ordered sets)."""
+    each segment column's group keys, in the order met, with their rows."""
 
     dates: dict[str, str] = field(default_factory=dict)
-    keys: dict[str, dict[str, None]] = field(default_factory=dict)
+    keys: dict[str, dict[str, int]] = field(default_factory=dict)     # segment → group key → rows
 
 
 def scan_file(project: Project, survey: SurveyFiles, index: int | None, rows: int = BATCH_ROWS) -> FileDomains:
@@ -171,18 +171,23 @@ def scan_file(project: Project, survey: SurveyFiles, index: int | None, rows: in
     for b in batches(survey, wanted, rows, None if index is None else [index]):
         if cols.date:
             codes, uniques = pd.factorize(_text(b, cols.date), use_na_sentinel=True)
-            for i, u in enumerate(uniques):
+            first = np.full(len(uniques), len(codes), dtype=np.int64)     # each distinct text's first row
+            met = codes >= 0
+            np.minimum.at(first, codes[met], np.flatnonzero(met))
+            where = "" if b.file == survey.name else f" of {b.file}"
+            for u, position in zip(uniques, first.tolist()):
                 t = str(u).strip()
                 if t and t not in found.dates:
-                    found.dates[t] = f"{b.first_row + int(np.argmax(codes == i))}" + (
-                        "" if b.file == survey.name else f" of {b.file}")
+                    found.dates[t] = f"{b.first_row + position}{where}"
         for name, column in cols.segments.items():
             seen, _raw, key_of = spellings(_text(b, column))
             registry = found.keys[name]
             for key in key_of:
-                registry.setdefault(key, None)
+                registry.setdefault(key, 0)
+            for key, spelled in seen.spelled.items():
+                registry[key] += sum(spelled.values())
             if seen.not_stated:
-                registry.setdefault(group_key(NOT_STATED), None)
+                registry.setdefault(group_key(NOT_STATED), 0)
     return found
 
 
@@ -205,15 +210,18 @@ def scan_domains(project: Project, survey: SurveyFiles, parts: list[FileDomains]
         found.duplicate_rows, found.duplicate_ids = dup.excluded, dup.ids
     first_seen: dict[str, str] = {}
     keys: dict[str, dict[str, int]] = {name: {} for name in cols.segments}
+    rows: dict[str, dict[str, int]] = {name: {} for name in cols.segments}
     for part in parts:
         for text, where in part.dates.items():
             first_seen.setdefault(text, where)
         for name, met in part.keys.items():
             registry = keys[name]
-            for key in met:
+            for key, n in met.items():
                 registry.setdefault(key, len(registry))
+                rows[name][key] = rows[name].get(key, 0) + n
     found.keys = keys
-    found.date_index = {text: i for i, text in enumerate(first_seen)}
+    _refuse_sparse(project, survey, rows)
+    found.date_lookup = pd.Index(list(first_seen), dtype=object)
     if cols.date:
         texts = pd.Series(list(first_seen), dtype=object)
         reading = read_dates(texts, project, survey.name, lambda i: first_seen[texts.iloc[i]])
@@ -224,6 +232,21 @@ def scan_domains(project: Project, survey: SurveyFiles, parts: list[FileDomains]
                                         project.periods.waves)
         found.date_periods, found.periods = codes, periods
     return found
+
+
+def _refuse_sparse(project: Project, survey: SurveyFiles, rows: dict[str, dict[str, int]]) -> None:
+    """A segment column that is mostly tiny groups (an id or free-text column mapped as a segment)
+    is refused after pass 1, as :func:`~cxreport.validate.prepare` refuses it, before its groups
+    are counted: counting a million groups × periods × scale points would not fit in memory. The
+    rows counted here are every row; the full check runs again on the kept rows."""
+    from cxreport.validate import SPARSE_MIN_GROUPS, check_group_count, group_key
+
+    not_stated = group_key(NOT_STATED)
+    for name, column in project.columns.segments.items():
+        sizes = [n for key, n in rows[name].items() if key != not_stated]
+        if len(sizes) >= SPARSE_MIN_GROUPS and name not in project.bases.sparse_segments:
+            check_group_count(project, survey.name, f"columns.segments.{name}", column, np.array(sizes),
+                              ["?"] * len(sizes), ValidationReport(survey.name), name)
 
 
 def count_file(project: Project, survey: SurveyFiles, domains: Domains, specs: list[ItemSpec], index: int | None,
@@ -255,13 +278,14 @@ class Counted:
         self.low = {s.key: math.inf for s in specs}
         self.high = {s.key: -math.inf for s in specs}
         self.outside = 0
+        self.acsi_counts: dict[str, np.ndarray] = {}   # the ACSI items' answers per scale point
         self.p = len(domains.periods) + 1          # cells: the periods, then the rows in none
         self.keys = {name: len(k) for name, k in domains.keys.items()}
         self.found: dict[str, object] = {}        # segment → Spellings of the kept rows
         self.periods: GroupTally | None = None
         self.segments: dict[str, GroupTally] = {}
         self.sw2 = np.zeros(self.p)
-        self.first = self.row = offset             # rows read so far end at ``row`` (0-based, every file)
+        self.row = offset                          # rows read so far end at ``row`` (0-based, every file)
         # Key drivers: the drivers' and outcome's Moments per period cell (segment None) and per
         # drivers.segments group key × period cell (key × P + period).
         self.moments: dict[tuple[str | None, int], object] = {}
@@ -308,7 +332,7 @@ class Counted:
                 _add_moments(self.moments, name, keys_of[name] * self.p + period, D, weights, self.centre)
 
     def _count_comments(self, frame, rows: np.ndarray, start: int, period: np.ndarray,
-                        keys_of: dict[str, np.ndarray], batch) -> None:
+                        keys_of: dict[str, np.ndarray]) -> None:
         """The kept rows' comments scored, coded and counted. A comment's row is its row in the
         survey: the file's own for one file; for a folder, its position over every file
         (1-based), which tells the partitions' rows apart."""
@@ -343,6 +367,8 @@ class Counted:
         self.weight_dropped += other.weight_dropped
         for key, counts in other.hints.items():
             self.hints[key] = self.hints[key] + counts
+        for key, counts in other.acsi_counts.items():
+            self.acsi_counts[key] = self.acsi_counts[key] + counts if key in self.acsi_counts else counts
         for key in self.low:
             self.low[key] = min(self.low[key], other.low[key])
             self.high[key] = max(self.high[key], other.high[key])
@@ -434,14 +460,15 @@ class Counted:
                 self.hints[spec.key] += np.bincount((raw - spec.low).astype(np.int64),
                                                     minlength=len(self.hints[spec.key]))
         if cols.acsi:
-            values["acsi"] = _acsi_scores(project, table, missing_codes, part)
+            values["acsi"] = _acsi_scores(project, table, missing_codes, part, self.acsi_counts)
+            checks += part.columns          # the items' checks, in the in-memory order (before the date's)
+            part.columns = []
         for name, scale in project.composites.items():
             values[f"attr:{name}"] = composite_scores([values[f"attr:{m}"] for m in scale.items], scale.needed)
         # Dates: the reading of pass 1, spread to the rows.
         if cols.date:
             text = _text(batch, cols.date).astype(str).str.strip()
-            index = np.array([self.domains.date_index.get(t, -1) for t in text.to_numpy()], dtype=np.int64) \
-                if len(text) else np.empty(0, dtype=np.int64)
+            index = self.domains.date_lookup.get_indexer(text.to_numpy()).astype(np.int64)    # −1: blank
             dates = pd.Series(np.append(self.domains.dates, np.datetime64("NaT"))[index])
             checks.append(date_check(table, text.reset_index(drop=True), dates, self.domains.reading, project))
             period = np.append(self.domains.date_periods, -1)[index]
@@ -486,7 +513,7 @@ class Counted:
         if self.driver_keys:
             self._count_moments(values, rows, w, period, keys_of)
         if self.voice is not None:
-            self._count_comments(frame, rows, start, period, keys_of, batch)
+            self._count_comments(frame, rows, start, period, keys_of)
         for name, (keys, centre) in self.scales.items():
             D = np.column_stack([values[k][rows] for k in keys])
             _add_moments(self.moments, ("scale", name), period, D, w if self.weighted else None, centre)
@@ -736,6 +763,10 @@ def _finish_report(project: Project, counted: Counted, survey: SurveyFiles) -> V
                 check.hint = scale_hint(spec, check.key, counted.hints[spec.key])
                 if check.hint:
                     report.cautions.append(check.hint)
+    if cols.acsi:
+        from cxreport.validate import acsi_hints
+
+        acsi_hints(project, counted.acsi_counts, report)
     if report.rows_used == 0:
         raise DataError(f"{survey.name}: no usable rows ({', '.join(f'{v} {k}' for k, v in report.excluded.items())})")
     if counted.outside:

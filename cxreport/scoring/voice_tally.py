@@ -8,8 +8,9 @@ theme's. Tallies of batches add up, so every count, share and mean is the whole 
 
 Verbatims: the in-memory rule (:func:`~cxreport.scoring.comments._choose_verbatims`) needs
 every comment of a theme; streamed, each theme keeps its :data:`CANDIDATES` most negative and
-most positive comments (score, then file row: a deterministic rule, the same picks whatever the
-batches and on a Dask cluster), and the rule picks among them. The quotes are then those of the
+most positive distinct texts (score, then file row, each text once with its earliest row: a
+deterministic rule, the same picks whatever the batches and on a Dask cluster), and the rule
+picks among them. The quotes are then those of the
 in-memory rule unless it would have had to look further down a theme's list (a comment wanted
 by several themes, or rejected for its tone, more than :data:`CANDIDATES` times).
 """
@@ -91,8 +92,11 @@ class VoiceTally:
         text = pool["text"].to_numpy()
         pool = pd.DataFrame({"cell": period[text], "theme": pool["theme"].to_numpy(),
                              "score": analysis.scores[text], "row": analysis.rows[text], "text": text})
+        pool["words"] = np.asarray(analysis.texts, dtype=object)[text]
         for sign, store in ((1.0, self.low), (-1.0, self.high)):
             ranked = pool.assign(key=sign * pool["score"]).sort_values(["cell", "theme", "key", "row"], kind="stable")
+            # the same words from several customers are one quote (the earliest row): one candidate
+            ranked = ranked.drop_duplicates(["cell", "theme", "words"], keep="first")
             best = ranked.groupby(["cell", "theme"], sort=False).head(CANDIDATES)
             for cell, theme, key, row, i in zip(best["cell"].tolist(), best["theme"].tolist(), best["key"].tolist(),
                                                 best["row"].tolist(), best["text"].tolist()):
@@ -113,7 +117,14 @@ class VoiceTally:
 
 
 def _keep(kept: list, item: tuple) -> None:
-    """Keep the CANDIDATES smallest items of ``kept`` (sorted; short lists)."""
+    """Keep the CANDIDATES smallest (key, row, text) items of ``kept`` (sorted; short lists), one
+    per text: the same words from several customers are one candidate, the earliest row."""
+    same = next((i for i, k in enumerate(kept) if k[2] == item[2]), None)
+    if same is not None:
+        if item < kept[same]:
+            kept[same] = item
+            kept.sort()
+        return
     if len(kept) < CANDIDATES:
         kept.append(item)
         kept.sort()
@@ -147,7 +158,9 @@ def voice_from(tally: VoiceTally, cells: list[int], frame: dict, segment: tuple[
     pool: dict[int, tuple[float, str]] = {}
     for j in range(len(tally.themes)):
         for lists, sign in ((tally.low, 1.0), (tally.high, -1.0)):
-            merged = sorted(item for c in cells for item in lists.get((c, j), []))[:CANDIDATES]
+            merged: list = []
+            for item in sorted(item for c in cells for item in lists.get((c, j), [])):
+                _keep(merged, item)
             for key, row, text in merged:
                 pool[row] = (sign * key, text)
     rows = np.array(sorted(pool), dtype=np.int64)
