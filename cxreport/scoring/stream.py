@@ -133,6 +133,7 @@ class Domains:
     reading: object = None
     keys: dict[str, dict[str, int]] = field(default_factory=dict)   # segment → group key → position
     date_lookup: object = None                      # pandas Index of the distinct date texts (positions)
+    centres: dict[str, float] = field(default_factory=dict)   # numeric item without bounds → its first answer
 
 
 def _where(survey: SurveyFiles, file: str) -> str:
@@ -157,6 +158,7 @@ class FileDomains:
 
     dates: dict[str, str] = field(default_factory=dict)
     keys: dict[str, dict[str, int]] = field(default_factory=dict)     # segment → group key → rows
+    firsts: dict[str, float] = field(default_factory=dict)             # open-ended item → its first answer
 
 
 def scan_file(project: Project, survey: SurveyFiles, index: int | None, rows: int = BATCH_ROWS) -> FileDomains:
@@ -165,10 +167,20 @@ def scan_file(project: Project, survey: SurveyFiles, index: int | None, rows: in
 
     cols = project.columns
     found = FileDomains(keys={name: {} for name in cols.segments})
-    wanted = list(dict.fromkeys(([cols.date] if cols.date else []) + list(cols.segments.values())))
+    open_items = _open_items(project)
+    wanted = list(dict.fromkeys(([cols.date] if cols.date else []) + list(cols.segments.values())
+                                + list(open_items.values())))
     if not wanted:
         return found
     for b in batches(survey, wanted, rows, None if index is None else [index]):
+        for key, column in open_items.items():
+            if key not in found.firsts:
+                from cxreport.validate import _numeric
+
+                values, _blank = _numeric(_text(b, column))
+                finite = values[np.isfinite(values)]
+                if len(finite):
+                    found.firsts[key] = float(finite[0])
         if cols.date:
             codes, uniques = pd.factorize(_text(b, cols.date), use_na_sentinel=True)
             first = np.full(len(uniques), len(codes), dtype=np.int64)     # each distinct text's first row
@@ -220,6 +232,9 @@ def scan_domains(project: Project, survey: SurveyFiles, parts: list[FileDomains]
                 registry.setdefault(key, len(registry))
                 rows[name][key] = rows[name].get(key, 0) + n
     found.keys = keys
+    for part in parts:
+        for key, value in part.firsts.items():
+            found.centres.setdefault(key, value)
     _refuse_sparse(project, survey, rows)
     found.date_lookup = pd.Index(list(first_seen), dtype=object)
     if cols.date:
@@ -232,6 +247,25 @@ def scan_domains(project: Project, survey: SurveyFiles, parts: list[FileDomains]
                                         project.periods.waves)
         found.date_periods, found.periods = codes, periods
     return found
+
+
+def _open_items(project: Project) -> dict[str, str]:
+    """The key drivers' and scales' numeric items without both bounds (item key → column): their
+    cross-products are counted around their first answer in the file, a centre every worker knows
+    after pass 1 (the middle of the scale, for the others), which keeps the sums precise."""
+    from cxreport.scoring.keydrivers import driver_columns, scale_attributes
+    from cxreport.validate import item_specs
+
+    specs = item_specs(project, {})
+    chosen = []
+    found = driver_columns(project, specs)
+    if found is not None:
+        chosen += [found[0], *found[1]]
+    attrs = scale_attributes(specs)
+    for members in project.item_scales.values():
+        chosen += [attrs[m] for m in members if m in attrs]
+    return {s.key: s.column for s in chosen
+            if not (math.isfinite(s.low) and math.isfinite(s.high)) and s.column}
 
 
 def _refuse_sparse(project: Project, survey: SurveyFiles, rows: dict[str, dict[str, int]]) -> None:
@@ -300,7 +334,7 @@ class Counted:
             for name, members in project.item_scales.items():
                 if all(m in attrs for m in members):      # else key_drivers names the missing one
                     chosen = [attrs[m] for m in members]
-                    self.scales[name] = ([s.key for s in chosen], centre_of(chosen))
+                    self.scales[name] = ([s.key for s in chosen], self._centred(chosen, centre_of(chosen)))
         # Comments: counted per period cell and segment group key (cxreport/scoring/voice_tally.py).
         self.voice = None
         if project.comments is not None and project.columns.comment:
@@ -314,7 +348,12 @@ class Counted:
             from cxreport.scoring.keydrivers import centre_of
 
             self.driver_keys = [d.key for d in drivers] + [outcome.key]
-            self.centre = centre_of(drivers + [outcome])
+            self.centre = self._centred(drivers + [outcome], centre_of(drivers + [outcome]))
+
+    def _centred(self, specs: list[ItemSpec], centre: np.ndarray) -> np.ndarray:
+        """``centre`` with each open-ended item's first answer (pass 1) instead of 0."""
+        known = self.domains.centres if self.domains is not None else {}
+        return np.array([known.get(spec.key, c) for spec, c in zip(specs, centre)], dtype=float)
 
     @property
     def weighted(self) -> bool:
