@@ -902,3 +902,47 @@ def test_a_numeric_driver_far_from_zero_streamed_equals_in_memory(tmp_path, unro
     # The performance (100 · (mean − lowest) / (highest − lowest), over a range of about 7 around 2e7)
     # loses 7 of the mean's 16 digits to cancellation in either path: compared to 1e-7.
     assert_same(drivers_without_intervals(memory), drivers_without_intervals(streamed), "numeric driver", tol=1e-7)
+
+
+# ---------------------------------------------------------------------------------------------
+# 13. Real public data, read in place (../shared/realdata, see its SOURCES.md)
+# ---------------------------------------------------------------------------------------------
+
+REALDATA = ROOT.parent / "shared" / "realdata"
+
+
+def test_real_airline_survey_streamed_equals_in_memory(tmp_path, unrounded):
+    """25,976 airline passengers: seven 1–5 ratings with 0 as N/A, a numeric delay without an upper
+    bound, four segments, key drivers by class; batches of 5,000."""
+    config = {
+        "client": {"name": "Airline"}, "report": {"title": "Airline", "period": "all"},
+        "survey": {"file": str(REALDATA / "airline" / "test.csv")},
+        "columns": {"respondent_id": "id",
+                    "attributes": {**{name: {"column": column, "scale": "1-5", "na_codes": [0]} for name, column in
+                                      [("Wifi", "Inflight wifi service"), ("Booking", "Ease of Online booking"),
+                                       ("Food", "Food and drink"), ("Seat", "Seat comfort"),
+                                       ("Entertainment", "Inflight entertainment"), ("Service", "Inflight service"),
+                                       ("Cleanliness", "Cleanliness")]},
+                                   "Delay": {"column": "Arrival Delay in Minutes", "type": "numeric", "min": 0}},
+                    "segments": {"Class": "Class", "Travel": "Type of Travel", "Customer": "Customer Type",
+                                 "Gender": "Gender"}},
+        "drivers": {"outcome": "Service", "min_base": 100, "bootstrap": 0, "segments": ["Class"]},
+    }
+    (tmp_path / "cxreport.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    project = load_project(tmp_path / "cxreport.yaml", allow_outside=True)
+    memory, streamed = run(project), score_streamed(project, rows=5000)
+    assert memory.validation.rows_read == 25_976 and streamed.rows_read == 25_976
+    assert_same(core(memory), core(streamed), "airline core")
+    assert_same(drivers_without_intervals(memory), drivers_without_intervals(streamed), "airline drivers")
+
+
+def test_real_qualtrics_exports_are_refused_by_the_batch_reader(tmp_path):
+    for name in ("sample.csv", "sample_legacy.csv"):
+        config = {"client": {"name": "Q"}, "report": {"title": "Q", "period": "all"},
+                  "survey": {"file": str(REALDATA / "qualtrics_samples" / name)},
+                  "columns": {"respondent_id": "ResponseId", "nps": "Q1"}}
+        (tmp_path / "cxreport.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+        result = CliRunner().invoke(cli, ["score", str(tmp_path / "cxreport.yaml"), "--stream",
+                                          "--allow-outside-paths"])
+        assert result.exit_code == 1
+        assert f"{name}: a Qualtrics export (more than one header row) is not read in batches" in _error_line(result)
