@@ -343,16 +343,10 @@ def validate(project: Path, strict: bool, report: str, stream: bool | None, peri
     _echo(f"{table.name}: {report.rows_read:,} rows read, {report.rows_used:,} used")
     if table.source:
         _echo(f"  read as: {table.source}; first response on row {table.first_data_row}")
-    for reason, n in report.excluded.items():
-        _echo(f"  excluded: {n:,} ({reason})")
-    for check in report.columns:
-        _echo(f"  {check.column:<24} valid {check.valid:>8,}  missing {check.missing:>6,}  "
-                   f"n/a {check.not_applicable:>6,}  invalid {check.invalid:>5,}")
+    _echo_checks(report)
     if report.weighting is not None:
         _echo(report.weighting.summary())
-    comparisons = ", ".join(f"{c.label} ({c.base:,})" for c in study.comparisons if c.base)
-    _echo(f"Reporting window: {window.label} ({study.results.base:,} respondents)"
-               + (f"; compared with {comparisons}" if comparisons else ""))
+    _echo_window(study)
     if study.actions is not None:
         a = study.actions
         counts = ", ".join(f"{n} {verdict}" for verdict, n in a.counts.items() if n)
@@ -439,6 +433,22 @@ def score(project: Path, fmt: str, output: Path | None, strict: bool, stream: bo
     _echo(f"{fmt.upper()}: {output}")
 
 
+def _echo_checks(report) -> None:
+    """``validate``'s lines on the exclusions and each column's answers."""
+    for reason, n in report.excluded.items():
+        _echo(f"  excluded: {n:,} ({reason})")
+    for check in report.columns:
+        _echo(f"  {check.column:<24} valid {check.valid:>8,}  missing {check.missing:>6,}  "
+              f"n/a {check.not_applicable:>6,}  invalid {check.invalid:>5,}")
+
+
+def _echo_window(study) -> None:
+    """``validate``'s line on the reporting window and what it is compared with."""
+    comparisons = ", ".join(f"{c.label} ({c.base:,})" for c in study.comparisons if c.base)
+    _echo(f"Reporting window: {study.window.label} ({study.results.base:,} respondents)"
+          + (f"; compared with {comparisons}" if comparisons else ""))
+
+
 def _validate_streamed(proj, strict: bool, report: str) -> None:
     """``validate --stream``: what ``score --stream`` does, every check and the scores of the
     window, with the same summary as the in-memory check."""
@@ -450,14 +460,8 @@ def _validate_streamed(proj, strict: bool, report: str) -> None:
     checked = study.validation
     _echo(f"{checked.file}: {checked.rows_read:,} rows read, {checked.rows_used:,} used "
           f"(streamed: {study.batches:,} batches)")
-    for reason, n in checked.excluded.items():
-        _echo(f"  excluded: {n:,} ({reason})")
-    for check in checked.columns:
-        _echo(f"  {check.column:<24} valid {check.valid:>8,}  missing {check.missing:>6,}  "
-              f"n/a {check.not_applicable:>6,}  invalid {check.invalid:>5,}")
-    comparisons = ", ".join(f"{c.label} ({c.base:,})" for c in study.comparisons if c.base)
-    _echo(f"Reporting window: {study.window.label} ({study.results.base:,} respondents)"
-          + (f"; compared with {comparisons}" if comparisons else ""))
+    _echo_checks(checked)
+    _echo_window(study)
     _warn(checked.warnings())
     state = ("OK: the project can be scored streamed (cxreport score --stream)." if checked.clean else
              "OK with warnings: invalid values are excluded (use --strict to fail on them).")

@@ -518,19 +518,25 @@ def analyse_voice(project: Project, data: SurveyData, sentiment=None):
     if project.comments is None or not project.columns.comment:
         return None
     from cxreport.scoring.comments import analyse_comments
-    from cxreport.util import did_you_mean
 
     cfg = project.comments
-    segment = None
-    if cfg.segment:
-        segment = next((s for s in data.segments if s.name == cfg.segment), None)
-        if segment is None:
-            from cxreport.errors import ConfigError
-
-            raise ConfigError(f"comments.segment: no segment '{cfg.segment}'"
-                              f"{multi_punch_hint(data, cfg.segment) or did_you_mean(cfg.segment, [s.name for s in data.segments])}")
-    else:
-        segment = next((s for s in data.segments if len(s.labels) <= 8), None)
+    segment = comment_segment(project, data)
     segments = {segment.name: [segment.labels[c] for c in segment.codes]} if segment else None
     return analyse_comments(data.comments, cfg.code_frame, segments, cfg.mask_names, cfg.verbatims_per_theme,
                             scores_by_row=sentiment)
+
+
+def comment_segment(project: Project, data: SurveyData):
+    """The segment of the comments' theme × segment table: ``comments.segment``, else the first
+    segment of ``data`` with at most 8 groups (None: no such segment)."""
+    cfg = project.comments
+    if not cfg.segment:
+        return next((s for s in data.segments if len(s.labels) <= 8), None)
+    segment = next((s for s in data.segments if s.name == cfg.segment), None)
+    if segment is None:
+        from cxreport.errors import ConfigError
+        from cxreport.util import did_you_mean
+
+        raise ConfigError(f"comments.segment: no segment '{cfg.segment}'"
+                          f"{multi_punch_hint(data, cfg.segment) or did_you_mean(cfg.segment, [s.name for s in data.segments])}")
+    return segment

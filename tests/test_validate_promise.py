@@ -217,7 +217,7 @@ CASES: dict[str, Case] = {
     "cxreport/pipeline.py:rank_priorities:priorities: no attribute '{}'{}": Case(
         {"drivers": {"outcome": "nps", "min_base": 30}, "priorities": {"effort": {"Sped": "low"}}},
         "priorities: no attribute 'Sped'"),
-    "cxreport/pipeline.py:analyse_voice:comments.segment: no segment '{}'{}": Case(
+    "cxreport/pipeline.py:comment_segment:comments.segment: no segment '{}'{}": Case(
         {"comments": {"segment": "Regions"}}, "comments.segment: no segment 'Regions'"),
     # --- key drivers and scales
     "cxreport/scoring/keydrivers.py:key_drivers:scales.{}: no attribute '{}'{}": Case(
@@ -420,7 +420,6 @@ UNREACHABLE.update({
         "a Dask worker's failure (the cluster, not the project): --executor dask only"),
     "cxreport/scoring/stream.py:_Runner.map:a worker process counting the survey stopped (out ": (
         "a local worker process killed (out of memory; the machine, not the project): score -j N only"),
-    "cxreport/scoring/stream.py:_voice:comments.segment: no segment '{}'{}": _STREAM,
 })
 #: Sites a project can reach that no hostile project here triggers, with the reason: the test
 #: accepts them, and they are the work left to make the promise complete.

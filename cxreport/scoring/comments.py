@@ -516,17 +516,8 @@ def analyse_comments(comments: pd.DataFrame, frame: dict[str, list[str]], segmen
                                   float(scores[idx].mean()) if len(idx) else float("nan"),
                                   analysers={VADER: len(idx) - zh, BAYES_ZH: zh}))
     themes.sort(key=lambda t: (-t.count, t.theme))
-    picks = _choose_verbatims([t.theme for t in themes], hits, texts, scores, labels, rows, extra_names, per_theme)
-    for t in themes:
-        t.verbatims = [{"text": text, "sentiment": labels[i], "score": float(scores[i]), "row": int(rows[i]),
-                        "analyser": BAYES_ZH if chinese[i] else VADER} for i, text in picks.get(t.theme, [])]
-    negatives = sorted(((t.theme, t.negative) for t in themes if t.negative), key=lambda x: (-x[1], x[0]))
-    total_neg = sum(c for _t, c in negatives)
-    pareto, running = [], 0
-    for theme, count in negatives:
-        running += count
-        pareto.append({"theme": theme, "count": count, "pct": 100 * count / total_neg,
-                       "cumulative": 100 * running / total_neg})
+    quote(themes, hits, texts, scores, labels, rows, chinese, extra_names, per_theme)
+    pareto = negative_pareto(themes)
     by_segment = {}
     for name, codes in (segments or {}).items():
         kept = pd.Series(np.asarray(codes, dtype=object)[mask.to_numpy()])
@@ -539,10 +530,7 @@ def analyse_comments(comments: pd.DataFrame, frame: dict[str, list[str]], segmen
         table = pd.DataFrame({theme: group_of[found].value_counts().reindex(groups, fill_value=0)
                               for theme, found in coded.items()}, index=groups).fillna(0).astype(int)
         by_segment[name] = table
-        for t in themes:
-            t.segments[name] = {g: {"count": int(table.at[g, t.theme]), "base": int(bases[g]),
-                                    "share": 100 * int(table.at[g, t.theme]) / int(bases[g]) if bases[g] else 0.0}
-                                for g in groups}
+        theme_segments(themes, name, table, {g: int(bases[g]) for g in groups})
     counts = {k: int((labels == k).sum()) for k in ("positive", "neutral", "negative")}
     zh_total = int(chinese.sum())
     return CommentAnalysis(len(texts), int((~any_theme).sum()), counts, themes, pareto, by_segment,
@@ -550,6 +538,35 @@ def analyse_comments(comments: pd.DataFrame, frame: dict[str, list[str]], segmen
                            positions=np.flatnonzero(mask.to_numpy()), rows=rows, scores=scores, labels=labels,
                            chinese=chinese, coded=coded, texts=texts, matches=matched if keep_hits else None,
                            terms=terms if keep_hits else [])
+
+
+def quote(themes: list[ThemeResult], hits: list[dict], texts: list[str], scores: np.ndarray, labels: np.ndarray,
+          rows: np.ndarray, chinese: np.ndarray, extra_names: list[str] | None, per_theme: int) -> None:
+    """Each theme's verbatims (:func:`_choose_verbatims`), set on ``themes`` (sorted by count)."""
+    picks = _choose_verbatims([t.theme for t in themes], hits, texts, scores, labels, rows, extra_names, per_theme)
+    for t in themes:
+        t.verbatims = [{"text": text, "sentiment": labels[i], "score": float(scores[i]), "row": int(rows[i]),
+                        "analyser": BAYES_ZH if chinese[i] else VADER} for i, text in picks.get(t.theme, [])]
+
+
+def negative_pareto(themes: list[ThemeResult]) -> list[dict]:
+    """The themes of negative comments, most first, with their % of them and the running %."""
+    negatives = sorted(((t.theme, t.negative) for t in themes if t.negative), key=lambda x: (-x[1], x[0]))
+    total = sum(c for _t, c in negatives)
+    pareto, running = [], 0
+    for theme, count in negatives:
+        running += count
+        pareto.append({"theme": theme, "count": count, "pct": 100 * count / total, "cumulative": 100 * running / total})
+    return pareto
+
+
+def theme_segments(themes: list[ThemeResult], name: str, table: pd.DataFrame, bases: dict[str, int]) -> None:
+    """Each theme's comments by group of segment ``name`` (``table``: group × theme counts; ``bases``:
+    each group's comments), set on ``themes``."""
+    for t in themes:
+        t.segments[name] = {g: {"count": int(table.at[g, t.theme]), "base": bases[g],
+                                "share": 100 * int(table.at[g, t.theme]) / bases[g] if bases[g] else 0.0}
+                            for g in table.index}
 
 
 _SENTENCE_END = re.compile(r"[.!?。！？；;]+")

@@ -286,18 +286,22 @@ class Moments:
             return np.where(np.diag(self.s0) > 0, np.diag(self.s1) / np.diag(self.s0) + self.centre, math.nan)
 
 
+def _check_variation(varies: np.ndarray, names: list[str]) -> None:
+    """Refuse drivers (then the outcome, last) that take one value only."""
+    constant = [names[j] for j in range(len(names)) if not varies[j]]
+    if constant:
+        raise DriverError(f"driver(s) with no variation: {', '.join(constant)}")
+    if not varies[-1]:
+        raise DriverError("the outcome has no variation")
+
+
 def listwise_from(m: Moments, names=None, min_n: int = 30) -> Correlations:
     """:func:`listwise_correlations` from the moments of the drivers and, last, the outcome."""
     p = len(m.centre) - 1
     names = _names(names, p)
     if m.nc < max(min_n, p + 2):
         raise DriverError(f"only {m.nc} complete cases for {p} drivers (at least {max(min_n, p + 2)} needed)")
-    varies = m.complete_varies()
-    constant = [names[j] for j in range(p) if not varies[j]]
-    if constant:
-        raise DriverError(f"driver(s) with no variation: {', '.join(constant)}")
-    if not varies[-1]:
-        raise DriverError("the outcome has no variation")
+    _check_variation(m.complete_varies(), names)
     corr = m.listwise_corr()
     n_eff = float(m.cw ** 2 / m.cw2) if m.weighted else float(m.nc)
     return Correlations(corr[:-1, :-1], corr[:-1, -1], names, m.nc, n_eff)
@@ -317,12 +321,7 @@ def pairwise_from(m: Moments, names=None, min_n: int = 30, floor: float = REPAIR
     if smallest < needed:
         a, b = labels[upper[0][k]], labels[upper[1][k]]
         raise DriverError(f"only {smallest} respondents answered both {a} and {b} (at least {needed} needed)")
-    varies = m.varies()
-    constant = [names[j] for j in range(p) if not varies[j]]
-    if constant:
-        raise DriverError(f"driver(s) with no variation: {', '.join(constant)}")
-    if not varies[-1]:
-        raise DriverError("the outcome has no variation")
+    _check_variation(m.varies(), names)
     bad = np.argwhere(np.isnan(pc.corr))
     if len(bad):
         i, j = bad[0]

@@ -923,8 +923,8 @@ def _drivers(project: Project, data: SurveyData, cells: _Cells, scope, results, 
     from cxreport.scoring.keydrivers import key_drivers
 
     keep = _span_cells(scope.span, data)
-    raw = [p for p in range(len(cells.remap)) if cells.remap[p] >= 0 and keep[cells.remap[p]]]
-    _tally, view = _window_tally(cells, data, keep)
+    raw = _raw_cells(cells, keep)
+    view = _present(cells, data, keep)
     groups: dict[str, list[list[int]]] = {}
     for name in project.drivers.segments if project.drivers is not None else []:
         if name not in cells.key_group:
@@ -950,19 +950,12 @@ def _voice(project: Project, data: SurveyData, cells: _Cells, scope):
         return None
     from cxreport.scoring.voice_tally import voice_from
 
+    from cxreport.pipeline import comment_segment
+
     cfg = project.comments
     keep = _span_cells(scope.span, data)
-    raw = [p for p in range(len(cells.remap)) if cells.remap[p] >= 0 and keep[cells.remap[p]]]
-    _tally, view = _window_tally(cells, data, keep)
-    if cfg.segment:
-        chosen = next((g for g in view.segments if g.name == cfg.segment), None)
-        if chosen is None:
-            from cxreport.util import did_you_mean
-
-            raise ConfigError(f"comments.segment: no segment '{cfg.segment}'"
-                              f"{did_you_mean(cfg.segment, [g.name for g in view.segments])}")
-    else:
-        chosen = next((g for g in view.segments if len(g.labels) <= 8), None)
+    raw = _raw_cells(cells, keep)
+    chosen = comment_segment(project, _present(cells, data, keep))
     segment = None
     if chosen is not None:
         labels = cells.segments[chosen.name][2]
@@ -977,32 +970,43 @@ def _span_cells(span, data: SurveyData) -> np.ndarray:
     return span.mask(data)
 
 
+def _raw_cells(cells: _Cells, keep: np.ndarray) -> list[int]:
+    """Pass 1's period positions (the counted cells' own) of the cells ``keep``."""
+    return [p for p in range(len(cells.remap)) if cells.remap[p] >= 0 and keep[cells.remap[p]]]
+
+
+def _group_mapping(g: int, keep: np.ndarray) -> np.ndarray:
+    """Cell (group × cells + period cell) → its group when its period cell is kept, else −1."""
+    grp, cell = np.divmod(np.arange(g * len(keep)), len(keep))
+    return np.where(keep[cell], grp, -1)
+
+
+def _present(cells: _Cells, data: SurveyData, keep: np.ndarray) -> SurveyData:
+    """What the rows of the cells ``keep`` are of: each segment's groups with rows there, their
+    periods (as :func:`~cxreport.validate.subset` gives them in memory)."""
+    groupings = []
+    for name, (tally, column, labels) in cells.segments.items():
+        mapping = _group_mapping(len(labels), keep)
+        counts = np.bincount(mapping[mapping >= 0], weights=tally.counts[mapping >= 0], minlength=len(labels))
+        groupings.append(Grouping(name, column, np.empty(0, dtype=np.int64),
+                                  [labels[i] for i in np.flatnonzero(counts > 0)]))
+    periods = [data.periods[i] for i in range(len(keep) - 1) if keep[i] and cells.periods.counts[i] > 0]
+    return dataclasses.replace(data, segments=groupings, periods=periods)
+
+
 def _window_tally(cells: _Cells, data: SurveyData, keep: np.ndarray) -> tuple[SurveyTally, SurveyData]:
     """The counted answers of the cells ``keep`` (boolean per period cell) as one survey: its
-    tally and what it is of (segments' groups with rows there, its periods)."""
-    n_cells = len(keep)
-    into = np.where(keep, 0, -1)
-    overall = cells.periods.regroup(into, 1)
-    periods_kept = [i for i in range(n_cells - 1) if keep[i] and cells.periods.counts[i] > 0]
-    segments, groupings = [], []
-    for name, (tally, column, labels) in cells.segments.items():
-        g = len(labels)
-        mapping = np.full(g * n_cells, -1, dtype=np.int64)
-        grid = np.arange(g * n_cells)
-        grp, cell = np.divmod(grid, n_cells)
-        sel = keep[cell]
-        mapping[sel] = grp[sel]
-        per_group = tally.regroup(mapping, g)
-        present = np.flatnonzero(per_group.counts > 0)
-        shrink = np.full(g, -1, dtype=np.int64)
-        shrink[present] = np.arange(len(present))
-        segments.append(per_group.regroup(shrink, len(present)))
-        groupings.append(Grouping(name, column, np.empty(0, dtype=np.int64), [labels[i] for i in present]))
-    sw2 = float(cells.sw2[keep].sum())
-    n = int(overall.counts[0])
-    tally = SurveyTally(n, float(overall.wbase[0]), sw2, {k: t for k, t in overall.items.items()},
-                        segments, [], None)
-    view = dataclasses.replace(data, segments=groupings, periods=[data.periods[i] for i in periods_kept])
+    tally and what it is of (:func:`_present`)."""
+    view = _present(cells, data, keep)
+    overall = cells.periods.regroup(np.where(keep, 0, -1), 1)
+    segments = []
+    for (tally, _column, labels), grouping in zip(cells.segments.values(), view.segments):
+        per_group = tally.regroup(_group_mapping(len(labels), keep), len(labels))
+        position = {label: i for i, label in enumerate(grouping.labels)}
+        shrink = np.array([position.get(label, -1) for label in labels], dtype=np.int64)
+        segments.append(per_group.regroup(shrink, len(grouping.labels)))
+    tally = SurveyTally(int(overall.counts[0]), float(overall.wbase[0]), float(cells.sw2[keep].sum()),
+                        dict(overall.items), segments, [], None)
     return tally, view
 
 

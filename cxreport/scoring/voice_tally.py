@@ -138,8 +138,8 @@ def voice_from(tally: VoiceTally, cells: list[int], frame: dict, segment: tuple[
     """The comments section (a :class:`~cxreport.scoring.comments.CommentAnalysis` without its
     per-comment arrays) of the period ``cells``; ``segment``: (name, each group's keys, labels)
     for the theme × segment table."""
-    from cxreport.scoring.comments import BAYES_ZH, VADER, CommentAnalysis, ThemeResult, _choose_verbatims, \
-        _hit_dicts, _match_all, compile_terms, is_chinese
+    from cxreport.scoring.comments import BAYES_ZH, VADER, CommentAnalysis, ThemeResult, _hit_dicts, _match_all, \
+        compile_terms, is_chinese, label, negative_pareto, quote, theme_segments
     from cxreport.validate import natural_key
 
     cells = list(cells)
@@ -167,22 +167,11 @@ def voice_from(tally: VoiceTally, cells: list[int], frame: dict, segment: tuple[
     texts = [pool[r][1] for r in rows.tolist()]
     scores = np.array([pool[r][0] for r in rows.tolist()], dtype=float)
     chinese = np.array([is_chinese(t) for t in texts], dtype=bool)
-    from cxreport.scoring.comments import label
-
     labels = np.array([label(s, c) for s, c in zip(scores, chinese)], dtype=object)
     terms = compile_terms(frame) if frame else []
     hits = _hit_dicts(_match_all(texts, terms), terms, len(texts)) if texts else []
-    picks = _choose_verbatims([t.theme for t in themes], hits, texts, scores, labels, rows, extra_names, per_theme)
-    for t in themes:
-        t.verbatims = [{"text": text, "sentiment": labels[i], "score": float(scores[i]), "row": int(rows[i]),
-                        "analyser": BAYES_ZH if chinese[i] else VADER} for i, text in picks.get(t.theme, [])]
-    negatives = sorted(((t.theme, t.negative) for t in themes if t.negative), key=lambda x: (-x[1], x[0]))
-    total_neg = sum(c for _t, c in negatives)
-    pareto, running = [], 0
-    for theme, count in negatives:
-        running += count
-        pareto.append({"theme": theme, "count": count, "pct": 100 * count / total_neg,
-                       "cumulative": 100 * running / total_neg})
+    quote(themes, hits, texts, scores, labels, rows, chinese, extra_names, per_theme)
+    pareto = negative_pareto(themes)
     by_segment = {}
     if segment is not None:
         name, groups, labels_of = segment
@@ -198,9 +187,7 @@ def voice_from(tally: VoiceTally, cells: list[int], frame: dict, segment: tuple[
         table = pd.DataFrame({theme: [int(counts[g][j]) for g in order] for j, theme in enumerate(tally.themes)},
                              index=order).fillna(0).astype(int)
         by_segment[name] = table
-        for t in themes:
-            t.segments[name] = {g: {"count": int(table.at[g, t.theme]), "base": base[g],
-                                    "share": 100 * int(table.at[g, t.theme]) / base[g]} for g in order}
+        theme_segments(themes, name, table, base)
     zh_total = int(tally.zh[cells].sum())
     return CommentAnalysis(n, int(tally.uncoded[cells].sum()), {k: int(tones[i]) for i, k in enumerate(TONES)},
                            themes, pareto, by_segment, {VADER: n - zh_total, BAYES_ZH: zh_total})
