@@ -194,8 +194,11 @@ def stylesheet(text: str):
         from cxreport.resources import templates_dir
 
         fetcher = RestrictedFetcher([templates_dir()])
+        # The font configuration serves @font-face rules only; without them the sheet is
+        # parsed without it (the fork server parses it too: cxreport.shop.warm).
+        fonts = font_config() if "@font-face" in text else None
         sheet = weasyprint.CSS(string=text, base_url=str(templates_dir()) + os.sep, url_fetcher=fetcher.build(),
-                               font_config=font_config())
+                               font_config=fonts)
         if fetcher.refused:
             from cxreport.errors import RenderError
 
