@@ -4,8 +4,8 @@ A ``shop report`` renders hundreds of small documents from three templates and o
 stylesheet, so a worker process keeps what the documents share for its whole life instead
 of rebuilding it for each of them:
 
-- **one Jinja environment**: each template is compiled once per worker, not once per
-  document;
+- **one Jinja environment**: each template is compiled once, not once per document (in the
+  fork server the workers are forked from, with the stylesheets below: :mod:`cxreport.shop.warm`);
 - **the stylesheet parsed once**: for the PDF, the theme's ``report.css`` and the page
   footer of the report's language are parsed by WeasyPrint once into a ``weasyprint.CSS``
   object handed to every document (``stylesheets=[…]``); the document's own ``<style>``

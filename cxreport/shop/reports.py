@@ -706,9 +706,9 @@ def render_batch(tasks: list[tuple], jobs: int | None, label: str) -> list[tuple
 
 #: Modules the executor's fork server imports for the shop workers (besides its own list).
 PRELOAD = ("cxreport.shop.rendering", "cxreport.shop.charts", "cxreport.shop.warm")
-#: Reports a shop worker renders before it is replaced: a worker's resident memory stays at
-#: 188 MB over 250 scoresheets (benchmarks/bench_shop.py), and each new worker compiles the
-#: templates and parses the stylesheet again.
+#: Reports a shop worker renders before it is replaced: a worker's resident memory stays flat
+#: (193 MB, much of it shared with the fork server) over 200 scoresheets (benchmarks/bench_shop.py);
+#: a new worker starts with the templates compiled and the stylesheets parsed (cxreport.shop.warm).
 TASKS_PER_WORKER = 200
 
 
