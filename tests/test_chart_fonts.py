@@ -95,3 +95,26 @@ def test_a_font_added_is_found():
     finally:
         MANAGER.ttflist[:] = saved
         MANAGER._findfont_cached.cache_clear()
+
+
+def test_what_matplotlib_forgets_is_forgotten():
+    """Emptying matplotlib's own cache (as addfont and a rebuilt font list do) drops every kept
+    answer, even when the font list keeps its length."""
+    saved = list(MANAGER.ttflist)
+    prop = charts.font_manager.FontProperties(family=[charts.CJK_FONT, "DejaVu Sans"])
+    first = MANAGER._find_fonts_by_props(prop)
+    try:
+        # the same number of fonts: the CJK family's entries replaced by DejaVu Sans
+        dejavu = next(f for f in saved if f.name == "DejaVu Sans")
+        MANAGER.ttflist[:] = [dejavu if f.name == charts.CJK_FONT else f for f in saved]
+        assert len(MANAGER.ttflist) == len(saved)
+        MANAGER._findfont_cached.cache_clear()
+        with matplotlib_alone():
+            expected = MANAGER._find_fonts_by_props(prop)
+        MANAGER._findfont_cached.cache_clear()
+        assert MANAGER._find_fonts_by_props(prop) == expected
+        assert expected != first
+    finally:
+        MANAGER.ttflist[:] = saved
+        MANAGER._findfont_cached.cache_clear()
+    assert MANAGER._find_fonts_by_props(prop) == first

@@ -82,16 +82,18 @@ def _remember_font_files(manager) -> None:
     vertical metrics) or drawn, and each answer costs a ``findfont`` per family of the list (its
     own cache is one level down, behind a copy of the properties and eleven settings read for
     every family): 8,785 questions and 15 % of the CPU of the English sample's 33 charts, for
-    55 different answers. The answer is kept under everything ``findfont``'s own cache is keyed
-    by: the properties' values, the arguments, the eleven ``font.*`` settings, the
-    ``MPL_IGNORE_SYSTEM_FONTS`` variable, and the number of fonts the manager knows (a font added
-    with ``addfont`` asks again). Missing families log matplotlib's warning on the first
-    question only. A matplotlib without the method is left as it is.
+    55 different answers. The answer is kept under what ``findfont``'s own cache depends on: the
+    properties' values, the arguments, the eleven ``font.*`` settings, the
+    ``MPL_IGNORE_SYSTEM_FONTS`` variable, the manager's font lists (which, and how many) and
+    default families; and everything kept is dropped whenever matplotlib empties its own cache
+    (``addfont``, a rebuilt font list, ``_findfont_cached.cache_clear()``). Missing families log
+    matplotlib's warning on the first question only. A matplotlib without these is left as it is.
     tests/test_chart_fonts.py checks that charts come out byte for byte the same."""
     import os
 
     find = getattr(manager, "_find_fonts_by_props", None)
-    if find is None or getattr(find, "_cxreport_memo", False):
+    cleared = getattr(manager, "_findfont_cached", None)
+    if find is None or getattr(find, "_cxreport_memo", False) or not hasattr(cleared, "cache_info"):
         return
     from matplotlib import rcParams
     from matplotlib.font_manager import FontProperties
@@ -108,9 +110,12 @@ def _remember_font_files(manager) -> None:
             what = prop
         else:                                               # a path: asked every time
             return find(prop, fontext, directory, fallback_to_default, rebuild_if_missing)
+        if not cleared.cache_info().currsize:
+            answers.clear()             # matplotlib started afresh (a font added, its list rebuilt)
         settings = tuple(tuple(v) if isinstance(v, list) else v for v in (rcParams[k] for k in keys))
         key = (what, fontext, directory, fallback_to_default, rebuild_if_missing, settings,
-               os.getenv("MPL_IGNORE_SYSTEM_FONTS"), len(manager.ttflist), len(manager.afmlist))
+               os.getenv("MPL_IGNORE_SYSTEM_FONTS"), id(manager.ttflist), len(manager.ttflist),
+               id(manager.afmlist), len(manager.afmlist), tuple(sorted(manager.defaultFamily.items())))
         paths = answers.get(key)
         if paths is None:
             paths = answers[key] = find(prop, fontext, directory, fallback_to_default, rebuild_if_missing)

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -194,9 +195,9 @@ def stylesheet(text: str):
         from cxreport.resources import templates_dir
 
         fetcher = RestrictedFetcher([templates_dir()])
-        # The font configuration serves @font-face rules only; without them the sheet is
+        # The font configuration serves @font-face rules (here or imported) only; without them the sheet is
         # parsed without it (the fork server parses it too: cxreport.shop.warm).
-        fonts = font_config() if "@font-face" in text else None
+        fonts = font_config() if re.search(r"@(font-face|import)\b", text, re.IGNORECASE) else None
         sheet = weasyprint.CSS(string=text, base_url=str(templates_dir()) + os.sep, url_fetcher=fetcher.build(),
                                font_config=fonts)
         if fetcher.refused:
