@@ -25,7 +25,7 @@ assert sorted(os.listdir("/proc/self/task")) == threads, (threads, os.listdir("/
 assert pdf._FONT_CONFIG is None
 assert all(rendering.shared_css(lang) in rendering._SHEETS for lang in i18n.LANGUAGES), list(rendering._SHEETS)
 env = rendering.environment()
-for name in ("shop_scoresheet.html", "shop_location.html", "shop_programme.html"):
+for name in rendering.TEMPLATES:
     assert any(key[1] == name for key in env.cache._mapping), name
 print("warm")
 """

@@ -172,11 +172,11 @@ def scan_file(project: Project, survey: SurveyFiles, index: int | None, rows: in
                                 + list(open_items.values())))
     if not wanted:
         return found
+    from cxreport.validate import _numeric
+
     for b in batches(survey, wanted, rows, None if index is None else [index]):
         for key, column in open_items.items():
             if key not in found.firsts:
-                from cxreport.validate import _numeric
-
                 values, _blank = _numeric(_text(b, column))
                 finite = values[np.isfinite(values)]
                 if len(finite):

@@ -46,6 +46,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+#: The shop reports' templates (a worker's fork server compiles them first: cxreport.shop.warm).
+TEMPLATES = ("shop_scoresheet.html", "shop_location.html", "shop_programme.html")
 #: Parsed stylesheets a worker keeps (one per stylesheet text: built-in theme; few differ).
 _SHEETS: dict[str, Any] = {}
 _SHEETS_KEPT = 4

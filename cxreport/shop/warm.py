@@ -28,7 +28,7 @@ def warm() -> None:
     from cxreport.shop import charts, rendering
 
     env = rendering.environment()
-    for template in ("shop_scoresheet.html", "shop_location.html", "shop_programme.html"):
+    for template in rendering.TEMPLATES:
         env.get_template(template)
     for lang in i18n.LANGUAGES:
         rendering.stylesheet(rendering.shared_css(lang))
