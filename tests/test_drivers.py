@@ -89,3 +89,46 @@ def test_cronbach_alpha_by_hand():
     assert n == 5
     with_missing = np.vstack([items, [np.nan, 1, 1]])
     assert cronbach_alpha(with_missing) == (pytest.approx(alpha), 5)
+
+
+def _solved_r2(R, r, mask):
+    idx = [j for j in range(len(r)) if mask >> j & 1]
+    if not idx:
+        return 0.0
+    return float(r[idx] @ np.linalg.solve(R[np.ix_(idx, idx)], r[idx]))
+
+
+@pytest.mark.parametrize("p", [1, 2, 4, 7])
+def test_subset_r2_is_each_subsets_solved_r2(p):
+    """The sweep gives, for every mask, r_S' R_SS⁻¹ r_S solved on its own (METHODS.md §3),
+    with leading batch dimensions kept."""
+    from cxreport.scoring.drivers import subset_r2
+
+    rng = np.random.default_rng(p)
+    mats, rs = [], []
+    for _ in range(3):
+        data = rng.normal(size=(60, p + 1))
+        data[:, 0] += data[:, -1]                       # a real driver among noise
+        C = np.corrcoef(data, rowvar=False)
+        mats.append(C[:p, :p])
+        rs.append(C[:p, p])
+    R, r = np.array(mats).reshape(3, 1, p, p), np.array(rs).reshape(3, 1, p)
+    got = subset_r2(R, r)
+    assert got.shape == (3, 1, 1 << p)
+    for b in range(3):
+        expected = [_solved_r2(mats[b], rs[b], mask) for mask in range(1 << p)]
+        assert got[b, 0] == pytest.approx(expected, abs=1e-12)
+
+
+def test_subset_r2_in_parts_equals_one_pass(monkeypatch):
+    """A batch larger than the working arrays' budget is taken in parts, with the same bits."""
+    from cxreport.scoring import drivers
+
+    rng = np.random.default_rng(9)
+    data = rng.normal(size=(7, 80, 6))
+    R = np.array([np.corrcoef(d, rowvar=False) for d in data])
+    whole = drivers.subset_r2(R[:, :5, :5], R[:, :5, 5])
+    monkeypatch.setattr(drivers, "_SWEEP_CELLS", 1)
+    parts = drivers.subset_r2(R[:, :5, :5], R[:, :5, 5])
+    assert np.array_equal(whole, parts)
+    assert whole[:, -1] == pytest.approx([_solved_r2(R[b, :5, :5], R[b, :5, 5], 31) for b in range(7)], abs=1e-12)

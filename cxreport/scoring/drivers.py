@@ -24,8 +24,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
-import itertools
 import math
 import threading
 from dataclasses import dataclass
@@ -354,38 +352,52 @@ def relative_weights(y, X, weights=None, names=None, min_n: int = 30) -> DriverR
     return relative_weights_from_corr(c.R, c.rxy, c.names, n=c.n, n_eff=c.n_eff)
 
 
-def _r2(R: np.ndarray, rxy: np.ndarray, subset: tuple[int, ...]) -> float:
-    """R² of the drivers in ``subset``: r_S' R_SS⁻¹ r_S."""
-    if not subset:
-        return 0.0
-    idx = list(subset)
-    r = rxy[idx]
-    return float(r @ np.linalg.solve(R[np.ix_(idx, idx)], r))
-
-
-@functools.lru_cache(maxsize=32)
-def _subsets(p: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-    """Every non-empty subset of ``p`` drivers, by size: (members, bit masks)."""
-    out = []
-    for size in range(1, p + 1):
-        members = np.array(list(itertools.combinations(range(p), size)), dtype=np.intp)
-        out.append((members, (1 << members).sum(axis=1)))
-    return tuple(out)
+#: Cells of the working arrays :func:`subset_r2` holds at once (about 32 MB); a larger batch
+#: of replicates is taken in parts.
+_SWEEP_CELLS = 1 << 22
 
 
 def subset_r2(R, rxy) -> np.ndarray:
     """R² of every subset of the drivers, indexed by bit mask (bit j set: driver j is in),
-    R²_S = r_S' R_SS⁻¹ r_S; each size's subsets are solved together. ``R`` and ``rxy`` may
-    carry leading batch dimensions (one matrix per bootstrap replicate)."""
+    R²_S = r_S' R_SS⁻¹ r_S. ``R`` and ``rxy`` may carry leading batch dimensions (one matrix
+    per bootstrap replicate).
+
+    Computed by sweeping the drivers in order on the correlation matrix bordered by the
+    outcome, [[R, r], [r', 1]]: after the subsets of drivers 0…j−1 are swept (2^j of them,
+    in mask order), sweeping driver j on each gives the subsets that add it, whose masks
+    are the old ones plus 2^j. The R² a pivot adds is c_y² / c_j, its column's outcome entry
+    squared over its diagonal entry in the Schur complement left by the subset (the
+    partial covariances given the subset), and the complement of the drivers not yet swept
+    is all a later step needs. Without pivoting this is Gaussian elimination of a positive
+    definite matrix, which is stable; it agrees with solving each subset's equations to
+    about 1e-16 and takes 2^p small steps instead of 2^p solves."""
     R = np.asarray(R, dtype=float)
     rxy = np.asarray(rxy, dtype=float)
     p = rxy.shape[-1]
-    out = np.zeros(rxy.shape[:-1] + (1 << p,))
-    for members, masks in _subsets(p):
-        A = R[..., members[:, :, None], members[:, None, :]]
-        b = rxy[..., members]
-        out[..., masks] = np.einsum("...ij,...ij->...i", b, np.linalg.solve(A, b[..., None])[..., 0])
-    return out
+    batch = rxy.shape[:-1]
+    R = R.reshape((-1, p, p))
+    r = rxy.reshape((-1, p))
+    out = np.empty((len(r), 1 << p))
+    widest = max([(1 << j) * (p - j + 1) ** 2 for j in range(p)], default=1)
+    step = max(1, _SWEEP_CELLS // widest)
+    for start in range(0, len(r), step):
+        part = slice(start, min(len(r), start + step))
+        size = part.stop - part.start
+        A = np.empty((size, 1, p + 1, p + 1))      # (replicate, subset, matrix): drivers left, outcome last
+        A[:, 0, :p, :p] = R[part]
+        A[:, 0, :p, p] = r[part]
+        A[:, 0, p, :p] = r[part]
+        A[:, 0, p, p] = 1.0
+        r2 = np.zeros((size, 1))
+        for _ in range(p):
+            pivot = A[:, :, 0, 0]
+            column = A[:, :, 1:, 0]
+            gain = column[..., -1] ** 2 / pivot
+            swept = A[:, :, 1:, 1:] - column[..., :, None] * (column[..., None, :] / pivot[..., None, None])
+            A = np.concatenate([A[:, :, 1:, 1:], swept], axis=1)
+            r2 = np.concatenate([r2, r2 + gain], axis=1)
+        out[part] = r2
+    return out.reshape(batch + (1 << p,))
 
 
 def _shapley_contributions(r2: np.ndarray, p: int) -> np.ndarray:
@@ -509,11 +521,13 @@ def _exact_product(counts: np.ndarray, P: np.ndarray) -> np.ndarray:
     1 and split into two slices of whole numbers below 2²⁶ (to 2⁻⁵² of the column's largest
     value); their products with the counts and the sums of those are exact in float64 as long
     as count × rows < 2²⁷ (the caller's chunks keep to that), so any order gives the same bits."""
-    top = np.abs(P).max(axis=0)
+    top = np.maximum(P.max(axis=0), -P.min(axis=0))
     scale = np.exp2(np.ceil(np.log2(np.where(top > 0, top, 1.0))))
     U = P * (_SLICE / scale)
     hi = np.round(U)
-    lo = np.round((U - hi) * _SLICE)
+    U -= hi                                     # the low slice, in place: (U − hi) · 2²⁶ rounded
+    U *= _SLICE
+    lo = np.round(U, out=U)
     C = counts.astype(float)
     return ((C @ hi) + (C @ lo) / _SLICE) * (scale / _SLICE)
 
@@ -666,8 +680,14 @@ def _pairwise_replicate_corr(D: np.ndarray, w: np.ndarray, rng, replicates: int,
 
     def features(start, stop):
         v, z, ww = V[start:stop], Z[start:stop], w[start:stop, None]
-        return np.column_stack([v[:, iu] * v[:, ju], z[:, ii] * v[:, jj], (z * z)[:, ii] * v[:, jj],
-                                z[:, iu] * z[:, ju]]) * ww
+        out = np.empty((stop - start, q0 + q1 + q2 + q0))
+        vj = v[:, jj]
+        np.multiply(v[:, iu], v[:, ju], out=out[:, :q0])
+        np.multiply(z[:, ii], vj, out=out[:, q0:q0 + q1])
+        np.multiply((z * z)[:, ii], vj, out=out[:, q0 + q1:q0 + q1 + q2])
+        np.multiply(z[:, iu], z[:, ju], out=out[:, q0 + q1 + q2:])
+        out *= ww
+        return out
 
     sums = _resampled_sums(features, n, q0 + q1 + q2 + q0, rng, replicates)
     B = replicates
