@@ -55,10 +55,11 @@ POSITIVE, NEGATIVE = 0.05, -0.05
 @functools.lru_cache(maxsize=1)
 def _vader():
     """VADER's analyser, loaded once per process (reading its lexicon takes about 0.1 s; scoring
-    only reads it, so one analyser serves every call)."""
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    only reads it, so one analyser serves every call): :mod:`cxreport.scoring.vader`, VADER's
+    own scores in about two thirds of the time."""
+    from cxreport.scoring.vader import analyser
 
-    return SentimentIntensityAnalyzer()
+    return analyser()
 
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
