@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import gc
 import hashlib
 import os
 import tempfile
@@ -19,6 +21,28 @@ def did_you_mean(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str:
         close = difflib.get_close_matches(str(word).lower(), list(lowered), n=1, cutoff=cutoff)
         close = [lowered[c] for c in close]
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+@contextlib.contextmanager
+def collected_after():
+    """Python's cycle collector paused inside the block and run once when it ends, on the
+    youngest generation only: the objects made since its last run, i.e. the block's.
+
+    For a block that makes one document of a series (a scoresheet): WeasyPrint leaves every
+    document's boxes in reference cycles, and the collector, left to its thresholds, ran some 30
+    times per scoresheet and, every few sheets, went through every long-lived object of the
+    worker (fonts, stylesheets, templates, pandas): 12 % of its CPU. Run once per document it
+    frees that document's garbage in one pass over the document's own objects (about 7 ms), and
+    the worker's memory stays as it was (docs/performance.md). Not for one large document: its
+    garbage would pile up until the end (the client report's PDF is made as before)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect(0)
+        if enabled:
+            gc.enable()
 
 
 def sha256_file(path: str | Path) -> str:

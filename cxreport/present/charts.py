@@ -1399,14 +1399,19 @@ def defer(fn, *args, **kwargs) -> Deferred:
 
 
 def _draw(job: Deferred, narrow: bool = False) -> Chart:
-    if narrow and getattr(job.fn, "narrowable", False):
-        return job.fn(*job.args, **{**job.kwargs, "narrow": True})
-    return job.fn(*job.args, **job.kwargs)
+    from cxreport.util import collected_after
+
+    with collected_after():          # a figure's cycles freed with it, in one pass (docs/performance.md)
+        if narrow and getattr(job.fn, "narrowable", False):
+            return job.fn(*job.args, **{**job.kwargs, "narrow": True})
+        return job.fn(*job.args, **job.kwargs)
 
 
 def describe(job: Deferred) -> Chart:
     """The chart ``job`` would draw, described (:func:`describing`): everything but its PNG."""
-    with describing():
+    from cxreport.util import collected_after
+
+    with describing(), collected_after():
         return job.fn(*job.args, **job.kwargs)
 
 

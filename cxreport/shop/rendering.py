@@ -238,6 +238,9 @@ def render_files(template: str, context: dict, name: str, formats, allowed_dirs:
 def render_task(payload: dict) -> dict:
     """Executor task: one shop report (``payload``: template, context, name, formats and the
     folders the PDF may read). Returns ``{"files": {name: bytes}, "warnings": []}``."""
-    files = render_files(payload["template"], payload["context"], payload["name"], tuple(payload["formats"]),
-                         [Path(p) for p in payload["allowed"]])
+    from cxreport.util import collected_after
+
+    with collected_after():         # one collection per document, not thirty (docs/performance.md)
+        files = render_files(payload["template"], payload["context"], payload["name"], tuple(payload["formats"]),
+                             [Path(p) for p in payload["allowed"]])
     return {"files": files, "warnings": []}
