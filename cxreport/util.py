@@ -34,7 +34,9 @@ def collected_after():
     worker (fonts, stylesheets, templates, pandas): 12 % of its CPU. Run once per document it
     frees that document's garbage in one pass over the document's own objects (about 7 ms), and
     the worker's memory stays as it was (docs/performance.md). Not for one large document: its
-    garbage would pile up until the end (the client report's PDF is made as before)."""
+    garbage would pile up until the end (the client report's PDF is made as before). Nothing
+    inside the block may start a process by forking: the child would begin with the collector
+    paused (the shop task and the chart functions draw in-process)."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -132,3 +132,27 @@ def test_subset_r2_in_parts_equals_one_pass(monkeypatch):
     parts = drivers.subset_r2(R[:, :5, :5], R[:, :5, 5])
     assert np.array_equal(whole, parts)
     assert whole[:, -1] == pytest.approx([_solved_r2(R[b, :5, :5], R[b, :5, 5], 31) for b in range(7)], abs=1e-12)
+
+
+def test_subset_r2_of_no_driver_and_broadcast_batches():
+    from cxreport.scoring import drivers
+
+    assert drivers.subset_r2(np.zeros((0, 0)), np.zeros(0)).tolist() == [0.0]
+    assert drivers.subset_r2(np.zeros((3, 0, 0)), np.zeros((3, 0))).shape == (3, 1)
+    R = np.array([[1.0, 0.3], [0.3, 1.0]])
+    rs = np.array([[0.5, 0.2], [0.1, 0.4], [0.3, 0.3]])
+    many = drivers.subset_r2(R, rs)                       # one R for three outcomes' correlations
+    assert many.shape == (3, 4)
+    for b in range(3):
+        assert many[b] == pytest.approx([_solved_r2(R, rs[b], m) for m in range(4)], abs=1e-15)
+
+
+def test_shapley_refuses_a_matrix_that_is_not_positive_definite():
+    """Full rank but indefinite (two identical drivers correlating differently with a third): the
+    sweep's pivot would be zero; the same clear error as for collinear drivers, not NaN."""
+    from cxreport.scoring.drivers import shapley_from_corr
+
+    R = np.array([[1.0, 1.0, 0.2], [1.0, 1.0, 0.6], [0.2, 0.6, 1.0]])
+    assert np.linalg.matrix_rank(R) == 3
+    with pytest.raises(DriverError, match="collinear"):
+        shapley_from_corr(R, np.array([0.3, 0.3, 0.3]))

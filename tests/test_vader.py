@@ -78,12 +78,66 @@ def test_the_public_survey_files_comments_score_the_same():
     _same(texts)
 
 
-def test_one_analyser_scores_comment_after_comment_as_a_new_one_would():
+def test_one_analyser_scores_comment_after_comment_as_vader_does():
     """The lower-cased words kept for one comment are never read for the next."""
+    fast, plain = vader.Analyser(), SentimentIntensityAnalyzer()
+    texts = ["not good", "good", "never so bad", "bad", "without doubt good", "good", "NOT GOOD", "good"]
+    assert [fast.polarity_scores(t) for t in texts] == [plain.polarity_scores(t) for t in texts]
+    assert fast._comment.words is None and fast._comment.lower is None
+
+
+def test_threads_sharing_one_analyser_get_vaders_scores():
+    """A Dask worker with several threads shares one analyser (comments._vader): each thread's
+    comment and its lower-cased words are its own."""
+    import sys
+    import threading
+
+    texts = _english_texts()[:200]
+    expected = [SentimentIntensityAnalyzer().polarity_scores(t) for t in texts]
     fast = vader.Analyser()
-    texts = ["not good", "good", "never so bad", "bad", "without doubt good", "good"]
-    assert [fast.polarity_scores(t) for t in texts] == [vader.Analyser().polarity_scores(t) for t in texts]
-    assert fast._words is None and fast._lower is None
+    results, errors = {}, []
+
+    def score(k):
+        try:
+            order = list(range(len(texts)))[k::1] if k % 2 == 0 else list(range(len(texts)))[::-1]
+            results[k] = {i: fast.polarity_scores(texts[i]) for i in order}
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)                 # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=score, args=(k,)) for k in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not errors
+    for k, got in results.items():
+        assert all(got[i] == expected[i] for i in got), k
+
+
+def test_the_comment_being_scored_is_each_threads_own():
+    import threading
+
+    fast = vader.Analyser()
+    words = ["Good", "DAY"]
+    assert fast._lowered(words) == ["good", "day"]
+    seen = []
+    other = threading.Thread(target=lambda: seen.append(getattr(fast._comment, "words", None)))
+    other.start()
+    other.join()
+    assert seen == [None]                       # another thread does not see this thread's comment
+    assert fast._lowered(words) == ["good", "day"]
+
+
+def test_anything_but_a_string_is_read_as_vader_reads_it():
+    plain, fast = SentimentIntensityAnalyzer(), vader.Analyser()
+    words = ["good", " ", "day"]
+    assert fast.polarity_scores(words) == plain.polarity_scores(words)
+    assert fast.polarity_scores(words)["compound"] > 0
 
 
 def test_another_vader_version_gets_vaders_own_analyser(monkeypatch):

@@ -55,8 +55,8 @@ POSITIVE, NEGATIVE = 0.05, -0.05
 @functools.lru_cache(maxsize=1)
 def _vader():
     """VADER's analyser, loaded once per process (reading its lexicon takes about 0.1 s; scoring
-    only reads it, so one analyser serves every call): :mod:`cxreport.scoring.vader`, VADER's
-    own scores in about two thirds of the time."""
+    only reads it and keeps each thread's comment apart, so one analyser serves every call):
+    :mod:`cxreport.scoring.vader`, VADER's own scores in about two thirds of the time."""
     from cxreport.scoring.vader import analyser
 
     return analyser()

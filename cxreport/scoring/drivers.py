@@ -352,8 +352,8 @@ def relative_weights(y, X, weights=None, names=None, min_n: int = 30) -> DriverR
     return relative_weights_from_corr(c.R, c.rxy, c.names, n=c.n, n_eff=c.n_eff)
 
 
-#: Cells of the working arrays :func:`subset_r2` holds at once (about 32 MB); a larger batch
-#: of replicates is taken in parts.
+#: Cells of the working arrays :func:`subset_r2` holds at once (about 32 MB, counting a step's
+#: input, its result and their temporaries); a larger batch of replicates is taken in parts.
 _SWEEP_CELLS = 1 << 22
 
 
@@ -368,17 +368,22 @@ def subset_r2(R, rxy) -> np.ndarray:
     are the old ones plus 2^j. The R² a pivot adds is c_y² / c_j, its column's outcome entry
     squared over its diagonal entry in the Schur complement left by the subset (the
     partial covariances given the subset), and the complement of the drivers not yet swept
-    is all a later step needs. Without pivoting this is Gaussian elimination of a positive
-    definite matrix, which is stable; it agrees with solving each subset's equations to
-    about 1e-16 and takes 2^p small steps instead of 2^p solves."""
+    is all a later step needs. Without pivoting this is Gaussian elimination, stable for a
+    positive definite ``R`` (which the callers check: a zero or negative pivot gives inf or
+    NaN, not an error); it agrees with solving each subset's equations to about 1e-16 for a
+    well-conditioned matrix (1e-11 near the collinearity limit that relative weights accept)
+    and takes 2^p small steps instead of 2^p solves."""
     R = np.asarray(R, dtype=float)
     rxy = np.asarray(rxy, dtype=float)
     p = rxy.shape[-1]
-    batch = rxy.shape[:-1]
-    R = R.reshape((-1, p, p))
-    r = rxy.reshape((-1, p))
+    batch = np.broadcast_shapes(R.shape[:-2], rxy.shape[:-1])
+    if p == 0:
+        return np.zeros(batch + (1,))
+    R = np.broadcast_to(R, batch + (p, p)).reshape((-1, p, p))
+    r = np.broadcast_to(rxy, batch + (p,)).reshape((-1, p))
     out = np.empty((len(r), 1 << p))
-    widest = max([(1 << j) * (p - j + 1) ** 2 for j in range(p)], default=1)
+    # a step's input, its result (twice as many matrices) and the temporaries: about 4× its input
+    widest = 4 * max((1 << j) * (p - j + 1) ** 2 for j in range(p))
     step = max(1, _SWEEP_CELLS // widest)
     for start in range(0, len(r), step):
         part = slice(start, min(len(r), start + step))
@@ -389,13 +394,14 @@ def subset_r2(R, rxy) -> np.ndarray:
         A[:, 0, p, :p] = r[part]
         A[:, 0, p, p] = 1.0
         r2 = np.zeros((size, 1))
-        for _ in range(p):
-            pivot = A[:, :, 0, 0]
-            column = A[:, :, 1:, 0]
-            gain = column[..., -1] ** 2 / pivot
-            swept = A[:, :, 1:, 1:] - column[..., :, None] * (column[..., None, :] / pivot[..., None, None])
-            A = np.concatenate([A[:, :, 1:, 1:], swept], axis=1)
-            r2 = np.concatenate([r2, r2 + gain], axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for _ in range(p):
+                pivot = A[:, :, 0, 0]
+                column = A[:, :, 1:, 0]
+                gain = column[..., -1] ** 2 / pivot
+                swept = A[:, :, 1:, 1:] - column[..., :, None] * (column[..., None, :] / pivot[..., None, None])
+                A = np.concatenate([A[:, :, 1:, 1:], swept], axis=1)
+                r2 = np.concatenate([r2, r2 + gain], axis=1)
         out[part] = r2
     return out.reshape(batch + (1 << p,))
 
@@ -424,7 +430,9 @@ def shapley_from_corr(R, rxy, names=None, *, n: int = 0, n_eff: float | None = N
     names = _names(names, p)
     if p > MAX_LMG_DRIVERS:
         raise DriverError(f"Shapley/LMG is limited to {MAX_LMG_DRIVERS} drivers ({p} given); use relative weights")
-    if np.linalg.matrix_rank(R) < p:
+    values = np.linalg.eigvalsh(R) if p else np.ones(1)
+    if np.linalg.matrix_rank(R) < p or values.min() <= 1e-10 * max(values.max(), 1.0):
+        # relative weights' rule; a matrix that is not positive definite is no correlation matrix
         raise DriverError("the drivers are perfectly collinear (one is a combination of others); drop one of them")
     r2 = subset_r2(R, rxy)
     contrib = _shapley_contributions(r2, p)
@@ -781,6 +789,10 @@ def bootstrap_replicates(y, X, weights=None, *, missing: str = "listwise", repli
         shap = np.full((replicates, p), np.nan)
         if ok.any():
             shap[ok] = _shapley_contributions(subset_r2(corr[ok, :p, :p], corr[ok, :p, p]), p)
+        # a replicate whose subsets could not all be solved (cannot pass relative weights' rule)
+        unsolved = ok & ~np.isfinite(shap).all(axis=1)
+        if unsolved.any():
+            rw[unsolved], r2[unsolved], shap[unsolved] = np.nan, np.nan, np.nan
     return Replicates(rw, shap, r2)
 
 
