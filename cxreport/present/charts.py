@@ -42,6 +42,7 @@ from cxreport.i18n import _
 from cxreport.present.formatting import figure as fmt_figure
 from cxreport.present.formatting import num, pct, signed
 from cxreport.resources import theme_dir
+from cxreport.util import collected_after
 from cxreport.scoring.keydrivers import QUADRANTS
 
 # matplotlib is imported when the first chart is drawn or a font is looked up
@@ -1399,8 +1400,6 @@ def defer(fn, *args, **kwargs) -> Deferred:
 
 
 def _draw(job: Deferred, narrow: bool = False) -> Chart:
-    from cxreport.util import collected_after
-
     with collected_after():          # a figure's cycles freed with it, in one pass (docs/performance.md)
         if narrow and getattr(job.fn, "narrowable", False):
             return job.fn(*job.args, **{**job.kwargs, "narrow": True})
@@ -1409,8 +1408,6 @@ def _draw(job: Deferred, narrow: bool = False) -> Chart:
 
 def describe(job: Deferred) -> Chart:
     """The chart ``job`` would draw, described (:func:`describing`): everything but its PNG."""
-    from cxreport.util import collected_after
-
     with describing(), collected_after():
         return job.fn(*job.args, **job.kwargs)
 

@@ -329,6 +329,12 @@ def pairwise_from(m: Moments, names=None, min_n: int = 30, floor: float = REPAIR
     return Correlations(corr[:-1, :-1], corr[:-1, -1], names, smallest, n_eff, "pairwise", pc.bases, repaired)
 
 
+def _collinear(values: np.ndarray) -> np.ndarray:
+    """Whether a correlation matrix with these eigenvalues (last axis) is too close to singular
+    (or not positive definite) to analyse: its smallest eigenvalue at most 1e-10 of its largest."""
+    return values.min(axis=-1) <= 1e-10 * np.maximum(values.max(axis=-1), 1.0)
+
+
 def relative_weights_from_corr(R, rxy, names=None, *, n: int = 0, n_eff: float | None = None) -> DriverResult:
     """Johnson's relative weights (METHODS.md §3) from the drivers' correlation matrix ``R``
     and their correlations with the outcome ``rxy``."""
@@ -336,7 +342,7 @@ def relative_weights_from_corr(R, rxy, names=None, *, n: int = 0, n_eff: float |
     rxy = np.asarray(rxy, dtype=float)
     names = _names(names, len(rxy))
     values, vectors = np.linalg.eigh(R)
-    if values.min() <= 1e-10 * max(values.max(), 1.0):
+    if _collinear(values):
         raise DriverError("the drivers are perfectly collinear (one is a combination of others); drop one of them")
     lam = vectors @ np.diag(np.sqrt(values)) @ vectors.T
     beta = np.linalg.solve(lam, rxy)
@@ -430,9 +436,9 @@ def shapley_from_corr(R, rxy, names=None, *, n: int = 0, n_eff: float | None = N
     names = _names(names, p)
     if p > MAX_LMG_DRIVERS:
         raise DriverError(f"Shapley/LMG is limited to {MAX_LMG_DRIVERS} drivers ({p} given); use relative weights")
-    values = np.linalg.eigvalsh(R) if p else np.ones(1)
-    if np.linalg.matrix_rank(R) < p or values.min() <= 1e-10 * max(values.max(), 1.0):
-        # relative weights' rule; a matrix that is not positive definite is no correlation matrix
+    if p and _collinear(np.linalg.eigvalsh(R)):
+        # relative weights' rule (it also refuses a matrix that is not positive definite, whose
+        # subsets the sweep of subset_r2 cannot solve)
         raise DriverError("the drivers are perfectly collinear (one is a combination of others); drop one of them")
     r2 = subset_r2(R, rxy)
     contrib = _shapley_contributions(r2, p)
@@ -738,7 +744,7 @@ def _pairwise_replicate_corr(D: np.ndarray, w: np.ndarray, rng, replicates: int,
 def _batch_relative_weights(R: np.ndarray, rxy: np.ndarray) -> np.ndarray:
     """Raw relative weights of a batch of correlation matrices (NaN where one is collinear)."""
     values, vectors = np.linalg.eigh(R)
-    collinear = values.min(axis=1) <= 1e-10 * np.maximum(values.max(axis=1), 1.0)
+    collinear = _collinear(values)
     lam = (vectors * np.sqrt(np.clip(values, 0, None))[:, None, :]) @ np.swapaxes(vectors, 1, 2)
     raw = np.full(rxy.shape, np.nan)
     good = ~collinear

@@ -46,6 +46,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from cxreport.util import collected_after
+
 #: The shop reports' templates (a worker's fork server compiles them first: cxreport.shop.warm).
 TEMPLATES = ("shop_scoresheet.html", "shop_location.html", "shop_programme.html")
 #: Parsed stylesheets a worker keeps (one per stylesheet text: built-in theme; few differ).
@@ -238,8 +240,6 @@ def render_files(template: str, context: dict, name: str, formats, allowed_dirs:
 def render_task(payload: dict) -> dict:
     """Executor task: one shop report (``payload``: template, context, name, formats and the
     folders the PDF may read). Returns ``{"files": {name: bytes}, "warnings": []}``."""
-    from cxreport.util import collected_after
-
     with collected_after():         # one collection per document, not thirty (docs/performance.md)
         files = render_files(payload["template"], payload["context"], payload["name"], tuple(payload["formats"]),
                              [Path(p) for p in payload["allowed"]])
