@@ -97,3 +97,60 @@ def test_the_check_finds_key_columns_scrolled_away_in_plain_tables(phone_reports
     opened = open_page(plain, PHONE)
     problems, _cells = key_column_problems(opened.page, "client")
     assert any("/ Gap" in p for p in problems) and any("/ Status" in p for p in problems), problems
+
+
+# --------------------------------------------------------------------------- a scoresheet's items
+
+SHEET_CHECK = """() => {
+  const table = document.querySelector('table.items');
+  if (!table) return {error: 'no items table'};
+  const problems = [];
+  let cells = 0;
+  for (const cell of table.querySelectorAll('tbody td, tbody th')) {
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    const r = range.getBoundingClientRect(), box = cell.getBoundingClientRect();
+    if (r.width === 0) continue;
+    cells += 1;
+    if (r.right > box.right + 0.5 || r.right > window.innerWidth + 0.5)
+      problems.push(`“${cell.textContent.trim()}” ends at x ${Math.round(r.right)}: its cell ends at ` +
+                    `${Math.round(box.right)}, the window at ${window.innerWidth}`);
+  }
+  if (document.documentElement.scrollWidth > window.innerWidth)
+    problems.push('the page is ' + document.documentElement.scrollWidth + ' px wide');
+  return {problems, cells};
+}"""
+
+
+@pytest.fixture(scope="module")
+def scoresheet_html(tmp_path_factory) -> Path:
+    from shop_helpers import copy_sample
+    from test_browser import run
+
+    root = tmp_path_factory.mktemp("phone-scoresheet")
+    programme = copy_sample(root)
+    run("shop", "submit", programme, *sorted((programme.parent / "submissions" / "wave1").iterdir()))
+    run("shop", "report", programme, "--wave", "W1", "--scoresheets", "--format", "html", "-o", root / "out")
+    sheets = sorted((root / "out" / "scoresheets").glob("*.html"))
+    # a sheet whose section rows carry a bonus ("5 / 5 + 1 bonus") and a full score ("100.0%")
+    with_bonus = [p for p in sheets if "bonus" in p.read_text(encoding="utf-8").split('class="items"')[1]]
+    return with_bonus[0]
+
+
+def test_a_scoresheets_items_fit_their_cells_at_phone_width(scoresheet_html, open_page, tmp_path):  # noqa: F811
+    opened = open_page(scoresheet_html, PHONE)
+    out = opened.page.evaluate(SHEET_CHECK)
+    assert "error" not in out, out
+    assert out["cells"] >= 20
+    assert out["problems"] == [], "\n".join(out["problems"])
+    # The check itself: with the desktop column widths (the result column 13 %), a section's
+    # "100.0%" runs out of its cell.
+    html = scoresheet_html.read_text(encoding="utf-8")
+    desktop = tmp_path / "desktop-widths.html"
+    desktop.write_text(html.replace("</head>", "<style>table.items thead th:first-child { width: 55% !important }"
+                                    " table.items thead th:nth-child(2) { width: 21% !important }"
+                                    " table.items thead th:nth-child(3) { width: 11% !important }"
+                                    " table.items thead th:nth-child(4) { width: 13% !important }</style></head>"),
+                       encoding="utf-8")
+    old = open_page(desktop, PHONE).page.evaluate(SHEET_CHECK)
+    assert any("100.0%" in p for p in old["problems"]), old
