@@ -15,6 +15,7 @@ Definitions where METHODS.md leaves room (docs/mystery-shopping.md):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,50 @@ from cxreport.shop.scoring import VisitScores
 
 #: The status of a visit failed on a critical item, also the name of its row in the bands.
 CRITICAL_STATUS = "failed — critical"
+
+
+class Rows:
+    """The rows of a data frame, each as ``frame.iloc[i]`` gives it (the same values: numpy
+    scalars, or the extension array's own, e.g. a ``str`` of an Arrow string column), read
+    column by column. ``frame.iloc[i]`` builds a Series of every column of a wide frame; the
+    shop reports' contexts took a visit's fields that way a dozen times per visit, most of the
+    time the command spent before its first report (docs/performance.md)."""
+
+    def __init__(self, frame: pd.DataFrame):
+        if frame.columns.has_duplicates:
+            raise ValueError("a frame with duplicate column names")
+        self.columns = {name: frame[name].array for name in frame.columns}
+        self.n = len(frame)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i) -> "Row":
+        i = int(i)
+        if not -self.n <= i < self.n:
+            raise IndexError(f"row {i} of {self.n}")
+        return Row(self.columns, i % self.n if self.n else i)
+
+
+class Row:
+    """One row of :class:`Rows`: ``row[column]`` and ``row.get(column, default)``, as a Series row."""
+
+    __slots__ = ("_columns", "_i")
+
+    def __init__(self, columns: dict, i: int):
+        self._columns, self._i = columns, i
+
+    def __getitem__(self, name):
+        return self._columns[name][self._i]
+
+    def get(self, name, default=None):
+        column = self._columns.get(name)
+        return default if column is None else column[self._i]
+
+
+def rows(frame: "pd.DataFrame | Rows") -> Rows:
+    """``frame`` as :class:`Rows` (itself when it already is)."""
+    return frame if isinstance(frame, Rows) else Rows(frame)
 
 
 @dataclass
@@ -46,6 +91,18 @@ class ProgrammeResults:
 
     def latest_wave(self) -> str | None:
         return self.waves[-1] if self.waves else None
+
+    def memo(self, key: str, compute):
+        """``compute()``, worked out once for these results (they do not change once made)."""
+        memo = self.__dict__.setdefault("_memo", {})
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
+
+    @functools.cached_property
+    def visit_rows(self) -> Rows:
+        """``visits`` row by row (:class:`Rows`; the frame is not changed after :func:`analyse`)."""
+        return Rows(self.visits)
 
 
 def analyse(prog: ProgrammeFile, frame: pd.DataFrame, scores: VisitScores) -> ProgrammeResults:

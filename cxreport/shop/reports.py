@@ -25,7 +25,7 @@ from cxreport.masking import mask_personal_data
 from cxreport.present.formatting import num, pct, round_half_away, signed  # noqa: F401  (round_half_away: re-exported)
 from cxreport.shop.intake import visit_file_stem
 from cxreport.shop.evidence import unlisted
-from cxreport.shop.analysis import CRITICAL_STATUS, ProgrammeResults
+from cxreport.shop.analysis import CRITICAL_STATUS, ProgrammeResults, Rows, rows
 from cxreport.shop.commands import results as programme_results
 from cxreport.shop.ledger import Ledger
 from cxreport.shop.programme import ProgrammeFile
@@ -272,13 +272,14 @@ def _critical_notes(prog: ProgrammeFile, scores, rows) -> list[str]:
     return notes
 
 
-def scoresheet_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataFrame, i: int,
+def scoresheet_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataFrame | Rows, i: int,
                        evidence: dict | None = None, followup: dict | None = None) -> dict:
-    """``evidence``: item id → the visit's evidence files (shop.evidence.evidence_by_visit);
+    """``frame``: the accepted visits' answers, aligned with ``res.visits`` (or its :class:`Rows`);
+    ``evidence``: item id → the visit's evidence files (shop.evidence.evidence_by_visit);
     ``followup``: shop.followup.report_data (the visit's appeals)."""
     scores = res.scores
-    visit = res.visits.iloc[i]
-    rec = frame.iloc[i]
+    visit = res.visit_rows[i]
+    rec = rows(frame)[i]
     locations = {loc.id: loc for loc in prog.location_list}
     loc = locations.get(visit["location_id"])
     wave = prog.wave(visit["wave"])
@@ -361,7 +362,12 @@ def scoresheet_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.Dat
 
 def location_history(res: ProgrammeResults) -> dict[str, dict]:
     """Per location, over the waves reported: the waves it failed (its wave score below the
-    pass mark) and the waves it was flagged in (failed after failing the wave before)."""
+    pass mark) and the waves it was flagged in (failed after failing the wave before).
+    Worked out once per results (every location report asks)."""
+    return res.memo("location history", lambda: _location_history(res))
+
+
+def _location_history(res: ProgrammeResults) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for r in res.location_waves.itertuples():
         h = out.setdefault(r.location_id, {"failed": [], "flagged": []})
@@ -372,16 +378,16 @@ def location_history(res: ProgrammeResults) -> dict[str, dict]:
     return out
 
 
-def _visit_comments(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataFrame, rows) -> list[dict]:
-    """The shoppers' comments on visits ``rows``: visits below the pass mark (or failed on a
+def _visit_comments(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataFrame | Rows, which) -> list[dict]:
+    """The shoppers' comments on visits ``which`` (row numbers): visits below the pass mark (or failed on a
     critical item) first, then the others, newest first in each — so a report quotes its
     failing visits as well as its good ones. A visit's general comment and the comments on
     its failed items (a failing visit without a general comment is quoted by those)."""
     pairs = prog.questionnaire.items()
-    v = res.visits
+    records, v = rows(frame), res.visit_rows
     out = []
-    for i in rows:
-        rec = frame.iloc[i]
+    for i in which:
+        rec = records[i]
         general = mask_personal_data(_text(rec.get("comments")), prog.programme.mask_names)
         items = []
         for j, (_section, item) in enumerate(pairs):
@@ -391,10 +397,11 @@ def _visit_comments(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataFr
                     items.append({"id": item.id, "text": text})
         if not general and not items:
             continue
-        out.append({"visit": v.iloc[i]["visit_id"], "date": visit_date(v.iloc[i]["visit_date"]),
-                    "wave": v.iloc[i]["wave"], "score": _r(v.iloc[i]["score"], SCORE_DECIMALS),
-                    "status": v.iloc[i]["status"], "passed": bool(v.iloc[i]["passed"]),
-                    "text": general, "failed_items": items, "_when": _text(v.iloc[i]["visit_date"])})
+        visit = v[i]
+        out.append({"visit": visit["visit_id"], "date": visit_date(visit["visit_date"]),
+                    "wave": visit["wave"], "score": _r(visit["score"], SCORE_DECIMALS),
+                    "status": visit["status"], "passed": bool(visit["passed"]),
+                    "text": general, "failed_items": items, "_when": _text(visit["visit_date"])})
     out.sort(key=lambda c: (c["_when"], str(c["visit"])), reverse=True)     # newest first …
     out.sort(key=lambda c: c["passed"])                                      # … failing visits before the others
     for c in out:
@@ -402,7 +409,7 @@ def _visit_comments(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataFr
     return out
 
 
-def location_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataFrame, location_id: str,
+def location_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataFrame | Rows, location_id: str,
                      charts_style, *, narrow: bool = False, followup: dict | None = None, later: bool = False) -> dict:
     """``later``: the chart as a :class:`~cxreport.shop.rendering.Later`, drawn by the worker
     that renders the report (``narrow`` is then the worker's choice)."""
@@ -415,12 +422,16 @@ def location_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataF
     region_rows = res.groups["region"]
     prog_rows = res.groups["programme"]
     v = res.visits
+    # The visits' columns as arrays, compared once (a filter of the frame per wave and section was
+    # most of the time this function took).
+    at_location = v["location_id"].to_numpy() == location_id
+    visit_waves = v["wave"].to_numpy()
     waves = []
     for wave_id in res.waves:
         row = lw[lw["wave"] == wave_id]
         reg = region_rows[(region_rows["region"] == loc.region) & (region_rows["wave"] == wave_id)]
         pr = prog_rows[prog_rows["wave"] == wave_id]
-        here = np.flatnonzero(((v["location_id"] == location_id) & (v["wave"] == wave_id)).to_numpy())
+        here = np.flatnonzero(at_location & (visit_waves == wave_id))
         waves.append({"id": wave_id, "name": res.wave_name(wave_id),
                       "visits": int(row["visits"].iloc[0]) if len(row) else 0,
                       "score": _r(row["score"].iloc[0], SCORE_DECIMALS) if len(row) else None,
@@ -434,17 +445,18 @@ def location_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataF
     history = location_history(res).get(location_id, {"failed": [], "flagged": []})
     failed_names = [res.wave_name(w) for w in history["failed"]]
     # Sections in the latest wave against the region and the programme.
-    in_latest = v["wave"] == latest
+    in_latest = visit_waves == latest
+    in_region = in_latest & (v["region"].to_numpy() == loc.region)
     sections = []
     for section in prog.questionnaire.sections:
-        col = f"section:{section.id}"
-        own = v.loc[in_latest & (v["location_id"] == location_id), col].mean()
-        reg = v.loc[in_latest & (v["region"] == loc.region), col].mean()
-        allv = v.loc[in_latest, col].mean()
+        col = v[f"section:{section.id}"].to_numpy()
+        own = pd.Series(col[in_latest & at_location]).mean()
+        reg = pd.Series(col[in_region]).mean()
+        allv = pd.Series(col[in_latest]).mean()
         sections.append({"title": section.title, "own": _r(own, SCORE_DECIMALS), "region": _r(reg, SCORE_DECIMALS),
                          "programme": _r(allv, SCORE_DECIMALS)})
     # Item failures across the location's visits in the latest wave.
-    mask = (in_latest & (v["location_id"] == location_id)).to_numpy()
+    mask = in_latest & at_location
     failures = []
     for j, (_section, item) in enumerate(prog.questionnaire.items()):
         n = int((res.scores.scored[:, j] & mask).sum())
@@ -455,12 +467,13 @@ def location_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataF
     failures.sort(key=lambda f: (-f["failed"], f["id"]))
     # Comments: every visit of the latest wave, and every earlier visit below the pass mark
     # (they are the location's history: its failed waves and flag); failing visits first.
-    mine = np.flatnonzero((v["location_id"] == location_id).to_numpy())
-    quoted = [k for k in mine if v.iloc[k]["wave"] == latest or not v.iloc[k]["passed"]]
+    mine = np.flatnonzero(at_location)
+    vr = res.visit_rows
+    quoted = [k for k in mine if vr[k]["wave"] == latest or not vr[k]["passed"]]
     comments = _visit_comments(prog, res, frame, quoted)
     visits = []
-    for idx in sorted(mine, key=lambda k: (v.iloc[k]["wave_order"], _text(v.iloc[k]["visit_date"]))):
-        r = v.iloc[idx]
+    for idx in sorted(mine, key=lambda k: (vr[k]["wave_order"], _text(vr[k]["visit_date"]))):
+        r = vr[idx]
         visits.append({"id": r["visit_id"], "wave": r["wave"], "date": visit_date(r["visit_date"]),
                        "iso": _text(r["visit_date"])[:10], "channel": channel_label(r["channel"]),
                        "score": _r(r["score"], SCORE_DECIMALS), "status": r["status"],
@@ -758,6 +771,7 @@ def _render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None, scoresh
         followup = report_data(prog, ledger, list(res.waves))
     # Keep the frame aligned with the scored visits (same order, same filter).
     frame = frame.set_index("row").loc[res.visits["row"].to_numpy()].reset_index()
+    records = Rows(frame)
     cs = ChartStyle(prog.programme.brand.primary, prog.programme.brand.accent, prog.programme.brand.font)
     allowed = [prog.base_dir]
     out_dir = Path(out_dir)
@@ -775,10 +789,10 @@ def _render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None, scoresh
     counts = {"written": 0, "skipped": 0}
 
     def plan(task: dict) -> tuple[list[str], dict[str, str]]:
-        """Formats still to render, and the key of each output file (relative to out_dir)."""
-        keys = {f"{task['folder']}{task['name']}.{fmt}": manifest.digest(
-            {"tool": tool, "template": task["template"], "format": fmt, "context": task["context"]})
-            for fmt in task["formats"]}
+        """Formats still to render, and the key of each output file (relative to out_dir): the
+        context is hashed once, its formats' keys from that."""
+        inputs = manifest.digest({"tool": tool, "template": task["template"], "context": task["context"]})
+        keys = {f"{task['folder']}{task['name']}.{fmt}": manifest.digest([inputs, fmt]) for fmt in task["formats"]}
         todo = []
         for fmt, (file, key) in zip(task["formats"], keys.items()):
             if not options.force and previous.up_to_date(out_dir, file, key):
@@ -803,7 +817,7 @@ def _render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None, scoresh
                       "programme-summary", formats, allowed)])]
     if locations:
         groups.append(("Location reports", [
-            _task("shop_location.html", location_context(prog, res, frame, loc.id, cs, followup=followup, later=True),
+            _task("shop_location.html", location_context(prog, res, records, loc.id, cs, followup=followup, later=True),
                   "locations/", f"location-{_slug(loc.id)}", formats, allowed)
             for loc in prog.location_list if (res.visits["location_id"] == loc.id).any()]))
     if scoresheets:
@@ -813,11 +827,11 @@ def _render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None, scoresh
         from cxreport.shop.evidence import evidence_by_visit
 
         with Ledger(prog) as ledger:
-            evidence = evidence_by_visit(ledger.conn, [frame.iloc[i]["row"] for i in idx])
+            evidence = evidence_by_visit(ledger.conn, [records[i]["row"] for i in idx])
         groups.append(("Scoresheets", [
             _task("shop_scoresheet.html",
-                  scoresheet_context(prog, res, frame, i, evidence.get(int(frame.iloc[i]["row"])), followup=followup),
-                  "scoresheets/", f"scoresheet-{visit_file_stem(res.visits.iloc[i]['visit_id'])}", formats, allowed)
+                  scoresheet_context(prog, res, records, i, evidence.get(int(records[i]["row"])), followup=followup),
+                  "scoresheets/", f"scoresheet-{visit_file_stem(res.visit_rows[i]['visit_id'])}", formats, allowed)
             for i in idx]))
     tasks: list[Task] = []
     planned: dict[str, tuple[str | None, dict, dict]] = {}       # task key → (group, item, output keys)
