@@ -43,7 +43,7 @@ from cxreport.present.formatting import figure as fmt_figure
 from cxreport.present.formatting import num, pct, signed
 from cxreport.resources import theme_dir
 from cxreport.util import collected_after
-from cxreport.scoring.keydrivers import QUADRANTS
+from cxreport.scoring.quadrants import QUADRANTS
 
 # matplotlib is imported when the first chart is drawn or a font is looked up
 # (:func:`load_matplotlib`), not with this module: a build whose charts all come from the cache

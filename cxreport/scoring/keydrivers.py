@@ -23,7 +23,7 @@ import numpy as np
 
 from cxreport.config.schema import Project
 from cxreport.errors import ConfigError
-from cxreport.i18n import N_, _
+from cxreport.i18n import _
 from cxreport.scoring.kpis import ItemSpec
 from cxreport.scoring.drivers import (BOOTSTRAP_LEVEL, BOOTSTRAP_REPLICATES, BOOTSTRAP_SEED, MAX_LMG_DRIVERS,
                                       BootstrapIntervals, Correlations, DriverError, ItemReliability,
@@ -33,16 +33,9 @@ from cxreport.scoring.drivers import (BOOTSTRAP_LEVEL, BOOTSTRAP_REPLICATES, BOO
 from cxreport.util import did_you_mean
 from cxreport.validate import SurveyData, multi_punch_hint
 
-#: The importance–performance quadrants (Martilla & James 1977, METHODS.md §3) by (importance
-#: at or above its mean, performance at or above its mean): the one place their names live.
-#: The drivers table and chart, the priority list, table and chart, the workbook, the deck and
-#: the JSON export all name a driver's class from here (translated with ``_()`` where shown).
-QUADRANTS = {
-    (True, False): N_("Concentrate here"),
-    (True, True): N_("Keep up the good work"),
-    (False, False): N_("Low priority"),
-    (False, True): N_("Possible overkill"),
-}
+# The importance–performance quadrants' names (QUADRANTS) live in cxreport.scoring.quadrants, a
+# module the charts import without the analysis (and pandas) behind it.
+from cxreport.scoring.quadrants import QUADRANTS  # noqa: E402,F401  (re-exported: keydrivers.QUADRANTS)
 
 
 Interval = tuple[float, float]
