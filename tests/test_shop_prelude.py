@@ -105,12 +105,10 @@ def test_the_contexts_are_the_same_from_the_frame_or_its_rows(submitted):
 
 
 def test_the_location_history_is_worked_out_once_per_results(submitted, monkeypatch):
-    from cxreport.shop import reports
-
     _prog, res, _frame = submitted
-    first = reports.location_history(res)
-    monkeypatch.setattr(reports, "_location_history", lambda res: pytest.fail("worked out again"))
-    assert reports.location_history(res) is first
+    first = res.location_history
+    monkeypatch.setattr(res, "location_waves", None)           # worked out again: fails
+    assert res.location_history is first
 
 
 def test_the_shop_workers_modules_import_no_pandas():

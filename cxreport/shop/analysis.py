@@ -48,7 +48,7 @@ class Rows:
         i = int(i)
         if not -self.n <= i < self.n:
             raise IndexError(f"row {i} of {self.n}")
-        return Row(self.columns, i % self.n if self.n else i)
+        return Row(self.columns, i + self.n if i < 0 else i)
 
 
 class Row:
@@ -92,17 +92,25 @@ class ProgrammeResults:
     def latest_wave(self) -> str | None:
         return self.waves[-1] if self.waves else None
 
-    def memo(self, key: str, compute):
-        """``compute()``, worked out once for these results (they do not change once made)."""
-        memo = self.__dict__.setdefault("_memo", {})
-        if key not in memo:
-            memo[key] = compute()
-        return memo[key]
+    # Worked out once per results (they are not changed after analyse()): every report asks.
 
     @functools.cached_property
     def visit_rows(self) -> Rows:
-        """``visits`` row by row (:class:`Rows`; the frame is not changed after :func:`analyse`)."""
+        """``visits`` row by row (:class:`Rows`)."""
         return Rows(self.visits)
+
+    @functools.cached_property
+    def location_history(self) -> dict[str, dict]:
+        """Per location, over the waves reported: the waves it failed (its wave score below the
+        pass mark) and the waves it was flagged in (failed after failing the wave before)."""
+        out: dict[str, dict] = {}
+        for r in self.location_waves.itertuples():
+            h = out.setdefault(r.location_id, {"failed": [], "flagged": []})
+            if r.failed:
+                h["failed"].append(r.wave)
+            if r.consecutive_fail:
+                h["flagged"].append(r.wave)
+        return out
 
 
 def analyse(prog: ProgrammeFile, frame: pd.DataFrame, scores: VisitScores) -> ProgrammeResults:

@@ -360,24 +360,6 @@ def scoresheet_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.Dat
 # --------------------------------------------------------------------------- location
 
 
-def location_history(res: ProgrammeResults) -> dict[str, dict]:
-    """Per location, over the waves reported: the waves it failed (its wave score below the
-    pass mark) and the waves it was flagged in (failed after failing the wave before).
-    Worked out once per results (every location report asks)."""
-    return res.memo("location history", lambda: _location_history(res))
-
-
-def _location_history(res: ProgrammeResults) -> dict[str, dict]:
-    out: dict[str, dict] = {}
-    for r in res.location_waves.itertuples():
-        h = out.setdefault(r.location_id, {"failed": [], "flagged": []})
-        if r.failed:
-            h["failed"].append(r.wave)
-        if r.consecutive_fail:
-            h["flagged"].append(r.wave)
-    return out
-
-
 def _visit_comments(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataFrame | Rows, which) -> list[dict]:
     """The shoppers' comments on visits ``which`` (row numbers): visits below the pass mark (or failed on a
     critical item) first, then the others, newest first in each — so a report quotes its
@@ -442,7 +424,7 @@ def location_context(prog: ProgrammeFile, res: ProgrammeResults, frame: pd.DataF
                       "notes": _critical_notes(prog, res.scores, here),
                       "region": _r(reg["score"].iloc[0], SCORE_DECIMALS) if len(reg) else None,
                       "programme": _r(pr["score"].iloc[0], SCORE_DECIMALS) if len(pr) else None})
-    history = location_history(res).get(location_id, {"failed": [], "flagged": []})
+    history = res.location_history.get(location_id, {"failed": [], "flagged": []})
     failed_names = [res.wave_name(w) for w in history["failed"]]
     # Sections in the latest wave against the region and the programme.
     in_latest = visit_waves == latest
@@ -547,7 +529,7 @@ def programme_context(prog: ProgrammeFile, res: ProgrammeResults, charts_style, 
     ctx = base_context(prog, _("Programme summary — {wave}").format(wave=res.wave_name(latest)))
     lw = res.location_waves
     v = res.visits
-    history = location_history(res)
+    history = res.location_history
     cur = lw[lw["wave"] == latest].copy()
     cur["shown"] = [_r(x, SCORE_DECIMALS) for x in cur["score"]]
     cur = cur.sort_values(["shown", "location"], ascending=[False, True], na_position="last")
@@ -816,10 +798,11 @@ def _render_all(prog: ProgrammeFile, out_dir: Path, *, wave: str | None, scoresh
         (None, [_task("shop_programme.html", programme_context(prog, res, cs, followup=followup, later=True), "",
                       "programme-summary", formats, allowed)])]
     if locations:
+        visited = set(res.visits["location_id"])
         groups.append(("Location reports", [
             _task("shop_location.html", location_context(prog, res, records, loc.id, cs, followup=followup, later=True),
                   "locations/", f"location-{_slug(loc.id)}", formats, allowed)
-            for loc in prog.location_list if (res.visits["location_id"] == loc.id).any()]))
+            for loc in prog.location_list if loc.id in visited]))
     if scoresheets:
         # Every visit (up to --wave), or only that wave's visits when --wave is given.
         waves = res.visits["wave"].to_numpy()
