@@ -582,6 +582,26 @@ def test_a_split_table_keeps_three_rows_on_each_page(tmp_path):
                 assert min(counts) >= MIN_TABLE_ROWS, (rows, mm, counts)
 
 
+def test_the_summarys_method_table_is_never_split(tmp_path):
+    """The mystery-shopping summary's "How the scores are computed" (table.method, six rows)
+    goes to the next page whole, with its heading, wherever the page break would fall in it:
+    with the general rule it was split three and three, its last rows alone on the last page.
+    The same table without the class splits (the general rule, as before)."""
+    rows = "".join(f'<tr><th scope="row">Part {i}</th><td class="left">{"Words on how it is computed. " * 6}</td></tr>'
+                   for i in range(1, 7))
+    split = 0
+    for mm in range(150, 236, 8):
+        for cls in ("method", ""):
+            body = block(mm) + f'<h2>How the scores are computed</h2><div class="table-wrap"><table class="{cls}"><tbody>{rows}</tbody></table></div>'
+            pdf, _html = render(tmp_path, body, name=f"m{cls}{mm}")
+            pages = [k for k, p in enumerate(read_pages(pdf)) for ln in p.lines if ln.text.startswith(("Part ", "How the"))]
+            if cls:
+                assert len(set(pages)) == 1, (mm, pages)
+            else:
+                split += len(set(pages)) > 1
+    assert split, "the page break never fell inside the table: move the block"
+
+
 #: The rule that tied every paragraph to the heading after it, whatever its level: a run of
 #: heading-and-paragraph sections (the methodology) became one block and jumped to a new page
 #: (the Chinese client report's p.28 was left half empty).
